@@ -1,0 +1,67 @@
+//! Invitation tokens: 256 bits from the OS, only the SHA-256 kept.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+
+/// A freshly drawn token. The plain text goes into the link and nowhere else.
+pub struct Token {
+    plain: String,
+}
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Token(<redacted>)")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the operating system's random source failed: {0}")]
+pub struct RandomError(String);
+
+impl Token {
+    pub fn generate() -> Result<Self, RandomError> {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).map_err(|e| RandomError(e.to_string()))?;
+        Ok(Self {
+            plain: URL_SAFE_NO_PAD.encode(bytes),
+        })
+    }
+
+    pub fn plain(&self) -> &str {
+        &self.plain
+    }
+
+    pub fn hash(&self) -> String {
+        hash_token(&self.plain)
+    }
+}
+
+/// Hex SHA-256 of a token as it appears in a link.
+pub fn hash_token(plain: &str) -> String {
+    hex::encode(Sha256::digest(plain.as_bytes()))
+}
+
+/// Random hex for identifiers that must not collide (Message-IDs, lease owners).
+pub fn random_hex(bytes: usize) -> Result<String, RandomError> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf).map_err(|e| RandomError(e.to_string()))?;
+    Ok(hex::encode(buf))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_long_random_and_hashed() -> Result<(), RandomError> {
+        let a = Token::generate()?;
+        let b = Token::generate()?;
+        assert_ne!(a.plain(), b.plain());
+        assert_eq!(a.plain().len(), 43); // 32 bytes, base64url without padding
+        assert_eq!(a.hash().len(), 64);
+        assert_eq!(a.hash(), hash_token(a.plain()));
+        assert!(!format!("{a:?}").contains(a.plain()));
+        Ok(())
+    }
+}

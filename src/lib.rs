@@ -1,0 +1,11 @@
+//! usher: invite, enrol and manage the users of a self-hosted secure mail platform.
+//!
+//! The library is the UI-free core: domain rules, storage, mail and use cases. The
+//! binary's command line (and later the console and the enrolment server) call it.
+
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod store;
+
+pub use error::{Error, Result};

@@ -1,0 +1,319 @@
+//! Invitations. `expired` is not stored: a pending invitation past `expires_at` is
+//! expired, decided with the injected clock at read time.
+
+use serde::Serialize;
+
+use super::{Tx, on_tx};
+use crate::domain::types::UnknownValue;
+use crate::domain::{DeliveryState, InvitationStatus, Timestamp, UserType};
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Invitation {
+    pub id: i64,
+    pub account_id: i64,
+    pub email: String,
+    pub email_display: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub user_type: UserType,
+    pub inviter: String,
+    pub status: InvitationStatus,
+    pub created_at: i64,
+    pub sent_at: Option<i64>,
+    pub expires_at: i64,
+    pub accepted_at: Option<i64>,
+    pub declined_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub resend_count: i64,
+    pub outbox_id: Option<i64>,
+    pub delivery: Option<DeliveryState>,
+    pub last_error: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct InvitationRow {
+    id: i64,
+    account_id: i64,
+    email: String,
+    email_display: String,
+    first_name: String,
+    last_name: String,
+    user_type: String,
+    inviter: String,
+    status: String,
+    created_at: i64,
+    sent_at: Option<i64>,
+    expires_at: i64,
+    accepted_at: Option<i64>,
+    declined_at: Option<i64>,
+    revoked_at: Option<i64>,
+    resend_count: i64,
+    outbox_id: Option<i64>,
+    delivery: Option<String>,
+    last_error: Option<String>,
+}
+
+fn bad(field: &'static str) -> impl Fn(UnknownValue) -> Error {
+    move |e| Error::invalid(field, e.to_string())
+}
+
+impl InvitationRow {
+    fn into_invitation(self, now: Timestamp) -> Result<Invitation> {
+        Ok(Invitation {
+            status: InvitationStatus::effective(&self.status, self.expires_at, now.0)
+                .map_err(bad("status"))?,
+            user_type: self.user_type.parse().map_err(bad("user_type"))?,
+            delivery: self
+                .delivery
+                .map(|d| d.parse())
+                .transpose()
+                .map_err(bad("delivery"))?,
+            id: self.id,
+            account_id: self.account_id,
+            email: self.email,
+            email_display: self.email_display,
+            first_name: self.first_name,
+            last_name: self.last_name,
+            inviter: self.inviter,
+            created_at: self.created_at,
+            sent_at: self.sent_at,
+            expires_at: self.expires_at,
+            accepted_at: self.accepted_at,
+            declined_at: self.declined_at,
+            revoked_at: self.revoked_at,
+            resend_count: self.resend_count,
+            outbox_id: self.outbox_id,
+            last_error: self.last_error,
+        })
+    }
+}
+
+fn convert(rows: Vec<InvitationRow>, now: Timestamp) -> Result<Vec<Invitation>> {
+    rows.into_iter().map(|r| r.into_invitation(now)).collect()
+}
+
+macro_rules! select_invitations {
+    ($rest:literal) => {
+        concat!(
+            "SELECT i.id, i.account_id, i.email, i.email_display, i.first_name, i.last_name,
+                i.user_type, i.inviter, i.status, i.created_at, i.sent_at, i.expires_at,
+                i.accepted_at, i.declined_at, i.revoked_at, i.resend_count, i.outbox_id,
+                o.state AS delivery, o.last_error
+             FROM invitations i LEFT JOIN outbox o ON o.id = i.outbox_id",
+            $rest
+        )
+    };
+}
+
+#[derive(Debug, Clone)]
+pub struct NewInvitation<'a> {
+    pub account_id: i64,
+    pub email: &'a str,
+    pub email_display: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub user_type: UserType,
+    pub inviter: &'a str,
+    pub token_hash: &'a str,
+    pub now: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// Which invitations to list.
+#[derive(Debug, Clone, Default)]
+pub struct InvitationFilter {
+    pub status: Option<InvitationStatus>,
+    /// Part of the address or name, any case.
+    pub search: String,
+    /// Keyset paging: only ids below this (newest first); 0 for the first page.
+    pub before_id: i64,
+    pub limit: i64,
+}
+
+impl Tx {
+    pub async fn insert_invitation(&mut self, n: &NewInvitation<'_>) -> Result<i64> {
+        let id = on_tx!(self, |c| {
+            sqlx::query_scalar::<_, i64>(
+                "INSERT INTO invitations (account_id, email, email_display, first_name, last_name,
+                    user_type, inviter, token_hash, status, created_at, expires_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10) RETURNING id",
+            )
+            .bind(n.account_id)
+            .bind(n.email)
+            .bind(n.email_display)
+            .bind(n.first_name)
+            .bind(n.last_name)
+            .bind(n.user_type.as_str())
+            .bind(n.inviter)
+            .bind(n.token_hash)
+            .bind(n.now.0)
+            .bind(n.expires_at.0)
+            .fetch_one(c)
+            .await
+        })?;
+        Ok(id)
+    }
+
+    pub async fn invitation(&mut self, account_id: i64, id: i64, now: Timestamp) -> Result<Option<Invitation>> {
+        let row = on_tx!(self, |c| {
+            sqlx::query_as::<_, InvitationRow>(select_invitations!(
+                " WHERE i.account_id = $1 AND i.id = $2"
+            ))
+            .bind(account_id)
+            .bind(id)
+            .fetch_optional(c)
+            .await
+        })?;
+        row.map(|r| r.into_invitation(now)).transpose()
+    }
+
+    /// The open (pending, possibly expired) invitation for an address, else the newest.
+    pub async fn invitation_for_email(
+        &mut self,
+        account_id: i64,
+        email: &str,
+        now: Timestamp,
+    ) -> Result<Option<Invitation>> {
+        let row = on_tx!(self, |c| {
+            sqlx::query_as::<_, InvitationRow>(select_invitations!(
+                " WHERE i.account_id = $1 AND i.email = $2
+                  ORDER BY CASE WHEN i.status = 'pending' THEN 0 ELSE 1 END, i.id DESC LIMIT 1"
+            ))
+            .bind(account_id)
+            .bind(email)
+            .fetch_optional(c)
+            .await
+        })?;
+        row.map(|r| r.into_invitation(now)).transpose()
+    }
+
+    pub async fn list_invitations(
+        &mut self,
+        account_id: i64,
+        f: &InvitationFilter,
+        now: Timestamp,
+    ) -> Result<Vec<Invitation>> {
+        let status = f.status.map(InvitationStatus::as_str).unwrap_or("");
+        let pattern = format!("%{}%", super::users::escape_like(&f.search.to_lowercase()));
+        let limit = if f.limit > 0 { f.limit } else { i64::MAX };
+        let rows = on_tx!(self, |c| {
+            sqlx::query_as::<_, InvitationRow>(select_invitations!(
+                " WHERE i.account_id = $1
+                  AND ($2 = ''
+                       OR ($2 = 'expired' AND i.status = 'pending' AND i.expires_at <= $3)
+                       OR ($2 = 'pending' AND i.status = 'pending' AND i.expires_at > $3)
+                       OR ($2 NOT IN ('pending', 'expired') AND i.status = $2))
+                  AND ($4 = '%%' OR i.email LIKE $4 ESCAPE '\\'
+                       OR lower(i.first_name || ' ' || i.last_name) LIKE $4 ESCAPE '\\')
+                  AND ($5 = 0 OR i.id < $5)
+                  ORDER BY i.id DESC LIMIT $6"
+            ))
+            .bind(account_id)
+            .bind(status)
+            .bind(now.0)
+            .bind(&pattern)
+            .bind(f.before_id)
+            .bind(limit)
+            .fetch_all(c)
+            .await
+        })?;
+        convert(rows, now)
+    }
+
+    /// Professional invitations that hold a seat: pending and not yet expired.
+    pub async fn count_pending_professional(&mut self, account_id: i64, now: Timestamp) -> Result<i64> {
+        let n = on_tx!(self, |c| {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM invitations
+                 WHERE account_id = $1 AND status = 'pending' AND user_type = 'professional'
+                   AND expires_at > $2",
+            )
+            .bind(account_id)
+            .bind(now.0)
+            .fetch_one(c)
+            .await
+        })?;
+        Ok(n)
+    }
+
+    pub async fn count_pending(&mut self, account_id: i64, now: Timestamp) -> Result<i64> {
+        let n = on_tx!(self, |c| {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM invitations
+                 WHERE account_id = $1 AND status = 'pending' AND expires_at > $2",
+            )
+            .bind(account_id)
+            .bind(now.0)
+            .fetch_one(c)
+            .await
+        })?;
+        Ok(n)
+    }
+
+    /// Ids of pending invitations whose time has run out.
+    pub async fn expired_invitation_ids(&mut self, account_id: i64, now: Timestamp) -> Result<Vec<i64>> {
+        let ids = on_tx!(self, |c| {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT id FROM invitations
+                 WHERE account_id = $1 AND status = 'pending' AND expires_at <= $2 ORDER BY id",
+            )
+            .bind(account_id)
+            .bind(now.0)
+            .fetch_all(c)
+            .await
+        })?;
+        Ok(ids)
+    }
+
+    /// A resend: new token, new validity window, counted. The old link stops working
+    /// because only the new token's hash is kept.
+    pub async fn renew_invitation(
+        &mut self,
+        id: i64,
+        token_hash: &str,
+        expires_at: Timestamp,
+    ) -> Result<()> {
+        on_tx!(self, |c| {
+            sqlx::query(
+                "UPDATE invitations SET token_hash = $2, expires_at = $3, sent_at = NULL,
+                    resend_count = resend_count + 1
+                 WHERE id = $1 AND status = 'pending'",
+            )
+            .bind(id)
+            .bind(token_hash)
+            .bind(expires_at.0)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    pub async fn set_invitation_outbox(&mut self, id: i64, outbox_id: i64) -> Result<()> {
+        on_tx!(self, |c| {
+            sqlx::query("UPDATE invitations SET outbox_id = $2 WHERE id = $1")
+                .bind(id)
+                .bind(outbox_id)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    pub async fn revoke_invitation(&mut self, id: i64, now: Timestamp) -> Result<bool> {
+        let done = on_tx!(self, |c| {
+            sqlx::query(
+                "UPDATE invitations SET status = 'revoked', revoked_at = $2
+                 WHERE id = $1 AND status = 'pending'",
+            )
+            .bind(id)
+            .bind(now.0)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(done == 1)
+    }
+}

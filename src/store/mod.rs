@@ -1,0 +1,238 @@
+//! Storage: one interface, two real backends.
+//!
+//! Each query is written once, in SQL both SQLite and PostgreSQL accept, and compiled
+//! against both drivers by `on_tx!` (so sqlx checks its types for each backend). What
+//! really differs between them (connecting, locking, claiming outbox rows) lives in
+//! `sqlite.rs` and `postgres.rs`. The capabilities are split by file: accounts, users,
+//! invitations, outbox, audit; each adds its methods to `Tx`.
+
+mod accounts;
+mod audit;
+mod invitations;
+mod outbox;
+mod postgres;
+mod sqlite;
+mod users;
+
+use std::time::Duration;
+
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+
+use crate::config::Secret;
+use crate::error::{Error, Result};
+
+pub use accounts::{Account, NewAccount};
+pub use audit::{AuditEntry, NewAudit};
+pub use invitations::{Invitation, InvitationFilter, NewInvitation};
+pub use outbox::{Claimed, NewMessage, OutboxCounts, OutboxMessage};
+pub use users::{NewUser, User};
+
+/// Runs `$body` with `$c` bound to the transaction's connection, once per backend, so
+/// that one piece of query code serves both.
+macro_rules! on_tx {
+    ($tx:expr, |$c:ident| $body:expr) => {
+        match &mut $tx.inner {
+            $crate::store::TxInner::Sqlite(t) => {
+                let $c = &mut **t;
+                $body
+            }
+            $crate::store::TxInner::Postgres(t) => {
+                let $c = &mut **t;
+                $body
+            }
+        }
+    };
+    // The same, with a statement that differs between the backends.
+    ($tx:expr, sqlite = $s:expr, postgres = $p:expr, |$c:ident, $sql:ident| $body:expr) => {
+        match &mut $tx.inner {
+            $crate::store::TxInner::Sqlite(t) => {
+                let $c = &mut **t;
+                let $sql = $s;
+                $body
+            }
+            $crate::store::TxInner::Postgres(t) => {
+                let $c = &mut **t;
+                let $sql = $p;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use on_tx;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        })
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A handle on the database; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: Pool,
+}
+
+/// A transaction. Dropped without `commit` it rolls back, so an error part-way through
+/// leaves the database as it was.
+#[derive(Debug)]
+pub struct Tx {
+    inner: TxInner,
+}
+
+#[derive(Debug)]
+enum TxInner {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// How a store connects.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    pub password: Option<Secret>,
+    pub max_connections: u32,
+    pub connect_timeout: Duration,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self {
+            password: None,
+            max_connections: 8,
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl Store {
+    /// Opens the database named by `url` (`sqlite://PATH` or `postgres://...`) and brings
+    /// its schema up to date.
+    pub async fn open(url: &str, opts: &ConnectOptions) -> Result<Self> {
+        let store = Self::connect(url, opts).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Opens without migrating.
+    pub async fn connect(url: &str, opts: &ConnectOptions) -> Result<Self> {
+        let pool = if url.starts_with("sqlite:") {
+            Pool::Sqlite(sqlite::connect(url, opts).await?)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Pool::Postgres(postgres::connect(url, opts).await?)
+        } else {
+            return Err(Error::Connect {
+                url: redact_url(url),
+                reason: "the URL must start with sqlite:// or postgres://".into(),
+            });
+        };
+        Ok(Self { pool })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        match &self.pool {
+            Pool::Sqlite(p) => sqlite::migrate(p).await,
+            Pool::Postgres(p) => postgres::migrate(p).await,
+        }
+    }
+
+    /// The migration versions each backend ships (the same on both, checked by a test).
+    pub fn migration_versions(backend: Backend) -> Vec<i64> {
+        match backend {
+            Backend::Sqlite => sqlite::MIGRATOR.iter().map(|m| m.version).collect(),
+            Backend::Postgres => postgres::MIGRATOR.iter().map(|m| m.version).collect(),
+        }
+    }
+
+    /// A transaction that will write. On SQLite it takes the write lock up front
+    /// (`BEGIN IMMEDIATE`), so a read-then-write never fails half-way on a busy snapshot.
+    pub async fn write(&self) -> Result<Tx> {
+        let inner = match &self.pool {
+            Pool::Sqlite(p) => TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(p) => TxInner::Postgres(p.begin().await?),
+        };
+        Ok(Tx { inner })
+    }
+
+    /// A transaction for reading a consistent view.
+    pub async fn read(&self) -> Result<Tx> {
+        let inner = match &self.pool {
+            Pool::Sqlite(p) => TxInner::Sqlite(p.begin().await?),
+            Pool::Postgres(p) => TxInner::Postgres(p.begin().await?),
+        };
+        Ok(Tx { inner })
+    }
+
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<()> {
+        match self.inner {
+            TxInner::Sqlite(t) => t.commit().await?,
+            TxInner::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    /// Serialises writers that decide on an account's licences. On PostgreSQL this locks
+    /// the account row until commit; on SQLite the write transaction already holds the
+    /// database's single write lock.
+    pub async fn lock_account(&mut self, account_id: i64) -> Result<()> {
+        match &mut self.inner {
+            TxInner::Sqlite(_) => Ok(()),
+            TxInner::Postgres(t) => postgres::lock_account(t, account_id).await,
+        }
+    }
+}
+
+/// The URL with any password replaced, for error messages.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) if userinfo.contains(':') => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}")
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite:///tmp/x.db"), "sqlite:///tmp/x.db");
+    }
+}

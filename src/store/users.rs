@@ -1,0 +1,187 @@
+//! Users of an account.
+
+use serde::Serialize;
+
+use super::{Tx, on_tx};
+use crate::domain::{Timestamp, UserStatus, UserType};
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    pub id: i64,
+    pub account_id: i64,
+    pub email: String,
+    pub email_display: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub display_name: String,
+    pub unique_ref: Option<String>,
+    pub user_type: UserType,
+    pub status: UserStatus,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    account_id: i64,
+    email: String,
+    email_display: String,
+    first_name: String,
+    last_name: String,
+    display_name: String,
+    unique_ref: Option<String>,
+    user_type: String,
+    status: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = Error;
+    fn try_from(r: UserRow) -> Result<Self> {
+        Ok(Self {
+            user_type: r
+                .user_type
+                .parse()
+                .map_err(|e: crate::domain::types::UnknownValue| Error::invalid("user_type", e.to_string()))?,
+            status: r
+                .status
+                .parse()
+                .map_err(|e: crate::domain::types::UnknownValue| Error::invalid("status", e.to_string()))?,
+            id: r.id,
+            account_id: r.account_id,
+            email: r.email,
+            email_display: r.email_display,
+            first_name: r.first_name,
+            last_name: r.last_name,
+            display_name: r.display_name,
+            unique_ref: r.unique_ref,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser<'a> {
+    pub account_id: i64,
+    pub email: &'a str,
+    pub email_display: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub unique_ref: Option<&'a str>,
+    pub user_type: UserType,
+    pub status: UserStatus,
+    pub now: Timestamp,
+}
+
+macro_rules! select_users {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, account_id, email, email_display, first_name, last_name, display_name,
+                unique_ref, user_type, status, created_at, updated_at FROM users",
+            $rest
+        )
+    };
+}
+
+impl Tx {
+    pub async fn insert_user(&mut self, u: &NewUser<'_>) -> Result<i64> {
+        let display = format!("{} {}", u.first_name, u.last_name).trim().to_owned();
+        let id = on_tx!(self, |c| {
+            sqlx::query_scalar::<_, i64>(
+                "INSERT INTO users (account_id, email, email_display, first_name, last_name,
+                    display_name, unique_ref, user_type, status, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
+            )
+            .bind(u.account_id)
+            .bind(u.email)
+            .bind(u.email_display)
+            .bind(u.first_name)
+            .bind(u.last_name)
+            .bind(&display)
+            .bind(u.unique_ref)
+            .bind(u.user_type.as_str())
+            .bind(u.status.as_str())
+            .bind(u.now.0)
+            .fetch_one(c)
+            .await
+        })?;
+        Ok(id)
+    }
+
+    pub async fn user_by_email(&mut self, account_id: i64, email: &str) -> Result<Option<User>> {
+        let row = on_tx!(self, |c| {
+            sqlx::query_as::<_, UserRow>(select_users!(" WHERE account_id = $1 AND email = $2"))
+                .bind(account_id)
+                .bind(email)
+                .fetch_optional(c)
+                .await
+        })?;
+        row.map(User::try_from).transpose()
+    }
+
+    /// Users whose address or name contains `search` (any case), in address order,
+    /// after the address `after` (keyset paging), at most `limit`.
+    pub async fn list_users(
+        &mut self,
+        account_id: i64,
+        search: &str,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<User>> {
+        let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
+        let rows = on_tx!(self, |c| {
+            sqlx::query_as::<_, UserRow>(select_users!(
+                " WHERE account_id = $1 AND email > $2
+                   AND ($3 = '%%' OR email LIKE $3 ESCAPE '\\'
+                        OR lower(display_name) LIKE $3 ESCAPE '\\')
+                 ORDER BY email LIMIT $4"
+            ))
+            .bind(account_id)
+            .bind(after)
+            .bind(&pattern)
+            .bind(limit)
+            .fetch_all(c)
+            .await
+        })?;
+        rows.into_iter().map(User::try_from).collect()
+    }
+
+    pub async fn count_users(&mut self, account_id: i64) -> Result<i64> {
+        let n = on_tx!(self, |c| {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users WHERE account_id = $1")
+                .bind(account_id)
+                .fetch_one(c)
+                .await
+        })?;
+        Ok(n)
+    }
+
+    pub async fn count_active_professionals(&mut self, account_id: i64) -> Result<i64> {
+        let n = on_tx!(self, |c| {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM users
+                 WHERE account_id = $1 AND user_type = 'professional' AND status = 'active'",
+            )
+            .bind(account_id)
+            .fetch_one(c)
+            .await
+        })?;
+        Ok(n)
+    }
+}
+
+/// Escapes LIKE's wildcards so that a search for "50%" finds "50%".
+pub(crate) fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
