@@ -6,6 +6,9 @@
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod mail;
+pub mod service;
 pub mod store;
 
 pub use error::{Error, Result};
+pub use service::Usher;

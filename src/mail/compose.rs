@@ -1,0 +1,85 @@
+//! Builds the RFC 5322 message that the outbox stores and the sender delivers unchanged,
+//! so that a retry after a crash carries the same Message-ID.
+
+use std::time::{Duration, SystemTime};
+
+use lettre::Message;
+use lettre::message::header::ContentType;
+use lettre::message::{Mailbox, SinglePart};
+
+use crate::domain::Timestamp;
+use crate::domain::sanitize::single_line;
+use crate::domain::token::random_hex;
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone)]
+pub struct Composed {
+    pub message_id: String,
+    pub env_from: String,
+    pub env_to: Vec<String>,
+    pub subject: String,
+    pub raw: Vec<u8>,
+}
+
+/// From is `from` (an address) with an optional display name.
+pub fn mailbox(name: Option<&str>, address: &str) -> Result<Mailbox> {
+    let addr = address
+        .parse()
+        .map_err(|e| Error::Mail(format!("'{address}' is not a valid address: {e}")))?;
+    Ok(Mailbox::new(
+        name.map(single_line).filter(|n| !n.is_empty()),
+        addr,
+    ))
+}
+
+pub fn compose(
+    from: &Mailbox,
+    to_name: &str,
+    to_address: &str,
+    subject: &str,
+    body: String,
+    date: Timestamp,
+) -> Result<Composed> {
+    let to = mailbox(Some(to_name), to_address)?;
+    let domain = from.email.domain().to_owned();
+    let message_id = format!("<{}@{}>", random_hex(16)?, domain);
+    let subject = crate::mail::template::clamp_subject(subject);
+    let when = SystemTime::UNIX_EPOCH + Duration::from_millis(u64::try_from(date.0).unwrap_or(0));
+    let message = Message::builder()
+        .message_id(Some(message_id.clone()))
+        .from(from.clone())
+        .to(to.clone())
+        .subject(subject.clone())
+        .date(when)
+        .singlepart(
+            SinglePart::builder()
+                .header(ContentType::TEXT_PLAIN)
+                .body(body),
+        )
+        .map_err(|e| Error::Mail(format!("cannot build the message: {e}")))?;
+    Ok(Composed {
+        message_id,
+        env_from: from.email.to_string(),
+        env_to: vec![to.email.to_string()],
+        subject,
+        raw: message.formatted(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_carry_no_injected_lines() -> Result<()> {
+        let from = mailbox(Some("IT\r\nBcc: evil@x.org"), "it@acme.test")?;
+        let c = compose(&from, "Ann\nBcc: evil@x.org", "ann@acme.test", "Hi\r\nX: y", "Body\n".into(), Timestamp(0))?;
+        let text = String::from_utf8_lossy(&c.raw);
+        assert!(!text.contains("\nBcc:"), "{text}");
+        assert!(!text.contains("\nX: y"), "{text}");
+        assert!(text.contains(&format!("Message-ID: {}", c.message_id)), "{text}");
+        assert!(c.message_id.ends_with("@acme.test>"));
+        assert_eq!(c.env_to, ["ann@acme.test"]);
+        Ok(())
+    }
+}

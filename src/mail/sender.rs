@@ -1,0 +1,239 @@
+//! Drains the outbox. Messages are claimed under a lease in a short transaction, sent over
+//! a pool of parallel connections (optionally rate-limited for the relay's quota), and
+//! their results recorded in batches. A sender that dies mid-send loses nothing: its
+//! lease runs out and the message is sent again, byte for byte, with the same Message-ID.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use serde::Serialize;
+
+use crate::config::MailConfig;
+use crate::domain::token::random_hex;
+use crate::domain::{Clock, Timestamp};
+use crate::error::Result;
+use crate::mail::transport::{MailTransport, SendError};
+use crate::store::{Claimed, Store};
+
+#[derive(Debug, Clone)]
+pub struct SenderSettings {
+    pub batch_size: usize,
+    pub concurrency: usize,
+    pub rate_per_second: Option<u32>,
+    pub max_attempts: u32,
+    pub retry_base_ms: i64,
+    pub lease_ms: i64,
+}
+
+impl SenderSettings {
+    pub fn from_config(m: &MailConfig) -> Self {
+        Self {
+            batch_size: m.batch_size,
+            concurrency: m.concurrency,
+            rate_per_second: m.rate_per_second,
+            max_attempts: m.max_attempts,
+            retry_base_ms: i64::try_from(m.retry_base_seconds.saturating_mul(1000)).unwrap_or(30_000),
+            lease_ms: i64::try_from(m.lease_seconds.saturating_mul(1000)).unwrap_or(300_000),
+        }
+    }
+
+    /// Delay before attempt `attempts + 1`: doubling from the base, capped at an hour.
+    pub fn backoff_ms(&self, attempts: i64) -> i64 {
+        let exp = u32::try_from((attempts - 1).clamp(0, 20)).unwrap_or(20);
+        self.retry_base_ms
+            .saturating_mul(1i64 << exp)
+            .min(3_600_000)
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct FlushReport {
+    pub sent: u64,
+    pub retried: u64,
+    pub failed: u64,
+}
+
+impl FlushReport {
+    fn add(&mut self, o: FlushReport) {
+        self.sent += o.sent;
+        self.retried += o.retried;
+        self.failed += o.failed;
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == FlushReport::default()
+    }
+}
+
+#[derive(Debug)]
+pub struct Sender {
+    store: Store,
+    transport: MailTransport,
+    clock: Arc<dyn Clock>,
+    settings: SenderSettings,
+    owner: String,
+    limiter: Option<DefaultDirectRateLimiter>,
+}
+
+enum Outcome {
+    Sent,
+    Retry(String),
+    Failed(String),
+}
+
+impl Sender {
+    pub fn new(
+        store: Store,
+        transport: MailTransport,
+        clock: Arc<dyn Clock>,
+        settings: SenderSettings,
+    ) -> Result<Self> {
+        let limiter = settings
+            .rate_per_second
+            .and_then(NonZeroU32::new)
+            .map(|r| RateLimiter::direct(Quota::per_second(r)));
+        Ok(Self {
+            store,
+            transport,
+            clock,
+            settings,
+            owner: format!("{}-{}", std::process::id(), random_hex(6)?),
+            limiter,
+        })
+    }
+
+    /// Sends everything due now, batch after batch, then returns.
+    pub async fn flush(&self) -> Result<FlushReport> {
+        let mut total = FlushReport::default();
+        loop {
+            let r = self.run_once().await?;
+            if r.is_empty() {
+                return Ok(total);
+            }
+            total.add(r);
+        }
+    }
+
+    /// Runs until `stop` resolves, polling the outbox so that messages queued by other
+    /// processes (another admin, an import) leave too.
+    pub async fn run_until(&self, stop: impl std::future::Future<Output = ()>) {
+        tokio::pin!(stop);
+        loop {
+            let idle = match self.run_once().await {
+                Ok(r) => r.is_empty(),
+                Err(e) => {
+                    tracing::warn!("mail sender: {e}");
+                    true
+                }
+            };
+            if idle {
+                tokio::select! {
+                    () = &mut stop => return,
+                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+            }
+        }
+    }
+
+    /// Claims one batch of due messages and sends it.
+    pub async fn run_once(&self) -> Result<FlushReport> {
+        let now = self.clock.now();
+        let claimed = {
+            let mut tx = self.store.write().await?;
+            let c = tx
+                .claim_due(
+                    now,
+                    now.plus_ms(self.settings.lease_ms),
+                    &self.owner,
+                    i64::try_from(self.settings.batch_size).unwrap_or(200),
+                )
+                .await?;
+            tx.commit().await?;
+            c
+        };
+        let mut report = FlushReport::default();
+        if claimed.is_empty() {
+            return Ok(report);
+        }
+        let mut results = futures::stream::iter(claimed)
+            .map(|m| self.send_one(m))
+            .buffer_unordered(self.settings.concurrency)
+            .ready_chunks(64);
+        while let Some(chunk) = results.next().await {
+            report.add(self.record(chunk).await?);
+        }
+        Ok(report)
+    }
+
+    async fn send_one(&self, m: Claimed) -> (Claimed, Outcome) {
+        if let Some(l) = &self.limiter {
+            l.until_ready().await;
+        }
+        let to: Vec<String> = m.env_to.split(',').map(str::to_owned).collect();
+        let outcome = match self
+            .transport
+            .send_raw(&m.message_id, &m.env_from, &to, &m.raw)
+            .await
+        {
+            Ok(()) => Outcome::Sent,
+            Err(SendError::Permanent(e)) => Outcome::Failed(e),
+            Err(SendError::Transient(e)) => {
+                if m.attempts >= i64::from(self.settings.max_attempts) {
+                    Outcome::Failed(format!("gave up after {} attempts: {e}", m.attempts))
+                } else {
+                    Outcome::Retry(e)
+                }
+            }
+        };
+        (m, outcome)
+    }
+
+    async fn record(&self, results: Vec<(Claimed, Outcome)>) -> Result<FlushReport> {
+        let now: Timestamp = self.clock.now();
+        let mut report = FlushReport::default();
+        let mut tx = self.store.write().await?;
+        for (m, outcome) in results {
+            match outcome {
+                Outcome::Sent => {
+                    tx.mark_sent(m.id, &self.owner, now).await?;
+                    report.sent += 1;
+                }
+                Outcome::Retry(e) => {
+                    let next = now.plus_ms(self.settings.backoff_ms(m.attempts));
+                    tx.mark_retry(m.id, &self.owner, next, &e).await?;
+                    report.retried += 1;
+                }
+                Outcome::Failed(e) => {
+                    tx.mark_failed(m.id, &self.owner, &e).await?;
+                    report.failed += 1;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        let s = SenderSettings {
+            batch_size: 1,
+            concurrency: 1,
+            rate_per_second: None,
+            max_attempts: 5,
+            retry_base_ms: 1000,
+            lease_ms: 1000,
+        };
+        assert_eq!(s.backoff_ms(1), 1000);
+        assert_eq!(s.backoff_ms(2), 2000);
+        assert_eq!(s.backoff_ms(4), 8000);
+        assert_eq!(s.backoff_ms(40), 3_600_000);
+    }
+}

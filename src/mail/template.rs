@@ -1,0 +1,123 @@
+//! Mail templates, rendered with minijinja. Unknown variables are errors, so a typo in a
+//! template fails loudly rather than mailing a blank.
+
+use minijinja::{Environment, UndefinedBehavior};
+use serde::Serialize;
+
+use crate::domain::sanitize::single_line;
+use crate::error::{Error, Result};
+
+pub const SUBJECT_MAX_CHARS: usize = 256;
+
+const INVITATION_SUBJECT: &str = include_str!("../../assets/templates/invitation_subject.txt");
+const INVITATION_BODY: &str = include_str!("../../assets/templates/invitation_body.txt");
+
+/// What an invitation template can use.
+#[derive(Debug, Clone, Serialize)]
+pub struct InvitationVars {
+    pub org: String,
+    pub inviter_name: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub link: String,
+    /// The expiry date, for people ("2026-12-01 14:05 UTC").
+    pub expires: String,
+    pub validity_days: i64,
+}
+
+#[derive(Debug)]
+pub struct Templates {
+    env: Environment<'static>,
+}
+
+/// A rendered message: subject (one line, at most 256 characters) and plain-text body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub body: String,
+}
+
+impl Templates {
+    pub fn builtin() -> Result<Self> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        for (name, text) in [
+            ("invitation_subject", INVITATION_SUBJECT),
+            ("invitation_body", INVITATION_BODY),
+        ] {
+            env.add_template(name, text)
+                .map_err(|e| Error::Template(format!("{name}: {e}")))?;
+        }
+        Ok(Self { env })
+    }
+
+    pub fn invitation(&self, vars: &InvitationVars) -> Result<Rendered> {
+        let subject = self.render("invitation_subject", vars)?;
+        let body = self.render("invitation_body", vars)?;
+        Ok(Rendered {
+            subject: clamp_subject(&subject),
+            body: normalise_body(&body),
+        })
+    }
+
+    fn render(&self, name: &str, vars: &InvitationVars) -> Result<String> {
+        let t = self
+            .env
+            .get_template(name)
+            .map_err(|e| Error::Template(format!("{name}: {e}")))?;
+        t.render(minijinja::value::Serde(vars))
+            .map_err(|e| Error::Template(format!("{name}: {e}")))
+    }
+}
+
+/// One line, no control characters (so CR/LF never reach the header), at most 256 characters.
+pub fn clamp_subject(s: &str) -> String {
+    single_line(s).chars().take(SUBJECT_MAX_CHARS).collect()
+}
+
+/// Plain text with Unix line ends, no stray control characters other than newline and tab.
+fn normalise_body(s: &str) -> String {
+    s.replace("\r\n", "\n")
+        .chars()
+        .filter(|c| *c == '\n' || *c == '\t' || !crate::domain::sanitize::is_unsafe_char(*c))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars() -> InvitationVars {
+        InvitationVars {
+            org: "Acme".into(),
+            inviter_name: "ops@acme.test".into(),
+            first_name: "Ann".into(),
+            last_name: "Lee".into(),
+            email: "ann@acme.test".into(),
+            link: "https://u.acme.test/enrol/TOKEN".into(),
+            expires: "2026-12-01 10:00 UTC".into(),
+            validity_days: 10,
+        }
+    }
+
+    #[test]
+    fn default_invitation_names_org_inviter_link_and_expiry() -> Result<()> {
+        let r = Templates::builtin()?.invitation(&vars())?;
+        assert_eq!(r.subject, "ops@acme.test invites you to Acme secure mail");
+        for needle in ["Acme", "ops@acme.test", "https://u.acme.test/enrol/TOKEN", "2026-12-01 10:00 UTC", "Hello Ann"] {
+            assert!(r.body.contains(needle), "{needle} missing from {}", r.body);
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn subject_is_one_clamped_line() -> Result<()> {
+        let mut v = vars();
+        v.org = format!("Evil\r\nBcc: x@y.z {}", "o".repeat(400));
+        let r = Templates::builtin()?.invitation(&v)?;
+        assert!(!r.subject.contains('\r') && !r.subject.contains('\n'));
+        assert_eq!(r.subject.chars().count(), SUBJECT_MAX_CHARS);
+        Ok(())
+    }
+}

@@ -1,0 +1,152 @@
+//! Where mail goes: an SMTP relay, the local sendmail, or a spool directory of `.eml`
+//! files (the default, so an air-gapped install works before any mail server exists).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use lettre::address::Envelope;
+use lettre::transport::smtp::PoolConfig;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls as LettreTls, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
+use lettre::{Address, AsyncSendmailTransport, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+
+use crate::config::{MailConfig, Tls, Transport};
+use crate::domain::sanitize::single_line;
+use crate::error::{Error, Result};
+
+/// Why a message did not go, and whether trying again can help.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// Connection refused or lost, a 4xx reply, a timeout: try again later.
+    #[error("{0}")]
+    Transient(String),
+    /// A 5xx reply or a message the relay will never take.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+#[derive(Debug)]
+pub enum MailTransport {
+    Spool(PathBuf),
+    Smtp(Box<AsyncSmtpTransport<Tokio1Executor>>),
+    Sendmail(AsyncSendmailTransport<Tokio1Executor>),
+}
+
+impl MailTransport {
+    pub fn from_config(cfg: &MailConfig) -> Result<Self> {
+        Ok(match cfg.transport {
+            Transport::Spool => Self::Spool(cfg.spool_dir.clone()),
+            Transport::Sendmail => Self::Sendmail(
+                AsyncSendmailTransport::<Tokio1Executor>::new_with_command(&cfg.sendmail_command),
+            ),
+            Transport::Smtp => Self::Smtp(Box::new(smtp(cfg)?)),
+        })
+    }
+
+    /// A short description for status lines ("smtp relay.example.org:587 (starttls)").
+    pub fn describe(&self, cfg: &MailConfig) -> String {
+        match self {
+            Self::Spool(dir) => format!("spool {}", dir.display()),
+            Self::Sendmail(_) => format!("sendmail {}", cfg.sendmail_command),
+            Self::Smtp(_) => format!(
+                "smtp {}:{} ({:?})",
+                cfg.smtp.host, cfg.smtp.port, cfg.smtp.tls
+            )
+            .to_lowercase(),
+        }
+    }
+
+    /// Sends the stored message bytes unchanged.
+    pub async fn send_raw(
+        &self,
+        message_id: &str,
+        from: &str,
+        to: &[String],
+        raw: &[u8],
+    ) -> Result<(), SendError> {
+        match self {
+            Self::Spool(dir) => spool(dir, message_id, raw).await,
+            Self::Smtp(t) => {
+                let env = envelope(from, to)?;
+                t.send_raw(&env, raw).await.map(|_| ()).map_err(|e| {
+                    let text = single_line(&e.to_string());
+                    if e.is_permanent() {
+                        SendError::Permanent(text)
+                    } else {
+                        SendError::Transient(text)
+                    }
+                })
+            }
+            Self::Sendmail(t) => {
+                let env = envelope(from, to)?;
+                t.send_raw(&env, raw)
+                    .await
+                    .map_err(|e| SendError::Transient(single_line(&e.to_string())))
+            }
+        }
+    }
+}
+
+fn envelope(from: &str, to: &[String]) -> Result<Envelope, SendError> {
+    let parse = |a: &str| {
+        a.parse::<Address>()
+            .map_err(|e| SendError::Permanent(format!("bad envelope address '{a}': {e}")))
+    };
+    let to = to.iter().map(|a| parse(a)).collect::<Result<Vec<_>, _>>()?;
+    Envelope::new(Some(parse(from)?), to).map_err(|e| SendError::Permanent(e.to_string()))
+}
+
+/// Writes `<message-id>.eml` atomically (temporary file, then rename), so that a reader
+/// of the spool never sees half a message and a retry overwrites rather than duplicates.
+async fn spool(dir: &Path, message_id: &str, raw: &[u8]) -> Result<(), SendError> {
+    let stem: String = message_id
+        .trim_matches(['<', '>'])
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' })
+        .collect();
+    let io = |e: std::io::Error| SendError::Transient(format!("spool {}: {e}", dir.display()));
+    tokio::fs::create_dir_all(dir).await.map_err(io)?;
+    let tmp = dir.join(format!(".{stem}.tmp"));
+    let path = dir.join(format!("{stem}.eml"));
+    tokio::fs::write(&tmp, raw).await.map_err(io)?;
+    tokio::fs::rename(&tmp, &path).await.map_err(io)?;
+    Ok(())
+}
+
+fn smtp(cfg: &MailConfig) -> Result<AsyncSmtpTransport<Tokio1Executor>> {
+    let s = &cfg.smtp;
+    let tls_params = || -> Result<TlsParameters> {
+        let mut b = TlsParameters::builder(s.host.clone());
+        if let Some(path) = &s.ca_file {
+            let pem = std::fs::read(path).map_err(|e| {
+                Error::Mail(format!("mail.smtp.ca_file {}: {e}", path.display()))
+            })?;
+            let cert = Certificate::from_pem(&pem).map_err(|e| {
+                Error::Mail(format!("mail.smtp.ca_file {}: {e}", path.display()))
+            })?;
+            b = b.add_root_certificate(cert);
+        }
+        b.build_rustls()
+            .map_err(|e| Error::Mail(format!("TLS setup for {}: {e}", s.host)))
+    };
+    let tls = match s.tls {
+        Tls::Starttls => LettreTls::Required(tls_params()?),
+        Tls::Tls => LettreTls::Wrapper(tls_params()?),
+        Tls::None => LettreTls::None,
+    };
+    let mut b = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host)
+        .port(s.port)
+        .tls(tls)
+        .timeout(Some(Duration::from_secs(s.timeout_seconds)))
+        // lettre writes the end-of-data marker separately without TCP_NODELAY, so one
+        // connection manages ~23 messages/s; a pool of parallel connections scales it.
+        .pool_config(PoolConfig::new().max_size(u32::try_from(cfg.concurrency).unwrap_or(8)));
+    if let Some(name) = &s.hello_name {
+        b = b.hello_name(ClientId::Domain(name.clone()));
+    }
+    if let (Some(user), Some(pw)) = (&s.username, &s.password) {
+        b = b.credentials(Credentials::new(user.clone(), pw.expose().to_owned()));
+    }
+    Ok(b.build())
+}

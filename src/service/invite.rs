@@ -1,0 +1,223 @@
+//! Inviting: licences checked, duplicates refused, invitation and mail written together.
+
+use serde::Serialize;
+use serde_json::json;
+
+use super::{Usher, check_name};
+use crate::domain::licence::Seats;
+use crate::domain::{Email, InvitationStatus, Timestamp, Token, UserType};
+use crate::error::{Error, Result};
+use crate::mail::{InvitationVars, compose};
+use crate::store::{Account, Invitation, NewAudit, NewInvitation, NewMessage, Tx};
+
+#[derive(Debug, Clone)]
+pub struct InviteRequest {
+    pub addresses: Vec<Email>,
+    pub first_name: String,
+    pub last_name: String,
+    pub user_type: UserType,
+    /// Overrides the account's validity for this invitation.
+    pub expires_in_days: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Invited {
+    pub id: i64,
+    pub email: String,
+    /// True when an expired invitation for this address was renewed instead of a new row.
+    pub renewed: bool,
+    pub expires_at: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InviteOutcome {
+    pub invited: Vec<Invited>,
+}
+
+/// What to write for one address.
+enum Plan {
+    New(Email),
+    Renew(Invitation),
+}
+
+/// The fields of an invitation mail.
+pub(super) struct MailFor<'a> {
+    pub invitation_id: i64,
+    pub email: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub previous_outbox: Option<i64>,
+    pub days: i64,
+    pub expires_at: Timestamp,
+}
+
+impl Usher {
+    /// Invites every address in the request, or none: any refusal (a bad name, an
+    /// existing user, a pending invitation, too few licences) leaves the database as it was.
+    pub async fn invite(&self, req: &InviteRequest) -> Result<InviteOutcome> {
+        if req.addresses.is_empty() {
+            return Err(Error::invalid("to", "no address given"));
+        }
+        let first = check_name("first name", &req.first_name)?;
+        let last = check_name("last name", &req.last_name)?;
+        if let Some(d) = req.expires_in_days
+            && !(1..=365).contains(&d)
+        {
+            return Err(Error::invalid("expires in", "must be between 1 and 365 days"));
+        }
+        let now = self.clock.now();
+        let mut tx = self.store.write().await?;
+        let account = self.account_in(&mut tx).await?;
+        if !account.invitations_enabled {
+            return Err(Error::InvitationsDisabled(account.name));
+        }
+        tx.lock_account(account.id).await?;
+
+        let mut plans = Vec::with_capacity(req.addresses.len());
+        let mut refusals = Vec::new();
+        for email in &req.addresses {
+            if tx.user_by_email(account.id, email.canonical()).await?.is_some() {
+                refusals.push(format!("{email} is already a user"));
+                continue;
+            }
+            match tx.invitation_for_email(account.id, email.canonical(), now).await? {
+                Some(inv) if inv.status == InvitationStatus::Pending => refusals.push(format!(
+                    "{email} already has a pending invitation (id {}, expires {}); resend it with `usher invitations resend {}`",
+                    inv.id,
+                    Timestamp(inv.expires_at).human(),
+                    inv.id
+                )),
+                Some(inv) if inv.status == InvitationStatus::Expired => plans.push(Plan::Renew(inv)),
+                _ => plans.push(Plan::New(email.clone())),
+            }
+        }
+        if !refusals.is_empty() {
+            return Err(Error::Conflict(refusals.join("; ")));
+        }
+        if req.user_type == UserType::Professional {
+            seats(&mut tx, &account, now).await?.check(i64::try_from(plans.len()).unwrap_or(i64::MAX))?;
+        }
+
+        let days = req.expires_in_days.unwrap_or(account.invite_validity_days);
+        let expires_at = now.plus_days(days);
+        let mut invited = Vec::with_capacity(plans.len());
+        for plan in plans {
+            let token = Token::generate()?;
+            let (id, email, previous, renewed) = match plan {
+                Plan::New(email) => {
+                    let id = tx
+                        .insert_invitation(&NewInvitation {
+                            account_id: account.id,
+                            email: email.canonical(),
+                            email_display: email.display(),
+                            first_name: &first,
+                            last_name: &last,
+                            user_type: req.user_type,
+                            inviter: &self.actor.name,
+                            token_hash: &token.hash(),
+                            now,
+                            expires_at,
+                        })
+                        .await?;
+                    (id, email.display().to_owned(), None, false)
+                }
+                Plan::Renew(inv) => {
+                    tx.renew_invitation(inv.id, &token.hash(), expires_at).await?;
+                    (inv.id, inv.email_display, inv.outbox_id, true)
+                }
+            };
+            self.queue_invitation_mail(
+                &mut tx,
+                &account,
+                &MailFor {
+                    invitation_id: id,
+                    email: &email,
+                    first_name: &first,
+                    last_name: &last,
+                    previous_outbox: previous,
+                    days,
+                    expires_at,
+                },
+                &token,
+            )
+            .await?;
+            tx.append_audit(&NewAudit {
+                at: now,
+                actor: &self.actor,
+                action: if renewed { "invitation.resend" } else { "invitation.create" },
+                target: &format!("invitation:{id} {email}"),
+                details: json!({
+                    "user_type": req.user_type,
+                    "expires_at": expires_at.rfc3339(),
+                    "renewed_expired": renewed,
+                }),
+            })
+            .await?;
+            invited.push(Invited {
+                id,
+                email,
+                renewed,
+                expires_at: expires_at.rfc3339(),
+            });
+        }
+        tx.commit().await?;
+        Ok(InviteOutcome { invited })
+    }
+
+    /// Renders the invitation mail, queues it, points the invitation at it and withdraws
+    /// the message it replaces (so an old link is never mailed after a resend).
+    pub(super) async fn queue_invitation_mail(
+        &self,
+        tx: &mut Tx,
+        account: &Account,
+        m: &MailFor<'_>,
+        token: &Token,
+    ) -> Result<()> {
+        let vars = InvitationVars {
+            org: account.name.clone(),
+            inviter_name: self.actor.name.trim_start_matches("os:").to_owned(),
+            first_name: m.first_name.to_owned(),
+            last_name: m.last_name.to_owned(),
+            email: m.email.to_owned(),
+            link: self.link(token.plain()),
+            expires: m.expires_at.human(),
+            validity_days: m.days,
+        };
+        let rendered = self.settings.templates.invitation(&vars)?;
+        let to_name = format!("{} {}", m.first_name, m.last_name);
+        let composed = compose(
+            &self.settings.from,
+            to_name.trim(),
+            m.email,
+            &rendered.subject,
+            rendered.body,
+            self.clock.now(),
+        )?;
+        let outbox_id = tx
+            .insert_message(&NewMessage {
+                account_id: account.id,
+                kind: "invitation",
+                message_id: &composed.message_id,
+                env_from: &composed.env_from,
+                env_to: &composed.env_to.join(","),
+                subject: &composed.subject,
+                raw: &composed.raw,
+                now: self.clock.now(),
+            })
+            .await?;
+        if let Some(prev) = m.previous_outbox {
+            tx.cancel_message(prev).await?;
+        }
+        tx.set_invitation_outbox(m.invitation_id, outbox_id).await
+    }
+}
+
+/// Seats in use now, read inside the caller's (locked) transaction.
+pub(super) async fn seats(tx: &mut Tx, account: &Account, now: Timestamp) -> Result<Seats> {
+    let used = tx.count_active_professionals(account.id).await?
+        + tx.count_pending_professional(account.id, now).await?;
+    Ok(Seats {
+        used,
+        total: account.licences,
+    })
+}

@@ -1,0 +1,139 @@
+//! Use cases. Each takes the acting admin (`Actor`) from the `Usher` it runs on, does its
+//! work in one transaction and writes its audit row in that same transaction.
+
+mod init;
+mod invite;
+mod queries;
+mod resend;
+
+use std::sync::Arc;
+
+use lettre::message::Mailbox;
+
+use crate::config::Config;
+use crate::domain::sanitize::has_unsafe_chars;
+use crate::domain::{Actor, Clock, Email};
+use crate::error::{Error, Result};
+use crate::mail::Templates;
+use crate::mail::compose::mailbox;
+use crate::store::{Account, Store, Tx};
+
+pub use init::InitRequest;
+pub use invite::{InviteOutcome, InviteRequest, Invited};
+pub use queries::Status;
+pub use resend::Target;
+
+/// The core: everything a front end (CLI, console, enrolment server) may ask for.
+#[derive(Debug, Clone)]
+pub struct Usher {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    actor: Actor,
+    settings: Arc<Settings>,
+}
+
+/// What the use cases need from the configuration.
+#[derive(Debug)]
+pub struct Settings {
+    pub public_url: String,
+    pub from: Mailbox,
+    pub account: Option<String>,
+    pub templates: Templates,
+}
+
+impl Settings {
+    pub fn from_config(c: &Config) -> Result<Self> {
+        Ok(Self {
+            public_url: c.public_url.clone(),
+            from: mailbox(c.mail.from_name.as_deref(), &c.mail.from)?,
+            account: c.account.clone(),
+            templates: Templates::builtin()?,
+        })
+    }
+}
+
+impl Usher {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, actor: Actor, settings: Settings) -> Self {
+        Self {
+            store,
+            clock,
+            actor,
+            settings: Arc::new(settings),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    /// The same core acting as someone else (for tests and, later, the enrolment server).
+    pub fn with_actor(&self, actor: Actor) -> Self {
+        Self {
+            actor,
+            ..self.clone()
+        }
+    }
+
+    /// The account this usher works on: the configured one, else the only one.
+    async fn account_in(&self, tx: &mut Tx) -> Result<Account> {
+        let accounts = tx.accounts().await?;
+        match &self.settings.account {
+            Some(name) => accounts
+                .into_iter()
+                .find(|a| &a.name == name)
+                .ok_or_else(|| Error::NotFound(format!("account '{name}'"))),
+            None => match accounts.len() {
+                0 => Err(Error::NoAccount),
+                1 => accounts.into_iter().next().ok_or(Error::NoAccount),
+                _ => Err(Error::AmbiguousAccount(
+                    accounts
+                        .iter()
+                        .map(|a| a.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                )),
+            },
+        }
+    }
+
+    pub async fn account(&self) -> Result<Account> {
+        let mut tx = self.store.read().await?;
+        self.account_in(&mut tx).await
+    }
+
+    fn link(&self, token: &str) -> String {
+        format!("{}/enrol/{token}", self.settings.public_url)
+    }
+}
+
+/// A person's name as typed: refused (not silently altered) when it holds control
+/// characters, so that what is stored is exactly what the operator meant.
+pub(crate) fn check_name(field: &'static str, value: &str) -> Result<String> {
+    let v = value.trim();
+    if has_unsafe_chars(v) {
+        return Err(Error::invalid(
+            field,
+            format!(
+                "'{}' contains control or invisible characters",
+                crate::domain::sanitize::escape_for_display(v)
+            ),
+        ));
+    }
+    if v.chars().count() > 100 {
+        return Err(Error::invalid(field, "longer than 100 characters"));
+    }
+    Ok(v.to_owned())
+}
+
+/// Parses one address for a lookup (resend, revoke).
+pub(crate) fn parse_one(address: &str) -> Result<Email> {
+    Ok(Email::parse(address)?)
+}

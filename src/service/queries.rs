@@ -1,0 +1,69 @@
+//! Read-only views: lists, totals (seed 000's users screen), outbox, audit.
+
+use serde::Serialize;
+
+use super::Usher;
+use super::invite::seats;
+use crate::domain::licence::Seats;
+use crate::error::Result;
+use crate::store::{Account, AuditEntry, Invitation, InvitationFilter, OutboxCounts, OutboxMessage, User};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    pub account: String,
+    pub users: i64,
+    pub pending_invitations: i64,
+    pub licences_used: i64,
+    pub licences_total: i64,
+    pub outbox_queued: i64,
+    pub outbox_failed: i64,
+    pub outbox_sent: i64,
+    pub backend: String,
+}
+
+impl Usher {
+    pub async fn status(&self) -> Result<Status> {
+        let now = self.clock.now();
+        let mut tx = self.store.read().await?;
+        let account: Account = self.account_in(&mut tx).await?;
+        let Seats { used, total } = seats(&mut tx, &account, now).await?;
+        let users = tx.count_users(account.id).await?;
+        let pending = tx.count_pending(account.id, now).await?;
+        let OutboxCounts { queued, sent, failed } = tx.outbox_counts(account.id).await?;
+        Ok(Status {
+            account: account.name,
+            users,
+            pending_invitations: pending,
+            licences_used: used,
+            licences_total: total,
+            outbox_queued: queued,
+            outbox_failed: failed,
+            outbox_sent: sent,
+            backend: self.store.backend().to_string(),
+        })
+    }
+
+    pub async fn invitations(&self, filter: &InvitationFilter) -> Result<Vec<Invitation>> {
+        let now = self.clock.now();
+        let mut tx = self.store.read().await?;
+        let account = self.account_in(&mut tx).await?;
+        tx.list_invitations(account.id, filter, now).await
+    }
+
+    pub async fn users(&self, search: &str, after: &str, limit: i64) -> Result<Vec<User>> {
+        let mut tx = self.store.read().await?;
+        let account = self.account_in(&mut tx).await?;
+        tx.list_users(account.id, search, after, limit).await
+    }
+
+    pub async fn outbox(&self, limit: i64) -> Result<Vec<OutboxMessage>> {
+        let mut tx = self.store.read().await?;
+        let account = self.account_in(&mut tx).await?;
+        tx.list_outbox(account.id, limit).await
+    }
+
+    pub async fn audit(&self, limit: i64) -> Result<Vec<AuditEntry>> {
+        let mut tx = self.store.read().await?;
+        tx.list_audit(0, limit).await
+    }
+}
