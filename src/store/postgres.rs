@@ -4,7 +4,7 @@ use std::str::FromStr;
 
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{Connection, PgConnection, PgPool, Postgres, Transaction};
 
 use super::{ConnectOptions, redact_url};
 use crate::error::{Error, Result};
@@ -22,12 +22,17 @@ pub(super) async fn connect(url: &str, opts: &ConnectOptions) -> Result<PgPool> 
     if let Some(pw) = &opts.password {
         options = options.password(pw.expose());
     }
-    PgPoolOptions::new()
+    // One direct connection first: the pool would only say "timed out", while this
+    // says why (refused, unknown host, bad password, no such database).
+    let probe = tokio::time::timeout(opts.connect_timeout, PgConnection::connect_with(&options))
+        .await
+        .map_err(|_| fail(format!("no answer within {:?}", opts.connect_timeout)))?
+        .map_err(|e| fail(e.to_string()))?;
+    let _ = probe.close().await;
+    Ok(PgPoolOptions::new()
         .max_connections(opts.max_connections)
         .acquire_timeout(opts.connect_timeout)
-        .connect_with(options)
-        .await
-        .map_err(|e| fail(e.to_string()))
+        .connect_lazy_with(options))
 }
 
 pub(super) async fn migrate(pool: &PgPool) -> Result<()> {

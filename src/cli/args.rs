@@ -1,0 +1,193 @@
+//! The command line's shape. Every console action has a twin here.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use usher::domain::InvitationStatus;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "usher",
+    version,
+    about = "Invite, enrol and manage the users of a self-hosted secure mail platform",
+    long_about = "Invite, enrol and manage the users of a self-hosted secure mail platform.\n\n\
+        With no command, usher shows the account's status (the console arrives in a later release).\n\
+        With no configuration it keeps its data in a SQLite file and writes mail to a spool \
+        directory, both in the data directory (USHER_DATA_DIR)."
+)]
+pub struct Cli {
+    /// Config file (default: the platform's config directory, e.g. ~/.config/usher/config.toml)
+    #[arg(long, global = true, env = "USHER_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB (password from USHER_DATABASE_PASSWORD)
+    #[arg(long, global = true, env = "USHER_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the account, its domain and its first administrator (once per database)
+    Init(InitArgs),
+    /// Invite one or more addresses (separate them with spaces, commas or semicolons)
+    Invite(InviteArgs),
+    /// List, resend and revoke invitations
+    #[command(subcommand)]
+    Invitations(InvitationsCmd),
+    /// List users
+    #[command(subcommand)]
+    Users(UsersCmd),
+    /// Users, pending invitations, licences used and total, outbox queued and failed
+    Status(JsonFlag),
+    /// Inspect and deliver queued mail
+    #[command(subcommand)]
+    Outbox(OutboxCmd),
+    /// Read the audit log
+    #[command(subcommand)]
+    Audit(AuditCmd),
+    /// Database maintenance
+    #[command(subcommand)]
+    Db(DbCmd),
+}
+
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The organisation's name
+    #[arg(long)]
+    pub org: String,
+    /// The organisation's mail domain (example.org)
+    #[arg(long)]
+    pub domain: String,
+    /// Professional licences (seats) bought
+    #[arg(long)]
+    pub licences: i64,
+    /// The first administrator's address
+    #[arg(long)]
+    pub admin: String,
+    /// How many days an invitation stays valid
+    #[arg(long, default_value_t = 10)]
+    pub validity_days: i64,
+    #[command(flatten)]
+    pub out: JsonFlag,
+}
+
+#[derive(Debug, Args)]
+pub struct InviteArgs {
+    /// Addresses to invite: several arguments, or one with commas or semicolons
+    #[arg(required = true, value_name = "ADDRESSES")]
+    pub addresses: Vec<String>,
+    /// First name
+    #[arg(long, default_value = "")]
+    pub first: String,
+    /// Last name
+    #[arg(long, default_value = "")]
+    pub last: String,
+    /// Invite as a guest (free, unlimited) rather than a professional (uses a licence)
+    #[arg(long)]
+    pub guest: bool,
+    /// Days until the link expires (default: the account's validity, 10 unless changed)
+    #[arg(long, value_name = "DAYS")]
+    pub expires_in: Option<i64>,
+    /// Only queue the mail; do not try to deliver it now
+    #[arg(long)]
+    pub no_send: bool,
+    #[command(flatten)]
+    pub out: JsonFlag,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InvitationsCmd {
+    /// List invitations, newest first
+    List {
+        /// Only invitations in this state
+        #[arg(long, value_parser = parse_status)]
+        status: Option<InvitationStatus>,
+        /// Only addresses or names containing this text
+        #[arg(long, default_value = "")]
+        search: String,
+        /// At most this many rows (0: all)
+        #[arg(long, default_value_t = 0)]
+        limit: i64,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+    /// Send again with a new link and a new validity window (pending or expired invitations)
+    Resend {
+        /// Invitation id or address
+        #[arg(required_unless_present = "all_expired", conflicts_with = "all_expired")]
+        target: Option<String>,
+        /// Resend every expired invitation
+        #[arg(long)]
+        all_expired: bool,
+        /// Only queue the mail; do not try to deliver it now
+        #[arg(long)]
+        no_send: bool,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+    /// Revoke: the link stops working and queued mail is withdrawn
+    Revoke {
+        /// Invitation id or address
+        target: String,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCmd {
+    /// List users in address order
+    List {
+        /// Only users whose address or name contains this text
+        #[arg(long, default_value = "")]
+        search: String,
+        /// At most this many rows
+        #[arg(long, default_value_t = 1000)]
+        limit: i64,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCmd {
+    /// Queued, sent and failed messages, newest first
+    List {
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+    /// Deliver everything that is due, then exit
+    Flush(JsonFlag),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCmd {
+    /// Audit entries, newest first
+    List {
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCmd {
+    /// Bring the schema up to date (also done automatically at start)
+    Migrate,
+}
+
+fn parse_status(s: &str) -> Result<InvitationStatus, String> {
+    s.parse().map_err(|e: usher::domain::types::UnknownValue| e.to_string())
+}

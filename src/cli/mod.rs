@@ -1,0 +1,241 @@
+//! The command line: parse, load config, open the store, call the core, print.
+
+pub mod args;
+pub mod output;
+
+use std::sync::Arc;
+
+use color_eyre::eyre::{Result, WrapErr};
+
+use usher::config::{Config, Overrides, ProcessEnv};
+use usher::domain::{Actor, SystemClock, parse_address_list};
+use usher::error::Error;
+use usher::mail::{MailTransport, Sender, SenderSettings};
+use usher::service::{InitRequest, InviteRequest, Settings, Target};
+use usher::store::{ConnectOptions, InvitationFilter, Store};
+use usher::{Usher, domain::UserType};
+
+pub use args::Cli;
+use args::{AuditCmd, Command, DbCmd, InvitationsCmd, OutboxCmd, UsersCmd};
+
+/// Everything a command needs, built once.
+struct Context {
+    config: Config,
+    usher: Usher,
+}
+
+impl Context {
+    async fn open(cli: &Cli) -> Result<Self> {
+        let config = Config::load(
+            &Overrides {
+                config: cli.config.clone(),
+                database_url: cli.database_url.clone(),
+            },
+            &ProcessEnv,
+        )?;
+        let store = Store::open(
+            &config.database_url,
+            &ConnectOptions {
+                password: config.database_password.clone(),
+                ..ConnectOptions::default()
+            },
+        )
+        .await?;
+        let actor = Actor::detect(
+            config.operator.as_deref(),
+            std::env::var("SSH_CONNECTION").ok().as_deref(),
+        );
+        let settings = Settings::from_config(&config)?;
+        let usher = Usher::new(store, Arc::new(SystemClock), actor, settings);
+        Ok(Self { config, usher })
+    }
+
+    fn sender(&self) -> Result<Sender> {
+        let transport = MailTransport::from_config(&self.config.mail)?;
+        Ok(Sender::new(
+            self.usher.store().clone(),
+            transport,
+            self.usher.clock().clone(),
+            SenderSettings::from_config(&self.config.mail),
+        )?)
+    }
+
+    /// Tries to deliver what was just queued. A delivery problem is not the command's
+    /// failure: the mail stays queued and is retried, and the operator is told.
+    async fn deliver_now(&self) -> String {
+        let attempt = async {
+            let r = self.sender()?.flush().await?;
+            Ok::<_, color_eyre::Report>(r)
+        };
+        match attempt.await {
+            Ok(r) if r.retried == 0 && r.failed == 0 => format!("mail: {} sent", r.sent),
+            Ok(r) => format!(
+                "mail: {} sent, {} will be retried, {} failed (see `usher invitations list`)",
+                r.sent, r.retried, r.failed
+            ),
+            Err(e) => format!("mail: queued, not sent yet ({e}); `usher outbox flush` retries"),
+        }
+    }
+}
+
+pub async fn run(cli: Cli) -> Result<()> {
+    let Some(command) = &cli.command else {
+        return overview(&cli).await;
+    };
+    let ctx = Context::open(&cli).await?;
+    let u = &ctx.usher;
+    match command {
+        Command::Init(a) => {
+            let account = u
+                .init(&InitRequest {
+                    org: a.org.clone(),
+                    domain: a.domain.clone(),
+                    licences: a.licences,
+                    admin: a.admin.clone(),
+                    validity_days: a.validity_days,
+                })
+                .await?;
+            if a.out.json {
+                println!("{}", output::json(&account));
+            } else {
+                println!(
+                    "Created account '{}' with {} licence(s); {} is its administrator.",
+                    account.name, account.licences, a.admin
+                );
+            }
+        }
+        Command::Invite(a) => {
+            let addresses = parse_address_list(&a.addresses.join(",")).map_err(Error::Emails)?;
+            let outcome = u
+                .invite(&InviteRequest {
+                    addresses,
+                    first_name: a.first.clone(),
+                    last_name: a.last.clone(),
+                    user_type: if a.guest { UserType::Guest } else { UserType::Professional },
+                    expires_in_days: a.expires_in,
+                })
+                .await?;
+            let mail = if a.no_send { "mail: queued".to_owned() } else { ctx.deliver_now().await };
+            if a.out.json {
+                println!("{}", output::json(&outcome));
+            } else {
+                for i in &outcome.invited {
+                    let verb = if i.renewed { "Renewed expired invitation" } else { "Invited" };
+                    println!("{verb} {} (id {}), link valid until {}", i.email, i.id, i.expires_at);
+                }
+                println!("{mail}");
+            }
+        }
+        Command::Invitations(cmd) => invitations(&ctx, cmd).await?,
+        Command::Users(UsersCmd::List { search, limit, out }) => {
+            let list = u.users(search, "", *limit).await?;
+            println!("{}", output::users(&list, out.json));
+        }
+        Command::Status(out) => {
+            let s = u.status().await?;
+            if out.json {
+                println!("{}", output::json(&s));
+            } else {
+                print_status(&s);
+            }
+        }
+        Command::Outbox(OutboxCmd::List { limit, out }) => {
+            println!("{}", output::outbox(&u.outbox(*limit).await?, out.json));
+        }
+        Command::Outbox(OutboxCmd::Flush(out)) => {
+            let r = ctx.sender()?.flush().await?;
+            if out.json {
+                println!("{}", output::json(&r));
+            } else {
+                println!("sent {}, to retry {}, failed {}", r.sent, r.retried, r.failed);
+            }
+        }
+        Command::Audit(AuditCmd::List { limit, out }) => {
+            println!("{}", output::audit(&u.audit(*limit).await?, out.json));
+        }
+        Command::Db(DbCmd::Migrate) => {
+            // Context::open already migrated; say where things stand.
+            let versions = Store::migration_versions(u.store().backend());
+            println!(
+                "{} schema is up to date (migrations {:?})",
+                u.store().backend(),
+                versions
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn invitations(ctx: &Context, cmd: &InvitationsCmd) -> Result<()> {
+    let u = &ctx.usher;
+    match cmd {
+        InvitationsCmd::List { status, search, limit, out } => {
+            let list = u
+                .invitations(&InvitationFilter {
+                    status: *status,
+                    search: search.clone(),
+                    before_id: 0,
+                    limit: *limit,
+                })
+                .await?;
+            println!("{}", output::invitations(&list, out.json));
+        }
+        InvitationsCmd::Resend { target, all_expired, no_send, out } => {
+            let done = match target {
+                Some(t) if !*all_expired => {
+                    let target: Target = t.parse().unwrap_or(Target::Email(t.clone()));
+                    vec![u.resend(&target).await?]
+                }
+                _ => u.resend_all_expired().await?,
+            };
+            let mail = if *no_send { "mail: queued".to_owned() } else { ctx.deliver_now().await };
+            if out.json {
+                println!("{}", output::json(&done));
+            } else {
+                if done.is_empty() {
+                    println!("No expired invitations.");
+                }
+                for i in &done {
+                    println!("Resent to {} (id {}), link valid until {}", i.email, i.id, i.expires_at);
+                }
+                println!("{mail}");
+            }
+        }
+        InvitationsCmd::Revoke { target, out } => {
+            let target: Target = target.parse().unwrap_or(Target::Email(target.clone()));
+            let inv = u.revoke(&target).await?;
+            if out.json {
+                println!("{}", output::invitations(&[inv], true));
+            } else {
+                println!("Revoked invitation {} for {}", inv.id, inv.email_display);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_status(s: &usher::service::Status) {
+    println!("Account:             {}", usher::domain::sanitize::escape_for_display(&s.account));
+    println!("Users:               {}", s.users);
+    println!("Pending invitations: {}", s.pending_invitations);
+    println!("Licences:            {} used of {}", s.licences_used, s.licences_total);
+    println!("Outbox:              {} queued, {} failed", s.outbox_queued, s.outbox_failed);
+    println!("Database:            {}", s.backend);
+}
+
+/// `usher` alone: the console's place until it exists. Shows the status (or how to
+/// start) and the help.
+async fn overview(cli: &Cli) -> Result<()> {
+    use clap::CommandFactory;
+    match Context::open(cli).await {
+        Ok(ctx) => match ctx.usher.status().await {
+            Ok(s) => print_status(&s),
+            Err(Error::NoAccount) => println!("{}\n", Error::NoAccount),
+            Err(e) => return Err(e).wrap_err("cannot read the status"),
+        },
+        Err(e) => return Err(e),
+    }
+    println!();
+    Cli::command().print_help()?;
+    Ok(())
+}

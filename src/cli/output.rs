@@ -1,0 +1,187 @@
+//! Tables for people, JSON (stable field names, RFC 3339 times) for scripts. Untrusted
+//! text is escaped before it reaches the terminal; JSON escapes it by itself.
+
+use comfy_table::{ContentArrangement, Table, presets};
+use serde::Serialize;
+
+use usher::domain::Timestamp;
+use usher::domain::sanitize::escape_for_display;
+use usher::store::{AuditEntry, Invitation, OutboxMessage, User};
+
+pub fn json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+pub fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
+    let mut t = Table::new();
+    t.load_preset(presets::NOTHING)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(header.iter().map(|h| h.to_uppercase()));
+    for r in rows {
+        t.add_row(r.iter().map(|c| escape_for_display(c)));
+    }
+    t.to_string()
+}
+
+fn time(t: Option<i64>) -> String {
+    t.map(|t| Timestamp(t).human()).unwrap_or_default()
+}
+
+fn rfc(t: Option<i64>) -> Option<String> {
+    t.map(|t| Timestamp(t).rfc3339())
+}
+
+#[derive(Serialize)]
+#[derive(Debug)]
+pub struct InvitationJson {
+    id: i64,
+    email: String,
+    first_name: String,
+    last_name: String,
+    user_type: String,
+    status: String,
+    inviter: String,
+    created_at: Option<String>,
+    sent_at: Option<String>,
+    expires_at: Option<String>,
+    resend_count: i64,
+    delivery: Option<String>,
+    last_error: Option<String>,
+}
+
+impl From<&Invitation> for InvitationJson {
+    fn from(i: &Invitation) -> Self {
+        Self {
+            id: i.id,
+            email: i.email_display.clone(),
+            first_name: i.first_name.clone(),
+            last_name: i.last_name.clone(),
+            user_type: i.user_type.to_string(),
+            status: i.status.to_string(),
+            inviter: i.inviter.clone(),
+            created_at: rfc(Some(i.created_at)),
+            sent_at: rfc(i.sent_at),
+            expires_at: rfc(Some(i.expires_at)),
+            resend_count: i.resend_count,
+            delivery: i.delivery.map(|d| d.to_string()),
+            last_error: i.last_error.clone(),
+        }
+    }
+}
+
+pub fn invitations(list: &[Invitation], as_json: bool) -> String {
+    if as_json {
+        return json(&list.iter().map(InvitationJson::from).collect::<Vec<_>>());
+    }
+    table(
+        &["id", "email", "name", "type", "status", "sent", "expires", "delivery", "error"],
+        list.iter()
+            .map(|i| {
+                vec![
+                    i.id.to_string(),
+                    i.email_display.clone(),
+                    format!("{} {}", i.first_name, i.last_name).trim().to_owned(),
+                    i.user_type.to_string(),
+                    i.status.to_string(),
+                    time(i.sent_at),
+                    time(Some(i.expires_at)),
+                    i.delivery.map(|d| d.to_string()).unwrap_or_default(),
+                    i.last_error.clone().unwrap_or_default(),
+                ]
+            })
+            .collect(),
+    )
+}
+
+#[derive(Serialize)]
+#[derive(Debug)]
+pub struct UserJson {
+    id: i64,
+    email: String,
+    first_name: String,
+    last_name: String,
+    display_name: String,
+    unique_ref: Option<String>,
+    user_type: String,
+    status: String,
+    created_at: Option<String>,
+}
+
+pub fn users(list: &[User], as_json: bool) -> String {
+    if as_json {
+        let rows: Vec<UserJson> = list
+            .iter()
+            .map(|u| UserJson {
+                id: u.id,
+                email: u.email_display.clone(),
+                first_name: u.first_name.clone(),
+                last_name: u.last_name.clone(),
+                display_name: u.display_name.clone(),
+                unique_ref: u.unique_ref.clone(),
+                user_type: u.user_type.to_string(),
+                status: u.status.to_string(),
+                created_at: rfc(Some(u.created_at)),
+            })
+            .collect();
+        return json(&rows);
+    }
+    table(
+        &["id", "email", "first name", "last name", "type", "status"],
+        list.iter()
+            .map(|u| {
+                vec![
+                    u.id.to_string(),
+                    u.email_display.clone(),
+                    u.first_name.clone(),
+                    u.last_name.clone(),
+                    u.user_type.to_string(),
+                    u.status.to_string(),
+                ]
+            })
+            .collect(),
+    )
+}
+
+pub fn outbox(list: &[OutboxMessage], as_json: bool) -> String {
+    if as_json {
+        return json(&list);
+    }
+    table(
+        &["id", "to", "subject", "state", "attempts", "next attempt", "sent", "error"],
+        list.iter()
+            .map(|m| {
+                vec![
+                    m.id.to_string(),
+                    m.env_to.clone(),
+                    m.subject.clone(),
+                    m.state.to_string(),
+                    m.attempts.to_string(),
+                    time(Some(m.next_attempt_at)),
+                    time(m.sent_at),
+                    m.last_error.clone().unwrap_or_default(),
+                ]
+            })
+            .collect(),
+    )
+}
+
+pub fn audit(list: &[AuditEntry], as_json: bool) -> String {
+    if as_json {
+        return json(&list);
+    }
+    table(
+        &["id", "time", "actor", "action", "target", "details"],
+        list.iter()
+            .map(|a| {
+                vec![
+                    a.id.to_string(),
+                    Timestamp(a.at).human(),
+                    a.actor.clone(),
+                    a.action.clone(),
+                    a.target.clone(),
+                    a.details.clone(),
+                ]
+            })
+            .collect(),
+    )
+}
