@@ -80,6 +80,11 @@ impl ManualClock {
         self.advance_ms(days * MS_PER_DAY);
     }
 
+    /// The current reading (the `Clock` trait's `now`, without importing the trait).
+    pub fn now_ts(&self) -> Timestamp {
+        Timestamp(self.0.load(Ordering::SeqCst))
+    }
+
     pub fn set(&self, t: Timestamp) {
         self.0.store(t.0, Ordering::SeqCst);
     }

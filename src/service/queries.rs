@@ -50,6 +50,18 @@ impl Usher {
         tx.list_invitations(account.id, filter, now).await
     }
 
+    /// The invitation a link opens, only while it can still be used: pending and not
+    /// expired. Anything else (unknown, expired, revoked, used) is `None`, with no hint of
+    /// which, so that a link reveals nothing.
+    pub async fn open_invitation_for_token(&self, token: &str) -> Result<Option<Invitation>> {
+        let now = self.clock.now();
+        let mut tx = self.store.read().await?;
+        let found = tx
+            .invitation_by_token_hash(&crate::domain::token::hash_token(token), now)
+            .await?;
+        Ok(found.filter(|i| i.status == crate::domain::InvitationStatus::Pending))
+    }
+
     pub async fn users(&self, search: &str, after: &str, limit: i64) -> Result<Vec<User>> {
         let mut tx = self.store.read().await?;
         let account = self.account_in(&mut tx).await?;

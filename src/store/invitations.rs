@@ -168,6 +168,17 @@ impl Tx {
         row.map(|r| r.into_invitation(now)).transpose()
     }
 
+    /// The invitation a link's token belongs to, whatever its state.
+    pub async fn invitation_by_token_hash(&mut self, token_hash: &str, now: Timestamp) -> Result<Option<Invitation>> {
+        let row = on_tx!(self, |c| {
+            sqlx::query_as::<_, InvitationRow>(select_invitations!(" WHERE i.token_hash = $1"))
+                .bind(token_hash)
+                .fetch_optional(c)
+                .await
+        })?;
+        row.map(|r| r.into_invitation(now)).transpose()
+    }
+
     /// The open (pending, possibly expired) invitation for an address, else the newest.
     pub async fn invitation_for_email(
         &mut self,

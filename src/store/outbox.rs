@@ -237,6 +237,17 @@ impl Tx {
             .collect()
     }
 
+    /// The stored message, exactly as it will be (or was) sent.
+    pub async fn outbox_raw(&mut self, id: i64) -> Result<Option<Vec<u8>>> {
+        let raw = on_tx!(self, |c| {
+            sqlx::query_scalar::<_, Vec<u8>>("SELECT raw FROM outbox WHERE id = $1")
+                .bind(id)
+                .fetch_optional(c)
+                .await
+        })?;
+        Ok(raw)
+    }
+
     pub async fn outbox_counts(&mut self, account_id: i64) -> Result<OutboxCounts> {
         let rows: Vec<(String, i64)> = on_tx!(self, |c| {
             sqlx::query_as::<_, (String, i64)>(

@@ -1,0 +1,156 @@
+//! Test harness: a fresh database per test on each backend, a core with a manual clock,
+//! and a real SMTP server.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod smtp;
+
+use std::sync::Arc;
+
+use sqlx::Connection;
+use tempfile::TempDir;
+use usher::Usher;
+use usher::domain::{Actor, Email, ManualClock, Timestamp, UserType};
+use usher::mail::Templates;
+use usher::mail::compose::mailbox;
+use usher::service::{InitRequest, InviteRequest, Settings};
+use usher::store::{Backend, ConnectOptions, Store};
+
+/// 2026-01-01T00:00:00Z: tests start here and move the clock by hand.
+pub const T0: Timestamp = Timestamp(1_767_225_600_000);
+
+pub const PG_ENV: &str = "USHER_TEST_POSTGRES_URL";
+
+/// A fresh database: a SQLite file in a temporary directory, or a PostgreSQL schema
+/// that is dropped when the test ends (passed or failed).
+pub struct TestDb {
+    pub url: String,
+    pub backend: Backend,
+    pub dir: TempDir,
+    pg: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("usher.db").display());
+        Self { url, backend: Backend::Sqlite, dir, pg: None }
+    }
+
+    /// None (and a note on stderr) when USHER_TEST_POSTGRES_URL is not set.
+    pub async fn postgres() -> Option<Self> {
+        let Ok(admin) = std::env::var(PG_ENV) else {
+            eprintln!("skipped: {PG_ENV} is not set");
+            return None;
+        };
+        let schema = format!("usher_t_{}", usher::domain::token::random_hex(6).unwrap());
+        let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connect to the test Postgres");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+            .execute(&mut conn)
+            .await
+            .expect("create test schema");
+        let _ = conn.close().await;
+        let sep = if admin.contains('?') { '&' } else { '?' };
+        let url = format!("{admin}{sep}options[search_path]={schema}");
+        Some(Self {
+            url,
+            backend: Backend::Postgres,
+            dir: tempfile::tempdir().expect("tempdir"),
+            pg: Some((admin, schema)),
+        })
+    }
+
+    pub async fn open(backend: Backend) -> Option<Self> {
+        match backend {
+            Backend::Sqlite => Some(Self::sqlite()),
+            Backend::Postgres => Self::postgres().await,
+        }
+    }
+
+    pub async fn store(&self) -> Store {
+        Store::open(&self.url, &ConnectOptions::default()).await.expect("open store")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin, schema)) = self.pg.take() {
+            // Drop runs outside async; a short-lived runtime on its own thread cleans up.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                rt.block_on(async {
+                    let mut c = sqlx::PgConnection::connect(&admin).await.ok()?;
+                    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {schema} CASCADE")))
+                        .execute(&mut c)
+                        .await
+                        .ok()?;
+                    c.close().await.ok()
+                })
+            })
+            .join();
+        }
+    }
+}
+
+pub fn settings() -> Settings {
+    Settings {
+        public_url: "https://usher.acme.test".into(),
+        from: mailbox(Some("Acme IT"), "it@acme.test").unwrap(),
+        account: None,
+        templates: Templates::builtin().unwrap(),
+    }
+}
+
+pub fn core(store: Store, clock: &ManualClock) -> Usher {
+    Usher::new(store, Arc::new(clock.clone()), Actor::new("ops@acme.test"), settings())
+}
+
+/// A core on a fresh account with `licences` seats.
+pub async fn account(db: &TestDb, licences: i64) -> (Usher, ManualClock) {
+    let clock = ManualClock::new(T0);
+    let u = core(db.store().await, &clock);
+    u.init(&InitRequest {
+        org: "Acme".into(),
+        domain: "acme.test".into(),
+        licences,
+        admin: "admin@acme.test".into(),
+        validity_days: 10,
+    })
+    .await
+    .expect("init");
+    (u, clock)
+}
+
+pub fn invite_req(addresses: &str, user_type: UserType) -> InviteRequest {
+    InviteRequest {
+        addresses: addresses.split(',').map(|a| Email::parse(a).unwrap()).collect(),
+        first_name: "Test".into(),
+        last_name: "Person".into(),
+        user_type,
+        expires_in_days: None,
+    }
+}
+
+/// Generates one test per backend from each `async fn NAME(db: &TestDb)`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let db = $crate::common::TestDb::sqlite();
+                    super::$name(&db).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(db) = $crate::common::TestDb::postgres().await else { return };
+                    super::$name(&db).await;
+                }
+            )*
+        }
+    };
+}
