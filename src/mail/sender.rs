@@ -105,6 +105,12 @@ impl Sender {
         })
     }
 
+    /// The same sender claiming at most `n` messages at a time.
+    pub fn with_batch_size(mut self, n: usize) -> Self {
+        self.settings.batch_size = n.max(1);
+        self
+    }
+
     /// Sends everything due now, batch after batch, then returns.
     pub async fn flush(&self) -> Result<FlushReport> {
         let mut total = FlushReport::default();
