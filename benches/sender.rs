@@ -1,1 +1,195 @@
-fn main(){}
+//! `cargo bench --bench sender`: how fast invitations are queued and then delivered to a
+//! local SMTP server (aiosmtpd) over a pool of parallel connections, on each backend.
+//!
+//! USHER_BENCH_MESSAGES (default 5000) and USHER_BENCH_CONCURRENCY (default 32) tune it;
+//! PostgreSQL is measured too when USHER_TEST_POSTGRES_URL is set.
+//!
+//! The receiving server is Postfix's `smtp-sink` (a C test server, about 3,600 messages/s
+//! here) when installed (`apt-get install postfix`); else the aiosmtpd sink of the
+//! tests, which itself tops out near 420 messages/s on this machine and so caps the figure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::smtp::SmtpSink;
+use common::{TestDb, account, invite_req};
+use usher::config::{Config, Overrides};
+use usher::domain::UserType;
+use usher::mail::{MailTransport, Sender, SenderSettings};
+use usher::store::Backend;
+
+fn env_usize(key: &str, default: usize) -> usize {
+    std::env::var(key)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The receiving server: Postfix's smtp-sink if installed, else aiosmtpd.
+enum Sink {
+    Postfix {
+        port: u16,
+        dir: PathBuf,
+        child: Child,
+    },
+    Aiosmtpd(SmtpSink),
+}
+
+impl Sink {
+    fn start(dir: &Path) -> Self {
+        let bin = Path::new("/usr/sbin/smtp-sink");
+        if !bin.exists() {
+            return Sink::Aiosmtpd(SmtpSink::start(dir));
+        }
+        std::fs::create_dir_all(dir).unwrap();
+        // smtp-sink drops to `nobody`, which must be able to write the dump directory.
+        let _ = Command::new("chmod").arg("777").arg(dir).status();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(bin)
+            .args(["-u", "nobody", "-d"])
+            .arg(format!("{}/%M.", dir.display()))
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("256")
+            .spawn()
+            .unwrap();
+        for _ in 0..50 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Sink::Postfix {
+            port,
+            dir: dir.to_owned(),
+            child,
+        }
+    }
+
+    fn port(&self) -> u16 {
+        match self {
+            Sink::Postfix { port, .. } => *port,
+            Sink::Aiosmtpd(s) => s.port,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Sink::Postfix { .. } => "postfix smtp-sink",
+            Sink::Aiosmtpd(_) => "aiosmtpd (caps the rate)",
+        }
+    }
+
+    /// Message-IDs of everything received.
+    fn message_ids(&self) -> Vec<String> {
+        let texts: Vec<String> = match self {
+            Sink::Postfix { dir, .. } => std::fs::read_dir(dir)
+                .unwrap()
+                .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+                .collect(),
+            Sink::Aiosmtpd(s) => s.messages().into_iter().map(|(_, raw)| raw).collect(),
+        };
+        texts
+            .iter()
+            .filter_map(|t| {
+                t.lines()
+                    .find_map(|l| l.strip_prefix("Message-ID: "))
+                    .map(str::to_owned)
+            })
+            .collect()
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        if let Sink::Postfix { child, .. } = self {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+async fn bench(backend: Backend, n: usize, concurrency: usize) -> Option<()> {
+    let db = TestDb::open(backend).await?;
+    let sink = Sink::start(&db.dir.path().join("smtp"));
+    let (u, clock) = account(&db, 1).await;
+
+    let t = Instant::now();
+    for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
+        let addrs: Vec<String> = chunk.iter().map(|i| format!("user{i}@acme.test")).collect();
+        u.invite(&invite_req(&addrs.join(","), UserType::Guest))
+            .await
+            .unwrap();
+    }
+    let queue_s = t.elapsed().as_secs_f64();
+
+    let toml = format!(
+        "[mail]\ntransport = \"smtp\"\nfrom = \"it@acme.test\"\nconcurrency = {concurrency}\nbatch_size = 500\n\
+         [mail.smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\n",
+        sink.port()
+    );
+    let cfg = Config::from_toml(
+        &toml,
+        &Overrides::default(),
+        &[("USHER_DATA_DIR", "/tmp/unused")],
+    )
+    .unwrap();
+    let sender = Sender::new(
+        u.store().clone(),
+        MailTransport::from_config(&cfg.mail).unwrap(),
+        Arc::new(clock.clone()),
+        SenderSettings::from_config(&cfg.mail),
+    )
+    .unwrap();
+    let t = Instant::now();
+    let r = sender.flush().await.unwrap();
+    let send_s = t.elapsed().as_secs_f64();
+    assert_eq!(r.sent as usize, n, "every message sent: {r:?}");
+    // smtp-sink writes its dump files as it goes; give the last ones a moment.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let ids = sink.message_ids();
+    let unique: std::collections::HashSet<&String> = ids.iter().collect();
+    assert_eq!(
+        (ids.len(), unique.len()),
+        (n, n),
+        "every message arrived exactly once"
+    );
+    println!(
+        "{backend:<8}  {n} invitations  queued {:>6.0}/s  delivered {:>6.0}/s over {concurrency} connections to {} ({send_s:.2} s), {} arrived once each",
+        n as f64 / queue_s,
+        n as f64 / send_s,
+        sink.name(),
+        unique.len(),
+    );
+    Some(())
+}
+
+fn main() {
+    // `cargo bench` passes --bench; `cargo test --benches` passes nothing useful: run small.
+    let quick = !std::env::args().any(|a| a == "--bench");
+    let n = if quick {
+        200
+    } else {
+        env_usize("USHER_BENCH_MESSAGES", 5000)
+    };
+    let concurrency = env_usize("USHER_BENCH_CONCURRENCY", 32);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        bench(Backend::Sqlite, n, concurrency).await;
+        if bench(Backend::Postgres, n, concurrency).await.is_none() {
+            println!("postgres  skipped (set USHER_TEST_POSTGRES_URL)");
+        }
+    });
+}

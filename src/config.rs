@@ -230,8 +230,7 @@ impl Config {
             .or_else(|| env.get("USHER_DATABASE_URL"))
             .or(f.database_url)
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("usher.db").display()));
-        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres"))
-        {
+        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres")) {
             return Err(ConfigError::Value {
                 key: "database_url",
                 reason: "must start with sqlite:// or postgres://".into(),
@@ -266,7 +265,7 @@ impl Config {
             sendmail_command: m
                 .sendmail_command
                 .unwrap_or_else(|| "/usr/sbin/sendmail".to_owned()),
-            concurrency: positive("mail.concurrency", m.concurrency.unwrap_or(8))?,
+            concurrency: positive("mail.concurrency", m.concurrency.unwrap_or(32))?,
             rate_per_second: m.rate_per_second.filter(|r| *r > 0),
             max_attempts: m.max_attempts.unwrap_or(10).max(1),
             retry_base_seconds: m.retry_base_seconds.unwrap_or(30),
@@ -383,16 +382,23 @@ mod tests {
         let c = Config::from_toml("", &Overrides::default(), &ENV)?;
         assert_eq!(c.database_url, "sqlite:///tmp/usher-test-data/usher.db");
         assert_eq!(c.mail.transport, Transport::Spool);
-        assert_eq!(c.mail.spool_dir, PathBuf::from("/tmp/usher-test-data/spool"));
+        assert_eq!(
+            c.mail.spool_dir,
+            PathBuf::from("/tmp/usher-test-data/spool")
+        );
         Ok(())
     }
 
     #[test]
     fn unknown_keys_are_named() {
-        let err = Config::from_toml("[mail]\ntransprot = \"smtp\"\n", &Overrides::default(), &ENV)
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let err = Config::from_toml(
+            "[mail]\ntransprot = \"smtp\"\n",
+            &Overrides::default(),
+            &ENV,
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
         assert!(err.contains("transprot"), "{err}");
     }
 
@@ -402,8 +408,15 @@ mod tests {
             ("USHER_DATA_DIR", "/tmp/x"),
             ("USHER_SMTP_PASSWORD", "hunter2"),
         ];
-        let c = Config::from_toml("[mail.smtp]\nhost = \"relay\"\ntls = \"tls\"\n", &Overrides::default(), &env)?;
-        assert_eq!(c.mail.smtp.password.as_ref().map(Secret::expose), Some("hunter2"));
+        let c = Config::from_toml(
+            "[mail.smtp]\nhost = \"relay\"\ntls = \"tls\"\n",
+            &Overrides::default(),
+            &env,
+        )?;
+        assert_eq!(
+            c.mail.smtp.password.as_ref().map(Secret::expose),
+            Some("hunter2")
+        );
         assert_eq!(c.mail.smtp.port, 465);
         assert!(!format!("{c:?}").contains("hunter2"));
         Ok(())
@@ -422,7 +435,10 @@ mod tests {
             database_url: Some("sqlite://cli.db".into()),
             ..Default::default()
         };
-        assert_eq!(Config::from_toml(file, &over, &env)?.database_url, "sqlite://cli.db");
+        assert_eq!(
+            Config::from_toml(file, &over, &env)?.database_url,
+            "sqlite://cli.db"
+        );
         Ok(())
     }
 }

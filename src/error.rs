@@ -22,9 +22,13 @@ pub enum Error {
     Emails(Vec<EmailError>),
     #[error("{field}: {reason}")]
     Invalid { field: &'static str, reason: String },
-    #[error("no account yet: run `usher init --org NAME --domain DOMAIN --licences N --admin EMAIL` first")]
+    #[error(
+        "no account yet: run `usher init --org NAME --domain DOMAIN --licences N --admin EMAIL` first"
+    )]
     NoAccount,
-    #[error("several accounts exist ({0}): choose one with `account = \"...\"` in the config or USHER_ACCOUNT")]
+    #[error(
+        "several accounts exist ({0}): choose one with `account = \"...\"` in the config or USHER_ACCOUNT"
+    )]
     AmbiguousAccount(String),
     #[error("an account already exists ({0}); usher init runs once per database")]
     AlreadyInitialised(String),

@@ -6,9 +6,9 @@ mod common;
 use std::path::Path;
 use std::process::Output;
 
-use std::process::Command;
 use common::TestDb;
 use common::smtp::SmtpSink;
+use std::process::Command;
 
 on_both_backends!(
     init_then_invite_leaves_an_eml_with_the_right_link_and_expiry,
@@ -39,7 +39,11 @@ fn run(db: &TestDb, args: &[&str]) -> Output {
 
 fn ok(db: &TestDb, args: &[&str]) -> String {
     let out = run(db, args);
-    assert!(out.status.success(), "usher {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "usher {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -48,57 +52,145 @@ fn json(db: &TestDb, args: &[&str]) -> serde_json::Value {
 }
 
 fn init(db: &TestDb, licences: &str) {
-    ok(db, &["init", "--org", "Acme", "--domain", "acme.test", "--licences", licences, "--admin", "admin@acme.test"]);
+    ok(
+        db,
+        &[
+            "init",
+            "--org",
+            "Acme",
+            "--domain",
+            "acme.test",
+            "--licences",
+            licences,
+            "--admin",
+            "admin@acme.test",
+        ],
+    );
 }
 
 fn spool_files(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir.join("data/spool"))
-        .map(|d| d.filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok()).collect())
+        .map(|d| {
+            d.filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 async fn init_then_invite_leaves_an_eml_with_the_right_link_and_expiry(db: &TestDb) {
     init(db, "5");
-    let out = ok(db, &["invite", "ann@acme.test", "--first", "Ann", "--last", "Lee"]);
-    assert!(out.contains("Invited ann@acme.test") && out.contains("mail: 1 sent"), "{out}");
+    let out = ok(
+        db,
+        &["invite", "ann@acme.test", "--first", "Ann", "--last", "Lee"],
+    );
+    assert!(
+        out.contains("Invited ann@acme.test") && out.contains("mail: 1 sent"),
+        "{out}"
+    );
     let list = json(db, &["invitations", "list", "--json"]);
     let inv = &list[0];
-    assert_eq!((inv["status"].as_str(), inv["delivery"].as_str()), (Some("pending"), Some("sent")));
-    let expires = time::OffsetDateTime::parse(inv["expires_at"].as_str().unwrap(), &time::format_description::well_known::Rfc3339).unwrap();
-    let created = time::OffsetDateTime::parse(inv["created_at"].as_str().unwrap(), &time::format_description::well_known::Rfc3339).unwrap();
+    assert_eq!(
+        (inv["status"].as_str(), inv["delivery"].as_str()),
+        (Some("pending"), Some("sent"))
+    );
+    let expires = time::OffsetDateTime::parse(
+        inv["expires_at"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    let created = time::OffsetDateTime::parse(
+        inv["created_at"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
     assert_eq!(expires - created, time::Duration::days(10));
     let files = spool_files(db.dir.path());
     assert_eq!(files.len(), 1);
     let body = files[0].replace("=\r\n", "").replace("=\n", "");
-    let human = format!("{:04}-{:02}-{:02} {:02}:{:02} UTC", expires.year(), u8::from(expires.month()), expires.day(), expires.hour(), expires.minute());
-    assert!(body.contains(&format!("The link works until {human}")), "{body}");
-    let at = body.find("http://localhost:8080/enrol/").expect("link with the default public URL");
-    let token: String = body[at + 28..].chars().take_while(|c| c.is_ascii_alphanumeric() || "-_".contains(*c)).collect();
+    let human = format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+        expires.year(),
+        u8::from(expires.month()),
+        expires.day(),
+        expires.hour(),
+        expires.minute()
+    );
+    assert!(
+        body.contains(&format!("The link works until {human}")),
+        "{body}"
+    );
+    let at = body
+        .find("http://localhost:8080/enrol/")
+        .expect("link with the default public URL");
+    let token: String = body[at + 28..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || "-_".contains(*c))
+        .collect();
     assert_eq!(token.len(), 43);
     assert!(body.contains("To: \"Ann Lee\" <ann@acme.test>"), "{body}");
 }
 
 async fn bad_input_is_refused_and_nothing_is_written(db: &TestDb) {
     init(db, "5");
-    let audit_before = json(db, &["audit", "list", "--json"]).as_array().unwrap().len();
+    let audit_before = json(db, &["audit", "list", "--json"])
+        .as_array()
+        .unwrap()
+        .len();
     let cases: [(&[&str], &str); 4] = [
         (&["invite", "bob@"], "'bob@' is not an e-mail address"),
-        (&["invite", "bob@acme.test", "--first", "Bob\r\nBcc: eve@evil.test"], "first name"),
-        (&["invite", "bob@acme.test", "--frist", "Bob"], "unexpected argument '--frist'"),
-        (&["invitations", "list", "--status", "lost"], "'lost' is not a valid InvitationStatus"),
+        (
+            &[
+                "invite",
+                "bob@acme.test",
+                "--first",
+                "Bob\r\nBcc: eve@evil.test",
+            ],
+            "first name",
+        ),
+        (
+            &["invite", "bob@acme.test", "--frist", "Bob"],
+            "unexpected argument '--frist'",
+        ),
+        (
+            &["invitations", "list", "--status", "lost"],
+            "'lost' is not a valid InvitationStatus",
+        ),
     ];
     for (args, needle) in cases {
         let out = run(db, args);
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{args:?} should fail");
         assert!(err.contains(needle), "{args:?}: {err}");
-        assert!(!err.contains('\r'), "no raw control characters echoed: {err:?}");
+        assert!(
+            !err.contains('\r'),
+            "no raw control characters echoed: {err:?}"
+        );
     }
-    let out = usher(db).env("USHER_DATABASE_URL", "postgres://usher@127.0.0.1:1/usher").args(["invite", "bob@acme.test"]).output().unwrap();
+    let out = usher(db)
+        .env("USHER_DATABASE_URL", "postgres://usher@127.0.0.1:1/usher")
+        .args(["invite", "bob@acme.test"])
+        .output()
+        .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && err.contains("cannot open the database") && err.contains("refused"), "{err}");
-    assert!(json(db, &["invitations", "list", "--json"]).as_array().unwrap().is_empty());
-    assert_eq!(json(db, &["audit", "list", "--json"]).as_array().unwrap().len(), audit_before);
+    assert!(
+        !out.status.success()
+            && err.contains("cannot open the database")
+            && err.contains("refused"),
+        "{err}"
+    );
+    assert!(
+        json(db, &["invitations", "list", "--json"])
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        json(db, &["audit", "list", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        audit_before
+    );
     assert!(spool_files(db.dir.path()).is_empty());
 }
 
@@ -121,11 +213,17 @@ async fn twenty_processes_race_for_the_last_seat(db: &TestDb) {
         if out.status.success() {
             ok += 1;
         } else {
-            assert!(err.contains("no professional licence free"), "unexpected failure: {err}");
+            assert!(
+                err.contains("no professional licence free"),
+                "unexpected failure: {err}"
+            );
         }
     }
     assert_eq!(ok, 1, "exactly one process gets the last seat");
-    let pending = json(db, &["invitations", "list", "--status", "pending", "--json"]);
+    let pending = json(
+        db,
+        &["invitations", "list", "--status", "pending", "--json"],
+    );
     assert_eq!(pending.as_array().unwrap().len(), 1);
 }
 
@@ -139,9 +237,29 @@ async fn smtp_rejection_shows_in_the_list_with_the_reply(db: &TestDb) {
     )
     .unwrap();
     let cfg = cfg.to_str().unwrap();
-    let out = ok(db, &["--config", cfg, "invite", "reject-me@acme.test", "ann@acme.test", "--guest"]);
+    let out = ok(
+        db,
+        &[
+            "--config",
+            cfg,
+            "invite",
+            "reject-me@acme.test",
+            "ann@acme.test",
+            "--guest",
+        ],
+    );
     assert!(out.contains("1 sent") && out.contains("1 failed"), "{out}");
-    let table = ok(db, &["--config", cfg, "invitations", "list", "--status", "pending"]);
+    let table = ok(
+        db,
+        &[
+            "--config",
+            cfg,
+            "invitations",
+            "list",
+            "--status",
+            "pending",
+        ],
+    );
     let line = table.lines().find(|l| l.contains("reject-me")).unwrap();
     assert!(line.contains("failed") && line.contains("550"), "{line}");
     assert_eq!(sink.messages().len(), 1);
@@ -151,18 +269,49 @@ async fn smtp_rejection_shows_in_the_list_with_the_reply(db: &TestDb) {
 
 async fn list_commands_print_json_with_stable_fields(db: &TestDb) {
     init(db, "5");
-    ok(db, &["invite", "ann@acme.test", "--guest", "--expires-in", "3"]);
+    ok(
+        db,
+        &["invite", "ann@acme.test", "--guest", "--expires-in", "3"],
+    );
     let inv = &json(db, &["invitations", "list", "--json"])[0];
-    for field in ["id", "email", "status", "user_type", "expires_at", "delivery", "last_error"] {
-        assert!(inv.get(field).is_some(), "invitations list --json lacks {field}: {inv}");
+    for field in [
+        "id",
+        "email",
+        "status",
+        "user_type",
+        "expires_at",
+        "delivery",
+        "last_error",
+    ] {
+        assert!(
+            inv.get(field).is_some(),
+            "invitations list --json lacks {field}: {inv}"
+        );
     }
     assert_eq!(inv["user_type"], "guest");
     let user = &json(db, &["users", "list", "--json"])[0];
-    for field in ["id", "email", "first_name", "last_name", "user_type", "status"] {
-        assert!(user.get(field).is_some(), "users list --json lacks {field}: {user}");
+    for field in [
+        "id",
+        "email",
+        "first_name",
+        "last_name",
+        "user_type",
+        "status",
+    ] {
+        assert!(
+            user.get(field).is_some(),
+            "users list --json lacks {field}: {user}"
+        );
     }
     let s = json(db, &["status", "--json"]);
-    assert_eq!((s["users"].as_i64(), s["pending_invitations"].as_i64(), s["licences_used"].as_i64()), (Some(1), Some(1), Some(1)));
+    assert_eq!(
+        (
+            s["users"].as_i64(),
+            s["pending_invitations"].as_i64(),
+            s["licences_used"].as_i64()
+        ),
+        (Some(1), Some(1), Some(1))
+    );
     ok(db, &["invitations", "revoke", "ann@acme.test"]);
     let audit = json(db, &["audit", "list", "--json"]);
     assert_eq!(audit[0]["action"], "invitation.revoke");
@@ -189,5 +338,8 @@ fn unknown_config_keys_are_named() {
     std::fs::write(&cfg, "[mail]\ntransprot = \"smtp\"\n").unwrap();
     let out = run(&db, &["--config", cfg.to_str().unwrap(), "status"]);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && err.contains("transprot") && err.contains("bad.toml"), "{err}");
+    assert!(
+        !out.status.success() && err.contains("transprot") && err.contains("bad.toml"),
+        "{err}"
+    );
 }

@@ -28,14 +28,22 @@ on_both_backends!(
 );
 
 fn all(status: Option<InvitationStatus>) -> InvitationFilter {
-    InvitationFilter { status, ..Default::default() }
+    InvitationFilter {
+        status,
+        ..Default::default()
+    }
 }
 
 /// The token in a message's link (quoted-printable soft breaks undone).
 fn token_in(raw: &[u8]) -> String {
-    let text = String::from_utf8_lossy(raw).replace("=\r\n", "").replace("=\n", "");
+    let text = String::from_utf8_lossy(raw)
+        .replace("=\r\n", "")
+        .replace("=\n", "");
     let at = text.find("/enrol/").expect("a link in the message") + "/enrol/".len();
-    text[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect()
+    text[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
 }
 
 async fn raw_messages(store: &Store) -> Vec<(i64, DeliveryState, Vec<u8>)> {
@@ -51,7 +59,15 @@ async fn raw_messages(store: &Store) -> Vec<(i64, DeliveryState, Vec<u8>)> {
 async fn init_creates_account_admin_and_audit(db: &TestDb) {
     let (u, _clock) = account(db, 5).await;
     let s = u.status().await.unwrap();
-    assert_eq!((s.account.as_str(), s.users, s.licences_used, s.licences_total), ("Acme", 1, 1, 5));
+    assert_eq!(
+        (
+            s.account.as_str(),
+            s.users,
+            s.licences_used,
+            s.licences_total
+        ),
+        ("Acme", 1, 1, 5)
+    );
     let again = u
         .init(&usher::service::InitRequest {
             org: "Other".into(),
@@ -62,18 +78,35 @@ async fn init_creates_account_admin_and_audit(db: &TestDb) {
         })
         .await;
     assert!(matches!(again, Err(Error::AlreadyInitialised(name)) if name == "Acme"));
-    let actions: Vec<String> = u.audit(10).await.unwrap().into_iter().map(|a| a.action).collect();
+    let actions: Vec<String> = u
+        .audit(10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.action)
+        .collect();
     assert_eq!(actions, ["user.create", "domain.add", "account.init"]);
 }
 
 async fn invite_writes_invitation_mail_and_audit_together(db: &TestDb) {
     let (u, _clock) = account(db, 5).await;
-    let out = u.invite(&invite_req("ann@acme.test,bob@acme.test", UserType::Professional)).await.unwrap();
+    let out = u
+        .invite(&invite_req(
+            "ann@acme.test,bob@acme.test",
+            UserType::Professional,
+        ))
+        .await
+        .unwrap();
     assert_eq!(out.invited.len(), 2);
     let list = u.invitations(&all(None)).await.unwrap();
     assert_eq!(list.len(), 2);
-    assert!(list.iter().all(|i| i.status == InvitationStatus::Pending && i.delivery == Some(DeliveryState::Queued)));
-    assert!(list.iter().all(|i| i.expires_at == common::T0.plus_days(10).0 && i.inviter == "ops@acme.test"));
+    assert!(list.iter().all(
+        |i| i.status == InvitationStatus::Pending && i.delivery == Some(DeliveryState::Queued)
+    ));
+    assert!(
+        list.iter()
+            .all(|i| i.expires_at == common::T0.plus_days(10).0 && i.inviter == "ops@acme.test")
+    );
     let msgs = raw_messages(u.store()).await;
     assert_eq!(msgs.len(), 2);
     for (_, _, raw) in &msgs {
@@ -82,46 +115,114 @@ async fn invite_writes_invitation_mail_and_audit_together(db: &TestDb) {
         let found = u.open_invitation_for_token(&token).await.unwrap();
         assert!(found.is_some(), "the mailed link opens its invitation");
         let text = String::from_utf8_lossy(raw);
-        assert!(text.contains("2026-01-11 00:00 UTC"), "expiry date stated: {text}");
+        assert!(
+            text.contains("2026-01-11 00:00 UTC"),
+            "expiry date stated: {text}"
+        );
         assert!(text.contains("Acme") && text.contains("ops@acme.test"));
     }
     let audit = u.audit(10).await.unwrap();
-    assert_eq!(audit.iter().filter(|a| a.action == "invitation.create").count(), 2);
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|a| a.action == "invitation.create")
+            .count(),
+        2
+    );
     assert!(audit.iter().all(|a| a.actor == "ops@acme.test"));
 }
 
 async fn duplicates_are_refused_and_nothing_is_half_written(db: &TestDb) {
     let (u, _clock) = account(db, 10).await;
-    u.invite(&invite_req("Ann@ACME.test", UserType::Guest)).await.unwrap();
-    let before = (u.invitations(&all(None)).await.unwrap().len(), u.audit(100).await.unwrap().len(), u.outbox(100).await.unwrap().len());
+    u.invite(&invite_req("Ann@ACME.test", UserType::Guest))
+        .await
+        .unwrap();
+    let before = (
+        u.invitations(&all(None)).await.unwrap().len(),
+        u.audit(100).await.unwrap().len(),
+        u.outbox(100).await.unwrap().len(),
+    );
     // Same address in another case: one person, one row.
-    let e = u.invite(&invite_req("ann@acme.test", UserType::Guest)).await.unwrap_err();
-    assert!(e.to_string().contains("already has a pending invitation"), "{e}");
+    let e = u
+        .invite(&invite_req("ann@acme.test", UserType::Guest))
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("already has a pending invitation"),
+        "{e}"
+    );
     // An existing user, inside a batch with a good address: the whole batch is refused.
-    let e = u.invite(&invite_req("new@acme.test,admin@acme.test", UserType::Guest)).await.unwrap_err();
-    assert!(e.to_string().contains("admin@acme.test is already a user"), "{e}");
+    let e = u
+        .invite(&invite_req(
+            "new@acme.test,admin@acme.test",
+            UserType::Guest,
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("admin@acme.test is already a user"),
+        "{e}"
+    );
     // A bad name refuses the invite before anything is written.
     let mut bad = invite_req("other@acme.test", UserType::Guest);
     bad.first_name = "Eve\r\nBcc: x@y.z".into();
-    assert!(matches!(u.invite(&bad).await, Err(Error::Invalid { field: "first name", .. })));
-    let after = (u.invitations(&all(None)).await.unwrap().len(), u.audit(100).await.unwrap().len(), u.outbox(100).await.unwrap().len());
-    assert_eq!(before, after, "refused invites leave the database as it was");
-    assert!(u.invitations(&InvitationFilter { search: "new@".into(), ..Default::default() }).await.unwrap().is_empty());
+    assert!(matches!(
+        u.invite(&bad).await,
+        Err(Error::Invalid {
+            field: "first name",
+            ..
+        })
+    ));
+    let after = (
+        u.invitations(&all(None)).await.unwrap().len(),
+        u.audit(100).await.unwrap().len(),
+        u.outbox(100).await.unwrap().len(),
+    );
+    assert_eq!(
+        before, after,
+        "refused invites leave the database as it was"
+    );
+    assert!(
+        u.invitations(&InvitationFilter {
+            search: "new@".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .is_empty()
+    );
 }
 
 async fn licences_limit_professionals_not_guests(db: &TestDb) {
     let (u, clock) = account(db, 3).await; // the admin holds one seat
-    u.invite(&invite_req("a@acme.test,b@acme.test", UserType::Professional)).await.unwrap();
-    let e = u.invite(&invite_req("c@acme.test", UserType::Professional)).await.unwrap_err();
-    let Error::Seats(s) = &e else { panic!("expected a licence refusal, got {e}") };
+    u.invite(&invite_req(
+        "a@acme.test,b@acme.test",
+        UserType::Professional,
+    ))
+    .await
+    .unwrap();
+    let e = u
+        .invite(&invite_req("c@acme.test", UserType::Professional))
+        .await
+        .unwrap_err();
+    let Error::Seats(s) = &e else {
+        panic!("expected a licence refusal, got {e}")
+    };
     assert_eq!((s.seats.used, s.seats.total, s.wanted), (3, 3, 1));
     assert!(e.to_string().contains("has 3 licence(s)"), "{e}");
     // Guests are free and unlimited.
-    u.invite(&invite_req("g1@acme.test,g2@acme.test,g3@acme.test", UserType::Guest)).await.unwrap();
+    u.invite(&invite_req(
+        "g1@acme.test,g2@acme.test,g3@acme.test",
+        UserType::Guest,
+    ))
+    .await
+    .unwrap();
     // An expired professional invitation frees its seat; renewing it takes one again.
     clock.advance_days(11);
     assert_eq!(u.status().await.unwrap().licences_used, 1);
-    u.invite(&invite_req("c@acme.test", UserType::Professional)).await.unwrap();
+    u.invite(&invite_req("c@acme.test", UserType::Professional))
+        .await
+        .unwrap();
     assert_eq!(u.status().await.unwrap().licences_used, 2);
 }
 
@@ -132,83 +233,180 @@ async fn invitations_expire_by_the_clock(db: &TestDb) {
     u.invite(&req).await.unwrap();
     clock.advance_days(2);
     clock.advance_ms(-1);
-    assert_eq!(u.invitations(&all(None)).await.unwrap()[0].status, InvitationStatus::Pending);
+    assert_eq!(
+        u.invitations(&all(None)).await.unwrap()[0].status,
+        InvitationStatus::Pending
+    );
     clock.advance_ms(1);
-    assert_eq!(u.invitations(&all(None)).await.unwrap()[0].status, InvitationStatus::Expired);
-    assert_eq!(u.invitations(&all(Some(InvitationStatus::Expired))).await.unwrap().len(), 1);
-    assert!(u.invitations(&all(Some(InvitationStatus::Pending))).await.unwrap().is_empty());
+    assert_eq!(
+        u.invitations(&all(None)).await.unwrap()[0].status,
+        InvitationStatus::Expired
+    );
+    assert_eq!(
+        u.invitations(&all(Some(InvitationStatus::Expired)))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        u.invitations(&all(Some(InvitationStatus::Pending)))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(u.status().await.unwrap().pending_invitations, 0);
 }
 
 async fn resend_renews_link_and_window_and_withdraws_old_mail(db: &TestDb) {
     let (u, clock) = account(db, 5).await;
-    u.invite(&invite_req("ann@acme.test", UserType::Professional)).await.unwrap();
+    u.invite(&invite_req("ann@acme.test", UserType::Professional))
+        .await
+        .unwrap();
     let old_token = token_in(&raw_messages(u.store()).await[0].2);
     clock.advance_days(3);
-    let r = u.resend(&Target::Email("ANN@acme.test".into())).await.unwrap();
+    let r = u
+        .resend(&Target::Email("ANN@acme.test".into()))
+        .await
+        .unwrap();
     assert_eq!(r.expires_at, common::T0.plus_days(13).rfc3339());
     let inv = &u.invitations(&all(None)).await.unwrap()[0];
-    assert_eq!((inv.resend_count, inv.status), (1, InvitationStatus::Pending));
+    assert_eq!(
+        (inv.resend_count, inv.status),
+        (1, InvitationStatus::Pending)
+    );
     let msgs = raw_messages(u.store()).await;
     assert_eq!(msgs.len(), 2);
     let old = msgs.iter().find(|m| token_in(&m.2) == old_token).unwrap();
-    assert_eq!(old.1, DeliveryState::Cancelled, "the superseded message never leaves");
-    assert!(u.open_invitation_for_token(&old_token).await.unwrap().is_none(), "the old link stops working");
-    let new_token = msgs.iter().map(|m| token_in(&m.2)).find(|t| *t != old_token).unwrap();
-    assert!(u.open_invitation_for_token(&new_token).await.unwrap().is_some());
+    assert_eq!(
+        old.1,
+        DeliveryState::Cancelled,
+        "the superseded message never leaves"
+    );
+    assert!(
+        u.open_invitation_for_token(&old_token)
+            .await
+            .unwrap()
+            .is_none(),
+        "the old link stops working"
+    );
+    let new_token = msgs
+        .iter()
+        .map(|m| token_in(&m.2))
+        .find(|t| *t != old_token)
+        .unwrap();
+    assert!(
+        u.open_invitation_for_token(&new_token)
+            .await
+            .unwrap()
+            .is_some()
+    );
     // Expired invitations can be resent too, with a fresh window from now.
     clock.advance_days(20);
-    assert_eq!(u.invitations(&all(None)).await.unwrap()[0].status, InvitationStatus::Expired);
+    assert_eq!(
+        u.invitations(&all(None)).await.unwrap()[0].status,
+        InvitationStatus::Expired
+    );
     u.resend(&Target::Id(inv.id)).await.unwrap();
     let inv = &u.invitations(&all(None)).await.unwrap()[0];
-    assert_eq!((inv.status, inv.resend_count), (InvitationStatus::Pending, 2));
+    assert_eq!(
+        (inv.status, inv.resend_count),
+        (InvitationStatus::Pending, 2)
+    );
     assert_eq!(inv.expires_at, common::T0.plus_days(33).0);
 }
 
 async fn resend_all_expired_renews_every_expired_one(db: &TestDb) {
     let (u, clock) = account(db, 2).await; // one seat free
-    u.invite(&invite_req("g1@acme.test,g2@acme.test", UserType::Guest)).await.unwrap();
-    u.invite(&invite_req("p1@acme.test", UserType::Professional)).await.unwrap();
+    u.invite(&invite_req("g1@acme.test,g2@acme.test", UserType::Guest))
+        .await
+        .unwrap();
+    u.invite(&invite_req("p1@acme.test", UserType::Professional))
+        .await
+        .unwrap();
     clock.advance_days(11);
     let done = u.resend_all_expired().await.unwrap();
     assert_eq!(done.len(), 3);
-    assert!(u.invitations(&all(Some(InvitationStatus::Expired))).await.unwrap().is_empty());
-    assert_eq!(u.invitations(&all(Some(InvitationStatus::Pending))).await.unwrap().len(), 3);
+    assert!(
+        u.invitations(&all(Some(InvitationStatus::Expired)))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        u.invitations(&all(Some(InvitationStatus::Pending)))
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
     assert!(u.resend_all_expired().await.unwrap().is_empty());
     // Too few seats for the expired professionals: nothing is resent.
     clock.advance_days(11);
-    u.invite(&invite_req("p2@acme.test", UserType::Professional)).await.unwrap();
+    u.invite(&invite_req("p2@acme.test", UserType::Professional))
+        .await
+        .unwrap();
     let e = u.resend_all_expired().await.unwrap_err();
     assert!(matches!(e, Error::Seats(_)), "{e}");
-    assert_eq!(u.invitations(&all(Some(InvitationStatus::Expired))).await.unwrap().len(), 3);
+    assert_eq!(
+        u.invitations(&all(Some(InvitationStatus::Expired)))
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
 }
 
 async fn revoke_kills_the_link(db: &TestDb) {
     let (u, _clock) = account(db, 5).await;
-    u.invite(&invite_req("ann@acme.test", UserType::Professional)).await.unwrap();
+    u.invite(&invite_req("ann@acme.test", UserType::Professional))
+        .await
+        .unwrap();
     let token = token_in(&raw_messages(u.store()).await[0].2);
-    let inv = u.revoke(&Target::Email("ann@acme.test".into())).await.unwrap();
+    let inv = u
+        .revoke(&Target::Email("ann@acme.test".into()))
+        .await
+        .unwrap();
     assert_eq!(inv.status, InvitationStatus::Revoked);
     assert!(inv.revoked_at.is_some());
     assert_eq!(inv.delivery, Some(DeliveryState::Cancelled));
     assert!(u.open_invitation_for_token(&token).await.unwrap().is_none());
-    assert!(matches!(u.revoke(&Target::Id(inv.id)).await, Err(Error::Conflict(_))));
-    assert!(matches!(u.resend(&Target::Id(inv.id)).await, Err(Error::Conflict(_))));
-    assert!(matches!(u.revoke(&Target::Id(999)).await, Err(Error::NotFound(_))));
+    assert!(matches!(
+        u.revoke(&Target::Id(inv.id)).await,
+        Err(Error::Conflict(_))
+    ));
+    assert!(matches!(
+        u.resend(&Target::Id(inv.id)).await,
+        Err(Error::Conflict(_))
+    ));
+    assert!(matches!(
+        u.revoke(&Target::Id(999)).await,
+        Err(Error::NotFound(_))
+    ));
     // A revoked invitation holds no seat and does not block a new one.
     assert_eq!(u.status().await.unwrap().licences_used, 1);
-    u.invite(&invite_req("ann@acme.test", UserType::Professional)).await.unwrap();
+    u.invite(&invite_req("ann@acme.test", UserType::Professional))
+        .await
+        .unwrap();
 }
 
 async fn exec_raw(db: &TestDb, sql: &'static str) -> Result<u64, String> {
     match db.backend {
         Backend::Sqlite => {
             let mut c = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
-            sqlx::query(sql).execute(&mut c).await.map(|r| r.rows_affected()).map_err(|e| e.to_string())
+            sqlx::query(sql)
+                .execute(&mut c)
+                .await
+                .map(|r| r.rows_affected())
+                .map_err(|e| e.to_string())
         }
         Backend::Postgres => {
             let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
-            sqlx::query(sql).execute(&mut c).await.map(|r| r.rows_affected()).map_err(|e| e.to_string())
+            sqlx::query(sql)
+                .execute(&mut c)
+                .await
+                .map(|r| r.rows_affected())
+                .map_err(|e| e.to_string())
         }
     }
 }
@@ -216,37 +414,67 @@ async fn exec_raw(db: &TestDb, sql: &'static str) -> Result<u64, String> {
 async fn audit_log_is_append_only(db: &TestDb) {
     let (u, _clock) = account(db, 5).await;
     let n = u.audit(100).await.unwrap().len();
-    let e = exec_raw(db, "UPDATE audit_log SET actor = 'mallory'").await.unwrap_err();
+    let e = exec_raw(db, "UPDATE audit_log SET actor = 'mallory'")
+        .await
+        .unwrap_err();
     assert!(e.contains("append-only"), "{e}");
     let e = exec_raw(db, "DELETE FROM audit_log").await.unwrap_err();
     assert!(e.contains("append-only"), "{e}");
     assert_eq!(u.audit(100).await.unwrap().len(), n);
-    assert!(u.audit(100).await.unwrap().iter().all(|a| a.actor == "ops@acme.test"));
+    assert!(
+        u.audit(100)
+            .await
+            .unwrap()
+            .iter()
+            .all(|a| a.actor == "ops@acme.test")
+    );
 }
 
 async fn outbox_lease_gives_a_message_to_one_sender_at_a_time(db: &TestDb) {
     let (u, clock) = account(db, 5).await;
-    u.invite(&invite_req("ann@acme.test", UserType::Guest)).await.unwrap();
+    u.invite(&invite_req("ann@acme.test", UserType::Guest))
+        .await
+        .unwrap();
     let store = u.store();
     let now = clock.now_ts();
     let mut tx = store.write().await.unwrap();
-    let a = tx.claim_due(now, now.plus_ms(60_000), "A", 10).await.unwrap();
+    let a = tx
+        .claim_due(now, now.plus_ms(60_000), "A", 10)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     assert_eq!(a.len(), 1);
     let mut tx = store.write().await.unwrap();
-    assert!(tx.claim_due(now.plus_ms(59_999), now.plus_ms(90_000), "B", 10).await.unwrap().is_empty());
+    assert!(
+        tx.claim_due(now.plus_ms(59_999), now.plus_ms(90_000), "B", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     tx.commit().await.unwrap();
     // A dies; its lease runs out; B takes the same bytes, same Message-ID.
     let later = now.plus_ms(60_000);
     let mut tx = store.write().await.unwrap();
-    let b = tx.claim_due(later, later.plus_ms(60_000), "B", 10).await.unwrap();
+    let b = tx
+        .claim_due(later, later.plus_ms(60_000), "B", 10)
+        .await
+        .unwrap();
     assert_eq!(b.len(), 1);
-    assert_eq!((b[0].message_id.as_str(), &b[0].raw, b[0].attempts), (a[0].message_id.as_str(), &a[0].raw, 2));
-    assert!(!tx.mark_sent(b[0].id, "A", later).await.unwrap(), "a sender that lost its lease records nothing");
+    assert_eq!(
+        (b[0].message_id.as_str(), &b[0].raw, b[0].attempts),
+        (a[0].message_id.as_str(), &a[0].raw, 2)
+    );
+    assert!(
+        !tx.mark_sent(b[0].id, "A", later).await.unwrap(),
+        "a sender that lost its lease records nothing"
+    );
     assert!(tx.mark_sent(b[0].id, "B", later).await.unwrap());
     tx.commit().await.unwrap();
     let inv = &u.invitations(&all(None)).await.unwrap()[0];
-    assert_eq!((inv.delivery, inv.sent_at), (Some(DeliveryState::Sent), Some(later.0)));
+    assert_eq!(
+        (inv.delivery, inv.sent_at),
+        (Some(DeliveryState::Sent), Some(later.0))
+    );
 }
 
 async fn twenty_admins_race_for_the_last_seat(db: &TestDb) {
@@ -255,9 +483,15 @@ async fn twenty_admins_race_for_the_last_seat(db: &TestDb) {
     for i in 0..20 {
         // Each admin has its own connection pool, as separate consoles would.
         let store = db.store().await;
-        let admin = common::core(store, &clock).with_actor(Actor::new(format!("admin{i}@acme.test")));
+        let admin =
+            common::core(store, &clock).with_actor(Actor::new(format!("admin{i}@acme.test")));
         tasks.push(tokio::spawn(async move {
-            admin.invite(&invite_req(&format!("user{i}@acme.test"), UserType::Professional)).await
+            admin
+                .invite(&invite_req(
+                    &format!("user{i}@acme.test"),
+                    UserType::Professional,
+                ))
+                .await
         }));
     }
     let mut ok = 0;
@@ -269,14 +503,24 @@ async fn twenty_admins_race_for_the_last_seat(db: &TestDb) {
         }
     }
     assert_eq!(ok, 1, "exactly one admin gets the last seat");
-    assert_eq!(u.invitations(&all(Some(InvitationStatus::Pending))).await.unwrap().len(), 1);
+    assert_eq!(
+        u.invitations(&all(Some(InvitationStatus::Pending)))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     assert_eq!(u.status().await.unwrap().licences_used, 2);
 }
 
 async fn users_search_by_address_or_name(db: &TestDb) {
     let (u, clock) = account(db, 5).await;
     let mut tx = u.store().write().await.unwrap();
-    for (email, first, last) in [("zoe@acme.test", "Zoë", "Ørsted"), ("bob@acme.test", "Bob", "Percent%"), ("carl@acme.test", "Carl", "Smith")] {
+    for (email, first, last) in [
+        ("zoe@acme.test", "Zoë", "Ørsted"),
+        ("bob@acme.test", "Bob", "Percent%"),
+        ("carl@acme.test", "Carl", "Smith"),
+    ] {
         tx.insert_user(&NewUser {
             account_id: 1,
             email,
@@ -293,26 +537,82 @@ async fn users_search_by_address_or_name(db: &TestDb) {
     }
     tx.commit().await.unwrap();
     let emails = |v: Vec<usher::store::User>| v.into_iter().map(|u| u.email).collect::<Vec<_>>();
-    assert_eq!(emails(u.users("", "", 100).await.unwrap()), ["admin@acme.test", "bob@acme.test", "carl@acme.test", "zoe@acme.test"]);
-    assert_eq!(emails(u.users("SMITH", "", 100).await.unwrap()), ["carl@acme.test"]);
-    assert_eq!(emails(u.users("zoe@", "", 100).await.unwrap()), ["zoe@acme.test"]);
-    assert_eq!(emails(u.users("%", "", 100).await.unwrap()), ["bob@acme.test"], "LIKE wildcards are literal");
-    assert_eq!(emails(u.users("", "bob@acme.test", 2).await.unwrap()), ["carl@acme.test", "zoe@acme.test"], "keyset paging");
+    assert_eq!(
+        emails(u.users("", "", 100).await.unwrap()),
+        [
+            "admin@acme.test",
+            "bob@acme.test",
+            "carl@acme.test",
+            "zoe@acme.test"
+        ]
+    );
+    assert_eq!(
+        emails(u.users("SMITH", "", 100).await.unwrap()),
+        ["carl@acme.test"]
+    );
+    assert_eq!(
+        emails(u.users("zoe@", "", 100).await.unwrap()),
+        ["zoe@acme.test"]
+    );
+    assert_eq!(
+        emails(u.users("%", "", 100).await.unwrap()),
+        ["bob@acme.test"],
+        "LIKE wildcards are literal"
+    );
+    assert_eq!(
+        emails(u.users("", "bob@acme.test", 2).await.unwrap()),
+        ["carl@acme.test", "zoe@acme.test"],
+        "keyset paging"
+    );
     assert_eq!(u.status().await.unwrap().users, 4);
 }
 
 async fn invitations_filter_and_search(db: &TestDb) {
     let (u, _clock) = account(db, 5).await;
-    u.invite(&invite_req("ann@acme.test,bob@acme.test,cat@acme.test", UserType::Guest)).await.unwrap();
-    u.revoke(&Target::Email("bob@acme.test".into())).await.unwrap();
-    let emails = |v: Vec<usher::store::Invitation>| v.into_iter().map(|i| i.email).collect::<Vec<_>>();
-    assert_eq!(emails(u.invitations(&all(Some(InvitationStatus::Revoked))).await.unwrap()), ["bob@acme.test"]);
-    assert_eq!(emails(u.invitations(&all(Some(InvitationStatus::Pending))).await.unwrap()), ["cat@acme.test", "ann@acme.test"]);
-    let f = InvitationFilter { search: "CAT".into(), ..Default::default() };
+    u.invite(&invite_req(
+        "ann@acme.test,bob@acme.test,cat@acme.test",
+        UserType::Guest,
+    ))
+    .await
+    .unwrap();
+    u.revoke(&Target::Email("bob@acme.test".into()))
+        .await
+        .unwrap();
+    let emails =
+        |v: Vec<usher::store::Invitation>| v.into_iter().map(|i| i.email).collect::<Vec<_>>();
+    assert_eq!(
+        emails(
+            u.invitations(&all(Some(InvitationStatus::Revoked)))
+                .await
+                .unwrap()
+        ),
+        ["bob@acme.test"]
+    );
+    assert_eq!(
+        emails(
+            u.invitations(&all(Some(InvitationStatus::Pending)))
+                .await
+                .unwrap()
+        ),
+        ["cat@acme.test", "ann@acme.test"]
+    );
+    let f = InvitationFilter {
+        search: "CAT".into(),
+        ..Default::default()
+    };
     assert_eq!(emails(u.invitations(&f).await.unwrap()), ["cat@acme.test"]);
-    let page = InvitationFilter { limit: 2, ..Default::default() };
+    let page = InvitationFilter {
+        limit: 2,
+        ..Default::default()
+    };
     let first = u.invitations(&page).await.unwrap();
-    let rest = u.invitations(&InvitationFilter { before_id: first[1].id, ..page }).await.unwrap();
+    let rest = u
+        .invitations(&InvitationFilter {
+            before_id: first[1].id,
+            ..page
+        })
+        .await
+        .unwrap();
     assert_eq!(emails(rest), ["ann@acme.test"]);
 }
 

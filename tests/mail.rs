@@ -26,7 +26,12 @@ fn sender(u: &Usher, clock: &ManualClock, port: u16, concurrency: usize) -> Send
         "[mail]\ntransport = \"smtp\"\nfrom = \"it@acme.test\"\nconcurrency = {concurrency}\nretry_base_seconds = 60\n\
          [mail.smtp]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\ntimeout_seconds = 5\n"
     );
-    let cfg = Config::from_toml(&toml, &Overrides::default(), &[("USHER_DATA_DIR", "/tmp/unused")]).unwrap();
+    let cfg = Config::from_toml(
+        &toml,
+        &Overrides::default(),
+        &[("USHER_DATA_DIR", "/tmp/unused")],
+    )
+    .unwrap();
     Sender::new(
         u.store().clone(),
         MailTransport::from_config(&cfg.mail).unwrap(),
@@ -37,7 +42,8 @@ fn sender(u: &Usher, clock: &ManualClock, port: u16, concurrency: usize) -> Send
 }
 
 fn header<'a>(raw: &'a str, name: &str) -> Option<&'a str> {
-    raw.lines().find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(": ")))
+    raw.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(": ")))
 }
 
 async fn invitation_arrives_over_smtp(db: &TestDb) {
@@ -52,14 +58,20 @@ async fn invitation_arrives_over_smtp(db: &TestDb) {
     assert_eq!(msgs.len(), 1);
     let (to, raw) = &msgs[0];
     assert_eq!(to, &["ann@acme.test"]);
-    assert_eq!(header(raw, "Subject"), Some("ops@acme.test invites you to Acme secure mail"));
+    assert_eq!(
+        header(raw, "Subject"),
+        Some("ops@acme.test invites you to Acme secure mail")
+    );
     let body = raw.replace("=\r\n", "").replace("=\n", "");
     assert!(body.contains("https://usher.acme.test/enrol/"), "{body}");
     assert!(body.contains("2026-01-11 00:00 UTC"), "{body}");
     assert!(body.contains("Hello Ann"), "{body}");
     let inv = &u.invitations(&InvitationFilter::default()).await.unwrap()[0];
     assert_eq!(inv.delivery, Some(DeliveryState::Sent));
-    assert_eq!(header(raw, "Message-ID").map(str::to_owned), Some(u.outbox(1).await.unwrap()[0].message_id.clone()));
+    assert_eq!(
+        header(raw, "Message-ID").map(str::to_owned),
+        Some(u.outbox(1).await.unwrap()[0].message_id.clone())
+    );
 }
 
 async fn server_down_then_up_every_message_arrives_once(db: &TestDb) {
@@ -69,14 +81,27 @@ async fn server_down_then_up_every_message_arrives_once(db: &TestDb) {
     sink.stop();
     let (u, clock) = account(db, 5).await;
     let addrs: Vec<String> = (0..10).map(|i| format!("user{i}@acme.test")).collect();
-    u.invite(&invite_req(&addrs.join(","), UserType::Guest)).await.unwrap();
+    u.invite(&invite_req(&addrs.join(","), UserType::Guest))
+        .await
+        .unwrap();
     let s = sender(&u, &clock, port, 4);
     let r = s.flush().await.unwrap();
-    assert_eq!((r.sent, r.retried), (0, 10), "server down: every message waits for a retry");
+    assert_eq!(
+        (r.sent, r.retried),
+        (0, 10),
+        "server down: every message waits for a retry"
+    );
     let listed = u.invitations(&InvitationFilter::default()).await.unwrap();
-    assert!(listed.iter().all(|i| i.delivery == Some(DeliveryState::Queued) && i.last_error.is_some()));
+    assert!(
+        listed
+            .iter()
+            .all(|i| i.delivery == Some(DeliveryState::Queued) && i.last_error.is_some())
+    );
     let sink = SmtpSink::start_on(&dir, port);
-    assert!(s.flush().await.unwrap().is_empty(), "nothing is due before the backoff");
+    assert!(
+        s.flush().await.unwrap().is_empty(),
+        "nothing is due before the backoff"
+    );
     clock.advance_ms(60_000);
     assert_eq!(s.flush().await.unwrap().sent, 10);
     clock.advance_ms(3_600_000);
@@ -84,22 +109,37 @@ async fn server_down_then_up_every_message_arrives_once(db: &TestDb) {
     let msgs = sink.messages();
     let got: Vec<String> = msgs.iter().map(|(to, _)| to.join(",")).collect();
     let unique: HashSet<&String> = got.iter().collect();
-    assert_eq!((got.len(), unique.len()), (10, 10), "all ten arrive, none twice: {got:?}");
+    assert_eq!(
+        (got.len(), unique.len()),
+        (10, 10),
+        "all ten arrive, none twice: {got:?}"
+    );
 }
 
 async fn permanent_rejection_is_failed_with_the_reply(db: &TestDb) {
     let sink = SmtpSink::start(&db.dir.path().join("smtp"));
     let (u, clock) = account(db, 5).await;
-    u.invite(&invite_req("reject-me@acme.test,ann@acme.test", UserType::Guest)).await.unwrap();
+    u.invite(&invite_req(
+        "reject-me@acme.test,ann@acme.test",
+        UserType::Guest,
+    ))
+    .await
+    .unwrap();
     let r = sender(&u, &clock, sink.port, 2).flush().await.unwrap();
     assert_eq!((r.sent, r.failed), (1, 1));
     let failed = u
-        .invitations(&InvitationFilter { search: "reject".into(), ..Default::default() })
+        .invitations(&InvitationFilter {
+            search: "reject".into(),
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert_eq!(failed[0].delivery, Some(DeliveryState::Failed));
     let err = failed[0].last_error.clone().unwrap_or_default();
-    assert!(err.contains("550") && err.contains("mailbox unavailable"), "{err}");
+    assert!(
+        err.contains("550") && err.contains("mailbox unavailable"),
+        "{err}"
+    );
     assert_eq!(u.status().await.unwrap().outbox_failed, 1);
     assert_eq!(sink.messages().len(), 1);
 }
@@ -109,7 +149,9 @@ async fn four_senders_drain_the_queue_exactly_once(db: &TestDb) {
     let (u, clock) = account(db, 5).await;
     for batch in 0..6 {
         let addrs: Vec<String> = (0..50).map(|i| format!("u{batch}-{i}@acme.test")).collect();
-        u.invite(&invite_req(&addrs.join(","), UserType::Guest)).await.unwrap();
+        u.invite(&invite_req(&addrs.join(","), UserType::Guest))
+            .await
+            .unwrap();
     }
     let mut tasks = Vec::new();
     for _ in 0..4 {
@@ -123,7 +165,15 @@ async fn four_senders_drain_the_queue_exactly_once(db: &TestDb) {
         sent += t.await.unwrap();
     }
     assert_eq!(sent, 300);
-    let ids: Vec<String> = sink.messages().iter().map(|(_, raw)| header(raw, "Message-ID").unwrap().to_owned()).collect();
+    let ids: Vec<String> = sink
+        .messages()
+        .iter()
+        .map(|(_, raw)| header(raw, "Message-ID").unwrap().to_owned())
+        .collect();
     let unique: HashSet<&String> = ids.iter().collect();
-    assert_eq!((ids.len(), unique.len()), (300, 300), "each message delivered exactly once");
+    assert_eq!(
+        (ids.len(), unique.len()),
+        (300, 300),
+        "each message delivered exactly once"
+    );
 }

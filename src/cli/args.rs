@@ -21,7 +21,13 @@ pub struct Cli {
     #[arg(long, global = true, env = "USHER_CONFIG", value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// Database URL: sqlite://PATH or postgres://USER@HOST/DB (password from USHER_DATABASE_PASSWORD)
-    #[arg(long, global = true, env = "USHER_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "USHER_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -123,7 +129,10 @@ pub enum InvitationsCmd {
     /// Send again with a new link and a new validity window (pending or expired invitations)
     Resend {
         /// Invitation id or address
-        #[arg(required_unless_present = "all_expired", conflicts_with = "all_expired")]
+        #[arg(
+            required_unless_present = "all_expired",
+            conflicts_with = "all_expired"
+        )]
         target: Option<String>,
         /// Resend every expired invitation
         #[arg(long)]
@@ -189,5 +198,6 @@ pub enum DbCmd {
 }
 
 fn parse_status(s: &str) -> Result<InvitationStatus, String> {
-    s.parse().map_err(|e: usher::domain::types::UnknownValue| e.to_string())
+    s.parse()
+        .map_err(|e: usher::domain::types::UnknownValue| e.to_string())
 }

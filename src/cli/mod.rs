@@ -111,17 +111,32 @@ pub async fn run(cli: Cli) -> Result<()> {
                     addresses,
                     first_name: a.first.clone(),
                     last_name: a.last.clone(),
-                    user_type: if a.guest { UserType::Guest } else { UserType::Professional },
+                    user_type: if a.guest {
+                        UserType::Guest
+                    } else {
+                        UserType::Professional
+                    },
                     expires_in_days: a.expires_in,
                 })
                 .await?;
-            let mail = if a.no_send { "mail: queued".to_owned() } else { ctx.deliver_now().await };
+            let mail = if a.no_send {
+                "mail: queued".to_owned()
+            } else {
+                ctx.deliver_now().await
+            };
             if a.out.json {
                 println!("{}", output::json(&outcome));
             } else {
                 for i in &outcome.invited {
-                    let verb = if i.renewed { "Renewed expired invitation" } else { "Invited" };
-                    println!("{verb} {} (id {}), link valid until {}", i.email, i.id, i.expires_at);
+                    let verb = if i.renewed {
+                        "Renewed expired invitation"
+                    } else {
+                        "Invited"
+                    };
+                    println!(
+                        "{verb} {} (id {}), link valid until {}",
+                        i.email, i.id, i.expires_at
+                    );
                 }
                 println!("{mail}");
             }
@@ -147,7 +162,10 @@ pub async fn run(cli: Cli) -> Result<()> {
             if out.json {
                 println!("{}", output::json(&r));
             } else {
-                println!("sent {}, to retry {}, failed {}", r.sent, r.retried, r.failed);
+                println!(
+                    "sent {}, to retry {}, failed {}",
+                    r.sent, r.retried, r.failed
+                );
             }
         }
         Command::Audit(AuditCmd::List { limit, out }) => {
@@ -169,7 +187,12 @@ pub async fn run(cli: Cli) -> Result<()> {
 async fn invitations(ctx: &Context, cmd: &InvitationsCmd) -> Result<()> {
     let u = &ctx.usher;
     match cmd {
-        InvitationsCmd::List { status, search, limit, out } => {
+        InvitationsCmd::List {
+            status,
+            search,
+            limit,
+            out,
+        } => {
             let list = u
                 .invitations(&InvitationFilter {
                     status: *status,
@@ -180,7 +203,12 @@ async fn invitations(ctx: &Context, cmd: &InvitationsCmd) -> Result<()> {
                 .await?;
             println!("{}", output::invitations(&list, out.json));
         }
-        InvitationsCmd::Resend { target, all_expired, no_send, out } => {
+        InvitationsCmd::Resend {
+            target,
+            all_expired,
+            no_send,
+            out,
+        } => {
             let done = match target {
                 Some(t) if !*all_expired => {
                     let target: Target = t.parse().unwrap_or(Target::Email(t.clone()));
@@ -188,7 +216,11 @@ async fn invitations(ctx: &Context, cmd: &InvitationsCmd) -> Result<()> {
                 }
                 _ => u.resend_all_expired().await?,
             };
-            let mail = if *no_send { "mail: queued".to_owned() } else { ctx.deliver_now().await };
+            let mail = if *no_send {
+                "mail: queued".to_owned()
+            } else {
+                ctx.deliver_now().await
+            };
             if out.json {
                 println!("{}", output::json(&done));
             } else {
@@ -196,7 +228,10 @@ async fn invitations(ctx: &Context, cmd: &InvitationsCmd) -> Result<()> {
                     println!("No expired invitations.");
                 }
                 for i in &done {
-                    println!("Resent to {} (id {}), link valid until {}", i.email, i.id, i.expires_at);
+                    println!(
+                        "Resent to {} (id {}), link valid until {}",
+                        i.email, i.id, i.expires_at
+                    );
                 }
                 println!("{mail}");
             }
@@ -215,11 +250,20 @@ async fn invitations(ctx: &Context, cmd: &InvitationsCmd) -> Result<()> {
 }
 
 fn print_status(s: &usher::service::Status) {
-    println!("Account:             {}", usher::domain::sanitize::escape_for_display(&s.account));
+    println!(
+        "Account:             {}",
+        usher::domain::sanitize::escape_for_display(&s.account)
+    );
     println!("Users:               {}", s.users);
     println!("Pending invitations: {}", s.pending_invitations);
-    println!("Licences:            {} used of {}", s.licences_used, s.licences_total);
-    println!("Outbox:              {} queued, {} failed", s.outbox_queued, s.outbox_failed);
+    println!(
+        "Licences:            {} used of {}",
+        s.licences_used, s.licences_total
+    );
+    println!(
+        "Outbox:              {} queued, {} failed",
+        s.outbox_queued, s.outbox_failed
+    );
     println!("Database:            {}", s.backend);
 }
 

@@ -31,8 +31,7 @@ fn rfc(t: Option<i64>) -> Option<String> {
     t.map(|t| Timestamp(t).rfc3339())
 }
 
-#[derive(Serialize)]
-#[derive(Debug)]
+#[derive(Serialize, Debug)]
 pub struct InvitationJson {
     id: i64,
     email: String,
@@ -74,13 +73,17 @@ pub fn invitations(list: &[Invitation], as_json: bool) -> String {
         return json(&list.iter().map(InvitationJson::from).collect::<Vec<_>>());
     }
     table(
-        &["id", "email", "name", "type", "status", "sent", "expires", "delivery", "error"],
+        &[
+            "id", "email", "name", "type", "status", "sent", "expires", "delivery", "error",
+        ],
         list.iter()
             .map(|i| {
                 vec![
                     i.id.to_string(),
                     i.email_display.clone(),
-                    format!("{} {}", i.first_name, i.last_name).trim().to_owned(),
+                    format!("{} {}", i.first_name, i.last_name)
+                        .trim()
+                        .to_owned(),
                     i.user_type.to_string(),
                     i.status.to_string(),
                     time(i.sent_at),
@@ -93,8 +96,7 @@ pub fn invitations(list: &[Invitation], as_json: bool) -> String {
     )
 }
 
-#[derive(Serialize)]
-#[derive(Debug)]
+#[derive(Serialize, Debug)]
 pub struct UserJson {
     id: i64,
     email: String,
@@ -147,7 +149,16 @@ pub fn outbox(list: &[OutboxMessage], as_json: bool) -> String {
         return json(&list);
     }
     table(
-        &["id", "to", "subject", "state", "attempts", "next attempt", "sent", "error"],
+        &[
+            "id",
+            "to",
+            "subject",
+            "state",
+            "attempts",
+            "next attempt",
+            "sent",
+            "error",
+        ],
         list.iter()
             .map(|m| {
                 vec![

@@ -174,7 +174,9 @@ mod tests {
 
     #[test]
     fn reports_every_bad_part() {
-        let errs = parse_address_list("a@x.org, nope, also@bad@x").err().unwrap_or_default();
+        let errs = parse_address_list("a@x.org, nope, also@bad@x")
+            .err()
+            .unwrap_or_default();
         assert_eq!(errs.len(), 2);
         assert!(matches!(parse_address_list(" ; "), Err(e) if e == vec![EmailError::Empty]));
     }

@@ -45,7 +45,21 @@ mod tests {
         assert!(s.check(1).is_ok());
         let e = s.check(2).err();
         assert!(e.is_some_and(|e| e.to_string().contains("has 10 licence(s), 9 in use")));
-        assert!(Seats { used: 12, total: 10 }.check(0).is_ok());
-        assert_eq!(Seats { used: 12, total: 10 }.free(), 0);
+        assert!(
+            Seats {
+                used: 12,
+                total: 10
+            }
+            .check(0)
+            .is_ok()
+        );
+        assert_eq!(
+            Seats {
+                used: 12,
+                total: 10
+            }
+            .free(),
+            0
+        );
     }
 }

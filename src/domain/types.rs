@@ -109,8 +109,17 @@ mod tests {
 
     #[test]
     fn pending_past_expiry_is_expired() {
-        assert_eq!(InvitationStatus::effective("pending", 10, 10).ok(), Some(InvitationStatus::Expired));
-        assert_eq!(InvitationStatus::effective("pending", 11, 10).ok(), Some(InvitationStatus::Pending));
-        assert_eq!(InvitationStatus::effective("revoked", 1, 10).ok(), Some(InvitationStatus::Revoked));
+        assert_eq!(
+            InvitationStatus::effective("pending", 10, 10).ok(),
+            Some(InvitationStatus::Expired)
+        );
+        assert_eq!(
+            InvitationStatus::effective("pending", 11, 10).ok(),
+            Some(InvitationStatus::Pending)
+        );
+        assert_eq!(
+            InvitationStatus::effective("revoked", 1, 10).ok(),
+            Some(InvitationStatus::Revoked)
+        );
     }
 }

@@ -73,11 +73,21 @@ mod tests {
     #[test]
     fn headers_carry_no_injected_lines() -> Result<()> {
         let from = mailbox(Some("IT\r\nBcc: evil@x.org"), "it@acme.test")?;
-        let c = compose(&from, "Ann\nBcc: evil@x.org", "ann@acme.test", "Hi\r\nX: y", "Body\n".into(), Timestamp(0))?;
+        let c = compose(
+            &from,
+            "Ann\nBcc: evil@x.org",
+            "ann@acme.test",
+            "Hi\r\nX: y",
+            "Body\n".into(),
+            Timestamp(0),
+        )?;
         let text = String::from_utf8_lossy(&c.raw);
         assert!(!text.contains("\nBcc:"), "{text}");
         assert!(!text.contains("\nX: y"), "{text}");
-        assert!(text.contains(&format!("Message-ID: {}", c.message_id)), "{text}");
+        assert!(
+            text.contains(&format!("Message-ID: {}", c.message_id)),
+            "{text}"
+        );
         assert!(c.message_id.ends_with("@acme.test>"));
         assert_eq!(c.env_to, ["ann@acme.test"]);
         Ok(())

@@ -35,7 +35,8 @@ impl SenderSettings {
             concurrency: m.concurrency,
             rate_per_second: m.rate_per_second,
             max_attempts: m.max_attempts,
-            retry_base_ms: i64::try_from(m.retry_base_seconds.saturating_mul(1000)).unwrap_or(30_000),
+            retry_base_ms: i64::try_from(m.retry_base_seconds.saturating_mul(1000))
+                .unwrap_or(30_000),
             lease_ms: i64::try_from(m.lease_seconds.saturating_mul(1000)).unwrap_or(300_000),
         }
     }
@@ -160,18 +161,39 @@ impl Sender {
             tx.commit().await?;
             c
         };
-        let mut report = FlushReport::default();
         if claimed.is_empty() {
-            return Ok(report);
+            return Ok(FlushReport::default());
         }
-        let mut results = futures::stream::iter(claimed)
-            .map(|m| self.send_one(m))
-            .buffer_unordered(self.settings.concurrency)
-            .ready_chunks(64);
-        while let Some(chunk) = results.next().await {
-            report.add(self.record(chunk).await?);
-        }
-        Ok(report)
+        // Two stages run side by side: sending, and recording results in batched
+        // transactions. Recording inside the send loop would stop polling the in-flight
+        // SMTP exchanges while the database works.
+        let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
+        let send = async move {
+            let mut results = futures::stream::iter(claimed)
+                .map(|m| self.send_one(m))
+                .buffer_unordered(self.settings.concurrency);
+            while let Some(r) = results.next().await {
+                if done_tx.send(r).is_err() {
+                    break;
+                }
+            }
+        };
+        let record = async {
+            let mut report = FlushReport::default();
+            while let Some(first) = done_rx.recv().await {
+                let mut chunk = vec![first];
+                while chunk.len() < 256 {
+                    match done_rx.try_recv() {
+                        Ok(r) => chunk.push(r),
+                        Err(_) => break,
+                    }
+                }
+                report.add(self.record(chunk).await?);
+            }
+            Ok::<_, crate::Error>(report)
+        };
+        let ((), report) = tokio::join!(send, record);
+        report
     }
 
     async fn send_one(&self, m: Claimed) -> (Claimed, Outcome) {

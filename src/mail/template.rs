@@ -105,7 +105,13 @@ mod tests {
     fn default_invitation_names_org_inviter_link_and_expiry() -> Result<()> {
         let r = Templates::builtin()?.invitation(&vars())?;
         assert_eq!(r.subject, "ops@acme.test invites you to Acme secure mail");
-        for needle in ["Acme", "ops@acme.test", "https://u.acme.test/enrol/TOKEN", "2026-12-01 10:00 UTC", "Hello Ann"] {
+        for needle in [
+            "Acme",
+            "ops@acme.test",
+            "https://u.acme.test/enrol/TOKEN",
+            "2026-12-01 10:00 UTC",
+            "Hello Ann",
+        ] {
             assert!(r.body.contains(needle), "{needle} missing from {}", r.body);
         }
         Ok(())

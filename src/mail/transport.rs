@@ -103,7 +103,13 @@ async fn spool(dir: &Path, message_id: &str, raw: &[u8]) -> Result<(), SendError
     let stem: String = message_id
         .trim_matches(['<', '>'])
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let io = |e: std::io::Error| SendError::Transient(format!("spool {}: {e}", dir.display()));
     tokio::fs::create_dir_all(dir).await.map_err(io)?;
@@ -119,12 +125,10 @@ fn smtp(cfg: &MailConfig) -> Result<AsyncSmtpTransport<Tokio1Executor>> {
     let tls_params = || -> Result<TlsParameters> {
         let mut b = TlsParameters::builder(s.host.clone());
         if let Some(path) = &s.ca_file {
-            let pem = std::fs::read(path).map_err(|e| {
-                Error::Mail(format!("mail.smtp.ca_file {}: {e}", path.display()))
-            })?;
-            let cert = Certificate::from_pem(&pem).map_err(|e| {
-                Error::Mail(format!("mail.smtp.ca_file {}: {e}", path.display()))
-            })?;
+            let pem = std::fs::read(path)
+                .map_err(|e| Error::Mail(format!("mail.smtp.ca_file {}: {e}", path.display())))?;
+            let cert = Certificate::from_pem(&pem)
+                .map_err(|e| Error::Mail(format!("mail.smtp.ca_file {}: {e}", path.display())))?;
             b = b.add_root_certificate(cert);
         }
         b.build_rustls()

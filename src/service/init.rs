@@ -26,7 +26,10 @@ impl Usher {
             return Err(Error::invalid("--licences", "cannot be negative"));
         }
         if !(1..=365).contains(&req.validity_days) {
-            return Err(Error::invalid("--validity-days", "must be between 1 and 365"));
+            return Err(Error::invalid(
+                "--validity-days",
+                "must be between 1 and 365",
+            ));
         }
         let admin = Email::parse(&req.admin)?;
         // A domain is checked as the domain part of an address would be.
@@ -49,7 +52,8 @@ impl Usher {
             .await?;
         // The domain named at init is the organisation's own: recorded as verified by the
         // operator who ran init (DNS verification comes with domain management).
-        tx.insert_domain(account.id, &domain, true, true, now).await?;
+        tx.insert_domain(account.id, &domain, true, true, now)
+            .await?;
         let admin_id = tx
             .insert_user(&NewUser {
                 account_id: account.id,

@@ -37,7 +37,7 @@ pub struct InviteOutcome {
 /// What to write for one address.
 enum Plan {
     New(Email),
-    Renew(Invitation),
+    Renew(Box<Invitation>),
 }
 
 /// The fields of an invitation mail.
@@ -63,7 +63,10 @@ impl Usher {
         if let Some(d) = req.expires_in_days
             && !(1..=365).contains(&d)
         {
-            return Err(Error::invalid("expires in", "must be between 1 and 365 days"));
+            return Err(Error::invalid(
+                "expires in",
+                "must be between 1 and 365 days",
+            ));
         }
         let now = self.clock.now();
         let mut tx = self.store.write().await?;
@@ -76,7 +79,11 @@ impl Usher {
         let mut plans = Vec::with_capacity(req.addresses.len());
         let mut refusals = Vec::new();
         for email in &req.addresses {
-            if tx.user_by_email(account.id, email.canonical()).await?.is_some() {
+            if tx
+                .user_by_email(account.id, email.canonical())
+                .await?
+                .is_some()
+            {
                 refusals.push(format!("{email} is already a user"));
                 continue;
             }
@@ -87,7 +94,7 @@ impl Usher {
                     Timestamp(inv.expires_at).human(),
                     inv.id
                 )),
-                Some(inv) if inv.status == InvitationStatus::Expired => plans.push(Plan::Renew(inv)),
+                Some(inv) if inv.status == InvitationStatus::Expired => plans.push(Plan::Renew(Box::new(inv))),
                 _ => plans.push(Plan::New(email.clone())),
             }
         }
@@ -95,7 +102,9 @@ impl Usher {
             return Err(Error::Conflict(refusals.join("; ")));
         }
         if req.user_type == UserType::Professional {
-            seats(&mut tx, &account, now).await?.check(i64::try_from(plans.len()).unwrap_or(i64::MAX))?;
+            seats(&mut tx, &account, now)
+                .await?
+                .check(i64::try_from(plans.len()).unwrap_or(i64::MAX))?;
         }
 
         let days = req.expires_in_days.unwrap_or(account.invite_validity_days);
@@ -122,7 +131,8 @@ impl Usher {
                     (id, email.display().to_owned(), None, false)
                 }
                 Plan::Renew(inv) => {
-                    tx.renew_invitation(inv.id, &token.hash(), expires_at).await?;
+                    tx.renew_invitation(inv.id, &token.hash(), expires_at)
+                        .await?;
                     (inv.id, inv.email_display, inv.outbox_id, true)
                 }
             };
@@ -144,7 +154,11 @@ impl Usher {
             tx.append_audit(&NewAudit {
                 at: now,
                 actor: &self.actor,
-                action: if renewed { "invitation.resend" } else { "invitation.create" },
+                action: if renewed {
+                    "invitation.resend"
+                } else {
+                    "invitation.create"
+                },
                 target: &format!("invitation:{id} {email}"),
                 details: json!({
                     "user_type": req.user_type,

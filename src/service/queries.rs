@@ -6,7 +6,9 @@ use super::Usher;
 use super::invite::seats;
 use crate::domain::licence::Seats;
 use crate::error::Result;
-use crate::store::{Account, AuditEntry, Invitation, InvitationFilter, OutboxCounts, OutboxMessage, User};
+use crate::store::{
+    Account, AuditEntry, Invitation, InvitationFilter, OutboxCounts, OutboxMessage, User,
+};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Status {
@@ -29,7 +31,11 @@ impl Usher {
         let Seats { used, total } = seats(&mut tx, &account, now).await?;
         let users = tx.count_users(account.id).await?;
         let pending = tx.count_pending(account.id, now).await?;
-        let OutboxCounts { queued, sent, failed } = tx.outbox_counts(account.id).await?;
+        let OutboxCounts {
+            queued,
+            sent,
+            failed,
+        } = tx.outbox_counts(account.id).await?;
         Ok(Status {
             account: account.name,
             users,

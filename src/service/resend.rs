@@ -35,12 +35,19 @@ impl std::fmt::Display for Target {
 }
 
 impl Usher {
-    async fn find(&self, tx: &mut Tx, account: &Account, target: &Target, now: Timestamp) -> Result<Invitation> {
+    async fn find(
+        &self,
+        tx: &mut Tx,
+        account: &Account,
+        target: &Target,
+        now: Timestamp,
+    ) -> Result<Invitation> {
         let found = match target {
             Target::Id(id) => tx.invitation(account.id, *id, now).await?,
             Target::Email(e) => {
                 let email = parse_one(e)?;
-                tx.invitation_for_email(account.id, email.canonical(), now).await?
+                tx.invitation_for_email(account.id, email.canonical(), now)
+                    .await?
             }
         };
         found.ok_or_else(|| Error::NotFound(target.to_string()))
@@ -85,7 +92,13 @@ impl Usher {
         Ok(done)
     }
 
-    async fn renew(&self, tx: &mut Tx, account: &Account, inv: Invitation, now: Timestamp) -> Result<Invited> {
+    async fn renew(
+        &self,
+        tx: &mut Tx,
+        account: &Account,
+        inv: Invitation,
+        now: Timestamp,
+    ) -> Result<Invited> {
         match inv.status {
             InvitationStatus::Pending => {}
             InvitationStatus::Expired => {
@@ -107,7 +120,8 @@ impl Usher {
         let token = Token::generate()?;
         let days = account.invite_validity_days;
         let expires_at = now.plus_days(days);
-        tx.renew_invitation(inv.id, &token.hash(), expires_at).await?;
+        tx.renew_invitation(inv.id, &token.hash(), expires_at)
+            .await?;
         self.queue_invitation_mail(
             tx,
             account,
@@ -149,7 +163,10 @@ impl Usher {
         let mut tx = self.store.write().await?;
         let account = self.account_in(&mut tx).await?;
         let inv = self.find(&mut tx, &account, target, now).await?;
-        if !matches!(inv.status, InvitationStatus::Pending | InvitationStatus::Expired) {
+        if !matches!(
+            inv.status,
+            InvitationStatus::Pending | InvitationStatus::Expired
+        ) {
             return Err(Error::Conflict(format!(
                 "invitation {} for {} is already {}",
                 inv.id, inv.email_display, inv.status

@@ -155,7 +155,12 @@ impl Tx {
         Ok(id)
     }
 
-    pub async fn invitation(&mut self, account_id: i64, id: i64, now: Timestamp) -> Result<Option<Invitation>> {
+    pub async fn invitation(
+        &mut self,
+        account_id: i64,
+        id: i64,
+        now: Timestamp,
+    ) -> Result<Option<Invitation>> {
         let row = on_tx!(self, |c| {
             sqlx::query_as::<_, InvitationRow>(select_invitations!(
                 " WHERE i.account_id = $1 AND i.id = $2"
@@ -169,7 +174,11 @@ impl Tx {
     }
 
     /// The invitation a link's token belongs to, whatever its state.
-    pub async fn invitation_by_token_hash(&mut self, token_hash: &str, now: Timestamp) -> Result<Option<Invitation>> {
+    pub async fn invitation_by_token_hash(
+        &mut self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<Invitation>> {
         let row = on_tx!(self, |c| {
             sqlx::query_as::<_, InvitationRow>(select_invitations!(" WHERE i.token_hash = $1"))
                 .bind(token_hash)
@@ -233,7 +242,11 @@ impl Tx {
     }
 
     /// Professional invitations that hold a seat: pending and not yet expired.
-    pub async fn count_pending_professional(&mut self, account_id: i64, now: Timestamp) -> Result<i64> {
+    pub async fn count_pending_professional(
+        &mut self,
+        account_id: i64,
+        now: Timestamp,
+    ) -> Result<i64> {
         let n = on_tx!(self, |c| {
             sqlx::query_scalar::<_, i64>(
                 "SELECT COUNT(*) FROM invitations
@@ -263,7 +276,11 @@ impl Tx {
     }
 
     /// Ids of pending invitations whose time has run out.
-    pub async fn expired_invitation_ids(&mut self, account_id: i64, now: Timestamp) -> Result<Vec<i64>> {
+    pub async fn expired_invitation_ids(
+        &mut self,
+        account_id: i64,
+        now: Timestamp,
+    ) -> Result<Vec<i64>> {
         let ids = on_tx!(self, |c| {
             sqlx::query_scalar::<_, i64>(
                 "SELECT id FROM invitations

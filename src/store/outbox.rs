@@ -118,15 +118,20 @@ impl Tx {
         owner: &str,
         limit: i64,
     ) -> Result<Vec<Claimed>> {
-        let rows = on_tx!(self, sqlite = CLAIM_SQLITE, postgres = CLAIM_POSTGRES, |c, sql| {
-            sqlx::query_as::<_, Claimed>(sql)
-                .bind(lease_until.0)
-                .bind(owner)
-                .bind(now.0)
-                .bind(limit)
-                .fetch_all(c)
-                .await
-        })?;
+        let rows = on_tx!(
+            self,
+            sqlite = CLAIM_SQLITE,
+            postgres = CLAIM_POSTGRES,
+            |c, sql| {
+                sqlx::query_as::<_, Claimed>(sql)
+                    .bind(lease_until.0)
+                    .bind(owner)
+                    .bind(now.0)
+                    .bind(limit)
+                    .fetch_all(c)
+                    .await
+            }
+        )?;
         Ok(rows)
     }
 
@@ -156,7 +161,13 @@ impl Tx {
     }
 
     /// A transient failure: due again at `next_at`.
-    pub async fn mark_retry(&mut self, id: i64, owner: &str, next_at: Timestamp, error: &str) -> Result<()> {
+    pub async fn mark_retry(
+        &mut self,
+        id: i64,
+        owner: &str,
+        next_at: Timestamp,
+        error: &str,
+    ) -> Result<()> {
         on_tx!(self, |c| {
             sqlx::query(
                 "UPDATE outbox SET next_attempt_at = $3, lease_until = NULL, last_error = $4
@@ -221,7 +232,9 @@ impl Tx {
                     state: r
                         .state
                         .parse()
-                        .map_err(|e: crate::domain::types::UnknownValue| Error::invalid("state", e.to_string()))?,
+                        .map_err(|e: crate::domain::types::UnknownValue| {
+                            Error::invalid("state", e.to_string())
+                        })?,
                     id: r.id,
                     kind: r.kind,
                     message_id: r.message_id,

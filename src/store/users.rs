@@ -45,11 +45,15 @@ impl TryFrom<UserRow> for User {
             user_type: r
                 .user_type
                 .parse()
-                .map_err(|e: crate::domain::types::UnknownValue| Error::invalid("user_type", e.to_string()))?,
+                .map_err(|e: crate::domain::types::UnknownValue| {
+                    Error::invalid("user_type", e.to_string())
+                })?,
             status: r
                 .status
                 .parse()
-                .map_err(|e: crate::domain::types::UnknownValue| Error::invalid("status", e.to_string()))?,
+                .map_err(|e: crate::domain::types::UnknownValue| {
+                    Error::invalid("status", e.to_string())
+                })?,
             id: r.id,
             account_id: r.account_id,
             email: r.email,
@@ -89,7 +93,9 @@ macro_rules! select_users {
 
 impl Tx {
     pub async fn insert_user(&mut self, u: &NewUser<'_>) -> Result<i64> {
-        let display = format!("{} {}", u.first_name, u.last_name).trim().to_owned();
+        let display = format!("{} {}", u.first_name, u.last_name)
+            .trim()
+            .to_owned();
         let id = on_tx!(self, |c| {
             sqlx::query_scalar::<_, i64>(
                 "INSERT INTO users (account_id, email, email_display, first_name, last_name,

@@ -33,7 +33,12 @@ impl TestDb {
     pub fn sqlite() -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}", dir.path().join("usher.db").display());
-        Self { url, backend: Backend::Sqlite, dir, pg: None }
+        Self {
+            url,
+            backend: Backend::Sqlite,
+            dir,
+            pg: None,
+        }
     }
 
     /// None (and a note on stderr) when USHER_TEST_POSTGRES_URL is not set.
@@ -43,7 +48,9 @@ impl TestDb {
             return None;
         };
         let schema = format!("usher_t_{}", usher::domain::token::random_hex(6).unwrap());
-        let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connect to the test Postgres");
+        let mut conn = sqlx::PgConnection::connect(&admin)
+            .await
+            .expect("connect to the test Postgres");
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
             .execute(&mut conn)
             .await
@@ -67,7 +74,9 @@ impl TestDb {
     }
 
     pub async fn store(&self) -> Store {
-        Store::open(&self.url, &ConnectOptions::default()).await.expect("open store")
+        Store::open(&self.url, &ConnectOptions::default())
+            .await
+            .expect("open store")
     }
 }
 
@@ -76,13 +85,18 @@ impl Drop for TestDb {
         if let Some((admin, schema)) = self.pg.take() {
             // Drop runs outside async; a short-lived runtime on its own thread cleans up.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
                 rt.block_on(async {
                     let mut c = sqlx::PgConnection::connect(&admin).await.ok()?;
-                    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {schema} CASCADE")))
-                        .execute(&mut c)
-                        .await
-                        .ok()?;
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP SCHEMA IF EXISTS {schema} CASCADE"
+                    )))
+                    .execute(&mut c)
+                    .await
+                    .ok()?;
                     c.close().await.ok()
                 })
             })
@@ -101,7 +115,12 @@ pub fn settings() -> Settings {
 }
 
 pub fn core(store: Store, clock: &ManualClock) -> Usher {
-    Usher::new(store, Arc::new(clock.clone()), Actor::new("ops@acme.test"), settings())
+    Usher::new(
+        store,
+        Arc::new(clock.clone()),
+        Actor::new("ops@acme.test"),
+        settings(),
+    )
 }
 
 /// A core on a fresh account with `licences` seats.
@@ -122,7 +141,10 @@ pub async fn account(db: &TestDb, licences: i64) -> (Usher, ManualClock) {
 
 pub fn invite_req(addresses: &str, user_type: UserType) -> InviteRequest {
     InviteRequest {
-        addresses: addresses.split(',').map(|a| Email::parse(a).unwrap()).collect(),
+        addresses: addresses
+            .split(',')
+            .map(|a| Email::parse(a).unwrap())
+            .collect(),
         first_name: "Test".into(),
         last_name: "Person".into(),
         user_type,

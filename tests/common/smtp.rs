@@ -116,7 +116,11 @@ impl SmtpSink {
                     .unwrap_or_default();
                 let to = env["to"]
                     .as_array()
-                    .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|v| v.as_str().map(str::to_owned))
+                            .collect()
+                    })
                     .unwrap_or_default();
                 (to, raw)
             })
