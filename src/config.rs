@@ -423,6 +423,30 @@ mod tests {
     }
 
     #[test]
+    fn every_key_in_the_example_is_known() -> Result<(), ConfigError> {
+        // Uncomment every `# key = value` line: deny_unknown_fields refuses any the code lacks.
+        let example = include_str!("../config.example.toml");
+        let mut keys = 0;
+        let text: String = example
+            .lines()
+            .map(|l| match l.strip_prefix("# ") {
+                Some(rest) if !rest.contains("_file") && rest.split_once(" = ").is_some_and(|(k, _)| {
+                    k.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                }) => {
+                    keys += 1;
+                    format!("{rest}\n")
+                }
+                _ => format!("{l}\n"),
+            })
+            .collect();
+        let c = Config::from_toml(&text, &Overrides::default(), &ENV)?;
+        assert!(keys >= 20, "only {keys} keys found");
+        assert_eq!(c.mail.smtp.port, 587);
+        assert_eq!(c.operator.as_deref(), Some("it-admin@example.org"));
+        Ok(())
+    }
+
+    #[test]
     fn cli_beats_env_beats_file() -> Result<(), ConfigError> {
         let env = [
             ("USHER_DATA_DIR", "/tmp/x"),
