@@ -430,9 +430,12 @@ mod tests {
         let text: String = example
             .lines()
             .map(|l| match l.strip_prefix("# ") {
-                Some(rest) if !rest.contains("_file") && rest.split_once(" = ").is_some_and(|(k, _)| {
-                    k.chars().all(|c| c.is_ascii_lowercase() || c == '_')
-                }) => {
+                Some(rest)
+                    if !rest.contains("_file")
+                        && rest.split_once(" = ").is_some_and(|(k, _)| {
+                            k.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                        }) =>
+                {
                     keys += 1;
                     format!("{rest}\n")
                 }
