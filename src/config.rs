@@ -166,6 +166,14 @@ impl Env for ProcessEnv {
     }
 }
 
+impl<K: AsRef<str>, V: AsRef<str>> Env for Vec<(K, V)> {
+    fn get(&self, key: &str) -> Option<String> {
+        self.iter()
+            .find(|(k, _)| k.as_ref() == key)
+            .map(|(_, v)| v.as_ref().to_owned())
+    }
+}
+
 impl<const N: usize> Env for [(&str, &str); N] {
     fn get(&self, key: &str) -> Option<String> {
         self.iter()

@@ -64,11 +64,17 @@ impl SmtpSink {
 
     /// Starts on `port` (0: any free port), writing messages into `dir`.
     pub fn start_on(dir: &Path, port: u16) -> Self {
+        Self::start_with(dir, port, &[])
+    }
+
+    /// Starts with extra sink arguments (`--tls`, `--cert`, `--key`, `--auth`).
+    pub fn start_with(dir: &Path, port: u16, extra: &[&str]) -> Self {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/common/smtp_sink.py");
         let mut child = Command::new(python())
             .arg(script)
             .args(["--port", &port.to_string(), "--dir"])
             .arg(dir)
+            .args(extra)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -94,6 +100,22 @@ impl SmtpSink {
             drop(c.stdin.take()); // closing stdin stops the server
             let _ = c.wait();
         }
+    }
+
+    /// The envelope record of each message received: recipients, login, whether over TLS.
+    pub fn envelopes(&self) -> Vec<serde_json::Value> {
+        let mut names: Vec<_> = std::fs::read_dir(&self.dir)
+            .map(|d| {
+                d.filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+            .iter()
+            .filter_map(|p| serde_json::from_str(&std::fs::read_to_string(p).ok()?).ok())
+            .collect()
     }
 
     /// Every message received so far, as (envelope recipients, raw text), in arrival order.

@@ -2,12 +2,17 @@
 
 Every accepted message is written to DIR as <n>.eml with the envelope in <n>.json.
 Recipients whose local part starts with "reject" get 550, with "tempfail" get 451.
+With --tls starttls|implicit (and --cert, --key) it speaks TLS; with --auth USER:PASS it
+requires that login (over TLS) and records who authenticated.
 The server prints "READY <port>" once listening and exits when its stdin closes, so it
 never outlives the test that started it.
 """
 import argparse, json, os, sys, threading, itertools, time
 
+import ssl
+
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 counter = itertools.count(1)
 lock = threading.Lock()
@@ -33,7 +38,11 @@ class Handler:
         with open(base + ".eml.tmp", "wb") as f:
             f.write(envelope.original_content or envelope.content)
         with open(base + ".json", "w") as f:
-            json.dump({"from": envelope.mail_from, "to": envelope.rcpt_tos}, f)
+            auth = session.auth_data
+            if isinstance(auth, bytes):
+                auth = auth.decode()
+            json.dump({"from": envelope.mail_from, "to": envelope.rcpt_tos, "auth": auth,
+                       "tls": server.transport.get_extra_info("ssl_object") is not None}, f)
         os.rename(base + ".eml.tmp", base + ".eml")
         return "250 Message accepted"
 
@@ -42,6 +51,10 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--dir", required=True)
+    p.add_argument("--tls", choices=["none", "starttls", "implicit"], default="none")
+    p.add_argument("--cert")
+    p.add_argument("--key")
+    p.add_argument("--auth")
     a = p.parse_args()
     os.makedirs(a.dir, exist_ok=True)
     port = a.port
@@ -51,7 +64,25 @@ def main():
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
         s.close()
-    c = Controller(Handler(a.dir), hostname="127.0.0.1", port=port)
+    kwargs = {}
+    if a.tls != "none":
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(a.cert, a.key)
+        if a.tls == "starttls":
+            kwargs.update(tls_context=ctx, require_starttls=True)
+        else:
+            kwargs.update(ssl_context=ctx)
+    if a.auth:
+        user, password = a.auth.split(":", 1)
+
+        def authenticator(server, session, envelope, mechanism, data):
+            ok = isinstance(data, LoginPassword) and data.login.decode() == user \
+                and data.password.decode() == password
+            return AuthResult(success=ok, handled=False, auth_data=data.login if ok else None)
+
+        kwargs.update(authenticator=authenticator, auth_required=True,
+                      auth_require_tls=a.tls != "none")
+    c = Controller(Handler(a.dir), hostname="127.0.0.1", port=port, **kwargs)
     c.start()
     print("READY %d" % port, flush=True)
     try:

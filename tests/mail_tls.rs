@@ -1,0 +1,154 @@
+//! SMTP over STARTTLS and implicit TLS, with authentication, to a relay whose certificate
+//! is signed by an internal CA (`ca_file`), as on-prem sites have. The transport does not
+//! depend on the backend, so these run on SQLite.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use common::smtp::SmtpSink;
+use common::{TestDb, account, invite_req};
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+use usher::Usher;
+use usher::config::{Config, Overrides};
+use usher::domain::{DeliveryState, ManualClock, UserType};
+use usher::mail::{FlushReport, MailTransport, Sender, SenderSettings};
+use usher::store::InvitationFilter;
+
+/// An internal CA and a certificate for `localhost` signed by it: (ca.pem, cert.pem, key.pem).
+fn internal_ca(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "Acme internal CA");
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .signed_by(&key, &ca)
+        .unwrap();
+    let paths = (
+        dir.join("ca.pem"),
+        dir.join("cert.pem"),
+        dir.join("key.pem"),
+    );
+    std::fs::write(&paths.0, ca.pem()).unwrap();
+    std::fs::write(&paths.1, cert.pem()).unwrap();
+    std::fs::write(&paths.2, key.serialize_pem()).unwrap();
+    (paths.0, paths.1, paths.2)
+}
+
+fn sink(db: &TestDb, tls: &str, auth: &str) -> SmtpSink {
+    let (_, cert, key) = internal_ca(db.dir.path());
+    let mut args = vec![
+        "--tls",
+        tls,
+        "--cert",
+        cert.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+    ];
+    if !auth.is_empty() {
+        args.extend(["--auth", auth]);
+    }
+    SmtpSink::start_with(&db.dir.path().join("smtp"), 0, &args)
+}
+
+async fn send(
+    u: &Usher,
+    clock: &ManualClock,
+    db: &TestDb,
+    port: u16,
+    tls: &str,
+    password: Option<&str>,
+    ca: bool,
+) -> FlushReport {
+    let mut toml = format!(
+        "[mail]\ntransport = \"smtp\"\nfrom = \"it@acme.test\"\n[mail.smtp]\nhost = \"localhost\"\nport = {port}\ntls = \"{tls}\"\ntimeout_seconds = 5\n"
+    );
+    if ca {
+        toml += &format!("ca_file = \"{}\"\n", db.dir.path().join("ca.pem").display());
+    }
+    let mut env = vec![("USHER_DATA_DIR", "/tmp/unused")];
+    if let Some(pw) = password {
+        toml += "username = \"usher\"\n";
+        env.push(("USHER_SMTP_PASSWORD", pw));
+    }
+    let cfg = Config::from_toml(&toml, &Overrides::default(), &env).unwrap();
+    Sender::new(
+        u.store().clone(),
+        MailTransport::from_config(&cfg.mail).unwrap(),
+        Arc::new(clock.clone()),
+        SenderSettings::from_config(&cfg.mail),
+    )
+    .unwrap()
+    .flush()
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn starttls_with_login_to_a_relay_signed_by_an_internal_ca() {
+    let db = TestDb::sqlite();
+    let sink = sink(&db, "starttls", "usher:s3cret");
+    let (u, clock) = account(&db, 5).await;
+    u.invite(&invite_req("ann@acme.test", UserType::Guest))
+        .await
+        .unwrap();
+    let r = send(&u, &clock, &db, sink.port, "starttls", Some("s3cret"), true).await;
+    assert_eq!(r.sent, 1, "{r:?}");
+    let env = &sink.envelopes()[0];
+    assert_eq!(
+        (env["auth"].as_str(), env["tls"].as_bool()),
+        (Some("usher"), Some(true))
+    );
+}
+
+#[tokio::test]
+async fn implicit_tls_to_a_relay_signed_by_an_internal_ca() {
+    let db = TestDb::sqlite();
+    let sink = sink(&db, "implicit", "");
+    let (u, clock) = account(&db, 5).await;
+    u.invite(&invite_req("ann@acme.test", UserType::Guest))
+        .await
+        .unwrap();
+    let r = send(&u, &clock, &db, sink.port, "tls", None, true).await;
+    assert_eq!(r.sent, 1, "{r:?}");
+    assert_eq!(sink.envelopes()[0]["tls"].as_bool(), Some(true));
+}
+
+#[tokio::test]
+async fn an_untrusted_certificate_is_refused_and_retried_later() {
+    let db = TestDb::sqlite();
+    let sink = sink(&db, "starttls", "");
+    let (u, clock) = account(&db, 5).await;
+    u.invite(&invite_req("ann@acme.test", UserType::Guest))
+        .await
+        .unwrap();
+    let r = send(&u, &clock, &db, sink.port, "starttls", None, false).await;
+    assert_eq!((r.sent, r.retried), (0, 1), "{r:?}");
+    let inv = &u.invitations(&InvitationFilter::default()).await.unwrap()[0];
+    assert_eq!(inv.delivery, Some(DeliveryState::Queued));
+    let err = inv.last_error.clone().unwrap_or_default().to_lowercase();
+    assert!(err.contains("certificate") || err.contains("tls"), "{err}");
+    assert!(sink.messages().is_empty());
+}
+
+#[tokio::test]
+async fn a_wrong_password_fails_with_the_relays_reply() {
+    let db = TestDb::sqlite();
+    let sink = sink(&db, "starttls", "usher:s3cret");
+    let (u, clock) = account(&db, 5).await;
+    u.invite(&invite_req("ann@acme.test", UserType::Guest))
+        .await
+        .unwrap();
+    let r = send(&u, &clock, &db, sink.port, "starttls", Some("wrong"), true).await;
+    assert_eq!((r.sent, r.failed), (0, 1), "{r:?}");
+    let inv = &u.invitations(&InvitationFilter::default()).await.unwrap()[0];
+    let err = inv.last_error.clone().unwrap_or_default();
+    assert!(err.contains("535"), "{err}");
+    assert!(sink.messages().is_empty());
+}
