@@ -16,6 +16,7 @@ on_both_backends!(
     twenty_processes_race_for_the_last_seat,
     smtp_rejection_shows_in_the_list_with_the_reply,
     list_commands_print_json_with_stable_fields,
+    relay_down_then_up_every_invitation_arrives_once,
 );
 
 /// `usher` with a clean environment: a home and data directory of its own, no config.
@@ -341,5 +342,100 @@ fn unknown_config_keys_are_named() {
     assert!(
         !out.status.success() && err.contains("transprot") && err.contains("bad.toml"),
         "{err}"
+    );
+}
+
+async fn relay_down_then_up_every_invitation_arrives_once(db: &TestDb) {
+    let dir = db.dir.path().join("smtp");
+    let mut sink = SmtpSink::start(&dir);
+    let port = sink.port;
+    sink.stop();
+    init(db, "5");
+    let cfg = db.dir.path().join("usher.toml");
+    std::fs::write(
+        &cfg,
+        format!("[mail]\ntransport = \"smtp\"\nfrom = \"it@acme.test\"\n[mail.smtp]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\n"),
+    )
+    .unwrap();
+    let cfg = cfg.to_str().unwrap();
+    let addrs: Vec<String> = (0..10).map(|i| format!("user{i}@acme.test")).collect();
+    let out = ok(
+        db,
+        &["--config", cfg, "invite", &addrs.join(";"), "--guest"],
+    );
+    assert!(out.contains("0 sent, 10 will be retried"), "{out}");
+    let sink = SmtpSink::start_on(&dir, port);
+    // Without --now the retry delay is honoured.
+    assert!(ok(db, &["--config", cfg, "outbox", "flush"]).contains("sent 0"));
+    assert!(
+        ok(db, &["--config", cfg, "outbox", "flush", "--now"])
+            .contains("sent 10, to retry 0, failed 0")
+    );
+    assert!(ok(db, &["--config", cfg, "outbox", "flush", "--now"]).contains("sent 0"));
+    let to: Vec<String> = sink
+        .messages()
+        .into_iter()
+        .map(|(to, _)| to.join(","))
+        .collect();
+    let unique: std::collections::HashSet<&String> = to.iter().collect();
+    assert_eq!(
+        (to.len(), unique.len()),
+        (10, 10),
+        "all ten arrive, none twice"
+    );
+    // A message that failed for good can be put back once the cause is fixed.
+    ok(
+        db,
+        &["--config", cfg, "invite", "reject-x@acme.test", "--guest"],
+    );
+    let failed = json(db, &["--config", cfg, "outbox", "list", "--json"]);
+    let id = failed[0]["id"].as_i64().unwrap();
+    assert_eq!(failed[0]["state"], "failed");
+    let out = ok(db, &["--config", cfg, "outbox", "retry", &id.to_string()]);
+    assert!(
+        out.contains("requeued 1") && out.contains("failed 1"),
+        "{out}"
+    );
+    assert_eq!(
+        json(db, &["audit", "list", "--json"])[0]["action"],
+        "outbox.retry"
+    );
+}
+
+#[test]
+fn sendmail_transport_hands_the_message_to_the_local_mta() {
+    let db = TestDb::sqlite();
+    let capture = db.dir.path().join("captured");
+    let script = db.dir.path().join("sendmail");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho \"$@\" > {0}.args\ncat > {0}.eml\n",
+            capture.display()
+        ),
+    )
+    .unwrap();
+    std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&script)
+        .status()
+        .unwrap();
+    let cfg = db.dir.path().join("usher.toml");
+    std::fs::write(&cfg, format!("[mail]\ntransport = \"sendmail\"\nfrom = \"it@acme.test\"\nsendmail_command = \"{}\"\n", script.display())).unwrap();
+    init(&db, "5");
+    let out = ok(
+        &db,
+        &["--config", cfg.to_str().unwrap(), "invite", "ann@acme.test"],
+    );
+    assert!(out.contains("mail: 1 sent"), "{out}");
+    let args = std::fs::read_to_string(capture.with_extension("args")).unwrap();
+    assert!(
+        args.contains("-f it@acme.test") && args.contains("ann@acme.test"),
+        "{args}"
+    );
+    let eml = std::fs::read_to_string(capture.with_extension("eml")).unwrap();
+    assert!(
+        eml.contains("Subject: ops@acme.test invites you to Acme secure mail"),
+        "{eml}"
     );
 }

@@ -177,7 +177,24 @@ pub enum OutboxCmd {
         out: JsonFlag,
     },
     /// Deliver everything that is due, then exit
-    Flush(JsonFlag),
+    Flush {
+        /// Also messages waiting for a retry (after fixing the relay)
+        #[arg(long)]
+        now: bool,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+    /// Put failed mail back in the queue and try it now
+    Retry {
+        /// The message id (see `usher outbox list`)
+        #[arg(required_unless_present = "failed", conflicts_with = "failed")]
+        id: Option<i64>,
+        /// Every failed message
+        #[arg(long)]
+        failed: bool,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -157,13 +157,29 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Outbox(OutboxCmd::List { limit, out }) => {
             println!("{}", output::outbox(&u.outbox(*limit).await?, out.json));
         }
-        Command::Outbox(OutboxCmd::Flush(out)) => {
+        Command::Outbox(OutboxCmd::Flush { now, out }) => {
+            if *now {
+                u.make_mail_due_now().await?;
+            }
             let r = ctx.sender()?.flush().await?;
             if out.json {
                 println!("{}", output::json(&r));
             } else {
                 println!(
                     "sent {}, to retry {}, failed {}",
+                    r.sent, r.retried, r.failed
+                );
+            }
+        }
+        Command::Outbox(OutboxCmd::Retry { id, failed: _, out }) => {
+            let requeued = u.retry_failed_mail(*id).await?;
+            let r = ctx.sender()?.flush().await?;
+            if out.json {
+                let v = serde_json::json!({"requeued": requeued, "report": r});
+                println!("{}", output::json(&v));
+            } else {
+                println!(
+                    "requeued {requeued}; sent {}, to retry {}, failed {}",
                     r.sent, r.retried, r.failed
                 );
             }

@@ -80,6 +80,40 @@ impl Usher {
         tx.list_outbox(account.id, limit).await
     }
 
+    /// Queued mail waiting for a retry becomes due now (the operator fixed the relay).
+    pub async fn make_mail_due_now(&self) -> Result<u64> {
+        let now = self.clock.now();
+        let mut tx = self.store.write().await?;
+        let account = self.account_in(&mut tx).await?;
+        let n = tx.make_due_now(account.id, now).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Failed mail goes back in the queue: one message by id, or every failed one.
+    pub async fn retry_failed_mail(&self, id: Option<i64>) -> Result<u64> {
+        let now = self.clock.now();
+        let mut tx = self.store.write().await?;
+        let account = self.account_in(&mut tx).await?;
+        let n = tx.requeue_failed(account.id, id, now).await?;
+        if n == 0 {
+            return Err(match id {
+                Some(id) => crate::Error::NotFound(format!("failed message {id}")),
+                None => crate::Error::NotFound("failed mail".into()),
+            });
+        }
+        tx.append_audit(&crate::store::NewAudit {
+            at: now,
+            actor: &self.actor,
+            action: "outbox.retry",
+            target: &id.map_or_else(|| "outbox:failed".to_owned(), |id| format!("outbox:{id}")),
+            details: serde_json::json!({"requeued": n}),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
     pub async fn audit(&self, limit: i64) -> Result<Vec<AuditEntry>> {
         let mut tx = self.store.read().await?;
         tx.list_audit(0, limit).await

@@ -201,6 +201,47 @@ impl Tx {
         Ok(())
     }
 
+    /// Makes every queued message of the account due now, skipping retry delays (leases
+    /// still hold, so a message being sent is not sent twice).
+    pub async fn make_due_now(&mut self, account_id: i64, now: Timestamp) -> Result<u64> {
+        let n = on_tx!(self, |c| {
+            sqlx::query(
+                "UPDATE outbox SET next_attempt_at = $2
+                 WHERE account_id = $1 AND state = 'queued' AND next_attempt_at > $2",
+            )
+            .bind(account_id)
+            .bind(now.0)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(n)
+    }
+
+    /// Puts failed messages back in the queue (all of them, or the one with `id`), with
+    /// their attempts counted from zero again.
+    pub async fn requeue_failed(
+        &mut self,
+        account_id: i64,
+        id: Option<i64>,
+        now: Timestamp,
+    ) -> Result<u64> {
+        let n = on_tx!(self, |c| {
+            sqlx::query(
+                "UPDATE outbox SET state = 'queued', next_attempt_at = $2, attempts = 0,
+                    lease_until = NULL, last_error = NULL
+                 WHERE account_id = $1 AND state = 'failed' AND ($3 = 0 OR id = $3)",
+            )
+            .bind(account_id)
+            .bind(now.0)
+            .bind(id.unwrap_or(0))
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(n)
+    }
+
     /// Withdraws a message that has not left yet (its invitation was resent or revoked).
     pub async fn cancel_message(&mut self, id: i64) -> Result<()> {
         on_tx!(self, |c| {
