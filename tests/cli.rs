@@ -319,6 +319,29 @@ async fn list_commands_print_json_with_stable_fields(db: &TestDb) {
     assert_eq!(audit[0]["actor"], "ops@acme.test");
     let outbox = json(db, &["outbox", "list", "--json"]);
     assert_eq!(outbox[0]["state"], "sent");
+    // The user actions' twins.
+    let out = ok(db, &["users", "set-type", "admin@acme.test", "guest"]);
+    assert!(
+        out.contains("Changed admin@acme.test (guest, active)"),
+        "{out}"
+    );
+    ok(db, &["users", "suspend", "admin@acme.test"]);
+    assert_eq!(
+        json(db, &["users", "show", "admin@acme.test", "--json"])["user"]["status"],
+        "suspended"
+    );
+    ok(db, &["users", "reactivate", "1"]);
+    let refused = run(db, &["users", "remove", "admin@acme.test"]);
+    assert!(
+        !refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("--yes")
+    );
+    ok(db, &["users", "remove", "admin@acme.test", "--yes"]);
+    assert!(
+        json(db, &["users", "list", "--json"])
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]

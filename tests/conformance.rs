@@ -25,6 +25,7 @@ on_both_backends!(
     twenty_admins_race_for_the_last_seat,
     users_search_by_address_or_name,
     invitations_filter_and_search,
+    user_type_and_status_changes_respect_licences,
 );
 
 fn all(status: Option<InvitationStatus>) -> InvitationFilter {
@@ -621,4 +622,86 @@ fn migrations_have_the_same_versions_on_both_backends() {
     let sqlite = Store::migration_versions(Backend::Sqlite);
     assert!(!sqlite.is_empty());
     assert_eq!(sqlite, Store::migration_versions(Backend::Postgres));
+}
+
+async fn user_type_and_status_changes_respect_licences(db: &TestDb) {
+    let (u, clock) = account(db, 2).await; // the admin holds one seat
+    let mut tx = u.store().write().await.unwrap();
+    for email in ["g1@acme.test", "g2@acme.test"] {
+        tx.insert_user(&NewUser {
+            account_id: 1,
+            email,
+            email_display: email,
+            first_name: "G",
+            last_name: "",
+            unique_ref: None,
+            user_type: UserType::Guest,
+            status: UserStatus::Active,
+            now: clock.now_ts(),
+        })
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let g1 = Target::Email("g1@acme.test".into());
+    let g2 = Target::Email("G2@acme.test".into());
+    assert_eq!(
+        u.set_user_type(&g1, UserType::Professional)
+            .await
+            .unwrap()
+            .user_type,
+        UserType::Professional
+    );
+    let e = u
+        .set_user_type(&g2, UserType::Professional)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Seats(_)), "{e}");
+    // Suspending frees the seat; reactivating a professional needs one again.
+    assert_eq!(
+        u.suspend_user(&g1).await.unwrap().status,
+        UserStatus::Suspended
+    );
+    assert_eq!(u.status().await.unwrap().licences_used, 1);
+    u.set_user_type(&g2, UserType::Professional).await.unwrap();
+    assert!(matches!(u.reactivate_user(&g1).await, Err(Error::Seats(_))));
+    assert!(matches!(u.suspend_user(&g1).await, Err(Error::Conflict(_))));
+    u.set_user_type(&g2, UserType::Guest).await.unwrap();
+    assert_eq!(
+        u.reactivate_user(&g1).await.unwrap().status,
+        UserStatus::Active
+    );
+    // Removal deletes the user and the audit log keeps who they were.
+    let removed = u.remove_user(&g2).await.unwrap();
+    assert!(matches!(
+        u.user_detail(&Target::Id(removed.id)).await,
+        Err(Error::NotFound(_))
+    ));
+    let audit = u.audit(1).await.unwrap();
+    assert_eq!(
+        (audit[0].action.as_str(), audit[0].target.as_str()),
+        (
+            "user.remove",
+            format!("user:{} g2@acme.test", removed.id).as_str()
+        )
+    );
+    let actions: Vec<String> = u
+        .audit(100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.action)
+        .collect();
+    for a in ["user.set_type", "user.suspend", "user.reactivate"] {
+        assert!(actions.iter().any(|x| x == a), "{a} audited");
+    }
+    // The detail lists the invitations sent to the address.
+    u.invite(&invite_req("new@acme.test", UserType::Guest))
+        .await
+        .unwrap();
+    let d = u
+        .user_detail(&Target::Email("admin@acme.test".into()))
+        .await
+        .unwrap();
+    assert!(d.invitations.is_empty());
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use usher::domain::InvitationStatus;
+use usher::domain::{InvitationStatus, UserType};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -154,6 +154,43 @@ pub enum InvitationsCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum UsersCmd {
+    /// A user's details and the invitations sent to their address
+    Show {
+        /// User id or address
+        user: String,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+    /// Make a user professional (uses a licence) or guest (free)
+    SetType {
+        /// User id or address
+        user: String,
+        #[arg(value_parser = parse_user_type)]
+        user_type: UserType,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+    /// Suspend a user (frees their licence; nothing is deleted)
+    Suspend {
+        user: String,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+    /// Reactivate a suspended user (a professional takes a licence again)
+    Reactivate {
+        user: String,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+    /// Remove a user from the account (asks for --yes)
+    Remove {
+        user: String,
+        /// Confirm the removal
+        #[arg(long)]
+        yes: bool,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
     /// List users in address order
     List {
         /// Only users whose address or name contains this text
@@ -212,6 +249,11 @@ pub enum AuditCmd {
 pub enum DbCmd {
     /// Bring the schema up to date (also done automatically at start)
     Migrate,
+}
+
+fn parse_user_type(s: &str) -> Result<UserType, String> {
+    s.parse()
+        .map_err(|e: usher::domain::types::UnknownValue| e.to_string())
 }
 
 fn parse_status(s: &str) -> Result<InvitationStatus, String> {

@@ -142,10 +142,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Invitations(cmd) => invitations(&ctx, cmd).await?,
-        Command::Users(UsersCmd::List { search, limit, out }) => {
-            let list = u.users(search, "", *limit).await?;
-            println!("{}", output::users(&list, out.json));
-        }
+        Command::Users(cmd) => users(&ctx, cmd).await?,
         Command::Status(out) => {
             let s = u.status().await?;
             if out.json {
@@ -261,6 +258,61 @@ async fn invitations(ctx: &Context, cmd: &InvitationsCmd) -> Result<()> {
                 println!("Revoked invitation {} for {}", inv.id, inv.email_display);
             }
         }
+    }
+    Ok(())
+}
+
+async fn users(ctx: &Context, cmd: &UsersCmd) -> Result<()> {
+    let u = &ctx.usher;
+    let target = |t: &str| -> Target { t.parse().unwrap_or(Target::Email(t.to_owned())) };
+    let (user, out, verb) = match cmd {
+        UsersCmd::List { search, limit, out } => {
+            let list = u.users(search, "", *limit).await?;
+            println!("{}", output::users(&list, out.json));
+            return Ok(());
+        }
+        UsersCmd::Show { user, out } => {
+            let d = u.user_detail(&target(user)).await?;
+            if out.json {
+                println!("{}", output::json(&d));
+            } else {
+                println!("{}", output::users(std::slice::from_ref(&d.user), false));
+                println!("\nInvitations sent to this address:");
+                println!("{}", output::invitations(&d.invitations, false));
+            }
+            return Ok(());
+        }
+        UsersCmd::SetType {
+            user,
+            user_type,
+            out,
+        } => (
+            u.set_user_type(&target(user), *user_type).await?,
+            out,
+            "Changed",
+        ),
+        UsersCmd::Suspend { user, out } => (u.suspend_user(&target(user)).await?, out, "Suspended"),
+        UsersCmd::Reactivate { user, out } => {
+            (u.reactivate_user(&target(user)).await?, out, "Reactivated")
+        }
+        UsersCmd::Remove { user, yes, out } => {
+            if !yes {
+                return Err(color_eyre::eyre::eyre!(
+                    "removing {user} cannot be undone: run again with --yes to confirm"
+                ));
+            }
+            (u.remove_user(&target(user)).await?, out, "Removed")
+        }
+    };
+    if out.json {
+        println!("{}", output::users(std::slice::from_ref(&user), true));
+    } else {
+        println!(
+            "{verb} {} ({}, {})",
+            usher::domain::sanitize::escape_for_display(&user.email_display),
+            user.user_type,
+            user.status
+        );
     }
     Ok(())
 }

@@ -5,6 +5,7 @@ mod init;
 mod invite;
 mod queries;
 mod resend;
+mod users;
 
 use std::sync::Arc;
 
@@ -22,6 +23,7 @@ pub use init::InitRequest;
 pub use invite::{InviteOutcome, InviteRequest, Invited};
 pub use queries::Status;
 pub use resend::Target;
+pub use users::UserDetail;
 
 /// The core: everything a front end (CLI, console, enrolment server) may ask for.
 #[derive(Debug, Clone)]

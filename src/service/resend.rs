@@ -8,7 +8,7 @@ use crate::domain::{InvitationStatus, Timestamp, Token, UserType};
 use crate::error::{Error, Result};
 use crate::store::{Account, Invitation, NewAudit, Tx};
 
-/// An invitation named by id or by address.
+/// An invitation or a user, named by id or by address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
     Id(i64),
@@ -28,8 +28,8 @@ impl std::str::FromStr for Target {
 impl std::fmt::Display for Target {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Target::Id(id) => write!(f, "invitation {id}"),
-            Target::Email(e) => write!(f, "invitation for {e}"),
+            Target::Id(id) => write!(f, "#{id}"),
+            Target::Email(e) => f.write_str(e),
         }
     }
 }
@@ -50,7 +50,7 @@ impl Usher {
                     .await?
             }
         };
-        found.ok_or_else(|| Error::NotFound(target.to_string()))
+        found.ok_or_else(|| Error::NotFound(format!("invitation {target}")))
     }
 
     /// A new token and a new validity window from now; the old link stops working.
@@ -186,6 +186,6 @@ impl Usher {
         .await?;
         let revoked = tx.invitation(account.id, inv.id, now).await?;
         tx.commit().await?;
-        revoked.ok_or_else(|| Error::NotFound(target.to_string()))
+        revoked.ok_or_else(|| Error::NotFound(format!("invitation {target}")))
     }
 }

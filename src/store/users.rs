@@ -129,6 +129,64 @@ impl Tx {
         row.map(User::try_from).transpose()
     }
 
+    pub async fn user_by_id(&mut self, account_id: i64, id: i64) -> Result<Option<User>> {
+        let row = on_tx!(self, |c| {
+            sqlx::query_as::<_, UserRow>(select_users!(" WHERE account_id = $1 AND id = $2"))
+                .bind(account_id)
+                .bind(id)
+                .fetch_optional(c)
+                .await
+        })?;
+        row.map(User::try_from).transpose()
+    }
+
+    pub async fn set_user_type(
+        &mut self,
+        id: i64,
+        user_type: UserType,
+        now: Timestamp,
+    ) -> Result<()> {
+        on_tx!(self, |c| {
+            sqlx::query("UPDATE users SET user_type = $2, updated_at = $3 WHERE id = $1")
+                .bind(id)
+                .bind(user_type.as_str())
+                .bind(now.0)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    pub async fn set_user_status(
+        &mut self,
+        id: i64,
+        status: UserStatus,
+        now: Timestamp,
+    ) -> Result<()> {
+        on_tx!(self, |c| {
+            sqlx::query("UPDATE users SET status = $2, updated_at = $3 WHERE id = $1")
+                .bind(id)
+                .bind(status.as_str())
+                .bind(now.0)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    pub async fn delete_user(&mut self, id: i64) -> Result<()> {
+        on_tx!(self, |c| {
+            sqlx::query("DELETE FROM users WHERE id = $1")
+                .bind(id)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
     /// Users whose address or name contains `search` (any case), in address order,
     /// after the address `after` (keyset paging), at most `limit`.
     pub async fn list_users(

@@ -1,0 +1,154 @@
+//! Managing users (seed 000's Users screen, seed 004's professional and guest types).
+
+use serde::Serialize;
+use serde_json::json;
+
+use super::invite::seats;
+use super::{Target, Usher, parse_one};
+use crate::domain::{Timestamp, UserStatus, UserType};
+use crate::error::{Error, Result};
+use crate::store::{Account, Invitation, InvitationFilter, NewAudit, Tx, User};
+
+/// A user with the invitations sent to their address.
+#[derive(Debug, Clone, Serialize)]
+pub struct UserDetail {
+    pub user: User,
+    pub invitations: Vec<Invitation>,
+}
+
+impl Usher {
+    async fn find_user(&self, tx: &mut Tx, account: &Account, target: &Target) -> Result<User> {
+        let found = match target {
+            Target::Id(id) => tx.user_by_id(account.id, *id).await?,
+            Target::Email(e) => {
+                tx.user_by_email(account.id, parse_one(e)?.canonical())
+                    .await?
+            }
+        };
+        found.ok_or_else(|| Error::NotFound(format!("user {target}")))
+    }
+
+    pub async fn user_detail(&self, target: &Target) -> Result<UserDetail> {
+        let now = self.clock.now();
+        let mut tx = self.store.read().await?;
+        let account = self.account_in(&mut tx).await?;
+        let user = self.find_user(&mut tx, &account, target).await?;
+        let invitations = tx
+            .list_invitations(account.id, &InvitationFilter::default(), now)
+            .await?
+            .into_iter()
+            .filter(|i| i.email == user.email)
+            .collect();
+        Ok(UserDetail { user, invitations })
+    }
+
+    /// Professional or guest. Becoming professional takes a licence if the user is active.
+    pub async fn set_user_type(&self, target: &Target, user_type: UserType) -> Result<User> {
+        self.change_user(target, "user.set_type", |user| {
+            if user.user_type == user_type {
+                return Err(Error::Conflict(format!(
+                    "{} is already {user_type}",
+                    user.email_display
+                )));
+            }
+            let takes_seat =
+                user_type == UserType::Professional && user.status == UserStatus::Active;
+            Ok((Change::Type(user_type), takes_seat))
+        })
+        .await
+    }
+
+    /// A suspended user keeps everything but cannot use the platform, and frees a licence.
+    pub async fn suspend_user(&self, target: &Target) -> Result<User> {
+        self.change_user(target, "user.suspend", |user| {
+            if user.status == UserStatus::Suspended {
+                return Err(Error::Conflict(format!(
+                    "{} is already suspended",
+                    user.email_display
+                )));
+            }
+            Ok((Change::Status(UserStatus::Suspended), false))
+        })
+        .await
+    }
+
+    pub async fn reactivate_user(&self, target: &Target) -> Result<User> {
+        self.change_user(target, "user.reactivate", |user| {
+            if user.status == UserStatus::Active {
+                return Err(Error::Conflict(format!(
+                    "{} is already active",
+                    user.email_display
+                )));
+            }
+            Ok((
+                Change::Status(UserStatus::Active),
+                user.user_type == UserType::Professional,
+            ))
+        })
+        .await
+    }
+
+    /// Removes the user from the account. The audit log keeps who they were.
+    pub async fn remove_user(&self, target: &Target) -> Result<User> {
+        self.change_user(target, "user.remove", |_| Ok((Change::Remove, false)))
+            .await
+    }
+
+    /// One user change: find, decide (and check a licence if it takes one), write, audit.
+    async fn change_user(
+        &self,
+        target: &Target,
+        action: &str,
+        decide: impl FnOnce(&User) -> Result<(Change, bool)>,
+    ) -> Result<User> {
+        let now: Timestamp = self.clock.now();
+        let mut tx = self.store.write().await?;
+        let account = self.account_in(&mut tx).await?;
+        tx.lock_account(account.id).await?;
+        let user = self.find_user(&mut tx, &account, target).await?;
+        let (change, takes_seat) = decide(&user)?;
+        if takes_seat {
+            seats(&mut tx, &account, now).await?.check(1)?;
+        }
+        let details = match change {
+            Change::Type(t) => {
+                tx.set_user_type(user.id, t, now).await?;
+                json!({"from": user.user_type, "to": t})
+            }
+            Change::Status(s) => {
+                tx.set_user_status(user.id, s, now).await?;
+                json!({"from": user.status, "to": s})
+            }
+            Change::Remove => {
+                tx.delete_user(user.id).await?;
+                json!({"user_type": user.user_type, "status": user.status,
+                       "first_name": user.first_name, "last_name": user.last_name,
+                       "unique_ref": user.unique_ref})
+            }
+        };
+        tx.append_audit(&NewAudit {
+            at: now,
+            actor: &self.actor,
+            action,
+            target: &format!("user:{} {}", user.id, user.email),
+            details,
+        })
+        .await?;
+        let after = match change {
+            Change::Remove => user,
+            _ => tx
+                .user_by_id(account.id, user.id)
+                .await?
+                .ok_or_else(|| Error::NotFound(format!("user {target}")))?,
+        };
+        tx.commit().await?;
+        Ok(after)
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Change {
+    Type(UserType),
+    Status(UserStatus),
+    Remove,
+}
