@@ -2,6 +2,7 @@
 //! `USHER_*` environment overrides, and secrets from the environment or a `*_file` key.
 //! With no file at all usher runs on a SQLite file and a mail spool in the data directory.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -54,6 +55,18 @@ struct FileConfig {
     public_url: Option<String>,
     #[serde(default)]
     mail: FileMail,
+    #[serde(default)]
+    console: FileConsole,
+    /// Key overrides: [keys.<context>] "<key>" = "<command>".
+    #[serde(default)]
+    keys: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConsole {
+    send_mail: Option<bool>,
+    refresh_seconds: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -115,6 +128,17 @@ pub struct Config {
     pub account: Option<String>,
     pub public_url: String,
     pub mail: MailConfig,
+    pub console: ConsoleConfig,
+    /// Key overrides for the console, checked when it starts.
+    pub keys: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConsoleConfig {
+    /// Run the mail sender while the console is open.
+    pub send_mail: bool,
+    /// How often the console reloads, to show other admins' changes.
+    pub refresh_seconds: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -317,6 +341,11 @@ impl Config {
             account: env.get("USHER_ACCOUNT").or(f.account),
             public_url: public_url.trim_end_matches('/').to_owned(),
             mail,
+            console: ConsoleConfig {
+                send_mail: f.console.send_mail.unwrap_or(true),
+                refresh_seconds: f.console.refresh_seconds.unwrap_or(3).clamp(1, 3600),
+            },
+            keys: f.keys,
         })
     }
 }

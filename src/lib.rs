@@ -9,6 +9,7 @@ pub mod error;
 pub mod mail;
 pub mod service;
 pub mod store;
+pub mod tui;
 
 pub use error::{Error, Result};
 pub use service::Usher;

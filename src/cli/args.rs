@@ -29,6 +29,9 @@ pub struct Cli {
         hide_env_values = true
     )]
     pub database_url: Option<String>,
+    /// Console: hide and refuse every action that changes data
+    #[arg(long, global = true)]
+    pub read_only: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -103,6 +106,12 @@ pub struct InviteArgs {
     /// Days until the link expires (default: the account's validity, 10 unless changed)
     #[arg(long, value_name = "DAYS")]
     pub expires_in: Option<i64>,
+    /// This invitation's subject (template text: {{ org }}, {{ inviter_name }}, ...)
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// This invitation's message (template text; must contain {{ link }})
+    #[arg(long)]
+    pub message: Option<String>,
     /// Only queue the mail; do not try to deliver it now
     #[arg(long)]
     pub no_send: bool,

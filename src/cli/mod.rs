@@ -117,6 +117,8 @@ pub async fn run(cli: Cli) -> Result<()> {
                         UserType::Professional
                     },
                     expires_in_days: a.expires_in,
+                    subject: a.subject.clone(),
+                    message: a.message.clone(),
                 })
                 .await?;
             let mail = if a.no_send {
@@ -335,19 +337,41 @@ fn print_status(s: &usher::service::Status) {
     println!("Database:            {}", s.backend);
 }
 
-/// `usher` alone: the console's place until it exists. Shows the status (or how to
-/// start) and the help.
+/// `usher` alone: the console on a terminal once an account exists; otherwise the status
+/// (or how to start) and the help.
 async fn overview(cli: &Cli) -> Result<()> {
+    use std::io::IsTerminal;
+
     use clap::CommandFactory;
-    match Context::open(cli).await {
-        Ok(ctx) => match ctx.usher.status().await {
-            Ok(s) => print_status(&s),
-            Err(Error::NoAccount) => println!("{}\n", Error::NoAccount),
-            Err(e) => return Err(e).wrap_err("cannot read the status"),
-        },
-        Err(e) => return Err(e),
+    let ctx = Context::open(cli).await?;
+    match ctx.usher.status().await {
+        Ok(_) if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() => {
+            return console(&ctx, cli.read_only).await;
+        }
+        Ok(s) => print_status(&s),
+        Err(Error::NoAccount) => println!("{}\n", Error::NoAccount),
+        Err(e) => return Err(e).wrap_err("cannot read the status"),
     }
     println!();
     Cli::command().print_help()?;
+    Ok(())
+}
+
+async fn console(ctx: &Context, read_only: bool) -> Result<()> {
+    let sender = if ctx.config.console.send_mail && !read_only {
+        Some(ctx.sender()?)
+    } else {
+        None
+    };
+    usher::tui::run(
+        ctx.usher.clone(),
+        usher::tui::Options {
+            read_only,
+            keys: ctx.config.keys.clone(),
+            refresh_seconds: ctx.config.console.refresh_seconds,
+            sender,
+        },
+    )
+    .await?;
     Ok(())
 }

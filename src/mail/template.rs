@@ -9,8 +9,10 @@ use crate::error::{Error, Result};
 
 pub const SUBJECT_MAX_CHARS: usize = 256;
 
-const INVITATION_SUBJECT: &str = include_str!("../../assets/templates/invitation_subject.txt");
-const INVITATION_BODY: &str = include_str!("../../assets/templates/invitation_body.txt");
+/// The built-in invitation templates (minijinja source), which the console's form shows
+/// for editing.
+pub const INVITATION_SUBJECT: &str = include_str!("../../assets/templates/invitation_subject.txt");
+pub const INVITATION_BODY: &str = include_str!("../../assets/templates/invitation_body.txt");
 
 /// What an invitation template can use.
 #[derive(Debug, Clone, Serialize)]
@@ -53,12 +55,60 @@ impl Templates {
     }
 
     pub fn invitation(&self, vars: &InvitationVars) -> Result<Rendered> {
-        let subject = self.render("invitation_subject", vars)?;
-        let body = self.render("invitation_body", vars)?;
+        self.invitation_custom(None, None, vars)
+    }
+
+    /// The invitation with this invitation's own subject and message (template source),
+    /// where given, instead of the account's.
+    pub fn invitation_custom(
+        &self,
+        subject: Option<&str>,
+        body: Option<&str>,
+        vars: &InvitationVars,
+    ) -> Result<Rendered> {
+        let subject = match subject {
+            Some(src) => self.render_source("subject", src, vars)?,
+            None => self.render("invitation_subject", vars)?,
+        };
+        let body = match body {
+            Some(src) => self.render_source("message", src, vars)?,
+            None => self.render("invitation_body", vars)?,
+        };
         Ok(Rendered {
             subject: clamp_subject(&subject),
             body: normalise_body(&body),
         })
+    }
+
+    /// Refuses a custom subject or message that would fail or that loses the link, before
+    /// anything is written.
+    pub fn check_custom(&self, subject: Option<&str>, body: Option<&str>) -> Result<()> {
+        let sample = InvitationVars {
+            org: "Example".into(),
+            inviter_name: "admin@example.org".into(),
+            first_name: "Ann".into(),
+            last_name: "Lee".into(),
+            email: "ann@example.org".into(),
+            link: "https://usher.example.org/enrol/SAMPLE-TOKEN".into(),
+            expires: "2026-01-11 00:00 UTC".into(),
+            validity_days: 10,
+        };
+        let r = self.invitation_custom(subject, body, &sample)?;
+        if r.subject.trim().is_empty() {
+            return Err(Error::Template("the subject is empty".into()));
+        }
+        if !r.body.contains(&sample.link) {
+            return Err(Error::Template(
+                "the message must contain the link: put {{ link }} in it".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn render_source(&self, what: &str, src: &str, vars: &InvitationVars) -> Result<String> {
+        self.env
+            .render_str(src, minijinja::value::Serde(vars))
+            .map_err(|e| Error::Template(format!("{what}: {e}")))
     }
 
     fn render(&self, name: &str, vars: &InvitationVars) -> Result<String> {
@@ -114,6 +164,31 @@ mod tests {
         ] {
             assert!(r.body.contains(needle), "{needle} missing from {}", r.body);
         }
+        Ok(())
+    }
+
+    #[test]
+    fn custom_text_must_keep_the_link_and_known_variables() -> Result<()> {
+        let t = Templates::builtin()?;
+        assert!(
+            t.check_custom(Some("Join {{ org }}"), Some("Click {{ link }}"))
+                .is_ok()
+        );
+        let e = t
+            .check_custom(None, Some("No link here"))
+            .err()
+            .map(|e| e.to_string());
+        assert!(e.is_some_and(|e| e.contains("{{ link }}")));
+        let e = t
+            .check_custom(Some("Hi {{ nmae }}"), None)
+            .err()
+            .map(|e| e.to_string());
+        assert!(
+            e.is_some_and(|e| e.contains("subject")),
+            "unknown variables are refused"
+        );
+        let r = t.invitation_custom(Some("For {{ first_name }}"), None, &vars())?;
+        assert_eq!(r.subject, "For Ann");
         Ok(())
     }
 

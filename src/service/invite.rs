@@ -18,6 +18,9 @@ pub struct InviteRequest {
     pub user_type: UserType,
     /// Overrides the account's validity for this invitation.
     pub expires_in_days: Option<i64>,
+    /// This invitation's own subject and message (minijinja source, like the templates).
+    pub subject: Option<String>,
+    pub message: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -49,6 +52,8 @@ pub(super) struct MailFor<'a> {
     pub previous_outbox: Option<i64>,
     pub days: i64,
     pub expires_at: Timestamp,
+    pub subject: Option<&'a str>,
+    pub message: Option<&'a str>,
 }
 
 impl Usher {
@@ -68,6 +73,9 @@ impl Usher {
                 "must be between 1 and 365 days",
             ));
         }
+        self.settings
+            .templates
+            .check_custom(req.subject.as_deref(), req.message.as_deref())?;
         let now = self.clock.now();
         let mut tx = self.store.write().await?;
         let account = self.account_in(&mut tx).await?;
@@ -147,6 +155,8 @@ impl Usher {
                     previous_outbox: previous,
                     days,
                     expires_at,
+                    subject: req.subject.as_deref(),
+                    message: req.message.as_deref(),
                 },
                 &token,
             )
@@ -197,7 +207,10 @@ impl Usher {
             expires: m.expires_at.human(),
             validity_days: m.days,
         };
-        let rendered = self.settings.templates.invitation(&vars)?;
+        let rendered = self
+            .settings
+            .templates
+            .invitation_custom(m.subject, m.message, &vars)?;
         let to_name = format!("{} {}", m.first_name, m.last_name);
         let composed = compose(
             &self.settings.from,

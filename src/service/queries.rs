@@ -71,7 +71,22 @@ impl Usher {
     pub async fn users(&self, search: &str, after: &str, limit: i64) -> Result<Vec<User>> {
         let mut tx = self.store.read().await?;
         let account = self.account_in(&mut tx).await?;
-        tx.list_users(account.id, search, after, limit).await
+        tx.list_users(account.id, search, after, false, limit).await
+    }
+
+    /// The page of users from the address `from` on (for a refresh in place).
+    pub async fn users_from(&self, search: &str, from: &str, limit: i64) -> Result<Vec<User>> {
+        let mut tx = self.store.read().await?;
+        let account = self.account_in(&mut tx).await?;
+        tx.list_users(account.id, search, from, true, limit).await
+    }
+
+    /// The page of users before `before` (the last page when empty), in address order.
+    pub async fn users_before(&self, search: &str, before: &str, limit: i64) -> Result<Vec<User>> {
+        let mut tx = self.store.read().await?;
+        let account = self.account_in(&mut tx).await?;
+        tx.list_users_before(account.id, search, before, limit)
+            .await
     }
 
     pub async fn outbox(&self, limit: i64) -> Result<Vec<OutboxMessage>> {

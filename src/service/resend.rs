@@ -133,6 +133,8 @@ impl Usher {
                 previous_outbox: inv.outbox_id,
                 days,
                 expires_at,
+                subject: None,
+                message: None,
             },
             &token,
         )

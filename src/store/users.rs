@@ -188,18 +188,19 @@ impl Tx {
     }
 
     /// Users whose address or name contains `search` (any case), in address order,
-    /// after the address `after` (keyset paging), at most `limit`.
+    /// after the address `after` (keyset paging; from it, if `inclusive`), at most `limit`.
     pub async fn list_users(
         &mut self,
         account_id: i64,
         search: &str,
         after: &str,
+        inclusive: bool,
         limit: i64,
     ) -> Result<Vec<User>> {
         let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
         let rows = on_tx!(self, |c| {
             sqlx::query_as::<_, UserRow>(select_users!(
-                " WHERE account_id = $1 AND email > $2
+                " WHERE account_id = $1 AND (email > $2 OR ($5 AND email = $2))
                    AND ($3 = '%%' OR email LIKE $3 ESCAPE '\\'
                         OR lower(display_name) LIKE $3 ESCAPE '\\')
                  ORDER BY email LIMIT $4"
@@ -208,10 +209,43 @@ impl Tx {
             .bind(after)
             .bind(&pattern)
             .bind(limit)
+            .bind(inclusive)
             .fetch_all(c)
             .await
         })?;
         rows.into_iter().map(User::try_from).collect()
+    }
+
+    /// Users before the address `before` (or the last ones, when `before` is empty), in
+    /// address order: the page above a window, for scrolling up and for `G`.
+    pub async fn list_users_before(
+        &mut self,
+        account_id: i64,
+        search: &str,
+        before: &str,
+        limit: i64,
+    ) -> Result<Vec<User>> {
+        let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
+        let rows = on_tx!(self, |c| {
+            sqlx::query_as::<_, UserRow>(select_users!(
+                " WHERE account_id = $1 AND ($2 = '' OR email < $2)
+                   AND ($3 = '%%' OR email LIKE $3 ESCAPE '\\'
+                        OR lower(display_name) LIKE $3 ESCAPE '\\')
+                 ORDER BY email DESC LIMIT $4"
+            ))
+            .bind(account_id)
+            .bind(before)
+            .bind(&pattern)
+            .bind(limit)
+            .fetch_all(c)
+            .await
+        })?;
+        let mut users = rows
+            .into_iter()
+            .map(User::try_from)
+            .collect::<Result<Vec<_>>>()?;
+        users.reverse();
+        Ok(users)
     }
 
     pub async fn count_users(&mut self, account_id: i64) -> Result<i64> {

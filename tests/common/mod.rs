@@ -149,6 +149,8 @@ pub fn invite_req(addresses: &str, user_type: UserType) -> InviteRequest {
         last_name: "Person".into(),
         user_type,
         expires_in_days: None,
+        subject: None,
+        message: None,
     }
 }
 

@@ -1,0 +1,75 @@
+//! What flows into the app (keys, results) and what it asks the worker to do.
+
+use crossterm::event::KeyEvent;
+
+use crate::domain::UserType;
+use crate::service::{InviteRequest, Status, UserDetail};
+use crate::store::{Invitation, InvitationFilter, User};
+
+/// Results carry the generation of the request that asked for them; the app drops any
+/// that are older than its latest request, so a slow answer to an old search never
+/// overwrites a newer one.
+#[derive(Debug)]
+pub enum Action {
+    Key(KeyEvent),
+    Paste(String),
+    Resize,
+    /// Time passes: spinner, "expires in", and a refresh every few ticks.
+    Tick(crate::domain::Timestamp),
+    Status(Result<Status, String>),
+    Invitations {
+        generation: u64,
+        result: Result<Vec<Invitation>, String>,
+    },
+    Users {
+        generation: u64,
+        page: UserPage,
+        result: Result<Vec<User>, String>,
+    },
+    UserDetail {
+        generation: u64,
+        result: Result<UserDetail, String>,
+    },
+    /// The outcome of a change, for the status line; a success reloads the views.
+    Done(Result<String, String>),
+}
+
+/// Which page of users, in address order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserPage {
+    First,
+    /// From this address on, inclusive: a refresh that keeps the window where it is.
+    From(String),
+    After(String),
+    Before(String),
+    Last,
+}
+
+#[derive(Debug, Clone)]
+pub enum Effect {
+    LoadStatus,
+    LoadInvitations {
+        generation: u64,
+        filter: InvitationFilter,
+    },
+    LoadUsers {
+        generation: u64,
+        search: String,
+        page: UserPage,
+        limit: i64,
+    },
+    LoadUserDetail {
+        generation: u64,
+        id: i64,
+    },
+    Invite(Box<InviteRequest>),
+    Resend(Vec<i64>),
+    ResendExpired,
+    Revoke(Vec<i64>),
+    SetUserType(i64, UserType),
+    Suspend(i64),
+    Reactivate(i64),
+    Remove(i64),
+    /// Put text on the terminal's clipboard (OSC 52); done by the terminal layer.
+    Copy(String),
+}

@@ -1,0 +1,522 @@
+//! The console's state and its update step. `update` is synchronous: it changes state and
+//! returns effects for the worker, so it can be tested by feeding actions.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::action::{Action, Effect};
+use super::command::{self, CommandLine};
+use super::form::InviteForm;
+use super::keymap::{Cmd, Ctx, Keymap};
+use super::tabs::invitations::InvitationsTab;
+use super::tabs::users::UsersTab;
+use crate::service::Status;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Invitations,
+    Users,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 2] = [Tab::Invitations, Tab::Users];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Invitations => "Invitations",
+            Tab::Users => "Users",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum Modal {
+    Help { scroll: u16 },
+    Confirm { prompt: String, effect: Effect },
+    Form(Box<InviteForm>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Error,
+}
+
+/// A line of text being typed at the bottom: a search (as you type) or a `:` command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    Search(String),
+    Command(CommandLine),
+}
+
+#[derive(Debug)]
+pub struct App {
+    pub tab: Tab,
+    pub keymap: Keymap,
+    pub status: Option<Status>,
+    pub invitations: InvitationsTab,
+    pub users: UsersTab,
+    pub modal: Option<Modal>,
+    pub input: Option<Input>,
+    pub message: Option<(Level, String)>,
+    /// Requests sent and not yet answered: the header shows a spinner while any are.
+    pub in_flight: usize,
+    pub spinner: usize,
+    pub quit: bool,
+    /// Table rows that fit on screen, for page moves; set by the view's caller.
+    pub page_rows: usize,
+    pub refresh_every_ticks: u64,
+    /// The time the screen shows ("expires in"), moved on by ticks.
+    pub now: crate::domain::Timestamp,
+    ticks: u64,
+    generation: u64,
+}
+
+impl App {
+    pub fn new(keymap: Keymap) -> Self {
+        Self {
+            tab: Tab::Invitations,
+            keymap,
+            status: None,
+            invitations: InvitationsTab::default(),
+            users: UsersTab::default(),
+            modal: None,
+            input: None,
+            message: None,
+            in_flight: 0,
+            spinner: 0,
+            quit: false,
+            page_rows: 20,
+            refresh_every_ticks: 12,
+            now: crate::domain::Timestamp(0),
+            ticks: 0,
+            generation: 0,
+        }
+    }
+
+    pub fn next_generation(&mut self) -> u64 {
+        self.generation += 1;
+        self.generation
+    }
+
+    pub fn read_only(&self) -> bool {
+        self.keymap.read_only()
+    }
+
+    /// Whether a professional invitation is possible now, and if not, why.
+    pub fn professional_unavailable(&self) -> Option<String> {
+        professional_unavailable(self.status.as_ref())
+    }
+
+    pub fn info(&mut self, text: impl Into<String>) {
+        self.message = Some((Level::Info, text.into()));
+    }
+
+    pub fn error(&mut self, text: impl Into<String>) {
+        self.message = Some((Level::Error, text.into()));
+    }
+
+    /// The contexts in force, most specific first: they pick keys and footer hints.
+    pub fn contexts(&self) -> Vec<Ctx> {
+        match (&self.modal, &self.input) {
+            (Some(Modal::Help { .. }), _) => vec![Ctx::Help],
+            (Some(Modal::Confirm { .. }), _) => vec![Ctx::Confirm],
+            (Some(Modal::Form(_)), _) => vec![Ctx::Form],
+            (None, Some(_)) => vec![Ctx::Input],
+            (None, None) => {
+                let tab = match self.tab {
+                    Tab::Invitations => Ctx::Invitations,
+                    Tab::Users => Ctx::Users,
+                };
+                vec![tab, Ctx::Table, Ctx::Global]
+            }
+        }
+    }
+
+    pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        match action {
+            Action::Key(key) => self.on_key(key),
+            Action::Paste(text) => self.on_paste(&text),
+            Action::Resize => Vec::new(),
+            Action::Tick(now) => {
+                self.now = now;
+                self.ticks += 1;
+                self.spinner = self.spinner.wrapping_add(1);
+                if self.refresh_every_ticks > 0
+                    && self.ticks.is_multiple_of(self.refresh_every_ticks)
+                {
+                    return self.refresh();
+                }
+                Vec::new()
+            }
+            Action::Status(r) => {
+                self.in_flight = self.in_flight.saturating_sub(1);
+                match r {
+                    Ok(s) => self.status = Some(s),
+                    Err(e) => self.error(e),
+                }
+                if let Some(Modal::Form(f)) = &mut self.modal {
+                    f.set_professional_unavailable(professional_unavailable(self.status.as_ref()));
+                }
+                Vec::new()
+            }
+            Action::Invitations { generation, result } => {
+                self.in_flight = self.in_flight.saturating_sub(1);
+                if let Err(e) = self.invitations.loaded(generation, result) {
+                    self.error(e);
+                }
+                Vec::new()
+            }
+            Action::Users {
+                generation,
+                page,
+                result,
+            } => {
+                self.in_flight = self.in_flight.saturating_sub(1);
+                match self.users.loaded(generation, page, result) {
+                    Ok(fx) => {
+                        self.in_flight += fx.len();
+                        fx
+                    }
+                    Err(e) => {
+                        self.error(e);
+                        Vec::new()
+                    }
+                }
+            }
+            Action::UserDetail { generation, result } => {
+                self.in_flight = self.in_flight.saturating_sub(1);
+                if let Err(e) = self.users.detail_loaded(generation, result) {
+                    self.error(e);
+                }
+                Vec::new()
+            }
+            Action::Done(r) => {
+                self.in_flight = self.in_flight.saturating_sub(1);
+                let ok = r.is_ok();
+                if let Some(Modal::Form(f)) = &mut self.modal
+                    && f.sending
+                {
+                    let keep = f.finished(&r);
+                    if !keep {
+                        self.modal = None;
+                    }
+                }
+                match r {
+                    Ok(m) => self.info(m),
+                    Err(e) => self.error(e),
+                }
+                if ok { self.refresh() } else { Vec::new() }
+            }
+        }
+    }
+
+    /// Reloads what is on screen (status and both tabs), keeping positions.
+    pub fn refresh(&mut self) -> Vec<Effect> {
+        let mut fx = vec![Effect::LoadStatus];
+        let g = self.next_generation();
+        fx.push(self.invitations.reload(g));
+        let g = self.next_generation();
+        fx.push(self.users.refresh(g, self.page_rows));
+        if let Some(id) = self.users.detail_id() {
+            let g = self.next_generation();
+            self.users.detail_generation = g;
+            fx.push(Effect::LoadUserDetail { generation: g, id });
+        }
+        self.in_flight += fx.len();
+        fx
+    }
+
+    fn on_paste(&mut self, text: &str) -> Vec<Effect> {
+        match (&mut self.modal, &mut self.input) {
+            (Some(Modal::Form(f)), _) => {
+                f.paste(text);
+                Vec::new()
+            }
+            (None, Some(_)) => text
+                .chars()
+                .filter(|c| !c.is_control())
+                .flat_map(|c| self.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let cmd = self.keymap.lookup(&self.contexts(), &key);
+        match &mut self.modal {
+            Some(Modal::Help { scroll }) => {
+                match cmd {
+                    Some(Cmd::Cancel) => self.modal = None,
+                    Some(Cmd::Down) => *scroll = scroll.saturating_add(1),
+                    Some(Cmd::Up) => *scroll = scroll.saturating_sub(1),
+                    _ => {}
+                }
+                return Vec::new();
+            }
+            Some(Modal::Confirm { .. }) => {
+                return match cmd {
+                    Some(Cmd::Yes) => match self.modal.take() {
+                        Some(Modal::Confirm { effect, .. }) => {
+                            self.in_flight += 1;
+                            vec![effect]
+                        }
+                        _ => Vec::new(),
+                    },
+                    Some(Cmd::Cancel) => {
+                        self.modal = None;
+                        self.info("cancelled");
+                        Vec::new()
+                    }
+                    _ => Vec::new(),
+                };
+            }
+            Some(Modal::Form(form)) => {
+                let fx = match cmd {
+                    Some(Cmd::Cancel) => {
+                        self.modal = None;
+                        return Vec::new();
+                    }
+                    Some(Cmd::NextField) => {
+                        form.next_field();
+                        Vec::new()
+                    }
+                    Some(Cmd::PrevField) => {
+                        form.prev_field();
+                        Vec::new()
+                    }
+                    Some(Cmd::ToggleAnother) => {
+                        form.another = !form.another;
+                        Vec::new()
+                    }
+                    Some(Cmd::Submit) => form
+                        .submit()
+                        .map(|req| vec![Effect::Invite(Box::new(req))])
+                        .unwrap_or_default(),
+                    _ => {
+                        form.key(key);
+                        Vec::new()
+                    }
+                };
+                self.in_flight += fx.len();
+                return fx;
+            }
+            None => {}
+        }
+        if self.input.is_some() {
+            return self.on_input_key(cmd, key);
+        }
+        let Some(cmd) = cmd else { return Vec::new() };
+        self.message = None;
+        match cmd {
+            Cmd::Quit => {
+                self.quit = true;
+                Vec::new()
+            }
+            Cmd::Help => {
+                self.modal = Some(Modal::Help { scroll: 0 });
+                Vec::new()
+            }
+            Cmd::Command => {
+                self.input = Some(Input::Command(CommandLine::default()));
+                Vec::new()
+            }
+            Cmd::NextTab | Cmd::PrevTab => {
+                self.tab = match self.tab {
+                    Tab::Invitations => Tab::Users,
+                    Tab::Users => Tab::Invitations,
+                };
+                Vec::new()
+            }
+            Cmd::TabInvitations => {
+                self.tab = Tab::Invitations;
+                Vec::new()
+            }
+            Cmd::TabUsers => {
+                self.tab = Tab::Users;
+                Vec::new()
+            }
+            Cmd::Refresh => self.refresh(),
+            Cmd::Search => {
+                let current = match self.tab {
+                    Tab::Invitations => self.invitations.search.clone(),
+                    Tab::Users => self.users.search.clone(),
+                };
+                self.input = Some(Input::Search(current));
+                Vec::new()
+            }
+            Cmd::Invite => {
+                self.open_form("");
+                Vec::new()
+            }
+            _ => {
+                let page = self.page_rows;
+                let fx = match self.tab {
+                    Tab::Invitations => {
+                        let g = self.next_generation();
+                        self.invitations.command(cmd, page, g)
+                    }
+                    Tab::Users => {
+                        let g = self.next_generation();
+                        self.users.command(cmd, page, g)
+                    }
+                };
+                self.apply(fx)
+            }
+        }
+    }
+
+    /// What a tab asked for: effects to run now, or a question to ask first.
+    fn apply(&mut self, out: super::tabs::Outcome) -> Vec<Effect> {
+        use super::tabs::Outcome;
+        match out {
+            Outcome::None => Vec::new(),
+            Outcome::Message(m) => {
+                self.info(m);
+                Vec::new()
+            }
+            Outcome::Effects(fx) => {
+                self.in_flight += fx.iter().filter(|e| !matches!(e, Effect::Copy(_))).count();
+                fx
+            }
+            Outcome::Confirm(prompt, effect) => {
+                self.modal = Some(Modal::Confirm { prompt, effect });
+                Vec::new()
+            }
+        }
+    }
+
+    pub fn open_form(&mut self, to: &str) {
+        if self.read_only() {
+            self.error("read-only: inviting is switched off");
+            return;
+        }
+        let mut form = InviteForm::new(to);
+        form.set_professional_unavailable(self.professional_unavailable());
+        self.modal = Some(Modal::Form(Box::new(form)));
+    }
+
+    fn on_input_key(&mut self, cmd: Option<Cmd>, key: KeyEvent) -> Vec<Effect> {
+        let Some(input) = &mut self.input else {
+            return Vec::new();
+        };
+        match (cmd, input) {
+            (Some(Cmd::Cancel), Input::Search(_)) => {
+                self.input = None;
+                self.set_search(String::new())
+            }
+            (Some(Cmd::Cancel), Input::Command(_)) => {
+                self.input = None;
+                Vec::new()
+            }
+            (Some(Cmd::Submit), Input::Search(_)) => {
+                self.input = None;
+                Vec::new()
+            }
+            (Some(Cmd::Submit), Input::Command(line)) => {
+                let text = line.text.clone();
+                self.input = None;
+                self.run_command(&text)
+            }
+            (Some(Cmd::Complete), Input::Command(line)) => {
+                line.complete();
+                Vec::new()
+            }
+            (_, Input::Search(text)) => {
+                if edit(text, &key) {
+                    let t = text.clone();
+                    return self.set_search(t);
+                }
+                Vec::new()
+            }
+            (_, Input::Command(line)) => {
+                edit(&mut line.text, &key);
+                Vec::new()
+            }
+        }
+    }
+
+    /// Search as you type: every change is a new request; older answers are dropped.
+    fn set_search(&mut self, text: String) -> Vec<Effect> {
+        let g = self.next_generation();
+        let fx = match self.tab {
+            Tab::Invitations => {
+                self.invitations.search = text;
+                self.invitations.reload(g)
+            }
+            Tab::Users => {
+                self.users.search = text;
+                self.users.reload(g, self.page_rows)
+            }
+        };
+        self.in_flight += 1;
+        vec![fx]
+    }
+
+    fn run_command(&mut self, text: &str) -> Vec<Effect> {
+        match command::parse(text) {
+            Ok(command::Parsed::Quit) => {
+                self.quit = true;
+                Vec::new()
+            }
+            Ok(command::Parsed::Help) => {
+                self.modal = Some(Modal::Help { scroll: 0 });
+                Vec::new()
+            }
+            Ok(command::Parsed::Tab(t)) => {
+                self.tab = t;
+                Vec::new()
+            }
+            Ok(command::Parsed::Invite(to)) => {
+                self.open_form(&to);
+                Vec::new()
+            }
+            Ok(command::Parsed::ResendExpired) => {
+                if self.read_only() {
+                    self.error("read-only: resending is switched off");
+                    return Vec::new();
+                }
+                self.in_flight += 1;
+                vec![Effect::ResendExpired]
+            }
+            Ok(command::Parsed::Filter(status)) => {
+                self.tab = Tab::Invitations;
+                self.invitations.filter = status;
+                let g = self.next_generation();
+                self.in_flight += 1;
+                vec![self.invitations.reload(g)]
+            }
+            Ok(command::Parsed::Search(t)) => self.set_search(t),
+            Err(e) => {
+                self.error(e);
+                Vec::new()
+            }
+        }
+    }
+}
+
+fn professional_unavailable(s: Option<&Status>) -> Option<String> {
+    let s = s?;
+    (s.licences_used >= s.licences_total).then(|| {
+        format!(
+            "all {} professional licences are in use; invite as guest or free a licence",
+            s.licences_total
+        )
+    })
+}
+
+/// Line editing for the bottom input: typing, backspace, ctrl-u. True if the text changed.
+fn edit(text: &mut String, key: &KeyEvent) -> bool {
+    match key.code {
+        KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+            let changed = !text.is_empty();
+            text.clear();
+            changed
+        }
+        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) && !c.is_control() => {
+            text.push(c);
+            true
+        }
+        KeyCode::Backspace => text.pop().is_some(),
+        _ => false,
+    }
+}

@@ -1,0 +1,125 @@
+//! The `:` command line (k9s): `:invite a@x.org`, `:users`, `:resend expired`, `:q`, with
+//! Tab completion of command names.
+
+use super::app::Tab;
+use crate::domain::InvitationStatus;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CommandLine {
+    pub text: String,
+}
+
+/// Every command, as completion offers it.
+pub const COMMANDS: &[&str] = &[
+    "invite ",
+    "invitations",
+    "users",
+    "resend expired",
+    "filter ",
+    "search ",
+    "help",
+    "quit",
+    "q",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Parsed {
+    Quit,
+    Help,
+    Tab(Tab),
+    Invite(String),
+    ResendExpired,
+    Filter(Option<InvitationStatus>),
+    Search(String),
+}
+
+impl CommandLine {
+    /// Completes to the longest common prefix of the commands that start with the text.
+    pub fn complete(&mut self) {
+        let matches: Vec<&str> = COMMANDS
+            .iter()
+            .copied()
+            .filter(|c| c.starts_with(self.text.as_str()))
+            .collect();
+        if let Some(first) = matches.first() {
+            let mut prefix = first.to_string();
+            for m in &matches[1..] {
+                while !m.starts_with(&prefix) {
+                    prefix.pop();
+                }
+            }
+            if prefix.len() > self.text.len() {
+                self.text = prefix;
+            }
+        }
+    }
+
+    /// The commands that the text could still become, for the hint line.
+    pub fn candidates(&self) -> Vec<&'static str> {
+        COMMANDS
+            .iter()
+            .copied()
+            .filter(|c| c.starts_with(self.text.trim_start()))
+            .collect()
+    }
+}
+
+pub fn parse(text: &str) -> Result<Parsed, String> {
+    let text = text.trim();
+    let (word, rest) = text
+        .split_once(' ')
+        .map_or((text, ""), |(w, r)| (w, r.trim()));
+    Ok(match word {
+        "q" | "quit" | "q!" => Parsed::Quit,
+        "help" | "h" => Parsed::Help,
+        "users" | "user" | "u" => Parsed::Tab(Tab::Users),
+        "invitations" | "inv" | "i" => Parsed::Tab(Tab::Invitations),
+        "invite" => Parsed::Invite(rest.to_owned()),
+        "resend" if rest == "expired" => Parsed::ResendExpired,
+        "resend" => return Err("usage: :resend expired (r resends the selected rows)".into()),
+        "filter" => Parsed::Filter(match rest {
+            "" | "all" => None,
+            s => Some(
+                s.parse()
+                    .map_err(|e: crate::domain::types::UnknownValue| e.to_string())?,
+            ),
+        }),
+        "search" => Parsed::Search(rest.to_owned()),
+        "" => return Err("type a command; Tab completes".into()),
+        other => {
+            return Err(format!(
+                "unknown command ':{other}'; Tab completes, :help lists keys"
+            ));
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_completes() {
+        assert_eq!(
+            parse("invite a@x.org, b@x.org"),
+            Ok(Parsed::Invite("a@x.org, b@x.org".into()))
+        );
+        assert_eq!(
+            parse(":users".trim_start_matches(':')),
+            Ok(Parsed::Tab(Tab::Users))
+        );
+        assert_eq!(parse("resend expired"), Ok(Parsed::ResendExpired));
+        assert_eq!(
+            parse("filter expired"),
+            Ok(Parsed::Filter(Some(InvitationStatus::Expired)))
+        );
+        assert!(parse("frobnicate").is_err());
+        let mut c = CommandLine { text: "res".into() };
+        c.complete();
+        assert_eq!(c.text, "resend expired");
+        let mut c = CommandLine { text: "inv".into() };
+        c.complete();
+        assert_eq!(c.text, "invit", "stops where invite and invitations part");
+        assert_eq!(c.candidates(), ["invite ", "invitations"]);
+    }
+}

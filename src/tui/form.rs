@@ -1,0 +1,367 @@
+//! The invitation form (seeds 000 and 002): several addresses, names, type, validity, and
+//! the subject and message pre-filled from the template and editable.
+
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui_textarea::TextArea;
+
+use super::theme::Theme;
+use crate::domain::{UserType, parse_address_list};
+use crate::mail::template::{INVITATION_BODY, INVITATION_SUBJECT};
+use crate::service::InviteRequest;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    To,
+    First,
+    Last,
+    Type,
+    Validity,
+    Subject,
+    Message,
+}
+
+const ORDER: [Field; 7] = [
+    Field::To,
+    Field::First,
+    Field::Last,
+    Field::Type,
+    Field::Validity,
+    Field::Subject,
+    Field::Message,
+];
+
+#[derive(Debug)]
+pub struct InviteForm {
+    pub focus: Field,
+    pub to: TextArea<'static>,
+    pub first: TextArea<'static>,
+    pub last: TextArea<'static>,
+    pub validity: TextArea<'static>,
+    pub subject: TextArea<'static>,
+    pub message: TextArea<'static>,
+    pub user_type: UserType,
+    /// Keep the form open, cleared, after each invitation (seed 000's "invite another").
+    pub another: bool,
+    /// Why professional cannot be chosen now (every licence taken), if so.
+    pub professional_unavailable: Option<String>,
+    pub error: Option<String>,
+    pub sending: bool,
+    pub sent: usize,
+}
+
+fn line_area(text: &str) -> TextArea<'static> {
+    let mut t = TextArea::new(vec![text.to_owned()]);
+    t.move_cursor(ratatui_textarea::CursorMove::End);
+    t
+}
+
+impl InviteForm {
+    pub fn new(to: &str) -> Self {
+        let mut validity = line_area("");
+        validity.set_placeholder_text("account default (10)");
+        let mut to_area = line_area(to);
+        to_area.set_placeholder_text("ann@example.org, bob@example.org; …");
+        Self {
+            focus: Field::To,
+            to: to_area,
+            first: line_area(""),
+            last: line_area(""),
+            validity,
+            subject: line_area(INVITATION_SUBJECT.trim_end()),
+            message: TextArea::new(
+                INVITATION_BODY
+                    .trim_end()
+                    .lines()
+                    .map(str::to_owned)
+                    .collect(),
+            ),
+            user_type: UserType::Professional,
+            another: false,
+            professional_unavailable: None,
+            error: None,
+            sending: false,
+            sent: 0,
+        }
+    }
+
+    pub fn set_professional_unavailable(&mut self, why: Option<String>) {
+        if why.is_some() {
+            self.user_type = UserType::Guest;
+        }
+        self.professional_unavailable = why;
+    }
+
+    pub fn next_field(&mut self) {
+        let i = ORDER.iter().position(|f| *f == self.focus).unwrap_or(0);
+        self.focus = ORDER[(i + 1) % ORDER.len()];
+    }
+
+    pub fn prev_field(&mut self) {
+        let i = ORDER.iter().position(|f| *f == self.focus).unwrap_or(0);
+        self.focus = ORDER[(i + ORDER.len() - 1) % ORDER.len()];
+    }
+
+    fn area_mut(&mut self) -> Option<&mut TextArea<'static>> {
+        match self.focus {
+            Field::To => Some(&mut self.to),
+            Field::First => Some(&mut self.first),
+            Field::Last => Some(&mut self.last),
+            Field::Validity => Some(&mut self.validity),
+            Field::Subject => Some(&mut self.subject),
+            Field::Message => Some(&mut self.message),
+            Field::Type => None,
+        }
+    }
+
+    pub fn key(&mut self, key: KeyEvent) {
+        if self.sending {
+            return;
+        }
+        self.error = None;
+        if self.focus == Field::Type {
+            if matches!(
+                key.code,
+                KeyCode::Char(' ')
+                    | KeyCode::Left
+                    | KeyCode::Right
+                    | KeyCode::Char('h')
+                    | KeyCode::Char('l')
+            ) {
+                self.toggle_type();
+            } else if key.code == KeyCode::Enter {
+                self.next_field();
+            }
+            return;
+        }
+        // Enter moves on from a one-line field; only the message has several lines.
+        if key.code == KeyCode::Enter && self.focus != Field::Message {
+            self.next_field();
+            return;
+        }
+        if let Some(area) = self.area_mut() {
+            area.input(key);
+        }
+    }
+
+    pub fn paste(&mut self, text: &str) {
+        let multi = self.focus == Field::Message;
+        if let Some(area) = self.area_mut() {
+            let text: String = if multi {
+                text.to_owned()
+            } else {
+                text.replace(['\r', '\n'], " ")
+            };
+            area.insert_str(text);
+        }
+    }
+
+    fn toggle_type(&mut self) {
+        self.user_type = match self.user_type {
+            UserType::Guest if self.professional_unavailable.is_some() => {
+                self.error = self.professional_unavailable.clone();
+                UserType::Guest
+            }
+            UserType::Guest => UserType::Professional,
+            UserType::Professional => UserType::Guest,
+        };
+    }
+
+    fn text(a: &TextArea<'_>) -> String {
+        a.lines().join("\n")
+    }
+
+    /// The request, or None with `error` set to what to fix.
+    pub fn submit(&mut self) -> Option<InviteRequest> {
+        if self.sending {
+            return None;
+        }
+        let addresses = match parse_address_list(&Self::text(&self.to)) {
+            Ok(a) => a,
+            Err(errs) => {
+                self.focus = Field::To;
+                self.error = Some(
+                    errs.iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                );
+                return None;
+            }
+        };
+        let validity = Self::text(&self.validity);
+        let expires_in_days = match validity.trim() {
+            "" => None,
+            v => match v.parse::<i64>() {
+                Ok(d) if (1..=365).contains(&d) => Some(d),
+                _ => {
+                    self.focus = Field::Validity;
+                    self.error = Some(format!(
+                        "validity: '{v}' is not a number of days from 1 to 365"
+                    ));
+                    return None;
+                }
+            },
+        };
+        let subject = Self::text(&self.subject);
+        let message = Self::text(&self.message);
+        self.sending = true;
+        Some(InviteRequest {
+            addresses,
+            first_name: Self::text(&self.first),
+            last_name: Self::text(&self.last),
+            user_type: self.user_type,
+            expires_in_days,
+            // Unchanged text is the account's template: send nothing special.
+            subject: (subject.trim() != INVITATION_SUBJECT.trim()).then_some(subject),
+            message: (message.trim() != INVITATION_BODY.trim()).then_some(message),
+        })
+    }
+
+    /// The invite's outcome. Returns whether the form stays open.
+    pub fn finished(&mut self, result: &Result<String, String>) -> bool {
+        self.sending = false;
+        match result {
+            Ok(_) => {
+                self.sent += 1;
+                if self.another {
+                    self.to = line_area("");
+                    self.first = line_area("");
+                    self.last = line_area("");
+                    self.focus = Field::To;
+                }
+                self.another
+            }
+            Err(e) => {
+                self.error = Some(e.clone());
+                true
+            }
+        }
+    }
+
+    pub fn render(&mut self, f: &mut Frame, area: Rect, theme: &Theme) {
+        f.render_widget(Clear, area);
+        let title = if self.sent > 0 {
+            format!(" New invitation ({} sent) ", self.sent)
+        } else {
+            " New invitation ".to_owned()
+        };
+        let block = Block::bordered().title(title).title_style(theme.title);
+        let inner = block.inner(area);
+        f.render_widget(block, area);
+        let [
+            to,
+            first,
+            last,
+            kind,
+            validity,
+            subject,
+            message,
+            another,
+            error,
+        ] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Fill(1),
+            Constraint::Length(1),
+            Constraint::Length(2),
+        ])
+        .areas(inner);
+        let focus = self.focus;
+        let label = |f: &mut Frame, area: Rect, name: &str, field: Field| -> Rect {
+            let [l, r] =
+                Layout::horizontal([Constraint::Length(11), Constraint::Fill(1)]).areas(area);
+            let style = if focus == field {
+                theme.key
+            } else {
+                theme.header
+            };
+            f.render_widget(Span::styled(format!("{name:>9}: "), style), l);
+            r
+        };
+        for (area, name, field) in [
+            (to, "To", Field::To),
+            (first, "First", Field::First),
+            (last, "Last", Field::Last),
+            (validity, "Days", Field::Validity),
+            (subject, "Subject", Field::Subject),
+        ] {
+            let r = label(f, area, name, field);
+            let ta = match field {
+                Field::To => &mut self.to,
+                Field::First => &mut self.first,
+                Field::Last => &mut self.last,
+                Field::Validity => &mut self.validity,
+                _ => &mut self.subject,
+            };
+            ta.set_cursor_line_style(ratatui::style::Style::new());
+            ta.set_cursor_style(if focus == field {
+                theme.selected
+            } else {
+                ratatui::style::Style::new()
+            });
+            f.render_widget(&*ta, r);
+        }
+        let r = label(f, kind, "Type", Field::Type);
+        let pro = match &self.professional_unavailable {
+            Some(_) => Span::styled("professional (no licence free)", theme.dim),
+            None => Span::raw("professional"),
+        };
+        let mark = |on: bool| if on { "(•) " } else { "( ) " };
+        f.render_widget(
+            Line::from(vec![
+                Span::raw(mark(self.user_type == UserType::Professional)),
+                pro,
+                Span::raw("   "),
+                Span::raw(mark(self.user_type == UserType::Guest)),
+                Span::raw("guest"),
+            ]),
+            r,
+        );
+        let [ml, mr] =
+            Layout::horizontal([Constraint::Length(11), Constraint::Fill(1)]).areas(message);
+        let style = if focus == Field::Message {
+            theme.key
+        } else {
+            theme.header
+        };
+        f.render_widget(Span::styled("  Message: ", style), ml);
+        self.message
+            .set_cursor_line_style(ratatui::style::Style::new());
+        self.message.set_cursor_style(if focus == Field::Message {
+            theme.selected
+        } else {
+            ratatui::style::Style::new()
+        });
+        self.message
+            .set_block(Block::bordered().border_style(theme.dim));
+        f.render_widget(&self.message, mr);
+        f.render_widget(
+            Line::from(format!(
+                "  [{}] invite another (^a)",
+                if self.another { "x" } else { " " }
+            )),
+            another,
+        );
+        let status = if self.sending {
+            Line::styled("  sending…", theme.dim)
+        } else if let Some(e) = &self.error {
+            Line::styled(format!("  {e}"), theme.error)
+        } else if let Some(why) = &self.professional_unavailable {
+            Line::styled(format!("  {why}"), theme.warn)
+        } else {
+            Line::from("")
+        };
+        f.render_widget(
+            Paragraph::new(status).wrap(ratatui::widgets::Wrap { trim: true }),
+            error,
+        );
+    }
+}

@@ -1,0 +1,55 @@
+//! One file per tab: its state, what its keys do, and how it is drawn.
+
+pub mod invitations;
+pub mod users;
+
+use std::cell::Cell;
+
+use super::action::Effect;
+
+/// What a tab's command asks of the app.
+#[derive(Debug)]
+pub enum Outcome {
+    None,
+    Message(String),
+    Effects(Vec<Effect>),
+    /// Ask first (dangerous actions), then run the effect.
+    Confirm(String, Effect),
+}
+
+/// A cursor over rows with a scroll offset that follows it. Only the rows in view are
+/// handed to ratatui, whatever the number loaded.
+#[derive(Debug, Default)]
+pub struct Cursor {
+    pub index: usize,
+    offset: Cell<usize>,
+}
+
+impl Cursor {
+    pub fn clamp(&mut self, len: usize) {
+        self.index = self.index.min(len.saturating_sub(1));
+    }
+
+    pub fn move_by(&mut self, delta: isize, len: usize) {
+        let max = len.saturating_sub(1) as isize;
+        self.index = (self.index as isize + delta).clamp(0, max.max(0)) as usize;
+    }
+
+    /// The first row to draw so that the cursor is in a window of `height` rows.
+    pub fn window(&self, height: usize, len: usize) -> usize {
+        let mut off = self.offset.get().min(len.saturating_sub(1));
+        if self.index < off {
+            off = self.index;
+        } else if height > 0 && self.index >= off + height {
+            off = self.index + 1 - height;
+        }
+        self.offset.set(off);
+        off
+    }
+
+    pub fn shift(&mut self, by: isize) {
+        self.index = (self.index as isize + by).max(0) as usize;
+        self.offset
+            .set((self.offset.get() as isize + by).max(0) as usize);
+    }
+}

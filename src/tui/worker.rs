@@ -1,0 +1,120 @@
+//! Runs the app's effects against the core, off the render loop, each in its own task, and
+//! sends the results back as actions. A slow query never freezes the screen.
+
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::action::{Action, Effect, UserPage};
+use crate::Usher;
+use crate::service::Target;
+
+pub fn spawn(usher: Usher, actions: UnboundedSender<Action>) -> UnboundedSender<Effect> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Effect>();
+    tokio::spawn(async move {
+        while let Some(effect) = rx.recv().await {
+            let usher = usher.clone();
+            let actions = actions.clone();
+            tokio::spawn(async move {
+                let _ = actions.send(perform(&usher, effect).await);
+            });
+        }
+    });
+    tx
+}
+
+fn plural(n: usize, one: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {one}s")
+    }
+}
+
+pub async fn perform(u: &Usher, effect: Effect) -> Action {
+    let err = |e: crate::Error| e.to_string();
+    match effect {
+        Effect::LoadStatus => Action::Status(u.status().await.map_err(err)),
+        Effect::LoadInvitations { generation, filter } => Action::Invitations {
+            generation,
+            result: u.invitations(&filter).await.map_err(err),
+        },
+        Effect::LoadUsers {
+            generation,
+            search,
+            page,
+            limit,
+        } => {
+            let result = match &page {
+                UserPage::First => u.users(&search, "", limit).await,
+                UserPage::From(e) => u.users_from(&search, e, limit).await,
+                UserPage::After(e) => u.users(&search, e, limit).await,
+                UserPage::Before(e) => u.users_before(&search, e, limit).await,
+                UserPage::Last => u.users_before(&search, "", limit).await,
+            };
+            Action::Users {
+                generation,
+                page,
+                result: result.map_err(err),
+            }
+        }
+        Effect::LoadUserDetail { generation, id } => Action::UserDetail {
+            generation,
+            result: u.user_detail(&Target::Id(id)).await.map_err(err),
+        },
+        Effect::Invite(req) => Action::Done(u.invite(&req).await.map_err(err).map(|o| {
+            let who: Vec<&str> = o.invited.iter().map(|i| i.email.as_str()).collect();
+            format!("Invited {}", who.join(", "))
+        })),
+        Effect::Resend(ids) => {
+            let mut done = 0;
+            for id in &ids {
+                if let Err(e) = u.resend(&Target::Id(*id)).await {
+                    return Action::Done(Err(format!("resent {done} of {}: {e}", ids.len())));
+                }
+                done += 1;
+            }
+            Action::Done(Ok(format!("Resent {}", plural(done, "invitation"))))
+        }
+        Effect::ResendExpired => Action::Done(
+            u.resend_all_expired()
+                .await
+                .map_err(err)
+                .map(|v| format!("Resent {}", plural(v.len(), "expired invitation"))),
+        ),
+        Effect::Revoke(ids) => {
+            let mut done = 0;
+            for id in &ids {
+                if let Err(e) = u.revoke(&Target::Id(*id)).await {
+                    return Action::Done(Err(format!("revoked {done} of {}: {e}", ids.len())));
+                }
+                done += 1;
+            }
+            Action::Done(Ok(format!("Revoked {}", plural(done, "invitation"))))
+        }
+        Effect::SetUserType(id, t) => Action::Done(
+            u.set_user_type(&Target::Id(id), t)
+                .await
+                .map_err(err)
+                .map(|u| format!("{} is now {}", u.email_display, u.user_type)),
+        ),
+        Effect::Suspend(id) => Action::Done(
+            u.suspend_user(&Target::Id(id))
+                .await
+                .map_err(err)
+                .map(|u| format!("Suspended {}", u.email_display)),
+        ),
+        Effect::Reactivate(id) => Action::Done(
+            u.reactivate_user(&Target::Id(id))
+                .await
+                .map_err(err)
+                .map(|u| format!("Reactivated {}", u.email_display)),
+        ),
+        Effect::Remove(id) => Action::Done(
+            u.remove_user(&Target::Id(id))
+                .await
+                .map_err(err)
+                .map(|u| format!("Removed {}", u.email_display)),
+        ),
+        // Done by the terminal layer; never sent here.
+        Effect::Copy(_) => Action::Resize,
+    }
+}
