@@ -1,0 +1,246 @@
+//! The console as a person uses it: the real binary in tmux, driven with send-keys and
+//! read with capture-pane, on SQLite and PostgreSQL, at 80x24 and 200x60.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::TestDb;
+use usher::store::Backend;
+
+on_both_backends!(
+    invite_by_keyboard_then_resend_and_quit_clean,
+    sigterm_restores_the_terminal
+);
+
+struct Tmux {
+    socket: String,
+    session: String,
+}
+
+impl Tmux {
+    fn start(db: &TestDb, w: u16, h: u16) -> Option<Self> {
+        if Command::new("tmux").arg("-V").output().is_err() {
+            eprintln!("skipped: tmux is not installed");
+            return None;
+        }
+        let socket = format!(
+            "usher-test-{}",
+            usher::domain::token::random_hex(4).unwrap()
+        );
+        let t = Self {
+            socket,
+            session: "s".into(),
+        };
+        let data = db.dir.path().join("data");
+        let mut env = vec![
+            format!("USHER_DATA_DIR={}", data.display()),
+            format!("HOME={}", db.dir.path().display()),
+            "USHER_OPERATOR=ops@acme.test".to_owned(),
+            "TERM=xterm-256color".to_owned(),
+            "PS1=$ ".to_owned(),
+        ];
+        if db.backend == Backend::Postgres {
+            env.push(format!("USHER_DATABASE_URL={}", db.url));
+        }
+        let mut cmd = Command::new("tmux");
+        cmd.args([
+            "-L",
+            &t.socket,
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            &t.session,
+            "-x",
+            &w.to_string(),
+            "-y",
+            &h.to_string(),
+        ]);
+        for e in &env {
+            cmd.args(["-e", e]);
+        }
+        cmd.args(["bash", "--norc", "--noprofile"]);
+        assert!(cmd.status().unwrap().success());
+        Some(t)
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", &self.session];
+        args.extend(keys);
+        self.tmux(&args);
+    }
+
+    fn literal(&self, text: &str) {
+        self.tmux(&["send-keys", "-t", &self.session, "-l", text]);
+    }
+
+    fn screen(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-t", &self.session])
+    }
+
+    fn wait_for(&self, what: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if s.contains(what) {
+                return s;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "'{what}' never appeared:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
+    }
+}
+
+fn spool_count(dir: &Path) -> usize {
+    std::fs::read_dir(dir.join("data/spool"))
+        .map(|d| {
+            d.filter(|e| {
+                e.as_ref()
+                    .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "eml"))
+            })
+            .count()
+        })
+        .unwrap_or(0)
+}
+
+fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn init(db: &TestDb) {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_usher"));
+    c.env("USHER_DATA_DIR", db.dir.path().join("data"))
+        .env("HOME", db.dir.path());
+    if db.backend == Backend::Postgres {
+        c.env("USHER_DATABASE_URL", &db.url);
+    }
+    let out = c
+        .args([
+            "init",
+            "--org",
+            "Acme",
+            "--domain",
+            "acme.test",
+            "--licences",
+            "5",
+            "--admin",
+            "admin@acme.test",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The terminal is back to normal: main screen, canonical mode, echo.
+fn assert_clean(t: &Tmux) {
+    assert_eq!(
+        t.tmux(&["display", "-p", "-t", &t.session, "#{alternate_on}"])
+            .trim(),
+        "0"
+    );
+    // The marker is split in the command so that only the output contains it whole.
+    t.literal("echo \"MO\"\"DE: $(stty -a | tr ' ;' '\\n\\n' | grep -xE -- '-?(icanon|echo)' | tr '\\n' ' ')\"");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("MODE: ");
+    let line = s
+        .lines()
+        .find(|l| l.starts_with("MODE: "))
+        .unwrap_or_default();
+    assert_eq!(line.trim(), "MODE: icanon echo", "{s}");
+}
+
+async fn invite_by_keyboard_then_resend_and_quit_clean(db: &TestDb) {
+    init(db);
+    for (w, h) in [(80, 24), (200, 60)] {
+        let Some(t) = Tmux::start(db, w, h) else {
+            return;
+        };
+        let before = spool_count(db.dir.path());
+        t.literal(&format!("{}; echo EXITED:$?", env!("CARGO_BIN_EXE_usher")));
+        t.keys(&["Enter"]);
+        t.wait_for("1 Invitations");
+        t.keys(&["n"]);
+        t.wait_for("New invitation");
+        let who = format!("newbie{w}@acme.test");
+        t.literal(&who);
+        t.keys(&["Tab"]);
+        t.literal("New");
+        t.keys(&["Tab"]);
+        t.literal("Bie");
+        t.keys(&["C-s"]);
+        t.wait_for(&format!("Invited {who}"));
+        t.keys(&["Escape"]);
+        let s = t.wait_for(&format!("  {who}"));
+        assert!(!s.contains("New invitation"), "the form closed:\n{s}");
+        // The console runs the sender: the invitation leaves without another command.
+        wait_until("the invitation in the spool", || {
+            spool_count(db.dir.path()) == before + 1
+        });
+        t.wait_for(" sent");
+        // The new invitation is the newest, so the first row: resend it.
+        t.keys(&["g", "r"]);
+        t.wait_for("Resent 1 invitation");
+        wait_until("the resent invitation in the spool", || {
+            spool_count(db.dir.path()) == before + 2
+        });
+        t.keys(&["q"]);
+        t.wait_for("EXITED:0");
+        assert_clean(&t);
+    }
+}
+
+async fn sigterm_restores_the_terminal(db: &TestDb) {
+    init(db);
+    let Some(t) = Tmux::start(db, 100, 30) else {
+        return;
+    };
+    t.literal(&format!("{}; echo EXITED:$?", env!("CARGO_BIN_EXE_usher")));
+    t.keys(&["Enter"]);
+    t.wait_for("1 Invitations");
+    let shell = t.tmux(&["display", "-p", "-t", &t.session, "#{pane_pid}"]);
+    let child = Command::new("pgrep")
+        .args(["-P", shell.trim()])
+        .output()
+        .unwrap();
+    let pid = String::from_utf8_lossy(&child.stdout).trim().to_owned();
+    assert!(!pid.is_empty(), "usher runs under the shell");
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    t.wait_for("EXITED:0");
+    assert_clean(&t);
+}
