@@ -26,6 +26,7 @@ on_both_backends!(
     users_search_by_address_or_name,
     invitations_filter_and_search,
     user_type_and_status_changes_respect_licences,
+    search_uses_the_trigram_index_or_the_address_order,
 );
 
 fn all(status: Option<InvitationStatus>) -> InvitationFilter {
@@ -704,4 +705,67 @@ async fn user_type_and_status_changes_respect_licences(db: &TestDb) {
         .await
         .unwrap();
     assert!(d.invitations.is_empty());
+}
+
+async fn search_uses_the_trigram_index_or_the_address_order(db: &TestDb) {
+    let (u, _clock) = account(db, 5).await;
+    // 12,000 users: "user" and "example" are in every address (dense), "0004321" in one.
+    assert_eq!(
+        u.generate_fake_users(12_000, "example.test").await.unwrap(),
+        12_000
+    );
+    assert_eq!(u.status().await.unwrap().users, 12_001);
+    let emails = |v: Vec<usher::store::User>| v.into_iter().map(|u| u.email).collect::<Vec<_>>();
+    assert_eq!(
+        emails(u.users("0004321", "", 10).await.unwrap()),
+        ["user0004321@example.test"]
+    );
+    // Dense: the first page in address order, and keyset paging goes on from it.
+    let page = emails(u.users("example", "", 3).await.unwrap());
+    // (Numbering goes on from the users already there: the admin is the first.)
+    assert_eq!(
+        page,
+        [
+            "user0000001@example.test",
+            "user0000002@example.test",
+            "user0000003@example.test"
+        ]
+    );
+    let next = emails(u.users("example", &page[2], 2).await.unwrap());
+    assert_eq!(
+        next,
+        ["user0000004@example.test", "user0000005@example.test"]
+    );
+    // A name, in another case: selective (one surname and number).
+    let tanaka = u.users("TANAKA17", "", 100).await.unwrap();
+    assert!(
+        !tanaka.is_empty()
+            && tanaka
+                .iter()
+                .all(|u| u.display_name.to_lowercase().contains("tanaka17"))
+    );
+    assert!(
+        tanaka.windows(2).all(|w| w[0].email < w[1].email),
+        "in address order"
+    );
+    // The last page, and the page before an address, under a search too.
+    let last = emails(u.users_before("", "", 2).await.unwrap());
+    assert_eq!(
+        last,
+        ["user0011999@example.test", "user0012000@example.test"]
+    );
+    let before = emails(
+        u.users_before("000432", "user0004321@example.test", 5)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        before,
+        ["user0000432@example.test", "user0004320@example.test"]
+    );
+    // The index follows changes: a removed user is no longer found.
+    u.remove_user(&Target::Email("user0004321@example.test".into()))
+        .await
+        .unwrap();
+    assert!(u.users("0004321", "", 10).await.unwrap().is_empty());
 }

@@ -258,6 +258,12 @@ pub enum AuditCmd {
 pub enum DbCmd {
     /// Bring the schema up to date (also done automatically at start)
     Migrate,
+    /// Add COUNT made-up guest users (user0000001@DOMAIN, ...) to try the console at scale
+    FakeUsers {
+        count: u64,
+        #[arg(long, default_value = "example.test")]
+        domain: String,
+    },
 }
 
 fn parse_user_type(s: &str) -> Result<UserType, String> {

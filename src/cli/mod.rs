@@ -186,6 +186,11 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Audit(AuditCmd::List { limit, out }) => {
             println!("{}", output::audit(&u.audit(*limit).await?, out.json));
         }
+        Command::Db(DbCmd::FakeUsers { count, domain }) => {
+            let t = std::time::Instant::now();
+            let n = u.generate_fake_users(*count, domain).await?;
+            println!("added {n} users in {:.1} s", t.elapsed().as_secs_f64());
+        }
         Command::Db(DbCmd::Migrate) => {
             // Context::open already migrated; say where things stand.
             let versions = Store::migration_versions(u.store().backend());

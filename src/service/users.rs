@@ -146,6 +146,54 @@ impl Usher {
     }
 }
 
+impl Usher {
+    /// Adds `count` made-up guest users on `domain` ("user0000001@domain", ...), in bulk:
+    /// for trying the console and for benchmarks at a realistic size. Guests need no
+    /// licence. Audited as one entry.
+    pub async fn generate_fake_users(&self, count: u64, domain: &str) -> Result<u64> {
+        const FIRST: [&str; 8] = ["Ann", "Bob", "Carla", "Dev", "Eve", "Femi", "Gus", "Hana"];
+        const LAST: [&str; 8] = [
+            "Lee", "Smith", "Okafor", "Nowak", "Garcia", "Tanaka", "Berg", "Silva",
+        ];
+        let domain = crate::domain::Email::parse(&format!("x@{domain}"))?
+            .domain()
+            .to_owned();
+        let now = self.clock.now();
+        let mut tx = self.store.write().await?;
+        let account = self.account_in(&mut tx).await?;
+        let start = tx.count_users(account.id).await?.max(0) as u64;
+        let mut done = 0;
+        let mut batch = Vec::with_capacity(10_000);
+        for i in start..start + count {
+            let email = format!("user{i:07}@{domain}");
+            batch.push(crate::store::BulkUser {
+                email_display: email.clone(),
+                email,
+                first_name: FIRST[(i % 8) as usize].to_owned(),
+                last_name: format!("{}{}", LAST[((i / 8) % 8) as usize], i % 997),
+                unique_ref: Some(format!("S-1-5-21-{i}")),
+                user_type: UserType::Guest,
+                status: UserStatus::Active,
+            });
+            if batch.len() == 10_000 {
+                done += tx.insert_users_bulk(account.id, &batch, now).await?;
+                batch.clear();
+            }
+        }
+        done += tx.insert_users_bulk(account.id, &batch, now).await?;
+        tx.append_audit(&NewAudit {
+            at: now,
+            actor: &self.actor,
+            action: "user.generate",
+            target: &format!("account:{}", account.id),
+            details: json!({"count": done, "domain": domain}),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Change {
     Type(UserType),

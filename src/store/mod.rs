@@ -25,7 +25,7 @@ pub use accounts::{Account, NewAccount};
 pub use audit::{AuditEntry, NewAudit};
 pub use invitations::{Invitation, InvitationFilter, NewInvitation};
 pub use outbox::{Claimed, NewMessage, OutboxCounts, OutboxMessage};
-pub use users::{NewUser, User};
+pub use users::{BulkUser, NewUser, User};
 
 /// Runs `$body` with `$c` bound to the transaction's connection, once per backend, so
 /// that one piece of query code serves both.

@@ -6,7 +6,9 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool, Postgres, Transaction};
 
+use super::users::BulkUser;
 use super::{ConnectOptions, redact_url};
+use crate::domain::Timestamp;
 use crate::error::{Error, Result};
 
 pub(super) static MIGRATOR: Migrator = sqlx::migrate!("assets/migrations/postgres");
@@ -47,4 +49,34 @@ pub(super) async fn lock_account(t: &mut Transaction<'static, Postgres>, id: i64
         .execute(&mut **t)
         .await?;
     Ok(())
+}
+
+/// One statement for the whole chunk: each column travels as one array.
+pub(super) async fn insert_users_bulk(
+    t: &mut Transaction<'static, Postgres>,
+    account_id: i64,
+    users: &[BulkUser],
+    now: Timestamp,
+) -> Result<u64> {
+    let col = |f: fn(&BulkUser) -> String| users.iter().map(f).collect::<Vec<String>>();
+    let refs: Vec<Option<String>> = users.iter().map(|u| u.unique_ref.clone()).collect();
+    let done = sqlx::query(
+        "INSERT INTO users (account_id, email, email_display, first_name, last_name, display_name,
+            unique_ref, user_type, status, created_at, updated_at)
+         SELECT $1, e, d, f, l, btrim(f || ' ' || l), r, ty, st, $2, $2
+         FROM UNNEST($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+              AS u(e, d, f, l, r, ty, st)",
+    )
+    .bind(account_id)
+    .bind(now.0)
+    .bind(col(|u| u.email.clone()))
+    .bind(col(|u| u.email_display.clone()))
+    .bind(col(|u| u.first_name.clone()))
+    .bind(col(|u| u.last_name.clone()))
+    .bind(refs)
+    .bind(col(|u| u.user_type.as_str().to_owned()))
+    .bind(col(|u| u.status.as_str().to_owned()))
+    .execute(&mut **t)
+    .await?;
+    Ok(done.rows_affected())
 }

@@ -8,7 +8,9 @@ use sqlx::SqlitePool;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use super::{ConnectOptions, redact_url};
+use super::users::{BulkUser, UserRow};
+use super::{ConnectOptions, Tx, TxInner, redact_url};
+use crate::domain::Timestamp;
 use crate::error::{Error, Result};
 
 pub(super) static MIGRATOR: Migrator = sqlx::migrate!("assets/migrations/sqlite");
@@ -69,4 +71,112 @@ pub(super) async fn migrate(pool: &SqlitePool) -> Result<()> {
     drop(lock);
     result?;
     Ok(())
+}
+
+/// Above this many trigram matches a search walks the address index instead.
+const TRIGRAM_CAP: i64 = 5000;
+
+/// The FTS5 phrase for `search` if few enough users contain it, else None.
+pub(super) async fn selective_phrase(
+    t: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    search: &str,
+) -> Result<Option<String>> {
+    let phrase = format!("\"{}\"", search.replace('"', "\"\""));
+    let n: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT 1 FROM users_fts WHERE users_fts MATCH $1 LIMIT $2)",
+    )
+    .bind(&phrase)
+    .bind(TRIGRAM_CAP + 1)
+    .fetch_one(&mut **t)
+    .await?;
+    Ok((n <= TRIGRAM_CAP).then_some(phrase))
+}
+
+fn sqlite_tx(tx: &mut Tx) -> Result<&mut sqlx::Transaction<'static, sqlx::Sqlite>> {
+    match &mut tx.inner {
+        TxInner::Sqlite(t) => Ok(t),
+        TxInner::Postgres(_) => Err(Error::invalid("search", "trigram phrase on PostgreSQL")),
+    }
+}
+
+pub(super) async fn users_by_trigram(
+    tx: &mut Tx,
+    account_id: i64,
+    phrase: &str,
+    after: &str,
+    inclusive: bool,
+    limit: i64,
+) -> Result<Vec<UserRow>> {
+    let t = sqlite_tx(tx)?;
+    Ok(sqlx::query_as::<_, UserRow>(crate::select_users!(
+        " WHERE id IN (SELECT rowid FROM users_fts WHERE users_fts MATCH $3)
+           AND account_id = $1 AND (email > $2 OR ($5 AND email = $2))
+         ORDER BY email LIMIT $4"
+    ))
+    .bind(account_id)
+    .bind(after)
+    .bind(phrase)
+    .bind(limit)
+    .bind(inclusive)
+    .fetch_all(&mut **t)
+    .await?)
+}
+
+pub(super) async fn users_by_trigram_before(
+    tx: &mut Tx,
+    account_id: i64,
+    phrase: &str,
+    before: &str,
+    limit: i64,
+) -> Result<Vec<UserRow>> {
+    let t = sqlite_tx(tx)?;
+    Ok(sqlx::query_as::<_, UserRow>(crate::select_users!(
+        " WHERE id IN (SELECT rowid FROM users_fts WHERE users_fts MATCH $3)
+           AND account_id = $1 AND ($2 = '' OR email < $2)
+         ORDER BY email DESC LIMIT $4"
+    ))
+    .bind(account_id)
+    .bind(before)
+    .bind(phrase)
+    .bind(limit)
+    .fetch_all(&mut **t)
+    .await?)
+}
+
+/// One statement for the whole chunk: the rows travel as one JSON array.
+pub(super) async fn insert_users_bulk(
+    t: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    account_id: i64,
+    users: &[BulkUser],
+    now: Timestamp,
+) -> Result<u64> {
+    let rows: Vec<_> = users
+        .iter()
+        .map(|u| {
+            serde_json::json!([
+                u.email,
+                u.email_display,
+                u.first_name,
+                u.last_name,
+                u.unique_ref,
+                u.user_type,
+                u.status
+            ])
+        })
+        .collect();
+    let json = serde_json::Value::Array(rows).to_string();
+    let done = sqlx::query(
+        "INSERT INTO users (account_id, email, email_display, first_name, last_name, display_name,
+            unique_ref, user_type, status, created_at, updated_at)
+         SELECT $1, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3,
+                trim((j.value ->> 2) || ' ' || (j.value ->> 3)), j.value ->> 4, j.value ->> 5,
+                j.value ->> 6, $2, $2
+         FROM json_each($3) AS j",
+    )
+    .bind(account_id)
+    .bind(now.0)
+    .bind(json)
+    .execute(&mut **t)
+    .await?;
+    Ok(done.rows_affected())
 }
