@@ -181,6 +181,7 @@ impl Usher {
             }
         }
         done += tx.insert_users_bulk(account.id, &batch, now).await?;
+        tx.analyze_users().await?;
         tx.append_audit(&NewAudit {
             at: now,
             actor: &self.actor,
