@@ -24,14 +24,25 @@ use usher::tui::theme::Theme;
 use usher::tui::{view, worker};
 
 fn env_u64(key: &str, default: u64) -> u64 {
-    std::env::var(key).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(key)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).map(str::to_owned))
-        .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .map(str::to_owned)
+        })
+        .and_then(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
@@ -66,7 +77,10 @@ async fn bench(backend: Backend, n: u64) -> Option<()> {
     let t = Instant::now();
     u.generate_fake_users(n, "example.test").await.unwrap();
     let gen_s = t.elapsed().as_secs_f64();
-    println!("\n{backend}: {n} users generated in {gen_s:.1} s ({:.0} rows/s)", n as f64 / gen_s);
+    println!(
+        "\n{backend}: {n} users generated in {gen_s:.1} s ({:.0} rows/s)",
+        n as f64 / gen_s
+    );
 
     let deep = format!("user{:07}@example.test", n * 9 / 10);
     let cases: Vec<(&str, &str, String)> = vec![
@@ -81,15 +95,24 @@ async fn bench(backend: Backend, n: u64) -> Option<()> {
     ];
     for (label, search, after) in &cases {
         let (med, p95, rows) = time(30, || u.users(search, after, 200)).await;
-        println!("  {label:<36} median {med:>7.2} ms  p95 {p95:>7.2} ms  ({} rows)", rows.unwrap().len());
+        println!(
+            "  {label:<36} median {med:>7.2} ms  p95 {p95:>7.2} ms  ({} rows)",
+            rows.unwrap().len()
+        );
     }
     let (med, p95, _) = time(30, || u.users_before("", "", 200)).await;
-    println!("  {:<36} median {med:>7.2} ms  p95 {p95:>7.2} ms", "last page (G)");
+    println!(
+        "  {:<36} median {med:>7.2} ms  p95 {p95:>7.2} ms",
+        "last page (G)"
+    );
 
     // The console itself: a frame with a page of users, and memory while paging.
     let mut app = App::new(Keymap::defaults());
     app.page_rows = 55;
-    let fx = app.update(Action::Key(KeyEvent::new(KeyCode::Char('2'), KeyModifiers::NONE)));
+    let fx = app.update(Action::Key(KeyEvent::new(
+        KeyCode::Char('2'),
+        KeyModifiers::NONE,
+    )));
     settle(&mut app, &u, fx).await;
     let fx = app.refresh();
     settle(&mut app, &u, fx).await;
@@ -100,14 +123,20 @@ async fn bench(backend: Backend, n: u64) -> Option<()> {
         async move { r }
     })
     .await;
-    println!("  {:<36} median {med:>7.3} ms  p95 {p95:>7.3} ms", "render a 160x60 frame");
+    println!(
+        "  {:<36} median {med:>7.3} ms  p95 {p95:>7.3} ms",
+        "render a 160x60 frame"
+    );
 
     let rss_start = rss_mib();
     let t = Instant::now();
     let mut walked = 0u64;
     let mut rss_after_5k = 0.0;
     while walked < 50_000.min(n) {
-        let fx = app.update(Action::Key(KeyEvent::new(KeyCode::PageDown, KeyModifiers::NONE)));
+        let fx = app.update(Action::Key(KeyEvent::new(
+            KeyCode::PageDown,
+            KeyModifiers::NONE,
+        )));
         settle(&mut app, &u, fx).await;
         walked += app.page_rows as u64;
         if rss_after_5k == 0.0 && walked >= 5_000 {
@@ -126,8 +155,15 @@ async fn bench(backend: Backend, n: u64) -> Option<()> {
 
 fn main() {
     let quick = !std::env::args().any(|a| a == "--bench");
-    let n = if quick { 5_000 } else { env_u64("USHER_BENCH_USERS", 1_000_000) };
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let n = if quick {
+        5_000
+    } else {
+        env_u64("USHER_BENCH_USERS", 1_000_000)
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         bench(Backend::Sqlite, n).await;
         if bench(Backend::Postgres, n).await.is_none() {

@@ -763,6 +763,15 @@ async fn search_uses_the_trigram_index_or_the_address_order(db: &TestDb) {
         before,
         ["user0000432@example.test", "user0004320@example.test"]
     );
+    // A trigram nobody has: no match, at once. Upper case and a name with a space.
+    assert!(u.users("zzz", "", 10).await.unwrap().is_empty());
+    let spaced = u.users("Hana Silva", "", 500).await.unwrap();
+    assert!(
+        !spaced.is_empty()
+            && spaced
+                .iter()
+                .all(|u| u.display_name.starts_with("Hana Silva"))
+    );
     // The index follows changes: a removed user is no longer found.
     u.remove_user(&Target::Email("user0004321@example.test".into()))
         .await

@@ -509,6 +509,20 @@ fn snapshot_confirmation() {
 }
 
 #[test]
+fn snapshot_invitation_detail_shows_the_whole_error() {
+    let mut app = loaded_app(false);
+    app.update(key('j'));
+    app.update(key('j'));
+    app.update(special(KeyCode::Enter));
+    assert!(matches!(app.modal, Some(Modal::Invitation(_))));
+    let s = screen(&mut app, 80, 24);
+    assert!(s.contains("550 5.1.1 mailbox unavailable"), "{s}");
+    insta::assert_snapshot!(s);
+    app.update(special(KeyCode::Esc));
+    assert!(app.modal.is_none());
+}
+
+#[test]
 fn hostile_names_never_reach_the_screen_raw() {
     let mut app = loaded_app(false);
     let mut evil = invitation(

@@ -219,8 +219,45 @@ async fn invite_by_keyboard_then_resend_and_quit_clean(db: &TestDb) {
         wait_until("the resent invitation in the spool", || {
             spool_count(db.dir.path()) == before + 2
         });
+        // Another admin invites from the command line: it shows up within a few seconds.
+        let mut other = Command::new(env!("CARGO_BIN_EXE_usher"));
+        other
+            .env("USHER_DATA_DIR", db.dir.path().join("data"))
+            .env("HOME", db.dir.path());
+        if db.backend == Backend::Postgres {
+            other.env("USHER_DATABASE_URL", &db.url);
+        }
+        let colleague = format!("colleague{w}@acme.test");
+        assert!(
+            other
+                .args(["invite", &colleague, "--guest", "--no-send"])
+                .output()
+                .unwrap()
+                .status
+                .success()
+        );
+        t.wait_for(&format!("  {colleague}"));
+        // ^Z suspends to the shell (which then runs the `echo`, with 148 for a stopped
+        // job); fg brings the console back, and its own exit status is read after it.
+        t.keys(&["C-z"]);
+        t.wait_for("EXITED:148");
+        assert_eq!(
+            t.tmux(&["display", "-p", "-t", &t.session, "#{alternate_on}"])
+                .trim(),
+            "0"
+        );
+        t.literal("clear; fg");
+        t.keys(&["Enter"]);
+        t.wait_for("1 Invitations");
         t.keys(&["q"]);
-        t.wait_for("EXITED:0");
+        wait_until("the console to leave the alternate screen", || {
+            t.tmux(&["display", "-p", "-t", &t.session, "#{alternate_on}"])
+                .trim()
+                == "0"
+        });
+        t.literal("echo \"QU\"\"IT:$?\"");
+        t.keys(&["Enter"]);
+        t.wait_for("QUIT:0");
         assert_clean(&t);
     }
 }

@@ -30,8 +30,15 @@ impl Tab {
 
 #[derive(Debug)]
 pub enum Modal {
-    Help { scroll: u16 },
-    Confirm { prompt: String, effect: Effect },
+    Help {
+        scroll: u16,
+    },
+    /// Every field of one invitation, the last error in full.
+    Invitation(Box<crate::store::Invitation>),
+    Confirm {
+        prompt: String,
+        effect: Effect,
+    },
     Form(Box<InviteForm>),
 }
 
@@ -118,7 +125,7 @@ impl App {
     /// The contexts in force, most specific first: they pick keys and footer hints.
     pub fn contexts(&self) -> Vec<Ctx> {
         match (&self.modal, &self.input) {
-            (Some(Modal::Help { .. }), _) => vec![Ctx::Help],
+            (Some(Modal::Help { .. } | Modal::Invitation(_)), _) => vec![Ctx::Help],
             (Some(Modal::Confirm { .. }), _) => vec![Ctx::Confirm],
             (Some(Modal::Form(_)), _) => vec![Ctx::Form],
             (None, Some(_)) => vec![Ctx::Input],
@@ -244,6 +251,12 @@ impl App {
     fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         let cmd = self.keymap.lookup(&self.contexts(), &key);
         match &mut self.modal {
+            Some(Modal::Invitation(_)) => {
+                if matches!(cmd, Some(Cmd::Cancel)) || key.code == KeyCode::Enter {
+                    self.modal = None;
+                }
+                return Vec::new();
+            }
             Some(Modal::Help { scroll }) => {
                 match cmd {
                     Some(Cmd::Cancel) => self.modal = None,
@@ -346,6 +359,12 @@ impl App {
             }
             Cmd::Invite => {
                 self.open_form("");
+                Vec::new()
+            }
+            Cmd::Detail if self.tab == Tab::Invitations => {
+                if let Some(i) = self.invitations.current() {
+                    self.modal = Some(Modal::Invitation(Box::new(i.clone())));
+                }
                 Vec::new()
             }
             _ => {

@@ -38,6 +38,7 @@ pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
     match &mut app.modal {
         Some(Modal::Help { scroll }) => draw_help(f, area, &app.keymap, *scroll, theme),
         Some(Modal::Confirm { prompt, .. }) => draw_confirm(f, area, prompt, theme),
+        Some(Modal::Invitation(i)) => draw_invitation(f, area, i, theme),
         Some(Modal::Form(form)) => {
             let r = centered(area, 76, 24);
             form.render(f, r, theme);
@@ -271,6 +272,47 @@ fn draw_confirm(f: &mut Frame, area: Rect, prompt: &str, theme: &Theme) {
     ])
     .wrap(Wrap { trim: true })
     .block(Block::bordered().title(" Confirm ").title_style(theme.warn));
+    f.render_widget(p, r);
+}
+
+fn draw_invitation(f: &mut Frame, area: Rect, i: &crate::store::Invitation, theme: &Theme) {
+    use crate::domain::Timestamp;
+    let r = centered(area, 76, 18);
+    f.render_widget(Clear, r);
+    let t = |ms: Option<i64>| ms.map_or_else(|| "—".to_owned(), |ms| Timestamp(ms).human());
+    let row = |k: &str, v: String| {
+        Line::from(vec![
+            Span::styled(format!("{k:<12}"), theme.header),
+            Span::raw(v),
+        ])
+    };
+    let lines = vec![
+        Line::styled(escape_for_display(&i.email_display), theme.title),
+        row(
+            "Name",
+            escape_for_display(format!("{} {}", i.first_name, i.last_name).trim()),
+        ),
+        row("Type", i.user_type.to_string()),
+        row("Status", i.status.to_string()),
+        row("Invited by", escape_for_display(&i.inviter)),
+        row("Created", t(Some(i.created_at))),
+        row("Sent", t(i.sent_at)),
+        row("Expires", t(Some(i.expires_at))),
+        row("Resent", format!("{} time(s)", i.resend_count)),
+        row(
+            "Delivery",
+            i.delivery.map_or_else(|| "—".to_owned(), |d| d.to_string()),
+        ),
+        row(
+            "Last error",
+            escape_for_display(i.last_error.as_deref().unwrap_or("—")),
+        ),
+    ];
+    let p = Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+        Block::bordered()
+            .title(format!(" Invitation {} ", i.id))
+            .title_style(theme.title),
+    );
     f.render_widget(p, r);
 }
 
