@@ -75,61 +75,21 @@ pub(super) async fn migrate(pool: &SqlitePool) -> Result<()> {
     Ok(())
 }
 
-/// Above this many candidates a search walks the address index instead.
+/// Above this many trigram matches a search walks the address index instead.
 const TRIGRAM_CAP: i64 = 5000;
 
-/// Candidate ids for a substring search (three characters or more), as a JSON array, or
-/// None when the address order is the better way.
-///
-/// A phrase query over every trigram of the search reads the long lists of the common
-/// ones ("use", "exa" in every address). Instead: look up how many users hold each
-/// trigram (fts5vocab), take the rarest few, estimate how many users hold them all, and
-/// if that is small fetch those users' ids (the caller checks the whole search with
-/// LIKE). A trigram no user holds means no match at all.
+/// The ids of the users whose address or name contains `search` (three characters or
+/// more), as a JSON array, if there are at most `TRIGRAM_CAP` of them; else None.
 pub(super) async fn trigram_candidates(
     t: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
     search: &str,
 ) -> Result<Option<String>> {
-    let chars: Vec<char> = search.chars().collect();
-    let mut grams: Vec<String> = chars.windows(3).map(|w| w.iter().collect()).collect();
-    grams.sort();
-    grams.dedup();
-    let counts: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT term, doc FROM users_fts_vocab WHERE term IN (SELECT value FROM json_each($1))",
-    )
-    .bind(serde_json::Value::from(grams.clone()).to_string())
-    .fetch_all(&mut **t)
-    .await?;
-    if counts.len() < grams.len() {
-        return Ok(Some("[]".to_owned()));
-    }
-    let total: i64 = sqlx::query_scalar("SELECT coalesce(max(rowid), 0) FROM users")
-        .fetch_one(&mut **t)
+    let phrase = format!("\"{}\"", search.replace('"', "\"\""));
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT rowid FROM users_fts WHERE users_fts MATCH $1 LIMIT $2")
+        .bind(&phrase)
+        .bind(TRIGRAM_CAP + 1)
+        .fetch_all(&mut **t)
         .await?;
-    let mut counts = counts;
-    counts.sort_by_key(|(_, n)| *n);
-    let rarest: Vec<&(String, i64)> = counts.iter().take(3).collect();
-    // Independence is optimistic, so the candidate fetch below is capped too.
-    let estimate = rarest
-        .iter()
-        .skip(1)
-        .fold(rarest[0].1 as f64, |acc, (_, n)| {
-            acc * (*n as f64) / (total.max(1) as f64)
-        });
-    if estimate > TRIGRAM_CAP as f64 {
-        return Ok(None);
-    }
-    let query = rarest
-        .iter()
-        .map(|(g, _)| format!("\"{}\"", g.replace('"', "\"\"")))
-        .collect::<Vec<_>>()
-        .join(" AND ");
-    let ids: Vec<i64> =
-        sqlx::query_scalar("SELECT rowid FROM users_fts WHERE users_fts MATCH $1 LIMIT $2")
-            .bind(&query)
-            .bind(TRIGRAM_CAP + 1)
-            .fetch_all(&mut **t)
-            .await?;
     if ids.len() as i64 > TRIGRAM_CAP {
         return Ok(None);
     }

@@ -6,8 +6,6 @@ CREATE VIRTUAL TABLE users_fts USING fts5(
     tokenize = 'trigram'
 );
 INSERT INTO users_fts (rowid, email, display_name) SELECT id, email, display_name FROM users;
--- How many users hold each trigram: lets a search pick its rarest trigrams.
-CREATE VIRTUAL TABLE users_fts_vocab USING fts5vocab(users_fts, 'row');
 
 CREATE TRIGGER users_fts_insert AFTER INSERT ON users BEGIN
     INSERT INTO users_fts (rowid, email, display_name) VALUES (new.id, new.email, new.display_name);
