@@ -4,14 +4,12 @@
 mod common;
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
 use common::smtp::SmtpSink;
 use common::{TestDb, account, invite_req};
 use usher::Usher;
-use usher::config::{Config, Overrides};
 use usher::domain::{DeliveryState, ManualClock, UserType};
-use usher::mail::{MailTransport, Sender, SenderSettings};
+use usher::mail::Sender;
 use usher::store::InvitationFilter;
 
 on_both_backends!(
@@ -26,19 +24,7 @@ fn sender(u: &Usher, clock: &ManualClock, port: u16, concurrency: usize) -> Send
         "[mail]\ntransport = \"smtp\"\nfrom = \"it@acme.test\"\nconcurrency = {concurrency}\nretry_base_seconds = 60\n\
          [mail.smtp]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\ntimeout_seconds = 5\n"
     );
-    let cfg = Config::from_toml(
-        &toml,
-        &Overrides::default(),
-        &[("USHER_DATA_DIR", "/tmp/unused")],
-    )
-    .unwrap();
-    Sender::new(
-        u.store().clone(),
-        MailTransport::from_config(&cfg.mail).unwrap(),
-        Arc::new(clock.clone()),
-        SenderSettings::from_config(&cfg.mail),
-    )
-    .unwrap()
+    common::sender_from_toml(u, clock, &toml, Vec::new())
 }
 
 fn header<'a>(raw: &'a str, name: &str) -> Option<&'a str> {

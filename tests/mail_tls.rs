@@ -6,15 +6,13 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use common::smtp::SmtpSink;
 use common::{TestDb, account, invite_req};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use usher::Usher;
-use usher::config::{Config, Overrides};
 use usher::domain::{DeliveryState, ManualClock, UserType};
-use usher::mail::{FlushReport, MailTransport, Sender, SenderSettings};
+use usher::mail::FlushReport;
 use usher::store::InvitationFilter;
 
 /// An internal CA and a certificate for `localhost` signed by it: (ca.pem, cert.pem, key.pem).
@@ -72,22 +70,15 @@ async fn send(
     if ca {
         toml += &format!("ca_file = \"{}\"\n", db.dir.path().join("ca.pem").display());
     }
-    let mut env = vec![("USHER_DATA_DIR", "/tmp/unused")];
+    let mut env = Vec::new();
     if let Some(pw) = password {
         toml += "username = \"usher\"\n";
         env.push(("USHER_SMTP_PASSWORD", pw));
     }
-    let cfg = Config::from_toml(&toml, &Overrides::default(), &env).unwrap();
-    Sender::new(
-        u.store().clone(),
-        MailTransport::from_config(&cfg.mail).unwrap(),
-        Arc::new(clock.clone()),
-        SenderSettings::from_config(&cfg.mail),
-    )
-    .unwrap()
-    .flush()
-    .await
-    .unwrap()
+    common::sender_from_toml(u, clock, &toml, env)
+        .flush()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]

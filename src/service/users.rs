@@ -112,11 +112,13 @@ impl Usher {
         }
         let details = match change {
             Change::Type(t) => {
-                tx.set_user_type(user.id, t, now).await?;
+                tx.set_user_type_status(user.id, t, user.status, now)
+                    .await?;
                 json!({"from": user.user_type, "to": t})
             }
             Change::Status(s) => {
-                tx.set_user_status(user.id, s, now).await?;
+                tx.set_user_type_status(user.id, user.user_type, s, now)
+                    .await?;
                 json!({"from": user.status, "to": s})
             }
             Change::Remove => {

@@ -85,11 +85,12 @@ pub(super) async fn trigram_candidates(
     search: &str,
 ) -> Result<Option<String>> {
     let phrase = format!("\"{}\"", search.replace('"', "\"\""));
-    let ids: Vec<i64> = sqlx::query_scalar("SELECT rowid FROM users_fts WHERE users_fts MATCH $1 LIMIT $2")
-        .bind(&phrase)
-        .bind(TRIGRAM_CAP + 1)
-        .fetch_all(&mut **t)
-        .await?;
+    let ids: Vec<i64> =
+        sqlx::query_scalar("SELECT rowid FROM users_fts WHERE users_fts MATCH $1 LIMIT $2")
+            .bind(&phrase)
+            .bind(TRIGRAM_CAP + 1)
+            .fetch_all(&mut **t)
+            .await?;
     if ids.len() as i64 > TRIGRAM_CAP {
         return Ok(None);
     }

@@ -152,38 +152,25 @@ impl Tx {
         row.map(User::try_from).transpose()
     }
 
-    pub async fn set_user_type(
+    /// Sets a user's type and status (pass the current value for the one that stays).
+    pub async fn set_user_type_status(
         &mut self,
         id: i64,
         user_type: UserType,
-        now: Timestamp,
-    ) -> Result<()> {
-        on_tx!(self, |c| {
-            sqlx::query("UPDATE users SET user_type = $2, updated_at = $3 WHERE id = $1")
-                .bind(id)
-                .bind(user_type.as_str())
-                .bind(now.0)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected())
-        })?;
-        Ok(())
-    }
-
-    pub async fn set_user_status(
-        &mut self,
-        id: i64,
         status: UserStatus,
         now: Timestamp,
     ) -> Result<()> {
         on_tx!(self, |c| {
-            sqlx::query("UPDATE users SET status = $2, updated_at = $3 WHERE id = $1")
-                .bind(id)
-                .bind(status.as_str())
-                .bind(now.0)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected())
+            sqlx::query(
+                "UPDATE users SET user_type = $2, status = $3, updated_at = $4 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(user_type.as_str())
+            .bind(status.as_str())
+            .bind(now.0)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
         })?;
         Ok(())
     }
@@ -210,7 +197,8 @@ impl Tx {
         limit: i64,
     ) -> Result<Vec<User>> {
         let mode = if inclusive { Page::From } else { Page::After };
-        self.users_page(account_id, search, mode, after, limit).await
+        self.users_page(account_id, search, mode, after, limit)
+            .await
     }
 
     /// Users before the address `before` (or the last ones, when `before` is empty), in
@@ -222,15 +210,28 @@ impl Tx {
         before: &str,
         limit: i64,
     ) -> Result<Vec<User>> {
-        let mode = if before.is_empty() { Page::Last } else { Page::Before };
-        let mut users = self.users_page(account_id, search, mode, before, limit).await?;
+        let mode = if before.is_empty() {
+            Page::Last
+        } else {
+            Page::Before
+        };
+        let mut users = self
+            .users_page(account_id, search, mode, before, limit)
+            .await?;
         users.reverse();
         Ok(users)
     }
 
     /// One statement per case, with no `OR` on parameters, so that both planners use the
     /// (account, address) index for the order and the bound.
-    async fn users_page(&mut self, account_id: i64, search: &str, mode: Page, bound: &str, limit: i64) -> Result<Vec<User>> {
+    async fn users_page(
+        &mut self,
+        account_id: i64,
+        search: &str,
+        mode: Page,
+        bound: &str,
+        limit: i64,
+    ) -> Result<Vec<User>> {
         let search = search.to_lowercase();
         let (filter, arg) = if search.is_empty() {
             (Filter::All, String::new())
@@ -284,7 +285,10 @@ impl Tx {
     /// statistics PostgreSQL scans the whole table for a search (96 ms instead of 3 ms at
     /// 100k users).
     pub async fn analyze_users(&mut self) -> Result<()> {
-        on_tx!(self, |c| sqlx::query("ANALYZE users").execute(c).await.map(|r| r.rows_affected()))?;
+        on_tx!(self, |c| sqlx::query("ANALYZE users")
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
         Ok(())
     }
 

@@ -154,6 +154,26 @@ pub fn invite_req(addresses: &str, user_type: UserType) -> InviteRequest {
     }
 }
 
+/// A mail sender for `u` configured by `toml` (a config file's text) and `env`.
+pub fn sender_from_toml(
+    u: &Usher,
+    clock: &ManualClock,
+    toml: &str,
+    env: Vec<(&str, &str)>,
+) -> usher::mail::Sender {
+    let mut env = env;
+    env.push(("USHER_DATA_DIR", "/tmp/unused"));
+    let cfg =
+        usher::config::Config::from_toml(toml, &usher::config::Overrides::default(), &env).unwrap();
+    usher::mail::Sender::new(
+        u.store().clone(),
+        usher::mail::MailTransport::from_config(&cfg.mail).unwrap(),
+        Arc::new(clock.clone()),
+        usher::mail::SenderSettings::from_config(&cfg.mail),
+    )
+    .unwrap()
+}
+
 /// Generates one test per backend from each `async fn NAME(db: &TestDb)`.
 #[macro_export]
 macro_rules! on_both_backends {
