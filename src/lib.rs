@@ -6,6 +6,7 @@
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod import;
 pub mod mail;
 pub mod service;
 pub mod store;

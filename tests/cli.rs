@@ -462,3 +462,38 @@ fn sendmail_transport_hands_the_message_to_the_local_mta() {
         "{eml}"
     );
 }
+
+#[test]
+fn import_check_reads_validates_and_exits_by_the_result() {
+    let db = TestDb::sqlite();
+    let good = db.dir.path().join("good.csv");
+    std::fs::write(
+        &good,
+        "Unique Reference,Primary email address,FirstName,LastName\nS-1,ann@acme.test,Ann,Lee\n",
+    )
+    .unwrap();
+    let out = ok(&db, &["import", "check", good.to_str().unwrap()]);
+    assert!(
+        out.contains("1 valid row(s), 0 row(s) with errors"),
+        "{out}"
+    );
+    assert!(
+        out.contains("unique_ref             <- Unique Reference"),
+        "{out}"
+    );
+    let bad = db.dir.path().join("bad.csv");
+    std::fs::write(&bad, "email,first name\nann@acme.test,Ann\nbob@,Bob\n").unwrap();
+    let out = run(&db, &["import", "check", bad.to_str().unwrap(), "--json"]);
+    assert!(!out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (v["valid"].as_i64(), v["errors"][0]["row"].as_i64()),
+        (Some(1), Some(3))
+    );
+    assert_eq!(v["errors"][0]["column"], "email");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 row(s) have errors"));
+    assert!(
+        !db.dir.path().join("data").exists(),
+        "checking a file touches no database"
+    );
+}

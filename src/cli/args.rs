@@ -53,6 +53,9 @@ pub enum Command {
     /// Inspect and deliver queued mail
     #[command(subcommand)]
     Outbox(OutboxCmd),
+    /// Bulk import from CSV or XLSX (so far: check a file)
+    #[command(subcommand)]
+    Import(ImportCmd),
     /// Read the audit log
     #[command(subcommand)]
     Audit(AuditCmd),
@@ -241,6 +244,30 @@ pub enum OutboxCmd {
         #[command(flatten)]
         out: JsonFlag,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCmd {
+    /// Read and check a user list: the columns found and every faulty row, changing nothing
+    Check(ImportFileArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportFileArgs {
+    /// CSV (any delimiter; UTF-8, UTF-16 or Windows-1252) or XLSX/XLS/ODS
+    pub file: PathBuf,
+    /// The text's encoding (utf-8, utf-16le, utf-16be, windows-1252, ...); else detected
+    #[arg(long)]
+    pub encoding: Option<String>,
+    /// Which sheet of a workbook (default: the first)
+    #[arg(long)]
+    pub sheet: Option<String>,
+    /// Columns by hand: FIELD=COLUMN,... (fields: email, first_name, last_name,
+    /// display_name, unique_ref, user_type, password, force_change_password)
+    #[arg(long, value_name = "FIELD=COLUMN,...")]
+    pub map: Option<String>,
+    #[command(flatten)]
+    pub out: JsonFlag,
 }
 
 #[derive(Debug, Subcommand)]

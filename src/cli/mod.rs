@@ -16,7 +16,7 @@ use usher::store::{ConnectOptions, InvitationFilter, Store};
 use usher::{Usher, domain::UserType};
 
 pub use args::Cli;
-use args::{AuditCmd, Command, DbCmd, InvitationsCmd, OutboxCmd, UsersCmd};
+use args::{AuditCmd, Command, DbCmd, ImportCmd, InvitationsCmd, OutboxCmd, UsersCmd};
 
 /// Everything a command needs, built once.
 struct Context {
@@ -82,6 +82,10 @@ pub async fn run(cli: Cli) -> Result<()> {
     let Some(command) = &cli.command else {
         return overview(&cli).await;
     };
+    // Checking a file needs no database.
+    if let Command::Import(ImportCmd::Check(a)) = command {
+        return import_check(a);
+    }
     let ctx = Context::open(&cli).await?;
     let u = &ctx.usher;
     match command {
@@ -183,6 +187,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 );
             }
         }
+        Command::Import(ImportCmd::Check(a)) => import_check(a)?,
         Command::Audit(AuditCmd::List { limit, out }) => {
             println!("{}", output::audit(&u.audit(*limit).await?, out.json));
         }
@@ -320,6 +325,92 @@ async fn users(ctx: &Context, cmd: &UsersCmd) -> Result<()> {
             user.user_type,
             user.status
         );
+    }
+    Ok(())
+}
+
+fn import_check(a: &args::ImportFileArgs) -> Result<()> {
+    use usher::domain::sanitize::escape_for_display;
+    use usher::import::{ReadOptions, parse_file, parse_mapping};
+    let mapping = match &a.map {
+        Some(m) => parse_mapping(m).map_err(|e| color_eyre::eyre::eyre!("--map: {e}"))?,
+        None => Vec::new(),
+    };
+    let opts = ReadOptions {
+        encoding: a.encoding.clone(),
+        sheet: a.sheet.clone(),
+    };
+    let parsed = parse_file(&a.file, &opts, &mapping)?;
+    let columns: Vec<serde_json::Value> = parsed
+        .columns
+        .found
+        .iter()
+        .map(|(f, _, h)| serde_json::json!({"field": f.name(), "column": h}))
+        .collect();
+    if a.out.json {
+        let rows: Vec<serde_json::Value> = parsed
+            .rows
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "row": r.row, "email": r.email.display(), "first_name": r.first_name,
+                    "last_name": r.last_name, "unique_ref": r.unique_ref, "user_type": r.user_type,
+                    "has_password": r.password.is_some(),
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            output::json(&serde_json::json!({
+                "source": parsed.source, "columns": columns, "valid": parsed.rows.len(),
+                "errors": parsed.errors, "rows": rows,
+            }))
+        );
+    } else {
+        let s = &parsed.source;
+        let mut how = s.format.clone();
+        if let Some(e) = &s.encoding {
+            how.push_str(&format!(", {e}"));
+        }
+        if let Some(d) = &s.delimiter {
+            how.push_str(&format!(", delimiter {d}"));
+        }
+        if let Some(sh) = &s.sheet {
+            how.push_str(&format!(", sheet '{}'", escape_for_display(sh)));
+        }
+        println!("Read {} as {how}", a.file.display());
+        if let Some(n) = &s.note {
+            println!("  {n}");
+        }
+        for (f, _, h) in &parsed.columns.found {
+            println!("  {:<22} <- {}", f.name(), escape_for_display(h));
+        }
+        let bad_rows = parsed
+            .errors
+            .iter()
+            .map(|e| e.row)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
+        println!(
+            "{} valid row(s), {bad_rows} row(s) with errors ({} fault(s))",
+            parsed.rows.len(),
+            parsed.errors.len()
+        );
+        for e in parsed.errors.iter().take(50) {
+            println!("  {e}");
+        }
+        if parsed.errors.len() > 50 {
+            println!(
+                "  … and {} more (--json lists them all)",
+                parsed.errors.len() - 50
+            );
+        }
+    }
+    if !parsed.errors.is_empty() {
+        return Err(color_eyre::eyre::eyre!(
+            "{} row(s) have errors; fix them and check again",
+            parsed.errors.len()
+        ));
     }
     Ok(())
 }

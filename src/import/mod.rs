@@ -1,0 +1,38 @@
+//! Bulk import (seeds 000 and 003): read a user list from CSV or a spreadsheet, recognise
+//! its columns, and validate every row, naming the row, column and reason of each fault.
+//!
+//! Done so far: reading, column recognition, validation (`usher import check`). The plan
+//! (preview of every change), apply, undo and history come next.
+
+pub mod columns;
+pub mod source;
+pub mod validate;
+
+pub use columns::{Columns, Field, parse_mapping};
+pub use source::{ReadOptions, Record, RecordSink, SourceInfo};
+pub use validate::{ImportRow, Parsed, RowError, parse_file};
+
+/// Why a file cannot be read at all. Faults in single rows are `RowError`s instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImportError {
+    #[error("{file}: {reason}")]
+    Io { file: String, reason: String },
+    #[error("{file}: the file is empty")]
+    Empty { file: String },
+    #[error("{file}: {reason}")]
+    Corrupt { file: String, reason: String },
+    #[error("{file}: {reason}")]
+    TooLarge { file: String, reason: String },
+    #[error("{file}: {reason}")]
+    Encoding { file: String, reason: String },
+    #[error("{file}, row {row}: {reason}")]
+    Csv {
+        file: String,
+        row: u64,
+        reason: String,
+    },
+    #[error("{file}: {reason}")]
+    Sheet { file: String, reason: String },
+    #[error("{file}: {reason}")]
+    Mapping { file: String, reason: String },
+}
