@@ -359,3 +359,21 @@ fn a_zip_bomb_is_refused_before_unpacking() {
     let e = parse_file(&f, &ReadOptions::default(), &[]).unwrap_err();
     assert!(e.to_string().contains("zip bomb"), "{e}");
 }
+
+#[test]
+fn the_templates_read_back_with_their_example_row() {
+    let d = tempfile::tempdir().unwrap();
+    let csv = d.path().join("t.csv");
+    usher::import::template::write_csv(&csv).unwrap();
+    let xlsx = d.path().join("t.xlsx");
+    usher::import::template::write_xlsx(&xlsx).unwrap();
+    for f in [csv, xlsx] {
+        let p = parse(&f);
+        assert_eq!(emails(&p), ["ann.lee@example.org"], "{}", f.display());
+        assert_eq!(p.rows[0].unique_ref.as_deref(), Some("EMP-0042"));
+        assert_eq!(p.rows[0].user_type, Some(UserType::Professional));
+        assert_eq!(p.columns.found.len(), 7, "every template column is recognised");
+    }
+    let help = parse_file(&d.path().join("t.xlsx"), &ReadOptions { encoding: None, sheet: Some("Columns".into()) }, &parse_mapping("email=column").unwrap());
+    assert!(help.is_ok(), "the Columns sheet is there");
+}

@@ -250,6 +250,14 @@ pub enum OutboxCmd {
 pub enum ImportCmd {
     /// Read and check a user list: the columns found and every faulty row, changing nothing
     Check(ImportFileArgs),
+    /// Write the import template: the columns and an example row
+    Template {
+        #[arg(long, value_parser = ["csv", "xlsx"], default_value = "csv")]
+        format: String,
+        /// Where to write it
+        #[arg(short, long)]
+        output: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]

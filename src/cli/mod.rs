@@ -82,9 +82,19 @@ pub async fn run(cli: Cli) -> Result<()> {
     let Some(command) = &cli.command else {
         return overview(&cli).await;
     };
-    // Checking a file needs no database.
-    if let Command::Import(ImportCmd::Check(a)) = command {
-        return import_check(a);
+    // Checking a file and writing the template need no database.
+    match command {
+        Command::Import(ImportCmd::Check(a)) => return import_check(a),
+        Command::Import(ImportCmd::Template { format, output }) => {
+            if format == "xlsx" {
+                usher::import::template::write_xlsx(output)?;
+            } else {
+                usher::import::template::write_csv(output)?;
+            }
+            println!("wrote the {format} template to {}", output.display());
+            return Ok(());
+        }
+        _ => {}
     }
     let ctx = Context::open(&cli).await?;
     let u = &ctx.usher;
@@ -187,7 +197,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 );
             }
         }
-        Command::Import(ImportCmd::Check(a)) => import_check(a)?,
+        Command::Import(_) => unreachable!("handled before opening the database"),
         Command::Audit(AuditCmd::List { limit, out }) => {
             println!("{}", output::audit(&u.audit(*limit).await?, out.json));
         }

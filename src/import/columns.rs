@@ -47,7 +47,7 @@ impl Field {
 
     /// Normalised header names that mean this field, best first: when an export has
     /// several (AD's `mail` and `userPrincipalName`), the first present wins.
-    fn aliases(self) -> &'static [&'static str] {
+    pub fn aliases(self) -> &'static [&'static str] {
         match self {
             Field::Email => &[
                 "email",

@@ -1,11 +1,12 @@
 //! Bulk import (seeds 000 and 003): read a user list from CSV or a spreadsheet, recognise
 //! its columns, and validate every row, naming the row, column and reason of each fault.
 //!
-//! Done so far: reading, column recognition, validation (`usher import check`). The plan
-//! (preview of every change), apply, undo and history come next.
+//! Done so far: reading, column recognition, validation (`usher import check`), the
+//! template. The plan (preview of every change), apply, undo and history come next.
 
 pub mod columns;
 pub mod source;
+pub mod template;
 pub mod validate;
 
 pub use columns::{Columns, Field, parse_mapping};
