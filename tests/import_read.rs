@@ -372,8 +372,19 @@ fn the_templates_read_back_with_their_example_row() {
         assert_eq!(emails(&p), ["ann.lee@example.org"], "{}", f.display());
         assert_eq!(p.rows[0].unique_ref.as_deref(), Some("EMP-0042"));
         assert_eq!(p.rows[0].user_type, Some(UserType::Professional));
-        assert_eq!(p.columns.found.len(), 7, "every template column is recognised");
+        assert_eq!(
+            p.columns.found.len(),
+            7,
+            "every template column is recognised"
+        );
     }
-    let help = parse_file(&d.path().join("t.xlsx"), &ReadOptions { encoding: None, sheet: Some("Columns".into()) }, &parse_mapping("email=column").unwrap());
+    let help = parse_file(
+        &d.path().join("t.xlsx"),
+        &ReadOptions {
+            encoding: None,
+            sheet: Some("Columns".into()),
+        },
+        &parse_mapping("email=column").unwrap(),
+    );
     assert!(help.is_ok(), "the Columns sheet is there");
 }

@@ -22,6 +22,7 @@ pub const PG_ENV: &str = "USHER_TEST_POSTGRES_URL";
 
 /// A fresh database: a SQLite file in a temporary directory, or a PostgreSQL schema
 /// that is dropped when the test ends (passed or failed).
+#[derive(Debug)]
 pub struct TestDb {
     pub url: String,
     pub backend: Backend,

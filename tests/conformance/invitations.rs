@@ -1,17 +1,13 @@
-//! One conformance suite, run on SQLite always and on PostgreSQL when
-//! USHER_TEST_POSTGRES_URL is set: every store and invitation rule, on both backends.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Invitations: licences, duplicates, expiry, resend, revoke, races.
 
-mod common;
-
-use common::{TestDb, account, invite_req};
-use sqlx::Connection;
+use crate::common::{self, TestDb, account, invite_req};
+use crate::{all, raw_messages, token_in};
 use usher::Error;
-use usher::domain::{Actor, DeliveryState, InvitationStatus, UserStatus, UserType};
+use usher::domain::{Actor, DeliveryState, InvitationStatus, UserType};
 use usher::service::Target;
-use usher::store::{Backend, InvitationFilter, NewUser, Store};
+use usher::store::InvitationFilter;
 
-on_both_backends!(
+crate::on_both_backends!(
     init_creates_account_admin_and_audit,
     invite_writes_invitation_mail_and_audit_together,
     duplicates_are_refused_and_nothing_is_half_written,
@@ -20,43 +16,9 @@ on_both_backends!(
     resend_renews_link_and_window_and_withdraws_old_mail,
     resend_all_expired_renews_every_expired_one,
     revoke_kills_the_link,
-    audit_log_is_append_only,
-    outbox_lease_gives_a_message_to_one_sender_at_a_time,
     twenty_admins_race_for_the_last_seat,
-    users_search_by_address_or_name,
     invitations_filter_and_search,
-    user_type_and_status_changes_respect_licences,
-    search_uses_the_trigram_index_or_the_address_order,
 );
-
-fn all(status: Option<InvitationStatus>) -> InvitationFilter {
-    InvitationFilter {
-        status,
-        ..Default::default()
-    }
-}
-
-/// The token in a message's link (quoted-printable soft breaks undone).
-fn token_in(raw: &[u8]) -> String {
-    let text = String::from_utf8_lossy(raw)
-        .replace("=\r\n", "")
-        .replace("=\n", "");
-    let at = text.find("/enrol/").expect("a link in the message") + "/enrol/".len();
-    text[at..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect()
-}
-
-async fn raw_messages(store: &Store) -> Vec<(i64, DeliveryState, Vec<u8>)> {
-    let mut tx = store.read().await.unwrap();
-    let mut out = Vec::new();
-    for m in tx.list_outbox(1, 10_000).await.unwrap() {
-        let raw = tx.outbox_raw(m.id).await.unwrap().unwrap();
-        out.push((m.id, m.state, raw));
-    }
-    out
-}
 
 async fn init_creates_account_admin_and_audit(db: &TestDb) {
     let (u, _clock) = account(db, 5).await;
@@ -392,93 +354,6 @@ async fn revoke_kills_the_link(db: &TestDb) {
         .unwrap();
 }
 
-async fn exec_raw(db: &TestDb, sql: &'static str) -> Result<u64, String> {
-    match db.backend {
-        Backend::Sqlite => {
-            let mut c = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
-            sqlx::query(sql)
-                .execute(&mut c)
-                .await
-                .map(|r| r.rows_affected())
-                .map_err(|e| e.to_string())
-        }
-        Backend::Postgres => {
-            let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
-            sqlx::query(sql)
-                .execute(&mut c)
-                .await
-                .map(|r| r.rows_affected())
-                .map_err(|e| e.to_string())
-        }
-    }
-}
-
-async fn audit_log_is_append_only(db: &TestDb) {
-    let (u, _clock) = account(db, 5).await;
-    let n = u.audit(100).await.unwrap().len();
-    let e = exec_raw(db, "UPDATE audit_log SET actor = 'mallory'")
-        .await
-        .unwrap_err();
-    assert!(e.contains("append-only"), "{e}");
-    let e = exec_raw(db, "DELETE FROM audit_log").await.unwrap_err();
-    assert!(e.contains("append-only"), "{e}");
-    assert_eq!(u.audit(100).await.unwrap().len(), n);
-    assert!(
-        u.audit(100)
-            .await
-            .unwrap()
-            .iter()
-            .all(|a| a.actor == "ops@acme.test")
-    );
-}
-
-async fn outbox_lease_gives_a_message_to_one_sender_at_a_time(db: &TestDb) {
-    let (u, clock) = account(db, 5).await;
-    u.invite(&invite_req("ann@acme.test", UserType::Guest))
-        .await
-        .unwrap();
-    let store = u.store();
-    let now = clock.now_ts();
-    let mut tx = store.write().await.unwrap();
-    let a = tx
-        .claim_due(now, now.plus_ms(60_000), "A", 10)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    assert_eq!(a.len(), 1);
-    let mut tx = store.write().await.unwrap();
-    assert!(
-        tx.claim_due(now.plus_ms(59_999), now.plus_ms(90_000), "B", 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    tx.commit().await.unwrap();
-    // A dies; its lease runs out; B takes the same bytes, same Message-ID.
-    let later = now.plus_ms(60_000);
-    let mut tx = store.write().await.unwrap();
-    let b = tx
-        .claim_due(later, later.plus_ms(60_000), "B", 10)
-        .await
-        .unwrap();
-    assert_eq!(b.len(), 1);
-    assert_eq!(
-        (b[0].message_id.as_str(), &b[0].raw, b[0].attempts),
-        (a[0].message_id.as_str(), &a[0].raw, 2)
-    );
-    assert!(
-        !tx.mark_sent(b[0].id, "A", later).await.unwrap(),
-        "a sender that lost its lease records nothing"
-    );
-    assert!(tx.mark_sent(b[0].id, "B", later).await.unwrap());
-    tx.commit().await.unwrap();
-    let inv = &u.invitations(&all(None)).await.unwrap()[0];
-    assert_eq!(
-        (inv.delivery, inv.sent_at),
-        (Some(DeliveryState::Sent), Some(later.0))
-    );
-}
-
 async fn twenty_admins_race_for_the_last_seat(db: &TestDb) {
     let (u, clock) = account(db, 2).await; // the admin holds one, one is free
     let mut tasks = Vec::new();
@@ -513,60 +388,6 @@ async fn twenty_admins_race_for_the_last_seat(db: &TestDb) {
         1
     );
     assert_eq!(u.status().await.unwrap().licences_used, 2);
-}
-
-async fn users_search_by_address_or_name(db: &TestDb) {
-    let (u, clock) = account(db, 5).await;
-    let mut tx = u.store().write().await.unwrap();
-    for (email, first, last) in [
-        ("zoe@acme.test", "Zoë", "Ørsted"),
-        ("bob@acme.test", "Bob", "Percent%"),
-        ("carl@acme.test", "Carl", "Smith"),
-    ] {
-        tx.insert_user(&NewUser {
-            account_id: 1,
-            email,
-            email_display: email,
-            first_name: first,
-            last_name: last,
-            unique_ref: None,
-            user_type: UserType::Guest,
-            status: UserStatus::Active,
-            now: clock.now_ts(),
-        })
-        .await
-        .unwrap();
-    }
-    tx.commit().await.unwrap();
-    let emails = |v: Vec<usher::store::User>| v.into_iter().map(|u| u.email).collect::<Vec<_>>();
-    assert_eq!(
-        emails(u.users("", "", 100).await.unwrap()),
-        [
-            "admin@acme.test",
-            "bob@acme.test",
-            "carl@acme.test",
-            "zoe@acme.test"
-        ]
-    );
-    assert_eq!(
-        emails(u.users("SMITH", "", 100).await.unwrap()),
-        ["carl@acme.test"]
-    );
-    assert_eq!(
-        emails(u.users("zoe@", "", 100).await.unwrap()),
-        ["zoe@acme.test"]
-    );
-    assert_eq!(
-        emails(u.users("%", "", 100).await.unwrap()),
-        ["bob@acme.test"],
-        "LIKE wildcards are literal"
-    );
-    assert_eq!(
-        emails(u.users("", "bob@acme.test", 2).await.unwrap()),
-        ["carl@acme.test", "zoe@acme.test"],
-        "keyset paging"
-    );
-    assert_eq!(u.status().await.unwrap().users, 4);
 }
 
 async fn invitations_filter_and_search(db: &TestDb) {
@@ -616,165 +437,4 @@ async fn invitations_filter_and_search(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(emails(rest), ["ann@acme.test"]);
-}
-
-#[test]
-fn migrations_have_the_same_versions_on_both_backends() {
-    let sqlite = Store::migration_versions(Backend::Sqlite);
-    assert!(!sqlite.is_empty());
-    assert_eq!(sqlite, Store::migration_versions(Backend::Postgres));
-}
-
-async fn user_type_and_status_changes_respect_licences(db: &TestDb) {
-    let (u, clock) = account(db, 2).await; // the admin holds one seat
-    let mut tx = u.store().write().await.unwrap();
-    for email in ["g1@acme.test", "g2@acme.test"] {
-        tx.insert_user(&NewUser {
-            account_id: 1,
-            email,
-            email_display: email,
-            first_name: "G",
-            last_name: "",
-            unique_ref: None,
-            user_type: UserType::Guest,
-            status: UserStatus::Active,
-            now: clock.now_ts(),
-        })
-        .await
-        .unwrap();
-    }
-    tx.commit().await.unwrap();
-    let g1 = Target::Email("g1@acme.test".into());
-    let g2 = Target::Email("G2@acme.test".into());
-    assert_eq!(
-        u.set_user_type(&g1, UserType::Professional)
-            .await
-            .unwrap()
-            .user_type,
-        UserType::Professional
-    );
-    let e = u
-        .set_user_type(&g2, UserType::Professional)
-        .await
-        .unwrap_err();
-    assert!(matches!(e, Error::Seats(_)), "{e}");
-    // Suspending frees the seat; reactivating a professional needs one again.
-    assert_eq!(
-        u.suspend_user(&g1).await.unwrap().status,
-        UserStatus::Suspended
-    );
-    assert_eq!(u.status().await.unwrap().licences_used, 1);
-    u.set_user_type(&g2, UserType::Professional).await.unwrap();
-    assert!(matches!(u.reactivate_user(&g1).await, Err(Error::Seats(_))));
-    assert!(matches!(u.suspend_user(&g1).await, Err(Error::Conflict(_))));
-    u.set_user_type(&g2, UserType::Guest).await.unwrap();
-    assert_eq!(
-        u.reactivate_user(&g1).await.unwrap().status,
-        UserStatus::Active
-    );
-    // Removal deletes the user and the audit log keeps who they were.
-    let removed = u.remove_user(&g2).await.unwrap();
-    assert!(matches!(
-        u.user_detail(&Target::Id(removed.id)).await,
-        Err(Error::NotFound(_))
-    ));
-    let audit = u.audit(1).await.unwrap();
-    assert_eq!(
-        (audit[0].action.as_str(), audit[0].target.as_str()),
-        (
-            "user.remove",
-            format!("user:{} g2@acme.test", removed.id).as_str()
-        )
-    );
-    let actions: Vec<String> = u
-        .audit(100)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|a| a.action)
-        .collect();
-    for a in ["user.set_type", "user.suspend", "user.reactivate"] {
-        assert!(actions.iter().any(|x| x == a), "{a} audited");
-    }
-    // The detail lists the invitations sent to the address.
-    u.invite(&invite_req("new@acme.test", UserType::Guest))
-        .await
-        .unwrap();
-    let d = u
-        .user_detail(&Target::Email("admin@acme.test".into()))
-        .await
-        .unwrap();
-    assert!(d.invitations.is_empty());
-}
-
-async fn search_uses_the_trigram_index_or_the_address_order(db: &TestDb) {
-    let (u, _clock) = account(db, 5).await;
-    // 12,000 users: "user" and "example" are in every address (dense), "0004321" in one.
-    assert_eq!(
-        u.generate_fake_users(12_000, "example.test").await.unwrap(),
-        12_000
-    );
-    assert_eq!(u.status().await.unwrap().users, 12_001);
-    let emails = |v: Vec<usher::store::User>| v.into_iter().map(|u| u.email).collect::<Vec<_>>();
-    assert_eq!(
-        emails(u.users("0004321", "", 10).await.unwrap()),
-        ["user0004321@example.test"]
-    );
-    // Dense: the first page in address order, and keyset paging goes on from it.
-    let page = emails(u.users("example", "", 3).await.unwrap());
-    // (Numbering goes on from the users already there: the admin is the first.)
-    assert_eq!(
-        page,
-        [
-            "user0000001@example.test",
-            "user0000002@example.test",
-            "user0000003@example.test"
-        ]
-    );
-    let next = emails(u.users("example", &page[2], 2).await.unwrap());
-    assert_eq!(
-        next,
-        ["user0000004@example.test", "user0000005@example.test"]
-    );
-    // A name, in another case: selective (one surname and number).
-    let tanaka = u.users("TANAKA17", "", 100).await.unwrap();
-    assert!(
-        !tanaka.is_empty()
-            && tanaka
-                .iter()
-                .all(|u| u.display_name.to_lowercase().contains("tanaka17"))
-    );
-    assert!(
-        tanaka.windows(2).all(|w| w[0].email < w[1].email),
-        "in address order"
-    );
-    // The last page, and the page before an address, under a search too.
-    let last = emails(u.users_before("", "", 2).await.unwrap());
-    assert_eq!(
-        last,
-        ["user0011999@example.test", "user0012000@example.test"]
-    );
-    let before = emails(
-        u.users_before("000432", "user0004321@example.test", 5)
-            .await
-            .unwrap(),
-    );
-    assert_eq!(
-        before,
-        ["user0000432@example.test", "user0004320@example.test"]
-    );
-    // A trigram nobody has: no match, at once. Upper case and a name with a space.
-    assert!(u.users("zzz", "", 10).await.unwrap().is_empty());
-    let spaced = u.users("Hana Silva", "", 500).await.unwrap();
-    assert!(
-        !spaced.is_empty()
-            && spaced
-                .iter()
-                .all(|u| u.display_name.starts_with("Hana Silva"))
-    );
-    // The index follows changes: a removed user is no longer found.
-    u.remove_user(&Target::Email("user0004321@example.test".into()))
-        .await
-        .unwrap();
-    assert!(u.users("0004321", "", 10).await.unwrap().is_empty());
 }

@@ -1,0 +1,66 @@
+//! One conformance suite, run on SQLite always and on PostgreSQL when
+//! USHER_TEST_POSTGRES_URL is set: every store and invitation rule, on both backends.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod invitations;
+mod store;
+mod users;
+
+use sqlx::Connection;
+use usher::domain::{DeliveryState, InvitationStatus};
+use usher::store::{Backend, InvitationFilter, Store};
+
+use common::TestDb;
+
+pub fn all(status: Option<InvitationStatus>) -> InvitationFilter {
+    InvitationFilter {
+        status,
+        ..Default::default()
+    }
+}
+
+/// The token in a message's link (quoted-printable soft breaks undone).
+pub fn token_in(raw: &[u8]) -> String {
+    let text = String::from_utf8_lossy(raw)
+        .replace("=\r\n", "")
+        .replace("=\n", "");
+    let at = text.find("/enrol/").expect("a link in the message") + "/enrol/".len();
+    text[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+pub async fn raw_messages(store: &Store) -> Vec<(i64, DeliveryState, Vec<u8>)> {
+    let mut tx = store.read().await.unwrap();
+    let mut out = Vec::new();
+    for m in tx.list_outbox(1, 10_000).await.unwrap() {
+        let raw = tx.outbox_raw(m.id).await.unwrap().unwrap();
+        out.push((m.id, m.state, raw));
+    }
+    out
+}
+
+pub async fn exec_raw(db: &TestDb, sql: &'static str) -> Result<u64, String> {
+    match db.backend {
+        Backend::Sqlite => {
+            let mut c = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+            sqlx::query(sql)
+                .execute(&mut c)
+                .await
+                .map(|r| r.rows_affected())
+                .map_err(|e| e.to_string())
+        }
+        Backend::Postgres => {
+            let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
+            sqlx::query(sql)
+                .execute(&mut c)
+                .await
+                .map(|r| r.rows_affected())
+                .map_err(|e| e.to_string())
+        }
+    }
+}

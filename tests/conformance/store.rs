@@ -1,0 +1,84 @@
+//! The store itself: the outbox lease, the append-only audit log, migrations.
+
+use crate::common::{TestDb, account, invite_req};
+use crate::{all, exec_raw};
+use usher::domain::{DeliveryState, UserType};
+use usher::store::{Backend, Store};
+
+crate::on_both_backends!(
+    audit_log_is_append_only,
+    outbox_lease_gives_a_message_to_one_sender_at_a_time,
+);
+
+async fn audit_log_is_append_only(db: &TestDb) {
+    let (u, _clock) = account(db, 5).await;
+    let n = u.audit(100).await.unwrap().len();
+    let e = exec_raw(db, "UPDATE audit_log SET actor = 'mallory'")
+        .await
+        .unwrap_err();
+    assert!(e.contains("append-only"), "{e}");
+    let e = exec_raw(db, "DELETE FROM audit_log").await.unwrap_err();
+    assert!(e.contains("append-only"), "{e}");
+    assert_eq!(u.audit(100).await.unwrap().len(), n);
+    assert!(
+        u.audit(100)
+            .await
+            .unwrap()
+            .iter()
+            .all(|a| a.actor == "ops@acme.test")
+    );
+}
+
+async fn outbox_lease_gives_a_message_to_one_sender_at_a_time(db: &TestDb) {
+    let (u, clock) = account(db, 5).await;
+    u.invite(&invite_req("ann@acme.test", UserType::Guest))
+        .await
+        .unwrap();
+    let store = u.store();
+    let now = clock.now_ts();
+    let mut tx = store.write().await.unwrap();
+    let a = tx
+        .claim_due(now, now.plus_ms(60_000), "A", 10)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(a.len(), 1);
+    let mut tx = store.write().await.unwrap();
+    assert!(
+        tx.claim_due(now.plus_ms(59_999), now.plus_ms(90_000), "B", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    tx.commit().await.unwrap();
+    // A dies; its lease runs out; B takes the same bytes, same Message-ID.
+    let later = now.plus_ms(60_000);
+    let mut tx = store.write().await.unwrap();
+    let b = tx
+        .claim_due(later, later.plus_ms(60_000), "B", 10)
+        .await
+        .unwrap();
+    assert_eq!(b.len(), 1);
+    assert_eq!(
+        (b[0].message_id.as_str(), &b[0].raw, b[0].attempts),
+        (a[0].message_id.as_str(), &a[0].raw, 2)
+    );
+    assert!(
+        !tx.mark_sent(b[0].id, "A", later).await.unwrap(),
+        "a sender that lost its lease records nothing"
+    );
+    assert!(tx.mark_sent(b[0].id, "B", later).await.unwrap());
+    tx.commit().await.unwrap();
+    let inv = &u.invitations(&all(None)).await.unwrap()[0];
+    assert_eq!(
+        (inv.delivery, inv.sent_at),
+        (Some(DeliveryState::Sent), Some(later.0))
+    );
+}
+
+#[test]
+fn migrations_have_the_same_versions_on_both_backends() {
+    let sqlite = Store::migration_versions(Backend::Sqlite);
+    assert!(!sqlite.is_empty());
+    assert_eq!(sqlite, Store::migration_versions(Backend::Postgres));
+}

@@ -1,0 +1,221 @@
+//! Users: type and status changes, search and paging.
+
+use crate::common::{TestDb, account, invite_req};
+use usher::Error;
+use usher::domain::{UserStatus, UserType};
+use usher::service::Target;
+use usher::store::NewUser;
+
+crate::on_both_backends!(
+    users_search_by_address_or_name,
+    user_type_and_status_changes_respect_licences,
+    search_uses_the_trigram_index_or_the_address_order,
+);
+
+async fn users_search_by_address_or_name(db: &TestDb) {
+    let (u, clock) = account(db, 5).await;
+    let mut tx = u.store().write().await.unwrap();
+    for (email, first, last) in [
+        ("zoe@acme.test", "Zoë", "Ørsted"),
+        ("bob@acme.test", "Bob", "Percent%"),
+        ("carl@acme.test", "Carl", "Smith"),
+    ] {
+        tx.insert_user(&NewUser {
+            account_id: 1,
+            email,
+            email_display: email,
+            first_name: first,
+            last_name: last,
+            unique_ref: None,
+            user_type: UserType::Guest,
+            status: UserStatus::Active,
+            now: clock.now_ts(),
+        })
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let emails = |v: Vec<usher::store::User>| v.into_iter().map(|u| u.email).collect::<Vec<_>>();
+    assert_eq!(
+        emails(u.users("", "", 100).await.unwrap()),
+        [
+            "admin@acme.test",
+            "bob@acme.test",
+            "carl@acme.test",
+            "zoe@acme.test"
+        ]
+    );
+    assert_eq!(
+        emails(u.users("SMITH", "", 100).await.unwrap()),
+        ["carl@acme.test"]
+    );
+    assert_eq!(
+        emails(u.users("zoe@", "", 100).await.unwrap()),
+        ["zoe@acme.test"]
+    );
+    assert_eq!(
+        emails(u.users("%", "", 100).await.unwrap()),
+        ["bob@acme.test"],
+        "LIKE wildcards are literal"
+    );
+    assert_eq!(
+        emails(u.users("", "bob@acme.test", 2).await.unwrap()),
+        ["carl@acme.test", "zoe@acme.test"],
+        "keyset paging"
+    );
+    assert_eq!(u.status().await.unwrap().users, 4);
+}
+
+async fn user_type_and_status_changes_respect_licences(db: &TestDb) {
+    let (u, clock) = account(db, 2).await; // the admin holds one seat
+    let mut tx = u.store().write().await.unwrap();
+    for email in ["g1@acme.test", "g2@acme.test"] {
+        tx.insert_user(&NewUser {
+            account_id: 1,
+            email,
+            email_display: email,
+            first_name: "G",
+            last_name: "",
+            unique_ref: None,
+            user_type: UserType::Guest,
+            status: UserStatus::Active,
+            now: clock.now_ts(),
+        })
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let g1 = Target::Email("g1@acme.test".into());
+    let g2 = Target::Email("G2@acme.test".into());
+    assert_eq!(
+        u.set_user_type(&g1, UserType::Professional)
+            .await
+            .unwrap()
+            .user_type,
+        UserType::Professional
+    );
+    let e = u
+        .set_user_type(&g2, UserType::Professional)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Seats(_)), "{e}");
+    // Suspending frees the seat; reactivating a professional needs one again.
+    assert_eq!(
+        u.suspend_user(&g1).await.unwrap().status,
+        UserStatus::Suspended
+    );
+    assert_eq!(u.status().await.unwrap().licences_used, 1);
+    u.set_user_type(&g2, UserType::Professional).await.unwrap();
+    assert!(matches!(u.reactivate_user(&g1).await, Err(Error::Seats(_))));
+    assert!(matches!(u.suspend_user(&g1).await, Err(Error::Conflict(_))));
+    u.set_user_type(&g2, UserType::Guest).await.unwrap();
+    assert_eq!(
+        u.reactivate_user(&g1).await.unwrap().status,
+        UserStatus::Active
+    );
+    // Removal deletes the user and the audit log keeps who they were.
+    let removed = u.remove_user(&g2).await.unwrap();
+    assert!(matches!(
+        u.user_detail(&Target::Id(removed.id)).await,
+        Err(Error::NotFound(_))
+    ));
+    let audit = u.audit(1).await.unwrap();
+    assert_eq!(
+        (audit[0].action.as_str(), audit[0].target.as_str()),
+        (
+            "user.remove",
+            format!("user:{} g2@acme.test", removed.id).as_str()
+        )
+    );
+    let actions: Vec<String> = u
+        .audit(100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.action)
+        .collect();
+    for a in ["user.set_type", "user.suspend", "user.reactivate"] {
+        assert!(actions.iter().any(|x| x == a), "{a} audited");
+    }
+    // The detail lists the invitations sent to the address.
+    u.invite(&invite_req("new@acme.test", UserType::Guest))
+        .await
+        .unwrap();
+    let d = u
+        .user_detail(&Target::Email("admin@acme.test".into()))
+        .await
+        .unwrap();
+    assert!(d.invitations.is_empty());
+}
+
+async fn search_uses_the_trigram_index_or_the_address_order(db: &TestDb) {
+    let (u, _clock) = account(db, 5).await;
+    // 12,000 users: "user" and "example" are in every address (dense), "0004321" in one.
+    assert_eq!(
+        u.generate_fake_users(12_000, "example.test").await.unwrap(),
+        12_000
+    );
+    assert_eq!(u.status().await.unwrap().users, 12_001);
+    let emails = |v: Vec<usher::store::User>| v.into_iter().map(|u| u.email).collect::<Vec<_>>();
+    assert_eq!(
+        emails(u.users("0004321", "", 10).await.unwrap()),
+        ["user0004321@example.test"]
+    );
+    // Dense: the first page in address order, and keyset paging goes on from it.
+    let page = emails(u.users("example", "", 3).await.unwrap());
+    // (Numbering goes on from the users already there: the admin is the first.)
+    assert_eq!(
+        page,
+        [
+            "user0000001@example.test",
+            "user0000002@example.test",
+            "user0000003@example.test"
+        ]
+    );
+    let next = emails(u.users("example", &page[2], 2).await.unwrap());
+    assert_eq!(
+        next,
+        ["user0000004@example.test", "user0000005@example.test"]
+    );
+    // A name, in another case: selective (one surname and number).
+    let tanaka = u.users("TANAKA17", "", 100).await.unwrap();
+    assert!(
+        !tanaka.is_empty()
+            && tanaka
+                .iter()
+                .all(|u| u.display_name.to_lowercase().contains("tanaka17"))
+    );
+    assert!(
+        tanaka.windows(2).all(|w| w[0].email < w[1].email),
+        "in address order"
+    );
+    // The last page, and the page before an address, under a search too.
+    let last = emails(u.users_before("", "", 2).await.unwrap());
+    assert_eq!(
+        last,
+        ["user0011999@example.test", "user0012000@example.test"]
+    );
+    let before = emails(
+        u.users_before("000432", "user0004321@example.test", 5)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        before,
+        ["user0000432@example.test", "user0004320@example.test"]
+    );
+    // A trigram nobody has: no match, at once. Upper case and a name with a space.
+    assert!(u.users("zzz", "", 10).await.unwrap().is_empty());
+    let spaced = u.users("Hana Silva", "", 500).await.unwrap();
+    assert!(
+        !spaced.is_empty()
+            && spaced
+                .iter()
+                .all(|u| u.display_name.starts_with("Hana Silva"))
+    );
+    // The index follows changes: a removed user is no longer found.
+    u.remove_user(&Target::Email("user0004321@example.test".into()))
+        .await
+        .unwrap();
+    assert!(u.users("0004321", "", 10).await.unwrap().is_empty());
+}
