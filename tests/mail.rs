@@ -163,3 +163,32 @@ async fn four_senders_drain_the_queue_exactly_once(db: &TestDb) {
         "each message delivered exactly once"
     );
 }
+
+#[tokio::test]
+async fn the_rate_limit_holds_the_sender_back() {
+    // Only a lower bound is asserted: a slow machine can make sending slower, never faster.
+    let db = TestDb::sqlite();
+    let sink = SmtpSink::start(&db.dir.path().join("smtp"));
+    let (u, clock) = account(&db, 5).await;
+    let addrs: Vec<String> = (0..60).map(|i| format!("r{i}@acme.test")).collect();
+    u.invite(&invite_req(&addrs.join(","), UserType::Guest))
+        .await
+        .unwrap();
+    let toml = format!(
+        "[mail]\ntransport = \"smtp\"\nfrom = \"it@acme.test\"\nrate_per_second = 20\n\
+         [mail.smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\n",
+        sink.port
+    );
+    let t = std::time::Instant::now();
+    let r = common::sender_from_toml(&u, &clock, &toml, Vec::new())
+        .flush()
+        .await
+        .unwrap();
+    assert_eq!(r.sent, 60);
+    // 20 may go at once, the other 40 at 20 a second.
+    assert!(
+        t.elapsed() >= std::time::Duration::from_millis(1_500),
+        "{:?}",
+        t.elapsed()
+    );
+}

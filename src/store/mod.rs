@@ -200,6 +200,24 @@ impl Tx {
         Ok(())
     }
 
+    /// SQLite's journal mode, foreign-key enforcement and busy timeout (ms), for checks;
+    /// None on PostgreSQL.
+    pub async fn sqlite_pragmas(&mut self) -> Result<Option<(String, i64, i64)>> {
+        let TxInner::Sqlite(t) = &mut self.inner else {
+            return Ok(None);
+        };
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&mut **t)
+            .await?;
+        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(&mut **t)
+            .await?;
+        let timeout: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
+            .fetch_one(&mut **t)
+            .await?;
+        Ok(Some((mode, fk, timeout)))
+    }
+
     /// Serialises writers that decide on an account's licences. On PostgreSQL this locks
     /// the account row until commit; on SQLite the write transaction already holds the
     /// database's single write lock.

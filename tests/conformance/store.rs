@@ -82,3 +82,12 @@ fn migrations_have_the_same_versions_on_both_backends() {
     assert!(!sqlite.is_empty());
     assert_eq!(sqlite, Store::migration_versions(Backend::Postgres));
 }
+
+#[tokio::test]
+async fn sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout() {
+    let db = TestDb::sqlite();
+    let store = db.store().await;
+    let mut tx = store.read().await.unwrap();
+    let (mode, fk, timeout) = tx.sqlite_pragmas().await.unwrap().expect("a SQLite store");
+    assert_eq!((mode.as_str(), fk, timeout), ("wal", 1, 30_000));
+}
