@@ -497,3 +497,41 @@ fn import_check_reads_validates_and_exits_by_the_result() {
         "checking a file touches no database"
     );
 }
+
+#[test]
+fn import_preview_counts_the_buckets_and_fails_on_errors() {
+    let db = TestDb::sqlite();
+    init(&db, "5");
+    let f = db.dir.path().join("p.csv");
+    std::fs::write(
+        &f,
+        "email,first name\nann@acme.test,Ann\nadmin@acme.test,\nx@other.test,X\n",
+    )
+    .unwrap();
+    let out = ok(&db, &["import", "preview", f.to_str().unwrap()]);
+    for line in [
+        "1  new users",
+        "0  existing users updated",
+        "1  unchanged",
+        "1  outside the account's domains",
+        "0  errors",
+    ] {
+        assert!(out.contains(line), "{line} in {out}");
+    }
+    std::fs::write(&f, "email\nann@acme.test\nbob@\n").unwrap();
+    let out = run(&db, &["import", "preview", f.to_str().unwrap(), "--json"]);
+    assert!(!out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (v["counts"]["new"].as_i64(), v["counts"]["error"].as_i64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(
+        json(&db, &["users", "list", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "nothing was changed"
+    );
+}

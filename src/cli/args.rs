@@ -250,6 +250,9 @@ pub enum OutboxCmd {
 pub enum ImportCmd {
     /// Read and check a user list: the columns found and every faulty row, changing nothing
     Check(ImportFileArgs),
+    /// Preview an import: what would happen to every row and to the users the file does
+    /// not mention, changing nothing (applying is not built yet)
+    Preview(ImportFileArgs),
     /// Write the import template: the columns and an example row
     Template {
         #[arg(long, value_parser = ["csv", "xlsx"], default_value = "csv")]

@@ -197,6 +197,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 );
             }
         }
+        Command::Import(ImportCmd::Preview(a)) => import_preview(u, a).await?,
         Command::Import(_) => unreachable!("handled before opening the database"),
         Command::Audit(AuditCmd::List { limit, out }) => {
             println!("{}", output::audit(&u.audit(*limit).await?, out.json));
@@ -334,6 +335,77 @@ async fn users(ctx: &Context, cmd: &UsersCmd) -> Result<()> {
             usher::domain::sanitize::escape_for_display(&user.email_display),
             user.user_type,
             user.status
+        );
+    }
+    Ok(())
+}
+
+async fn import_preview(u: &Usher, a: &args::ImportFileArgs) -> Result<()> {
+    use usher::domain::sanitize::escape_for_display;
+    use usher::import::plan::Bucket;
+    use usher::import::{ReadOptions, parse_file, parse_mapping};
+    let mapping = match &a.map {
+        Some(m) => parse_mapping(m).map_err(|e| color_eyre::eyre::eyre!("--map: {e}"))?,
+        None => Vec::new(),
+    };
+    let opts = ReadOptions {
+        encoding: a.encoding.clone(),
+        sheet: a.sheet.clone(),
+    };
+    let parsed = parse_file(&a.file, &opts, &mapping)?;
+    let plan = u.import_preview(&parsed).await?;
+    let errors = plan.counts.get(&Bucket::Error).copied().unwrap_or(0);
+    let short = plan.licences.short_by;
+    // Errors or too few licences would stop the import from applying: say so by the exit status.
+    let verdict = || -> Result<()> {
+        if errors > 0 {
+            return Err(color_eyre::eyre::eyre!(
+                "{errors} row(s) cannot be imported; fix them and preview again"
+            ));
+        }
+        if short > 0 {
+            return Err(color_eyre::eyre::eyre!(
+                "the new professional users need {short} more licence(s) than are free; add licences or mark rows as guests"
+            ));
+        }
+        Ok(())
+    };
+    if a.out.json {
+        println!("{}", output::json(&plan));
+        return verdict();
+    }
+    for b in Bucket::ALL {
+        println!(
+            "{:>8}  {}",
+            plan.counts.get(&b).copied().unwrap_or(0),
+            b.label()
+        );
+    }
+    let l = &plan.licences;
+    println!(
+        "licences: {} in use of {}, the import adds {} professional(s){}",
+        l.used,
+        l.total,
+        l.wanted,
+        if l.short_by > 0 {
+            format!(": {} more than are free", l.short_by)
+        } else {
+            String::new()
+        }
+    );
+    for r in plan
+        .rows
+        .iter()
+        .filter(|r| !matches!(r.bucket, Bucket::Unchanged | Bucket::New))
+        .take(50)
+    {
+        let what = r.reason.clone().unwrap_or_else(|| r.changes.join("; "));
+        let row = r.row.map_or("-".to_owned(), |n| n.to_string());
+        println!(
+            "  row {row:>6}  {:<15} {}  {}",
+            format!("{:?}", r.bucket),
+            escape_for_display(&r.email),
+            escape_for_display(&what)
         );
     }
     Ok(())

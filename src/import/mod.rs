@@ -2,9 +2,11 @@
 //! its columns, and validate every row, naming the row, column and reason of each fault.
 //!
 //! Done so far: reading, column recognition, validation (`usher import check`), the
-//! template. The plan (preview of every change), apply, undo and history come next.
+//! template, and the preview of every change (`usher import preview`). Apply, undo and
+//! history come next.
 
 pub mod columns;
+pub mod plan;
 pub mod source;
 pub mod template;
 pub mod validate;

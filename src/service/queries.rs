@@ -95,6 +95,23 @@ impl Usher {
         tx.list_outbox(account.id, limit).await
     }
 
+    /// The preview of importing `parsed` into the account, from one consistent reading.
+    pub async fn import_preview(
+        &self,
+        parsed: &crate::import::Parsed,
+    ) -> Result<crate::import::plan::Plan> {
+        let now = self.clock.now();
+        let mut tx = self.store.read().await?;
+        let account = self.account_in(&mut tx).await?;
+        let state = crate::import::plan::AccountState {
+            users: tx.all_users(account.id).await?,
+            pending: tx.pending_emails(account.id, now).await?,
+            domains: tx.domain_names(account.id).await?,
+            seats: Some(seats(&mut tx, &account, now).await?),
+        };
+        Ok(crate::import::plan::plan(parsed, &state))
+    }
+
     /// Queued mail waiting for a retry becomes due now (the operator fixed the relay).
     pub async fn make_mail_due_now(&self) -> Result<u64> {
         let now = self.clock.now();

@@ -275,6 +275,21 @@ impl Tx {
         Ok(n)
     }
 
+    /// Addresses with a pending, unexpired invitation.
+    pub async fn pending_emails(&mut self, account_id: i64, now: Timestamp) -> Result<Vec<String>> {
+        let emails = on_tx!(self, |c| {
+            sqlx::query_scalar::<_, String>(
+                "SELECT email FROM invitations
+                 WHERE account_id = $1 AND status = 'pending' AND expires_at > $2",
+            )
+            .bind(account_id)
+            .bind(now.0)
+            .fetch_all(c)
+            .await
+        })?;
+        Ok(emails)
+    }
+
     /// Ids of pending invitations whose time has run out.
     pub async fn expired_invitation_ids(
         &mut self,

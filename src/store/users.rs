@@ -281,6 +281,17 @@ impl Tx {
         }
     }
 
+    /// Every user of the account, for an import's plan.
+    pub async fn all_users(&mut self, account_id: i64) -> Result<Vec<User>> {
+        let rows = on_tx!(self, |c| {
+            sqlx::query_as::<_, UserRow>(select_users!(" WHERE account_id = $1 ORDER BY email"))
+                .bind(account_id)
+                .fetch_all(c)
+                .await
+        })?;
+        rows.into_iter().map(User::try_from).collect()
+    }
+
     /// Refreshes the planner's statistics on users. Needed after a bulk change: with stale
     /// statistics PostgreSQL scans the whole table for a search (96 ms instead of 3 ms at
     /// 100k users).

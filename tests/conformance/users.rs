@@ -7,6 +7,7 @@ use usher::service::Target;
 use usher::store::NewUser;
 
 crate::on_both_backends!(
+    import_preview_sorts_every_row_into_its_bucket,
     users_search_by_address_or_name,
     user_type_and_status_changes_respect_licences,
     search_uses_the_trigram_index_or_the_address_order,
@@ -218,4 +219,103 @@ async fn search_uses_the_trigram_index_or_the_address_order(db: &TestDb) {
         .await
         .unwrap();
     assert!(u.users("0004321", "", 10).await.unwrap().is_empty());
+}
+
+async fn import_preview_sorts_every_row_into_its_bucket(db: &TestDb) {
+    use usher::import::plan::Bucket;
+    let (u, clock) = account(db, 2).await; // the admin holds one seat, one is free
+    let mut tx = u.store().write().await.unwrap();
+    for (email, first, last, r) in [
+        ("lee@acme.test", "Ann", "Lee", Some("R1")),
+        ("old.name@acme.test", "Bob", "Old", Some("R2")),
+        ("same@acme.test", "Cy", "Same", None),
+        ("gone@acme.test", "Di", "Gone", None),
+        ("other@acme.test", "Ed", "Other", Some("R3")),
+    ] {
+        tx.insert_user(&NewUser {
+            account_id: 1,
+            email,
+            email_display: email,
+            first_name: first,
+            last_name: last,
+            unique_ref: r,
+            user_type: UserType::Guest,
+            status: UserStatus::Active,
+            now: clock.now_ts(),
+        })
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    u.invite(&invite_req("invited@acme.test", UserType::Guest))
+        .await
+        .unwrap();
+    let csv = db.dir.path().join("users.csv");
+    std::fs::write(
+        &csv,
+        "email,first_name,last_name,unique_ref,user_type\n\
+         lee@acme.test,Ann,Smith,R1,\n\
+         new.name@acme.test,Bob,Old,R2,\n\
+         same@acme.test,Cy,Same,,\n\
+         invited@acme.test,In,Vited,,\n\
+         new1@acme.test,N,One,,\n\
+         new2@acme.test,N,Two,,\n\
+         new3@acme.test,N,Three,,guest\n\
+         x@elsewhere.test,Out,Side,,\n\
+         same@acme.test,Cy,Again,R9,\n\
+         gone@acme.test,Di,Gone,R3,\n",
+    )
+    .unwrap();
+    let parsed = usher::import::parse_file(&csv, &Default::default(), &[]).unwrap();
+    let plan = u.import_preview(&parsed).await.unwrap();
+    let count = |b: Bucket| plan.counts[&b];
+    assert_eq!(
+        (
+            count(Bucket::New),
+            count(Bucket::Pending),
+            count(Bucket::Updated),
+            count(Bucket::Unchanged)
+        ),
+        (3, 1, 2, 1)
+    );
+    assert_eq!(
+        (count(Bucket::OutsideDomains), count(Bucket::Error)),
+        (1, 2)
+    );
+    // Missing: the admin and gone@ are not in the file.
+    let missing: Vec<&str> = plan
+        .rows
+        .iter()
+        .filter(|r| r.bucket == Bucket::Missing)
+        .map(|r| r.email.as_str())
+        .collect();
+    assert_eq!(
+        missing,
+        ["admin@acme.test", "gone@acme.test", "other@acme.test"]
+    );
+    let row = |n: u64| plan.rows.iter().find(|r| r.row == Some(n)).unwrap();
+    assert_eq!(row(2).changes, ["last name: Lee → Smith"]);
+    assert_eq!(
+        row(3).changes,
+        ["address: old.name@acme.test → new.name@acme.test"],
+        "same reference: an update"
+    );
+    assert!(
+        row(10)
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("appears again (first at row 4)")
+    );
+    let clash = row(11).reason.as_deref().unwrap();
+    assert!(
+        clash.contains(
+            "'R3' belongs to other@acme.test but the address gone@acme.test to another user"
+        ),
+        "{clash}"
+    );
+    // Two new professionals (new3 is a guest) for one free seat: one short.
+    assert_eq!((plan.licences.wanted, plan.licences.short_by), (2, 1));
+    // Nothing changed.
+    assert_eq!(u.status().await.unwrap().users, 6);
 }
