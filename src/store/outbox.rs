@@ -139,12 +139,16 @@ impl Tx {
     pub async fn mark_sent(&mut self, id: i64, owner: &str, now: Timestamp) -> Result<bool> {
         let done = on_tx!(self, |c| {
             sqlx::query(
-                "UPDATE outbox SET state = 'sent', sent_at = $3, lease_until = NULL, last_error = NULL
+                // The body holds the invitation link: once delivered it is not kept, so the
+                // database never holds a usable link for longer than it must.
+                "UPDATE outbox SET state = 'sent', sent_at = $3, lease_until = NULL, last_error = NULL,
+                    raw = $4
                  WHERE id = $1 AND lease_owner = $2 AND state = 'queued'",
             )
             .bind(id)
             .bind(owner)
             .bind(now.0)
+            .bind(Vec::<u8>::new())
             .execute(c)
             .await
             .map(|r| r.rows_affected())
@@ -291,7 +295,7 @@ impl Tx {
             .collect()
     }
 
-    /// The stored message, exactly as it will be (or was) sent.
+    /// The stored message, exactly as it will be sent (empty once sent: see `mark_sent`).
     pub async fn outbox_raw(&mut self, id: i64) -> Result<Option<Vec<u8>>> {
         let raw = on_tx!(self, |c| {
             sqlx::query_scalar::<_, Vec<u8>>("SELECT raw FROM outbox WHERE id = $1")

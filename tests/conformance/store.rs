@@ -68,6 +68,8 @@ async fn outbox_lease_gives_a_message_to_one_sender_at_a_time(db: &TestDb) {
         "a sender that lost its lease records nothing"
     );
     assert!(tx.mark_sent(b[0].id, "B", later).await.unwrap());
+    // A delivered message's body (which holds the link) is not kept.
+    assert_eq!(tx.outbox_raw(b[0].id).await.unwrap(), Some(Vec::new()));
     tx.commit().await.unwrap();
     let inv = &u.invitations(&all(None)).await.unwrap()[0];
     assert_eq!(
