@@ -81,14 +81,21 @@ async fn send(
         .unwrap()
 }
 
-#[tokio::test]
-async fn starttls_with_login_to_a_relay_signed_by_an_internal_ca() {
+/// A relay speaking `tls` (with `auth` if not empty) and an account with one invitation
+/// queued for it.
+async fn setup(tls: &str, auth: &str) -> (TestDb, SmtpSink, Usher, ManualClock) {
     let db = TestDb::sqlite();
-    let sink = sink(&db, "starttls", "usher:s3cret");
+    let sink = sink(&db, tls, auth);
     let (u, clock) = account(&db, 5).await;
     u.invite(&invite_req("ann@acme.test", UserType::Guest))
         .await
         .unwrap();
+    (db, sink, u, clock)
+}
+
+#[tokio::test]
+async fn starttls_with_login_to_a_relay_signed_by_an_internal_ca() {
+    let (db, sink, u, clock) = setup("starttls", "usher:s3cret").await;
     let r = send(&u, &clock, &db, sink.port, "starttls", Some("s3cret"), true).await;
     assert_eq!(r.sent, 1, "{r:?}");
     let env = &sink.envelopes()[0];
@@ -100,12 +107,7 @@ async fn starttls_with_login_to_a_relay_signed_by_an_internal_ca() {
 
 #[tokio::test]
 async fn implicit_tls_to_a_relay_signed_by_an_internal_ca() {
-    let db = TestDb::sqlite();
-    let sink = sink(&db, "implicit", "");
-    let (u, clock) = account(&db, 5).await;
-    u.invite(&invite_req("ann@acme.test", UserType::Guest))
-        .await
-        .unwrap();
+    let (db, sink, u, clock) = setup("implicit", "").await;
     let r = send(&u, &clock, &db, sink.port, "tls", None, true).await;
     assert_eq!(r.sent, 1, "{r:?}");
     assert_eq!(sink.envelopes()[0]["tls"].as_bool(), Some(true));
@@ -113,12 +115,7 @@ async fn implicit_tls_to_a_relay_signed_by_an_internal_ca() {
 
 #[tokio::test]
 async fn an_untrusted_certificate_is_refused_and_retried_later() {
-    let db = TestDb::sqlite();
-    let sink = sink(&db, "starttls", "");
-    let (u, clock) = account(&db, 5).await;
-    u.invite(&invite_req("ann@acme.test", UserType::Guest))
-        .await
-        .unwrap();
+    let (db, sink, u, clock) = setup("starttls", "").await;
     let r = send(&u, &clock, &db, sink.port, "starttls", None, false).await;
     assert_eq!((r.sent, r.retried), (0, 1), "{r:?}");
     let inv = &u.invitations(&InvitationFilter::default()).await.unwrap()[0];
@@ -130,12 +127,7 @@ async fn an_untrusted_certificate_is_refused_and_retried_later() {
 
 #[tokio::test]
 async fn a_wrong_password_fails_with_the_relays_reply() {
-    let db = TestDb::sqlite();
-    let sink = sink(&db, "starttls", "usher:s3cret");
-    let (u, clock) = account(&db, 5).await;
-    u.invite(&invite_req("ann@acme.test", UserType::Guest))
-        .await
-        .unwrap();
+    let (db, sink, u, clock) = setup("starttls", "usher:s3cret").await;
     let r = send(&u, &clock, &db, sink.port, "starttls", Some("wrong"), true).await;
     assert_eq!((r.sent, r.failed), (0, 1), "{r:?}");
     let inv = &u.invitations(&InvitationFilter::default()).await.unwrap()[0];

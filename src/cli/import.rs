@@ -1,0 +1,159 @@
+//! `usher import ...`: check a file, preview an import.
+
+use color_eyre::eyre::Result;
+use usher::Usher;
+use usher::domain::sanitize::escape_for_display;
+use usher::import::plan::Bucket;
+use usher::import::{Parsed, ReadOptions, parse_file, parse_mapping};
+
+use super::args::ImportFileArgs;
+use super::output;
+
+/// Reads and checks the file named on the command line, with its options.
+fn parse(a: &ImportFileArgs) -> Result<Parsed> {
+    let mapping = match &a.map {
+        Some(m) => parse_mapping(m).map_err(|e| color_eyre::eyre::eyre!("--map: {e}"))?,
+        None => Vec::new(),
+    };
+    let opts = ReadOptions {
+        encoding: a.encoding.clone(),
+        sheet: a.sheet.clone(),
+    };
+    Ok(parse_file(&a.file, &opts, &mapping)?)
+}
+
+pub(super) async fn preview(u: &Usher, a: &ImportFileArgs) -> Result<()> {
+    let parsed = parse(a)?;
+    let plan = u.import_preview(&parsed).await?;
+    let errors = plan.counts.get(&Bucket::Error).copied().unwrap_or(0);
+    let short = plan.licences.short_by;
+    // Errors or too few licences would stop the import from applying: say so by the exit status.
+    let verdict = || -> Result<()> {
+        if errors > 0 {
+            return Err(color_eyre::eyre::eyre!(
+                "{errors} row(s) cannot be imported; fix them and preview again"
+            ));
+        }
+        if short > 0 {
+            return Err(color_eyre::eyre::eyre!(
+                "the new professional users need {short} more licence(s) than are free; add licences or mark rows as guests"
+            ));
+        }
+        Ok(())
+    };
+    if a.out.json {
+        println!("{}", output::json(&plan));
+        return verdict();
+    }
+    for b in Bucket::ALL {
+        println!(
+            "{:>8}  {}",
+            plan.counts.get(&b).copied().unwrap_or(0),
+            b.label()
+        );
+    }
+    let l = &plan.licences;
+    println!(
+        "licences: {} in use of {}, the import adds {} professional(s){}",
+        l.used,
+        l.total,
+        l.wanted,
+        if l.short_by > 0 {
+            format!(": {} more than are free", l.short_by)
+        } else {
+            String::new()
+        }
+    );
+    for r in plan
+        .rows
+        .iter()
+        .filter(|r| !matches!(r.bucket, Bucket::Unchanged | Bucket::New))
+        .take(50)
+    {
+        let what = r.reason.clone().unwrap_or_else(|| r.changes.join("; "));
+        let row = r.row.map_or("-".to_owned(), |n| n.to_string());
+        println!(
+            "  row {row:>6}  {:<15} {}  {}",
+            format!("{:?}", r.bucket),
+            escape_for_display(&r.email),
+            escape_for_display(&what)
+        );
+    }
+    Ok(())
+}
+
+pub(super) fn check(a: &ImportFileArgs) -> Result<()> {
+    let parsed = parse(a)?;
+    let columns: Vec<serde_json::Value> = parsed
+        .columns
+        .found
+        .iter()
+        .map(|(f, _, h)| serde_json::json!({"field": f.name(), "column": h}))
+        .collect();
+    if a.out.json {
+        let rows: Vec<serde_json::Value> = parsed
+            .rows
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "row": r.row, "email": r.email.display(), "first_name": r.first_name,
+                    "last_name": r.last_name, "unique_ref": r.unique_ref, "user_type": r.user_type,
+                    "has_password": r.password.is_some(),
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            output::json(&serde_json::json!({
+                "source": parsed.source, "columns": columns, "valid": parsed.rows.len(),
+                "errors": parsed.errors, "rows": rows,
+            }))
+        );
+    } else {
+        let s = &parsed.source;
+        let mut how = s.format.clone();
+        if let Some(e) = &s.encoding {
+            how.push_str(&format!(", {e}"));
+        }
+        if let Some(d) = &s.delimiter {
+            how.push_str(&format!(", delimiter {d}"));
+        }
+        if let Some(sh) = &s.sheet {
+            how.push_str(&format!(", sheet '{}'", escape_for_display(sh)));
+        }
+        println!("Read {} as {how}", a.file.display());
+        if let Some(n) = &s.note {
+            println!("  {n}");
+        }
+        for (f, _, h) in &parsed.columns.found {
+            println!("  {:<22} <- {}", f.name(), escape_for_display(h));
+        }
+        let bad_rows = parsed
+            .errors
+            .iter()
+            .map(|e| e.row)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
+        println!(
+            "{} valid row(s), {bad_rows} row(s) with errors ({} fault(s))",
+            parsed.rows.len(),
+            parsed.errors.len()
+        );
+        for e in parsed.errors.iter().take(50) {
+            println!("  {e}");
+        }
+        if parsed.errors.len() > 50 {
+            println!(
+                "  … and {} more (--json lists them all)",
+                parsed.errors.len() - 50
+            );
+        }
+    }
+    if !parsed.errors.is_empty() {
+        return Err(color_eyre::eyre::eyre!(
+            "{} row(s) have errors; fix them and check again",
+            parsed.errors.len()
+        ));
+    }
+    Ok(())
+}
