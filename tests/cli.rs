@@ -535,3 +535,54 @@ fn import_preview_counts_the_buckets_and_fails_on_errors() {
         "nothing was changed"
     );
 }
+
+#[test]
+fn import_apply_history_and_undo_from_the_command_line() {
+    let db = TestDb::sqlite();
+    init(&db, "5");
+    let f = db.dir.path().join("staff.csv");
+    std::fs::write(&f, "email,first name,last name\nadmin@acme.test,,\nann@acme.test,Ann,Lee\nbob@acme.test,Bob,Smith\n").unwrap();
+    let file = f.to_str().unwrap();
+    let refused = run(&db, &["import", "apply", file]);
+    assert!(
+        !refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("--yes")
+    );
+    let preview = ok(&db, &["import", "preview", file]);
+    let digest = preview
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("digest"))
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    let out = ok(
+        &db,
+        &["import", "apply", file, "--expect", &digest, "--yes"],
+    );
+    assert!(
+        out.contains("invited 2") && out.contains("mail: 2 sent"),
+        "{out}"
+    );
+    assert_eq!(spool_files(db.dir.path()).len(), 2);
+    let history = json(&db, &["import", "history", "--json"]);
+    assert_eq!(
+        (
+            history[0]["file_name"].as_str(),
+            history[0]["file_sha256"].as_str().map(str::len)
+        ),
+        (Some("staff.csv"), Some(64))
+    );
+    let batch = history[0]["id"].as_i64().unwrap().to_string();
+    let out = ok(&db, &["import", "undo", &batch, "--yes"]);
+    assert!(out.contains("revoked 2 invitation(s)"), "{out}");
+    let revoked = json(
+        &db,
+        &["invitations", "list", "--status", "revoked", "--json"],
+    );
+    assert_eq!(revoked.as_array().unwrap().len(), 2);
+    assert_eq!(
+        json(&db, &["audit", "list", "--json"])[0]["action"],
+        "import.undo"
+    );
+}

@@ -251,8 +251,39 @@ pub enum ImportCmd {
     /// Read and check a user list: the columns found and every faulty row, changing nothing
     Check(ImportFileArgs),
     /// Preview an import: what would happen to every row and to the users the file does
-    /// not mention, changing nothing (applying is not built yet)
+    /// not mention, changing nothing
     Preview(ImportFileArgs),
+    /// Apply an import, whole or not at all (asks for --yes; preview first)
+    Apply {
+        #[command(flatten)]
+        file: ImportFileArgs,
+        /// Users in the account but not in the file: keep (default), suspend or remove
+        #[arg(long, value_parser = ["keep", "suspend", "remove"], default_value = "keep")]
+        missing: String,
+        /// Import new professionals beyond the free licences as guests
+        #[arg(long)]
+        as_guests: bool,
+        /// Invite the addresses outside the account's domains too (as guests)
+        #[arg(long)]
+        include_outside: bool,
+        /// The digest the preview printed: if the plan differs now, nothing is applied
+        #[arg(long, value_name = "DIGEST")]
+        expect: Option<String>,
+        /// Confirm
+        #[arg(long)]
+        yes: bool,
+    },
+    /// The imports applied, newest first
+    History(JsonFlag),
+    /// Revert an import: revoke its pending invitations, restore what it changed
+    Undo {
+        batch: i64,
+        /// Confirm
+        #[arg(long)]
+        yes: bool,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
     /// Write the import template: the columns and an example row
     Template {
         #[arg(long, value_parser = ["csv", "xlsx"], default_value = "csv")]

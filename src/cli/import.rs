@@ -6,8 +6,8 @@ use usher::domain::sanitize::escape_for_display;
 use usher::import::plan::Bucket;
 use usher::import::{Parsed, ReadOptions, parse_file, parse_mapping};
 
-use super::args::ImportFileArgs;
-use super::output;
+use super::args::{ImportCmd, ImportFileArgs};
+use super::{Context, output};
 
 /// Reads and checks the file named on the command line, with its options.
 fn parse(a: &ImportFileArgs) -> Result<Parsed> {
@@ -52,6 +52,10 @@ pub(super) async fn preview(u: &Usher, a: &ImportFileArgs) -> Result<()> {
             b.label()
         );
     }
+    println!(
+        "   digest  {} (import apply --expect {} applies exactly this)",
+        plan.digest, plan.digest
+    );
     let l = &plan.licences;
     println!(
         "licences: {} in use of {}, the import adds {} professional(s){}",
@@ -154,6 +158,111 @@ pub(super) fn check(a: &ImportFileArgs) -> Result<()> {
             "{} row(s) have errors; fix them and check again",
             parsed.errors.len()
         ));
+    }
+    Ok(())
+}
+
+/// apply, history, undo: the commands that change the account.
+pub(super) async fn change(ctx: &Context, cmd: &ImportCmd) -> Result<()> {
+    use usher::service::{ApplyOptions, Missing};
+    let u = &ctx.usher;
+    match cmd {
+        ImportCmd::Apply {
+            file,
+            missing,
+            as_guests,
+            include_outside,
+            expect,
+            yes,
+        } => {
+            if !yes {
+                return Err(color_eyre::eyre::eyre!(
+                    "applying changes the account: preview it with `usher import preview`, then run again with --yes"
+                ));
+            }
+            let parsed = parse(file)?;
+            let bytes = std::fs::read(&file.file)?;
+            let opts = ApplyOptions {
+                missing: match missing.as_str() {
+                    "suspend" => Missing::Suspend,
+                    "remove" => Missing::Remove,
+                    _ => Missing::Keep,
+                },
+                overflow_as_guests: *as_guests,
+                include_outside: *include_outside,
+                expect_digest: expect.clone(),
+                file_name: file
+                    .file
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                file_sha256: usher::domain::token::hash_bytes(&bytes),
+            };
+            let out = u.import_apply(&parsed, &opts).await?;
+            let mail = ctx.deliver_now().await;
+            if file.out.json {
+                println!("{}", output::json(&out));
+            } else {
+                println!(
+                    "import {}: invited {} ({} as guests for want of licences), updated {}, suspended {}, removed {}",
+                    out.batch_id,
+                    out.invited,
+                    out.invited_as_guests,
+                    out.updated,
+                    out.suspended,
+                    out.removed
+                );
+                println!("{mail}");
+                println!("undo with: usher import undo {} --yes", out.batch_id);
+            }
+        }
+        ImportCmd::History(out) => {
+            let list = u.import_history(100).await?;
+            if out.json {
+                println!("{}", output::json(&list));
+            } else {
+                let rows = list
+                    .iter()
+                    .map(|b| {
+                        vec![
+                            b.id.to_string(),
+                            usher::domain::Timestamp(b.at).human(),
+                            b.actor.clone(),
+                            b.file_name.clone(),
+                            b.file_sha256.get(..12).unwrap_or_default().to_owned(),
+                            b.counts.clone(),
+                            b.undone_at
+                                .map(|t| usher::domain::Timestamp(t).human())
+                                .unwrap_or_default(),
+                        ]
+                    })
+                    .collect();
+                println!(
+                    "{}",
+                    output::table(
+                        &["batch", "time", "by", "file", "sha256", "counts", "undone"],
+                        rows
+                    )
+                );
+            }
+        }
+        ImportCmd::Undo { batch, yes, out } => {
+            if !yes {
+                return Err(color_eyre::eyre::eyre!(
+                    "undoing import {batch} changes the account: run again with --yes"
+                ));
+            }
+            let r = u.import_undo(*batch).await?;
+            if out.json {
+                println!("{}", output::json(&r));
+            } else {
+                println!(
+                    "undid import {batch}: revoked {} invitation(s), restored {} user(s), reactivated {}, left {} as they are",
+                    r.revoked, r.restored, r.reactivated, r.kept
+                );
+            }
+        }
+        _ => {}
     }
     Ok(())
 }

@@ -199,6 +199,9 @@ pub async fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Import(ImportCmd::Preview(a)) => import::preview(u, a).await?,
+        Command::Import(
+            cmd @ (ImportCmd::Apply { .. } | ImportCmd::History(_) | ImportCmd::Undo { .. }),
+        ) => import::change(&ctx, cmd).await?,
         Command::Import(_) => unreachable!("handled before opening the database"),
         Command::Audit(AuditCmd::List { limit, out }) => {
             println!("{}", output::audit(&u.audit(*limit).await?, out.json));

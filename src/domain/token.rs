@@ -42,6 +42,11 @@ pub fn hash_token(plain: &str) -> String {
     hex::encode(Sha256::digest(plain.as_bytes()))
 }
 
+/// Hex SHA-256 of bytes (a file's fingerprint in the import history).
+pub fn hash_bytes(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
 /// Random hex for identifiers that must not collide (Message-IDs, lease owners).
 pub fn random_hex(bytes: usize) -> Result<String, RandomError> {
     let mut buf = vec![0u8; bytes];

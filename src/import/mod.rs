@@ -1,9 +1,9 @@
 //! Bulk import (seeds 000 and 003): read a user list from CSV or a spreadsheet, recognise
 //! its columns, and validate every row, naming the row, column and reason of each fault.
 //!
-//! Done so far: reading, column recognition, validation (`usher import check`), the
-//! template, and the preview of every change (`usher import preview`). Apply, undo and
-//! history come next.
+//! Reading, column recognition and validation live here, with the template and the
+//! plan (the preview of every change). Applying a plan, history and undo are use cases
+//! in `service::import`.
 
 pub mod columns;
 pub mod plan;

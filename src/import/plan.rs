@@ -87,6 +87,9 @@ pub struct Plan {
     pub counts: BTreeMap<Bucket, usize>,
     pub rows: Vec<PlanRow>,
     pub licences: LicenceCheck,
+    /// A fingerprint of every row's outcome: apply compares it with the one the operator
+    /// previewed, and re-plans instead of applying blindly if the data changed.
+    pub digest: String,
 }
 
 /// What the account holds now, as the plan needs it.
@@ -200,8 +203,24 @@ pub fn plan(parsed: &Parsed, state: &AccountState) -> Plan {
         *counts.entry(r.bucket).or_default() += 1;
     }
     let seats = state.seats.unwrap_or(Seats { used: 0, total: 0 });
+    let digest = {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for r in &rows {
+            h.update(format!(
+                "{:?}|{:?}|{:?}|{}|{}\n",
+                r.bucket,
+                r.row,
+                r.user_id,
+                r.email,
+                r.changes.join(";")
+            ));
+        }
+        hex::encode(&h.finalize()[..8])
+    };
     Plan {
         counts,
+        digest,
         rows,
         licences: LicenceCheck {
             total: seats.total,

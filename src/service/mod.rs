@@ -1,6 +1,7 @@
 //! Use cases. Each takes the acting admin (`Actor`) from the `Usher` it runs on, does its
 //! work in one transaction and writes its audit row in that same transaction.
 
+mod import;
 mod init;
 mod invite;
 mod queries;
@@ -19,6 +20,7 @@ use crate::mail::Templates;
 use crate::mail::compose::mailbox;
 use crate::store::{Account, Store, Tx};
 
+pub use import::{ApplyOptions, ApplyOutcome, Missing, UndoOutcome};
 pub use init::InitRequest;
 pub use invite::{InviteOutcome, InviteRequest, Invited};
 pub use queries::Status;

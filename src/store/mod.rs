@@ -8,6 +8,7 @@
 
 mod accounts;
 mod audit;
+mod imports;
 mod invitations;
 mod outbox;
 mod postgres;
@@ -23,6 +24,7 @@ use crate::error::{Error, Result};
 
 pub use accounts::{Account, NewAccount};
 pub use audit::{AuditEntry, NewAudit};
+pub use imports::{Batch, Change, UserFields};
 pub use invitations::{Invitation, InvitationFilter, NewInvitation};
 pub use outbox::{Claimed, NewMessage, OutboxCounts, OutboxMessage};
 pub use users::{BulkUser, NewUser, User};

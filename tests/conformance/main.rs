@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod imports;
 mod invitations;
 mod store;
 mod users;

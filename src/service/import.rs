@@ -1,0 +1,504 @@
+//! Applying an import (seed 000's "Apply changes"), its history, and undo. One
+//! transaction each: a failure leaves the database as it was.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use serde_json::json;
+
+use super::Usher;
+use super::invite::{MailFor, seats};
+use crate::domain::licence::SeatsExhausted;
+use crate::domain::{Timestamp, Token, UserStatus, UserType};
+use crate::error::{Error, Result};
+use crate::import::plan::{AccountState, Bucket, DEFAULT_TYPE, Plan, plan};
+use crate::import::{ImportRow, Parsed};
+use crate::store::{Account, Batch, NewAudit, NewInvitation, Tx, User, UserFields};
+
+/// What happens to users in the account that the file does not mention.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Missing {
+    #[default]
+    Keep,
+    Suspend,
+    Remove,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ApplyOptions {
+    pub missing: Missing,
+    /// New professionals beyond the free licences are imported as guests.
+    pub overflow_as_guests: bool,
+    /// Addresses outside the account's domains are invited too (as guests).
+    pub include_outside: bool,
+    /// The previewed plan's digest: if the plan differs now, nothing is applied.
+    pub expect_digest: Option<String>,
+    pub file_name: String,
+    pub file_sha256: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ApplyOutcome {
+    pub batch_id: i64,
+    pub invited: usize,
+    pub invited_as_guests: usize,
+    pub updated: usize,
+    pub suspended: usize,
+    pub removed: usize,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct UndoOutcome {
+    pub revoked: usize,
+    pub restored: usize,
+    pub reactivated: usize,
+    /// Changes left as they are because the data moved on (an invitation already accepted).
+    pub kept: usize,
+}
+
+fn fields(u: &User) -> UserFields<'_> {
+    UserFields {
+        email: &u.email,
+        email_display: &u.email_display,
+        first_name: &u.first_name,
+        last_name: &u.last_name,
+        display_name: &u.display_name,
+        unique_ref: u.unique_ref.as_deref(),
+        user_type: u.user_type,
+        status: u.status,
+    }
+}
+
+impl Usher {
+    async fn account_state(
+        &self,
+        tx: &mut Tx,
+        account: &Account,
+        now: Timestamp,
+    ) -> Result<AccountState> {
+        Ok(AccountState {
+            users: tx.all_users(account.id).await?,
+            pending: tx.pending_emails(account.id, now).await?,
+            domains: tx.domain_names(account.id).await?,
+            seats: Some(seats(tx, account, now).await?),
+        })
+    }
+
+    /// Applies the import whole or not at all.
+    pub async fn import_apply(&self, parsed: &Parsed, opts: &ApplyOptions) -> Result<ApplyOutcome> {
+        let now = self.clock.now();
+        let mut tx = self.store.write().await?;
+        let account = self.account_in(&mut tx).await?;
+        tx.lock_account(account.id).await?;
+        let state = self.account_state(&mut tx, &account, now).await?;
+        let plan: Plan = plan(parsed, &state);
+        if let Some(expected) = &opts.expect_digest
+            && *expected != plan.digest
+        {
+            let counts: Vec<String> = plan
+                .counts
+                .iter()
+                .map(|(b, n)| format!("{n} {}", b.label()))
+                .collect();
+            return Err(Error::Conflict(format!(
+                "the account changed since the preview (another admin?); nothing was applied. Now: {}. Preview again (digest {})",
+                counts.join(", "),
+                plan.digest
+            )));
+        }
+        let errors = plan.counts.get(&Bucket::Error).copied().unwrap_or(0);
+        if errors > 0 {
+            return Err(Error::Conflict(format!(
+                "{errors} row(s) cannot be imported; nothing was applied"
+            )));
+        }
+        let by_row: HashMap<u64, &ImportRow> = parsed.rows.iter().map(|r| (r.row, r)).collect();
+        let applies = |b: Bucket| {
+            b == Bucket::New
+                || b == Bucket::Updated
+                || (opts.include_outside && b == Bucket::OutsideDomains)
+        };
+        if let Some(r) = plan
+            .rows
+            .iter()
+            .filter(|r| applies(r.bucket))
+            .filter_map(|r| r.row.and_then(|n| by_row.get(&n)))
+            .find(|r| r.password.is_some())
+        {
+            return Err(Error::invalid(
+                "password",
+                format!(
+                    "row {}: creating users with a password is not built yet; remove the Password column to invite them instead",
+                    r.row
+                ),
+            ));
+        }
+        let total = state.seats.map_or(0, |s| s.total);
+        let mut free = state.seats.map_or(0, |s| s.free());
+        if plan.licences.short_by > 0 && !opts.overflow_as_guests {
+            return Err(SeatsExhausted {
+                seats: state
+                    .seats
+                    .unwrap_or(crate::domain::licence::Seats { used: 0, total }),
+                wanted: plan.licences.wanted,
+            }
+            .into());
+        }
+        let inviting = plan.rows.iter().any(|r| {
+            r.bucket == Bucket::New || (opts.include_outside && r.bucket == Bucket::OutsideDomains)
+        });
+        if inviting && !account.invitations_enabled {
+            return Err(Error::InvitationsDisabled(account.name));
+        }
+        let counts = serde_json::to_string(&plan.counts).unwrap_or_default();
+        let batch = tx
+            .insert_batch(
+                account.id,
+                now,
+                &self.actor,
+                &opts.file_name,
+                &opts.file_sha256,
+                &counts,
+            )
+            .await?;
+        let mut out = ApplyOutcome {
+            batch_id: batch,
+            ..Default::default()
+        };
+        let users_by_id: HashMap<i64, &User> = state.users.iter().map(|u| (u.id, u)).collect();
+        let days = account.invite_validity_days;
+        let expires_at = now.plus_days(days);
+
+        for p in plan.rows.iter().filter(|r| applies(r.bucket)) {
+            let Some(r) = p.row.and_then(|n| by_row.get(&n)) else {
+                continue;
+            };
+            match (p.bucket, p.user_id.and_then(|id| users_by_id.get(&id))) {
+                (Bucket::Updated, Some(u)) => {
+                    let mut user_type = r.user_type.unwrap_or(u.user_type);
+                    if user_type == UserType::Professional
+                        && u.user_type == UserType::Guest
+                        && u.status == UserStatus::Active
+                    {
+                        if free > 0 {
+                            free -= 1;
+                        } else {
+                            user_type = UserType::Guest;
+                            out.invited_as_guests += 1;
+                        }
+                    }
+                    let first = if r.first_name.is_empty() {
+                        u.first_name.as_str()
+                    } else {
+                        r.first_name.as_str()
+                    };
+                    let last = if r.last_name.is_empty() {
+                        u.last_name.as_str()
+                    } else {
+                        r.last_name.as_str()
+                    };
+                    let display = format!("{first} {last}").trim().to_owned();
+                    tx.set_user_fields(
+                        u.id,
+                        &UserFields {
+                            email: r.email.canonical(),
+                            email_display: r.email.display(),
+                            first_name: first,
+                            last_name: last,
+                            display_name: &display,
+                            unique_ref: r.unique_ref.as_deref().or(u.unique_ref.as_deref()),
+                            user_type,
+                            status: u.status,
+                        },
+                        now,
+                    )
+                    .await?;
+                    tx.insert_change(
+                        batch,
+                        "update",
+                        Some(u.id),
+                        None,
+                        &serde_json::to_value(u).unwrap_or_default(),
+                    )
+                    .await?;
+                    self.record(
+                        &mut tx,
+                        now,
+                        "user.update",
+                        &format!("user:{} {}", u.id, r.email.canonical()),
+                        json!({"batch": batch, "changes": p.changes}),
+                    )
+                    .await?;
+                    out.updated += 1;
+                }
+                (Bucket::New | Bucket::OutsideDomains, _) => {
+                    let mut user_type = if p.bucket == Bucket::OutsideDomains {
+                        UserType::Guest
+                    } else {
+                        r.user_type.unwrap_or(DEFAULT_TYPE)
+                    };
+                    if user_type == UserType::Professional {
+                        if free > 0 {
+                            free -= 1;
+                        } else {
+                            user_type = UserType::Guest;
+                            out.invited_as_guests += 1;
+                        }
+                    }
+                    let token = Token::generate()?;
+                    let id = tx
+                        .insert_invitation(&NewInvitation {
+                            account_id: account.id,
+                            email: r.email.canonical(),
+                            email_display: r.email.display(),
+                            first_name: &r.first_name,
+                            last_name: &r.last_name,
+                            user_type,
+                            inviter: &self.actor.name,
+                            token_hash: &token.hash(),
+                            now,
+                            expires_at,
+                        })
+                        .await?;
+                    let mail = MailFor {
+                        invitation_id: id,
+                        email: r.email.display(),
+                        first_name: &r.first_name,
+                        last_name: &r.last_name,
+                        previous_outbox: None,
+                        days,
+                        expires_at,
+                        subject: None,
+                        message: None,
+                    };
+                    self.queue_invitation_mail(&mut tx, &account, &mail, &token)
+                        .await?;
+                    tx.insert_change(batch, "invite", None, Some(id), &json!({}))
+                        .await?;
+                    self.record(
+                        &mut tx,
+                        now,
+                        "invitation.create",
+                        &format!("invitation:{id} {}", r.email.canonical()),
+                        json!({"batch": batch, "user_type": user_type}),
+                    )
+                    .await?;
+                    out.invited += 1;
+                }
+                _ => {}
+            }
+        }
+        if opts.missing != Missing::Keep {
+            let me = crate::domain::Email::parse(&self.actor.name)
+                .ok()
+                .map(|e| e.canonical().to_owned());
+            for p in plan.rows.iter().filter(|r| r.bucket == Bucket::Missing) {
+                let Some(u) = p.user_id.and_then(|id| users_by_id.get(&id)) else {
+                    continue;
+                };
+                // Never the operator's own account: an import must not lock its admin out.
+                if me.as_deref() == Some(u.email.as_str()) {
+                    continue;
+                }
+                if opts.missing == Missing::Suspend && u.status == UserStatus::Active {
+                    tx.set_user_fields(
+                        u.id,
+                        &UserFields {
+                            status: UserStatus::Suspended,
+                            ..fields(u)
+                        },
+                        now,
+                    )
+                    .await?;
+                    tx.insert_change(
+                        batch,
+                        "suspend",
+                        Some(u.id),
+                        None,
+                        &json!({"status": u.status}),
+                    )
+                    .await?;
+                    self.record(
+                        &mut tx,
+                        now,
+                        "user.suspend",
+                        &format!("user:{} {}", u.id, u.email),
+                        json!({"batch": batch}),
+                    )
+                    .await?;
+                    out.suspended += 1;
+                } else if opts.missing == Missing::Remove {
+                    tx.delete_user(u.id).await?;
+                    tx.insert_change(
+                        batch,
+                        "remove",
+                        Some(u.id),
+                        None,
+                        &serde_json::to_value(u).unwrap_or_default(),
+                    )
+                    .await?;
+                    self.record(
+                        &mut tx,
+                        now,
+                        "user.remove",
+                        &format!("user:{} {}", u.id, u.email),
+                        json!({"batch": batch}),
+                    )
+                    .await?;
+                    out.removed += 1;
+                }
+            }
+        }
+        self.record(
+            &mut tx,
+            now,
+            "import.apply",
+            &format!("import:{batch} {}", opts.file_name),
+            json!({"sha256": opts.file_sha256, "counts": plan.counts, "outcome": out, "missing": opts.missing}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    pub async fn import_history(&self, limit: i64) -> Result<Vec<Batch>> {
+        let mut tx = self.store.read().await?;
+        let account = self.account_in(&mut tx).await?;
+        tx.batches(account.id, limit).await
+    }
+
+    /// Reverts an import: revokes the invitations it sent that are still pending, restores
+    /// the users it changed, reactivates those it suspended, brings back those it removed.
+    pub async fn import_undo(&self, batch_id: i64) -> Result<UndoOutcome> {
+        let now = self.clock.now();
+        let mut tx = self.store.write().await?;
+        let account = self.account_in(&mut tx).await?;
+        tx.lock_account(account.id).await?;
+        let batch = tx
+            .batches(account.id, i64::MAX)
+            .await?
+            .into_iter()
+            .find(|b| b.id == batch_id)
+            .ok_or_else(|| Error::NotFound(format!("import {batch_id}")))?;
+        if batch.undone_at.is_some() {
+            return Err(Error::Conflict(format!(
+                "import {batch_id} was already undone"
+            )));
+        }
+        let mut out = UndoOutcome::default();
+        for c in tx.batch_changes(batch_id).await? {
+            match c.kind.as_str() {
+                "invite" => {
+                    let Some(id) = c.invitation_id else { continue };
+                    match tx.invitation(account.id, id, now).await? {
+                        Some(inv)
+                            if matches!(
+                                inv.status,
+                                crate::domain::InvitationStatus::Pending
+                                    | crate::domain::InvitationStatus::Expired
+                            ) =>
+                        {
+                            tx.revoke_invitation(id, now).await?;
+                            if let Some(o) = inv.outbox_id {
+                                tx.cancel_message(o).await?;
+                            }
+                            out.revoked += 1;
+                        }
+                        _ => out.kept += 1,
+                    }
+                }
+                "update" | "remove" => {
+                    let Ok(before) = serde_json::from_str::<UserSnapshot>(&c.before) else {
+                        continue;
+                    };
+                    let f = before.fields();
+                    let exists = tx.user_by_id(account.id, before.id).await?.is_some();
+                    if exists {
+                        tx.set_user_fields(before.id, &f, now).await?;
+                    } else {
+                        tx.restore_user(account.id, before.id, &f, before.created_at, now)
+                            .await?;
+                    }
+                    out.restored += 1;
+                }
+                "suspend" => {
+                    let Some(id) = c.user_id else { continue };
+                    if let Some(u) = tx.user_by_id(account.id, id).await? {
+                        tx.set_user_fields(
+                            id,
+                            &UserFields {
+                                status: UserStatus::Active,
+                                ..fields(&u)
+                            },
+                            now,
+                        )
+                        .await?;
+                        out.reactivated += 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+        tx.mark_batch_undone(batch_id, now).await?;
+        self.record(
+            &mut tx,
+            now,
+            "import.undo",
+            &format!("import:{batch_id} {}", batch.file_name),
+            json!(out),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn record(
+        &self,
+        tx: &mut Tx,
+        at: Timestamp,
+        action: &str,
+        target: &str,
+        details: serde_json::Value,
+    ) -> Result<()> {
+        tx.append_audit(&NewAudit {
+            at,
+            actor: &self.actor,
+            action,
+            target,
+            details,
+        })
+        .await?;
+        Ok(())
+    }
+}
+
+/// A user as recorded before a change, to put back.
+#[derive(serde::Deserialize)]
+struct UserSnapshot {
+    id: i64,
+    email: String,
+    email_display: String,
+    first_name: String,
+    last_name: String,
+    display_name: String,
+    unique_ref: Option<String>,
+    user_type: String,
+    status: String,
+    created_at: i64,
+}
+
+impl UserSnapshot {
+    fn fields(&self) -> UserFields<'_> {
+        UserFields {
+            email: &self.email,
+            email_display: &self.email_display,
+            first_name: &self.first_name,
+            last_name: &self.last_name,
+            display_name: &self.display_name,
+            unique_ref: self.unique_ref.as_deref(),
+            user_type: self.user_type.parse().unwrap_or(UserType::Guest),
+            status: self.status.parse().unwrap_or(UserStatus::Active),
+        }
+    }
+}

@@ -1,0 +1,200 @@
+//! Import batches and the changes each made, for history and undo.
+
+use serde::Serialize;
+
+use super::{Tx, on_tx};
+use crate::domain::{Actor, Timestamp, UserStatus, UserType};
+use crate::error::Result;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Batch {
+    pub id: i64,
+    pub at: i64,
+    pub actor: String,
+    pub file_name: String,
+    pub file_sha256: String,
+    pub counts: String,
+    pub undone_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Change {
+    pub id: i64,
+    pub kind: String,
+    pub user_id: Option<i64>,
+    pub invitation_id: Option<i64>,
+    pub before: String,
+}
+
+/// Every field of a user that an import may change.
+#[derive(Debug, Clone)]
+pub struct UserFields<'a> {
+    pub email: &'a str,
+    pub email_display: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub display_name: &'a str,
+    pub unique_ref: Option<&'a str>,
+    pub user_type: UserType,
+    pub status: UserStatus,
+}
+
+impl Tx {
+    #[allow(clippy::too_many_arguments)]
+    pub async fn insert_batch(
+        &mut self,
+        account_id: i64,
+        at: Timestamp,
+        actor: &Actor,
+        file_name: &str,
+        file_sha256: &str,
+        counts: &str,
+    ) -> Result<i64> {
+        let actor = actor.to_string();
+        let id = on_tx!(self, |c| {
+            sqlx::query_scalar::<_, i64>(
+                "INSERT INTO import_batches (account_id, at, actor, file_name, file_sha256, counts)
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(account_id)
+            .bind(at.0)
+            .bind(&actor)
+            .bind(file_name)
+            .bind(file_sha256)
+            .bind(counts)
+            .fetch_one(c)
+            .await
+        })?;
+        Ok(id)
+    }
+
+    pub async fn insert_change(
+        &mut self,
+        batch_id: i64,
+        kind: &str,
+        user_id: Option<i64>,
+        invitation_id: Option<i64>,
+        before: &serde_json::Value,
+    ) -> Result<()> {
+        let before = before.to_string();
+        on_tx!(self, |c| {
+            sqlx::query(
+                "INSERT INTO import_changes (batch_id, kind, user_id, invitation_id, before)
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(batch_id)
+            .bind(kind)
+            .bind(user_id)
+            .bind(invitation_id)
+            .bind(&before)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    pub async fn batches(&mut self, account_id: i64, limit: i64) -> Result<Vec<Batch>> {
+        let rows = on_tx!(self, |c| {
+            sqlx::query_as::<_, Batch>(
+                "SELECT id, at, actor, file_name, file_sha256, counts, undone_at
+                 FROM import_batches WHERE account_id = $1 ORDER BY id DESC LIMIT $2",
+            )
+            .bind(account_id)
+            .bind(limit)
+            .fetch_all(c)
+            .await
+        })?;
+        Ok(rows)
+    }
+
+    /// A batch's changes, last first (the order to undo them in).
+    pub async fn batch_changes(&mut self, batch_id: i64) -> Result<Vec<Change>> {
+        let rows = on_tx!(self, |c| {
+            sqlx::query_as::<_, Change>(
+                "SELECT id, kind, user_id, invitation_id, before
+                 FROM import_changes WHERE batch_id = $1 ORDER BY id DESC",
+            )
+            .bind(batch_id)
+            .fetch_all(c)
+            .await
+        })?;
+        Ok(rows)
+    }
+
+    pub async fn mark_batch_undone(&mut self, batch_id: i64, at: Timestamp) -> Result<()> {
+        on_tx!(self, |c| {
+            sqlx::query("UPDATE import_batches SET undone_at = $2 WHERE id = $1")
+                .bind(batch_id)
+                .bind(at.0)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    /// Writes every importable field of a user.
+    pub async fn set_user_fields(
+        &mut self,
+        id: i64,
+        f: &UserFields<'_>,
+        now: Timestamp,
+    ) -> Result<()> {
+        on_tx!(self, |c| {
+            sqlx::query(
+                "UPDATE users SET email = $2, email_display = $3, first_name = $4, last_name = $5,
+                    display_name = $6, unique_ref = $7, user_type = $8, status = $9, updated_at = $10
+                 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(f.email)
+            .bind(f.email_display)
+            .bind(f.first_name)
+            .bind(f.last_name)
+            .bind(f.display_name)
+            .bind(f.unique_ref)
+            .bind(f.user_type.as_str())
+            .bind(f.status.as_str())
+            .bind(now.0)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    /// Puts a removed user back with its old id (undo of a removal).
+    pub async fn restore_user(
+        &mut self,
+        account_id: i64,
+        id: i64,
+        f: &UserFields<'_>,
+        created_at: i64,
+        now: Timestamp,
+    ) -> Result<()> {
+        on_tx!(self, |c| {
+            sqlx::query(
+                "INSERT INTO users (id, account_id, email, email_display, first_name, last_name,
+                    display_name, unique_ref, user_type, status, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            )
+            .bind(id)
+            .bind(account_id)
+            .bind(f.email)
+            .bind(f.email_display)
+            .bind(f.first_name)
+            .bind(f.last_name)
+            .bind(f.display_name)
+            .bind(f.unique_ref)
+            .bind(f.user_type.as_str())
+            .bind(f.status.as_str())
+            .bind(created_at)
+            .bind(now.0)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+}

@@ -1,0 +1,246 @@
+//! Applying an import, whole or not at all, and undoing it.
+
+use usher::Error;
+use usher::Usher;
+use usher::domain::{InvitationStatus, UserStatus, UserType};
+use usher::import::Parsed;
+use usher::service::{ApplyOptions, Missing};
+use usher::store::{InvitationFilter, NewUser};
+
+use crate::common::{TestDb, account};
+
+crate::on_both_backends!(
+    apply_then_undo_leaves_the_account_as_it_was,
+    apply_refuses_errors_licences_and_a_changed_plan,
+);
+
+fn parse(db: &TestDb, text: &str) -> Parsed {
+    let f = db.dir.path().join("import.csv");
+    std::fs::write(&f, text).unwrap();
+    usher::import::parse_file(&f, &Default::default(), &[]).unwrap()
+}
+
+async fn seed(u: &Usher, users: &[(&str, &str, &str, Option<&str>)]) {
+    let mut tx = u.store().write().await.unwrap();
+    for (email, first, last, r) in users {
+        tx.insert_user(&NewUser {
+            account_id: 1,
+            email,
+            email_display: email,
+            first_name: first,
+            last_name: last,
+            unique_ref: *r,
+            user_type: UserType::Guest,
+            status: UserStatus::Active,
+            now: u.clock().now(),
+        })
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
+/// Everything an import can touch, to compare before and after.
+async fn snapshot(
+    u: &Usher,
+) -> (
+    Vec<(String, String, String, String)>,
+    Vec<(String, InvitationStatus)>,
+) {
+    let users = u
+        .users("", "", 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|x| (x.email, x.first_name, x.last_name, x.status.to_string()))
+        .collect();
+    let invs = u
+        .invitations(&InvitationFilter::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|i| i.status == InvitationStatus::Pending)
+        .map(|i| (i.email, i.status))
+        .collect();
+    (users, invs)
+}
+
+async fn apply_then_undo_leaves_the_account_as_it_was(db: &TestDb) {
+    let (u, _clock) = account(db, 10).await;
+    seed(
+        &u,
+        &[
+            ("lee@acme.test", "Ann", "Lee", Some("R1")),
+            ("old@acme.test", "Bob", "Old", Some("R2")),
+            ("gone@acme.test", "Di", "Gone", None),
+        ],
+    )
+    .await;
+    let before = snapshot(&u).await;
+    let parsed = parse(
+        db,
+        "email,first_name,last_name,unique_ref\n\
+         admin@acme.test,,,\n\
+         lee@acme.test,Ann,Smith,R1\n\
+         new@acme.test,Bob,Old,R2\n\
+         n1@acme.test,N,One,\n\
+         n2@acme.test,N,Two,\n\
+         x@elsewhere.test,Out,Side,\n",
+    );
+    let opts = ApplyOptions {
+        missing: Missing::Suspend,
+        include_outside: true,
+        file_name: "import.csv".into(),
+        ..Default::default()
+    };
+    let out = u.import_apply(&parsed, &opts).await.unwrap();
+    assert_eq!(
+        (
+            out.invited,
+            out.updated,
+            out.suspended,
+            out.invited_as_guests
+        ),
+        (3, 2, 1, 0)
+    );
+    let after = snapshot(&u).await;
+    assert!(after.0.contains(&(
+        "lee@acme.test".into(),
+        "Ann".into(),
+        "Smith".into(),
+        "active".into()
+    )));
+    assert!(
+        after.0.contains(&(
+            "new@acme.test".into(),
+            "Bob".into(),
+            "Old".into(),
+            "active".into()
+        )),
+        "address changed under R2"
+    );
+    assert!(after.0.contains(&(
+        "gone@acme.test".into(),
+        "Di".into(),
+        "Gone".into(),
+        "suspended".into()
+    )));
+    assert_eq!(
+        after.1.len(),
+        3,
+        "n1, n2 and the outside address are invited"
+    );
+    let outside = u
+        .invitations(&InvitationFilter {
+            search: "elsewhere".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        outside[0].user_type,
+        UserType::Guest,
+        "outside the domains: a guest"
+    );
+    let history = u.import_history(10).await.unwrap();
+    assert_eq!(
+        (history.len(), history[0].id, history[0].undone_at),
+        (1, out.batch_id, None)
+    );
+
+    let undo = u.import_undo(out.batch_id).await.unwrap();
+    assert_eq!((undo.revoked, undo.restored, undo.reactivated), (3, 2, 1));
+    assert_eq!(
+        snapshot(&u).await,
+        before,
+        "undo restores names, addresses and status, and revokes the invitations"
+    );
+    assert!(matches!(
+        u.import_undo(out.batch_id).await,
+        Err(Error::Conflict(_))
+    ));
+
+    // Removal, undone, brings the user back as it was.
+    let parsed = parse(db, "email\nadmin@acme.test\nlee@acme.test\nold@acme.test\n");
+    let out = u
+        .import_apply(
+            &parsed,
+            &ApplyOptions {
+                missing: Missing::Remove,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(out.removed, 1);
+    assert_eq!(snapshot(&u).await.0.len(), 3);
+    u.import_undo(out.batch_id).await.unwrap();
+    assert_eq!(snapshot(&u).await, before);
+}
+
+async fn apply_refuses_errors_licences_and_a_changed_plan(db: &TestDb) {
+    let (u, _clock) = account(db, 3).await; // the admin holds one; two free
+    let before = snapshot(&u).await;
+    let audit_before = u.audit(1000).await.unwrap().len();
+    let with_error = parse(db, "email\nadmin@acme.test\na@acme.test\nbad@\n");
+    assert!(matches!(
+        u.import_apply(&with_error, &ApplyOptions::default()).await,
+        Err(Error::Conflict(_))
+    ));
+    let three = parse(
+        db,
+        "email\nadmin@acme.test\na@acme.test\nb@acme.test\nc@acme.test\n",
+    );
+    let e = u
+        .import_apply(&three, &ApplyOptions::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Seats(_)), "{e}");
+    let with_password = parse(
+        db,
+        "email,password\nadmin@acme.test,\nd@acme.test,Correct-horse-9\n",
+    );
+    let e = u
+        .import_apply(&with_password, &ApplyOptions::default())
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("row 3") && e.to_string().contains("not built yet"),
+        "{e}"
+    );
+    // A plan that changed since the preview is not applied.
+    let preview = u.import_preview(&three).await.unwrap();
+    u.invite(&crate::common::invite_req("c@acme.test", UserType::Guest))
+        .await
+        .unwrap();
+    let changed = ApplyOptions {
+        expect_digest: Some(preview.digest.clone()),
+        overflow_as_guests: true,
+        ..Default::default()
+    };
+    let e = u.import_apply(&three, &changed).await.unwrap_err();
+    assert!(e.to_string().contains("changed since the preview"), "{e}");
+    u.revoke(&usher::service::Target::Email("c@acme.test".into()))
+        .await
+        .unwrap();
+    let after_refusals = snapshot(&u).await;
+    assert_eq!(after_refusals.0, before.0);
+    assert_eq!(
+        u.audit(1000).await.unwrap().len(),
+        audit_before + 2,
+        "only the invite and revoke of c@ were written"
+    );
+    // With the overflow as guests it goes through: two professionals, one guest.
+    let out = u
+        .import_apply(
+            &three,
+            &ApplyOptions {
+                overflow_as_guests: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((out.invited, out.invited_as_guests), (3, 1));
+    assert_eq!(u.status().await.unwrap().licences_used, 3);
+}
