@@ -269,6 +269,12 @@ pub enum ImportCmd {
         /// The digest the preview printed: if the plan differs now, nothing is applied
         #[arg(long, value_name = "DIGEST")]
         expect: Option<String>,
+        /// Leave buckets out: new, updated, missing, outside (comma-separated)
+        #[arg(long, value_name = "BUCKETS")]
+        skip: Option<String>,
+        /// Leave rows out: the file's row numbers, like 3,7-9
+        #[arg(long, value_name = "ROWS")]
+        exclude: Option<String>,
         /// Confirm
         #[arg(long)]
         yes: bool,

@@ -173,6 +173,8 @@ pub(super) async fn change(ctx: &Context, cmd: &ImportCmd) -> Result<()> {
             as_guests,
             include_outside,
             expect,
+            skip,
+            exclude,
             yes,
         } => {
             if !yes {
@@ -191,6 +193,18 @@ pub(super) async fn change(ctx: &Context, cmd: &ImportCmd) -> Result<()> {
                 overflow_as_guests: *as_guests,
                 include_outside: *include_outside,
                 expect_digest: expect.clone(),
+                skip: skip
+                    .as_deref()
+                    .unwrap_or_default()
+                    .split(',')
+                    .filter(|s| !s.trim().is_empty())
+                    .map(Bucket::parse)
+                    .collect::<std::result::Result<_, _>>()
+                    .map_err(|e| color_eyre::eyre::eyre!("--skip: {e}"))?,
+                exclude_rows: usher::import::plan::parse_rows(
+                    exclude.as_deref().unwrap_or_default(),
+                )
+                .map_err(|e| color_eyre::eyre::eyre!("--exclude: {e}"))?,
                 file_name: file
                     .file
                     .file_name()
@@ -257,8 +271,8 @@ pub(super) async fn change(ctx: &Context, cmd: &ImportCmd) -> Result<()> {
                 println!("{}", output::json(&r));
             } else {
                 println!(
-                    "undid import {batch}: revoked {} invitation(s), restored {} user(s), reactivated {}, left {} as they are",
-                    r.revoked, r.restored, r.reactivated, r.kept
+                    "undid import {batch}: revoked {} invitation(s), removed {} created user(s), restored {} user(s), reactivated {}, left {} as they are",
+                    r.revoked, r.deleted, r.restored, r.reactivated, r.kept
                 );
             }
         }

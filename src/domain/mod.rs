@@ -4,6 +4,7 @@ pub mod actor;
 pub mod clock;
 pub mod email;
 pub mod licence;
+pub mod password;
 pub mod sanitize;
 pub mod token;
 pub mod types;

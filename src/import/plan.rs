@@ -43,6 +43,25 @@ impl Bucket {
         Bucket::Error,
     ];
 
+    /// Parses a bucket's name as the command line writes it.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        Ok(
+            match s.trim().to_ascii_lowercase().replace('-', "_").as_str() {
+                "new" => Bucket::New,
+                "pending" => Bucket::Pending,
+                "updated" => Bucket::Updated,
+                "unchanged" => Bucket::Unchanged,
+                "missing" => Bucket::Missing,
+                "outside" | "outside_domains" => Bucket::OutsideDomains,
+                other => {
+                    return Err(format!(
+                        "'{other}' is not a bucket: new, updated, missing, outside"
+                    ));
+                }
+            },
+        )
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Bucket::New => "new users (an invitation will be sent)",
@@ -274,4 +293,22 @@ fn changes(u: &User, r: &ImportRow) -> Vec<String> {
         out.push(format!("unique reference: (none) → {x}"));
     }
     out
+}
+
+/// Parses "3,7-9" into inclusive row ranges.
+pub fn parse_rows(text: &str) -> Result<Vec<(u64, u64)>, String> {
+    text.split(',')
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| {
+            let num = |x: &str| {
+                x.trim()
+                    .parse::<u64>()
+                    .map_err(|_| format!("'{}' is not a row number", x.trim()))
+            };
+            match p.split_once('-') {
+                Some((a, b)) => Ok((num(a)?, num(b)?)),
+                None => num(p).map(|n| (n, n)),
+            }
+        })
+        .collect()
 }

@@ -13,7 +13,7 @@ use crate::domain::{Timestamp, Token, UserStatus, UserType};
 use crate::error::{Error, Result};
 use crate::import::plan::{AccountState, Bucket, DEFAULT_TYPE, Plan, plan};
 use crate::import::{ImportRow, Parsed};
-use crate::store::{Account, Batch, NewAudit, NewInvitation, Tx, User, UserFields};
+use crate::store::{Account, Batch, NewAudit, NewInvitation, NewUser, Tx, User, UserFields};
 
 /// What happens to users in the account that the file does not mention.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -34,6 +34,10 @@ pub struct ApplyOptions {
     pub include_outside: bool,
     /// The previewed plan's digest: if the plan differs now, nothing is applied.
     pub expect_digest: Option<String>,
+    /// Buckets left out (seed 000: the operator excludes what should not happen).
+    pub skip: Vec<Bucket>,
+    /// Rows left out: inclusive ranges of the file's row numbers.
+    pub exclude_rows: Vec<(u64, u64)>,
     pub file_name: String,
     pub file_sha256: String,
 }
@@ -42,6 +46,8 @@ pub struct ApplyOptions {
 pub struct ApplyOutcome {
     pub batch_id: i64,
     pub invited: usize,
+    /// Created active with the file's password, without an invitation (seed 003).
+    pub created: usize,
     pub invited_as_guests: usize,
     pub updated: usize,
     pub suspended: usize,
@@ -51,6 +57,8 @@ pub struct ApplyOutcome {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct UndoOutcome {
     pub revoked: usize,
+    /// Users the import had created, removed again.
+    pub deleted: usize,
     pub restored: usize,
     pub reactivated: usize,
     /// Changes left as they are because the data moved on (an invitation already accepted).
@@ -87,6 +95,15 @@ impl Usher {
 
     /// Applies the import whole or not at all.
     pub async fn import_apply(&self, parsed: &Parsed, opts: &ApplyOptions) -> Result<ApplyOutcome> {
+        // argon2 is slow on purpose: hash before taking the account's lock.
+        let mut hashes: HashMap<u64, String> = HashMap::new();
+        for r in parsed.rows.iter() {
+            if let Some(pw) = &r.password {
+                let phc = crate::domain::password::hash_password(pw)
+                    .map_err(|e| Error::invalid("password", e.to_string()))?;
+                hashes.insert(r.row, phc);
+            }
+        }
         let now = self.clock.now();
         let mut tx = self.store.write().await?;
         let account = self.account_in(&mut tx).await?;
@@ -114,26 +131,20 @@ impl Usher {
             )));
         }
         let by_row: HashMap<u64, &ImportRow> = parsed.rows.iter().map(|r| (r.row, r)).collect();
-        let applies = |b: Bucket| {
-            b == Bucket::New
-                || b == Bucket::Updated
-                || (opts.include_outside && b == Bucket::OutsideDomains)
+        let excluded = |row: Option<u64>| {
+            row.is_some_and(|n| {
+                opts.exclude_rows
+                    .iter()
+                    .any(|(a, b)| (*a..=*b).contains(&n))
+            })
         };
-        if let Some(r) = plan
-            .rows
-            .iter()
-            .filter(|r| applies(r.bucket))
-            .filter_map(|r| r.row.and_then(|n| by_row.get(&n)))
-            .find(|r| r.password.is_some())
-        {
-            return Err(Error::invalid(
-                "password",
-                format!(
-                    "row {}: creating users with a password is not built yet; remove the Password column to invite them instead",
-                    r.row
-                ),
-            ));
-        }
+        let applies = |b: Bucket, row: Option<u64>| {
+            (b == Bucket::New
+                || b == Bucket::Updated
+                || (opts.include_outside && b == Bucket::OutsideDomains))
+                && !opts.skip.contains(&b)
+                && !excluded(row)
+        };
         let total = state.seats.map_or(0, |s| s.total);
         let mut free = state.seats.map_or(0, |s| s.free());
         if plan.licences.short_by > 0 && !opts.overflow_as_guests {
@@ -170,7 +181,7 @@ impl Usher {
         let days = account.invite_validity_days;
         let expires_at = now.plus_days(days);
 
-        for p in plan.rows.iter().filter(|r| applies(r.bucket)) {
+        for p in plan.rows.iter().filter(|r| applies(r.bucket, r.row)) {
             let Some(r) = p.row.and_then(|n| by_row.get(&n)) else {
                 continue;
             };
@@ -246,6 +257,38 @@ impl Usher {
                             out.invited_as_guests += 1;
                         }
                     }
+                    if r.password.is_some() {
+                        let Some(phc) = hashes.get(&r.row) else {
+                            continue;
+                        };
+                        let id = tx
+                            .insert_user(&NewUser {
+                                account_id: account.id,
+                                email: r.email.canonical(),
+                                email_display: r.email.display(),
+                                first_name: &r.first_name,
+                                last_name: &r.last_name,
+                                unique_ref: r.unique_ref.as_deref(),
+                                user_type,
+                                status: UserStatus::Active,
+                                now,
+                            })
+                            .await?;
+                        tx.set_password_hash(id, phc, r.force_change_password)
+                            .await?;
+                        tx.insert_change(batch, "create", Some(id), None, &json!({}))
+                            .await?;
+                        self.record(
+                            &mut tx,
+                            now,
+                            "user.create",
+                            &format!("user:{id} {}", r.email.canonical()),
+                            json!({"batch": batch, "user_type": user_type, "with_password": true}),
+                        )
+                        .await?;
+                        out.created += 1;
+                        continue;
+                    }
                     let token = Token::generate()?;
                     let id = tx
                         .insert_invitation(&NewInvitation {
@@ -289,11 +332,15 @@ impl Usher {
                 _ => {}
             }
         }
-        if opts.missing != Missing::Keep {
+        if opts.missing != Missing::Keep && !opts.skip.contains(&Bucket::Missing) {
             let me = crate::domain::Email::parse(&self.actor.name)
                 .ok()
                 .map(|e| e.canonical().to_owned());
-            for p in plan.rows.iter().filter(|r| r.bucket == Bucket::Missing) {
+            for p in plan
+                .rows
+                .iter()
+                .filter(|r| r.bucket == Bucket::Missing && !excluded(r.row))
+            {
                 let Some(u) = p.user_id.and_then(|id| users_by_id.get(&id)) else {
                     continue;
                 };
@@ -421,6 +468,13 @@ impl Usher {
                             .await?;
                     }
                     out.restored += 1;
+                }
+                "create" => {
+                    let Some(id) = c.user_id else { continue };
+                    if tx.user_by_id(account.id, id).await?.is_some() {
+                        tx.delete_user(id).await?;
+                        out.deleted += 1;
+                    }
                 }
                 "suspend" => {
                     let Some(id) = c.user_id else { continue };

@@ -164,6 +164,35 @@ impl Tx {
         Ok(())
     }
 
+    /// Sets a user's password (an argon2id PHC string, never the password).
+    pub async fn set_password_hash(&mut self, id: i64, phc: &str, must_change: bool) -> Result<()> {
+        on_tx!(self, |c| {
+            sqlx::query(
+                "UPDATE users SET password_hash = $2, must_change_password = $3 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(phc)
+            .bind(must_change)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    /// The stored password hash and whether it must be changed, for checks.
+    pub async fn password_hash(&mut self, id: i64) -> Result<Option<(Option<String>, bool)>> {
+        let row = on_tx!(self, |c| {
+            sqlx::query_as::<_, (Option<String>, bool)>(
+                "SELECT password_hash, must_change_password FROM users WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(c)
+            .await
+        })?;
+        Ok(row)
+    }
+
     /// Puts a removed user back with its old id (undo of a removal).
     pub async fn restore_user(
         &mut self,

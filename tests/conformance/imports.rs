@@ -10,6 +10,7 @@ use usher::store::{InvitationFilter, NewUser};
 use crate::common::{TestDb, account};
 
 crate::on_both_backends!(
+    passwords_create_active_users_and_exclusions_leave_rows_out,
     apply_then_undo_leaves_the_account_as_it_was,
     apply_refuses_errors_licences_and_a_changed_plan,
 );
@@ -196,18 +197,6 @@ async fn apply_refuses_errors_licences_and_a_changed_plan(db: &TestDb) {
         .await
         .unwrap_err();
     assert!(matches!(e, Error::Seats(_)), "{e}");
-    let with_password = parse(
-        db,
-        "email,password\nadmin@acme.test,\nd@acme.test,Correct-horse-9\n",
-    );
-    let e = u
-        .import_apply(&with_password, &ApplyOptions::default())
-        .await
-        .unwrap_err();
-    assert!(
-        e.to_string().contains("row 3") && e.to_string().contains("not built yet"),
-        "{e}"
-    );
     // A plan that changed since the preview is not applied.
     let preview = u.import_preview(&three).await.unwrap();
     u.invite(&crate::common::invite_req("c@acme.test", UserType::Guest))
@@ -243,4 +232,89 @@ async fn apply_refuses_errors_licences_and_a_changed_plan(db: &TestDb) {
         .unwrap();
     assert_eq!((out.invited, out.invited_as_guests), (3, 1));
     assert_eq!(u.status().await.unwrap().licences_used, 3);
+}
+
+async fn passwords_create_active_users_and_exclusions_leave_rows_out(db: &TestDb) {
+    use usher::import::plan::Bucket;
+    let (u, _clock) = account(db, 10).await;
+    seed(
+        &u,
+        &[
+            ("lee@acme.test", "Ann", "Lee", None),
+            ("gone@acme.test", "Di", "Gone", None),
+        ],
+    )
+    .await;
+    let parsed = parse(
+        db,
+        "Email,Name,Password,Force Change Password\n\
+         admin@acme.test,,,\n\
+         pw@acme.test,Pat Word,Correct-horse-9,FALSE\n\
+         skip.me@acme.test,Skip Me,,\n\
+         inv@acme.test,In Vite,,\n\
+         lee@acme.test,Ann Smith,,\n",
+    );
+    let opts = ApplyOptions {
+        missing: Missing::Suspend,
+        skip: vec![Bucket::Updated, Bucket::Missing],
+        exclude_rows: vec![(4, 4)],
+        ..Default::default()
+    };
+    let out = u.import_apply(&parsed, &opts).await.unwrap();
+    assert_eq!(
+        (out.created, out.invited, out.updated, out.suspended),
+        (1, 1, 0, 0)
+    );
+    let users = u.users("", "", 100).await.unwrap();
+    let pw = users.iter().find(|x| x.email == "pw@acme.test").unwrap();
+    assert_eq!(
+        (pw.status, pw.user_type),
+        (UserStatus::Active, UserType::Professional)
+    );
+    let mut tx = u.store().read().await.unwrap();
+    let (phc, must_change) = tx.password_hash(pw.id).await.unwrap().unwrap();
+    drop(tx);
+    let phc = phc.unwrap();
+    assert!(phc.starts_with("$argon2id$") && !phc.contains("Correct-horse-9"));
+    assert!(usher::domain::password::verify_password(
+        "Correct-horse-9",
+        &phc
+    ));
+    assert!(!must_change, "Force Change Password FALSE is kept");
+    assert!(
+        users
+            .iter()
+            .any(|x| x.email == "lee@acme.test" && x.last_name == "Lee"),
+        "updates skipped"
+    );
+    assert!(
+        users
+            .iter()
+            .any(|x| x.email == "gone@acme.test" && x.status == UserStatus::Active),
+        "missing skipped"
+    );
+    assert!(
+        u.invitations(&InvitationFilter {
+            search: "skip.me".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .is_empty(),
+        "row 4 excluded"
+    );
+    let audit = u.audit(100).await.unwrap();
+    assert!(
+        audit.iter().all(|a| !a.details.contains("Correct-horse-9")),
+        "the password is never logged"
+    );
+    let undo = u.import_undo(out.batch_id).await.unwrap();
+    assert_eq!((undo.deleted, undo.revoked), (1, 1));
+    assert!(
+        !u.users("", "", 100)
+            .await
+            .unwrap()
+            .iter()
+            .any(|x| x.email == "pw@acme.test")
+    );
 }

@@ -1,4 +1,5 @@
--- Each applied import, and every change it made, so that it can be undone.
+-- Each applied import, and every change it made, so that it can be undone; and the
+-- password of a user created with one (seed 003), as an argon2id PHC string.
 -- Keep in step with ../postgres/0003.
 CREATE TABLE import_batches (
     id          INTEGER PRIMARY KEY,
@@ -16,9 +17,12 @@ CREATE TABLE import_batches (
 CREATE TABLE import_changes (
     id            INTEGER PRIMARY KEY,
     batch_id      INTEGER NOT NULL REFERENCES import_batches(id),
-    kind          TEXT    NOT NULL CHECK (kind IN ('invite', 'update', 'suspend', 'remove')),
+    kind          TEXT    NOT NULL CHECK (kind IN ('invite', 'create', 'update', 'suspend', 'remove')),
     user_id       INTEGER,
     invitation_id INTEGER,
     before        TEXT    NOT NULL DEFAULT '{}'
 );
 CREATE INDEX import_changes_batch ON import_changes (batch_id);
+
+ALTER TABLE users ADD COLUMN password_hash TEXT;
+ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
