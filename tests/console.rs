@@ -121,6 +121,7 @@ fn loaded_app(read_only: bool) -> App {
         other => panic!("{other:?}"),
     };
     app.update(Action::Status(Ok(status(80, 100))));
+    app.update(Action::ImportHistory(Ok(Vec::new())));
     app.update(Action::Invitations {
         generation: inv_gen,
         result: Ok(vec![
@@ -290,7 +291,7 @@ fn users_window_pages_by_address_and_stays_bounded() {
             .collect()
     };
     let g = match app.update(ctrl('r')).as_slice() {
-        [_, _, Effect::LoadUsers { generation, .. }] => *generation,
+        [_, _, Effect::LoadUsers { generation, .. }, ..] => *generation,
         other => panic!("{other:?}"),
     };
     app.update(Action::Users {
@@ -544,4 +545,125 @@ fn hostile_names_never_reach_the_screen_raw() {
     let s = screen(&mut app, 140, 10);
     assert!(!s.chars().any(|c| c.is_control() && c != '\n'), "{s:?}");
     assert!(s.contains("Eve\\u{1b}[2J"), "{s}");
+}
+
+// ---- the Import tab ----
+
+fn review_of(text: &str, dir: &std::path::Path) -> usher::tui::tabs::import::Review {
+    let path = dir.join("staff.csv");
+    std::fs::write(&path, text).unwrap();
+    let parsed = usher::import::parse_file(&path, &Default::default(), &[]).unwrap();
+    let state = usher::import::plan::AccountState {
+        users: vec![user(1, "user01@acme.test"), user(2, "user02@acme.test")],
+        pending: vec![],
+        domains: vec!["acme.test".into()],
+        seats: Some(usher::domain::licence::Seats { used: 1, total: 10 }),
+    };
+    let plan = usher::import::plan::plan(&parsed, &state);
+    usher::tui::tabs::import::Review {
+        path: path.display().to_string(),
+        parsed: std::sync::Arc::new(parsed),
+        plan: std::sync::Arc::new(plan),
+    }
+}
+
+#[test]
+fn import_tab_opens_previews_decides_and_applies() {
+    use usher::import::plan::Bucket;
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = loaded_app(false);
+    app.update(key('3'));
+    assert_eq!(app.tab, Tab::Import);
+    app.update(key('o'));
+    assert!(matches!(app.input, Some(Input::Path(_))));
+    for c in "staff.csv".chars() {
+        app.update(key(c));
+    }
+    let fx = app.update(special(KeyCode::Enter));
+    let [Effect::PreviewImport { generation, path }] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(path, "staff.csv");
+    let review = review_of(
+        "email,first name,last name\nuser01@acme.test,Zoë,User1\nnew@acme.test,New,Person\nbad@,Bad,Row\n",
+        dir.path(),
+    );
+    let digest = review.plan.digest.clone();
+    app.update(Action::ImportPreview {
+        generation: *generation,
+        result: Ok(review),
+    });
+    let plan = app.import.review.as_ref().unwrap().plan.clone();
+    assert_eq!(
+        (
+            plan.counts[&Bucket::New],
+            plan.counts[&Bucket::Unchanged],
+            plan.counts[&Bucket::Missing],
+            plan.counts[&Bucket::Error]
+        ),
+        (1, 1, 1, 1)
+    );
+    // Skip the new users, suspend the missing, then apply after a confirmation.
+    app.update(key(' '));
+    assert!(app.import.skip.contains(&Bucket::New));
+    app.update(key('m'));
+    app.update(key('a'));
+    let Some(Modal::Confirm { prompt, .. }) = &app.modal else {
+        panic!("apply asks first")
+    };
+    assert!(
+        prompt.contains("Invite 0") && prompt.contains("suspend 1"),
+        "{prompt}"
+    );
+    let fx = app.update(key('y'));
+    let [Effect::ApplyImport { opts, .. }] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(opts.skip, vec![Bucket::New]);
+    assert_eq!(opts.missing, usher::service::Missing::Suspend);
+    assert_eq!(opts.expect_digest.as_deref(), Some(digest.as_str()));
+    app.update(Action::Done(Ok("Import 1 applied".into())));
+    assert!(app.import.review.is_none());
+    assert_eq!(app.import.summary.as_deref(), Some("Import 1 applied"));
+}
+
+#[test]
+fn path_completion_follows_the_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["users.csv", "users.xlsx", "other.txt"] {
+        std::fs::write(dir.path().join(f), "").unwrap();
+    }
+    std::fs::create_dir(dir.path().join("subdir")).unwrap();
+    let base = dir.path().display().to_string();
+    use usher::tui::tabs::import::complete_path;
+    assert_eq!(
+        complete_path(&format!("{base}/us")),
+        format!("{base}/users.")
+    );
+    assert_eq!(
+        complete_path(&format!("{base}/sub")),
+        format!("{base}/subdir/")
+    );
+    assert_eq!(complete_path(&format!("{base}/zzz")), format!("{base}/zzz"));
+}
+
+#[test]
+fn snapshot_import_review() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = loaded_app(false);
+    app.update(key('3'));
+    let review = review_of(
+        "email,first name,last name\nuser01@acme.test,Zoë,Smith\nnew@acme.test,New,Person\nbad@,Bad,Row\n",
+        dir.path(),
+    );
+    app.import.generation = 7;
+    app.update(Action::ImportPreview {
+        generation: 7,
+        result: Ok(review),
+    });
+    app.import.review.as_mut().unwrap().path = "staff.csv".into();
+    app.update(key('j'));
+    app.update(key('j'));
+    app.update(special(KeyCode::Enter));
+    insta::assert_snapshot!(screen(&mut app, 100, 24));
 }

@@ -13,7 +13,8 @@ use usher::store::Backend;
 
 on_both_backends!(
     invite_by_keyboard_then_resend_and_quit_clean,
-    sigterm_restores_the_terminal
+    sigterm_restores_the_terminal,
+    import_a_file_by_keyboard,
 );
 
 struct Tmux {
@@ -280,4 +281,43 @@ async fn sigterm_restores_the_terminal(db: &TestDb) {
     Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     t.wait_for("EXITED:0");
     assert_clean(&t);
+}
+
+async fn import_a_file_by_keyboard(db: &TestDb) {
+    init(db);
+    let file = db.dir.path().join("staff.csv");
+    std::fs::write(&file, "Primary email address,FirstName,LastName\nadmin@acme.test,,\nkim@acme.test,Kim,Lee\nlou@acme.test,Lou,Ma\n").unwrap();
+    let Some(t) = Tmux::start(db, 100, 30) else {
+        return;
+    };
+    t.literal(&format!("{}; echo EXITED:$?", env!("CARGO_BIN_EXE_usher")));
+    t.keys(&["Enter"]);
+    t.wait_for("1 Invitations");
+    t.keys(&["3"]);
+    t.wait_for("o open a file");
+    t.keys(&["o"]);
+    t.wait_for("import file:");
+    // Tab completes the directory's one CSV from its first letters.
+    t.literal(&format!("{}/sta", db.dir.path().display()));
+    t.keys(&["Tab"]);
+    t.wait_for("staff.csv");
+    t.keys(&["Enter"]);
+    t.wait_for("new: will be invited");
+    t.keys(&["a"]);
+    t.wait_for("Confirm");
+    t.keys(&["y"]);
+    t.wait_for("Import 1 applied: invited 2");
+    t.keys(&["1"]);
+    t.wait_for("  kim@acme.test");
+    t.keys(&["q"]);
+    t.wait_for("EXITED:0");
+    let mut list = Command::new(env!("CARGO_BIN_EXE_usher"));
+    list.env("USHER_DATA_DIR", db.dir.path().join("data"))
+        .env("HOME", db.dir.path());
+    if db.backend == Backend::Postgres {
+        list.env("USHER_DATABASE_URL", &db.url);
+    }
+    let out = list.args(["import", "history", "--json"]).output().unwrap();
+    let history: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(history[0]["file_name"], "staff.csv");
 }

@@ -62,6 +62,19 @@ impl Bucket {
         )
     }
 
+    /// A few words, for narrow places (the console's bucket list).
+    pub fn short_label(self) -> &'static str {
+        match self {
+            Bucket::New => "new: will be invited",
+            Bucket::Pending => "already invited",
+            Bucket::Updated => "updated",
+            Bucket::Unchanged => "unchanged",
+            Bucket::Missing => "missing from the file",
+            Bucket::OutsideDomains => "outside the domains",
+            Bucket::Error => "errors",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Bucket::New => "new users (an invitation will be sent)",

@@ -32,6 +32,11 @@ pub enum Action {
     },
     /// The outcome of a change, for the status line; a success reloads the views.
     Done(Result<String, String>),
+    ImportPreview {
+        generation: u64,
+        result: Result<crate::tui::tabs::import::Review, String>,
+    },
+    ImportHistory(Result<Vec<crate::store::Batch>, String>),
 }
 
 /// Which page of users, in address order.
@@ -72,4 +77,14 @@ pub enum Effect {
     Remove(i64),
     /// Put text on the terminal's clipboard (OSC 52); done by the terminal layer.
     Copy(String),
+    PreviewImport {
+        generation: u64,
+        path: String,
+    },
+    ApplyImport {
+        parsed: std::sync::Arc<crate::import::Parsed>,
+        opts: Box<crate::service::ApplyOptions>,
+    },
+    UndoImport(i64),
+    LoadImportHistory,
 }

@@ -15,15 +15,17 @@ use crate::service::Status;
 pub enum Tab {
     Invitations,
     Users,
+    Import,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 2] = [Tab::Invitations, Tab::Users];
+    pub const ALL: [Tab; 3] = [Tab::Invitations, Tab::Users, Tab::Import];
 
     pub fn title(self) -> &'static str {
         match self {
             Tab::Invitations => "Invitations",
             Tab::Users => "Users",
+            Tab::Import => "Import",
         }
     }
 }
@@ -53,6 +55,8 @@ pub enum Level {
 pub enum Input {
     Search(String),
     Command(CommandLine),
+    /// The file to import (Tab completes).
+    Path(String),
 }
 
 #[derive(Debug)]
@@ -62,6 +66,7 @@ pub struct App {
     pub status: Option<Status>,
     pub invitations: InvitationsTab,
     pub users: UsersTab,
+    pub import: super::tabs::import::ImportTab,
     pub modal: Option<Modal>,
     pub input: Option<Input>,
     pub message: Option<(Level, String)>,
@@ -86,6 +91,7 @@ impl App {
             status: None,
             invitations: InvitationsTab::default(),
             users: UsersTab::default(),
+            import: Default::default(),
             modal: None,
             input: None,
             message: None,
@@ -129,13 +135,11 @@ impl App {
             (Some(Modal::Confirm { .. }), _) => vec![Ctx::Confirm],
             (Some(Modal::Form(_)), _) => vec![Ctx::Form],
             (None, Some(_)) => vec![Ctx::Input],
-            (None, None) => {
-                let tab = match self.tab {
-                    Tab::Invitations => Ctx::Invitations,
-                    Tab::Users => Ctx::Users,
-                };
-                vec![tab, Ctx::Table, Ctx::Global]
-            }
+            (None, None) => match self.tab {
+                Tab::Invitations => vec![Ctx::Invitations, Ctx::Table, Ctx::Global],
+                Tab::Users => vec![Ctx::Users, Ctx::Table, Ctx::Global],
+                Tab::Import => vec![Ctx::Import, Ctx::Global],
+            },
         }
     }
 
@@ -197,8 +201,30 @@ impl App {
                 }
                 Vec::new()
             }
+            Action::ImportPreview { generation, result } => {
+                self.in_flight = self.in_flight.saturating_sub(1);
+                if let Err(e) = self.import.loaded(generation, result) {
+                    self.error(e);
+                }
+                Vec::new()
+            }
+            Action::ImportHistory(r) => {
+                self.in_flight = self.in_flight.saturating_sub(1);
+                match r {
+                    Ok(h) => self.import.history = h,
+                    Err(e) => self.error(e),
+                }
+                Vec::new()
+            }
             Action::Done(r) => {
                 self.in_flight = self.in_flight.saturating_sub(1);
+                if self.import.applying {
+                    self.import.applying = false;
+                    if let Ok(m) = &r {
+                        self.import.review = None;
+                        self.import.summary = Some(m.clone());
+                    }
+                }
                 let ok = r.is_ok();
                 if let Some(Modal::Form(f)) = &mut self.modal
                     && f.sending
@@ -229,6 +255,7 @@ impl App {
             self.users.detail_generation = g;
             fx.push(Effect::LoadUserDetail { generation: g, id });
         }
+        fx.push(Effect::LoadImportHistory);
         self.in_flight += fx.len();
         fx
     }
@@ -270,6 +297,9 @@ impl App {
                 return match cmd {
                     Some(Cmd::Yes) => match self.modal.take() {
                         Some(Modal::Confirm { effect, .. }) => {
+                            if matches!(effect, Effect::ApplyImport { .. }) {
+                                self.import.applying = true;
+                            }
                             self.in_flight += 1;
                             vec![effect]
                         }
@@ -333,10 +363,19 @@ impl App {
                 self.input = Some(Input::Command(CommandLine::default()));
                 Vec::new()
             }
-            Cmd::NextTab | Cmd::PrevTab => {
+            Cmd::NextTab => {
                 self.tab = match self.tab {
                     Tab::Invitations => Tab::Users,
+                    Tab::Users => Tab::Import,
+                    Tab::Import => Tab::Invitations,
+                };
+                Vec::new()
+            }
+            Cmd::PrevTab => {
+                self.tab = match self.tab {
+                    Tab::Invitations => Tab::Import,
                     Tab::Users => Tab::Invitations,
+                    Tab::Import => Tab::Users,
                 };
                 Vec::new()
             }
@@ -348,11 +387,19 @@ impl App {
                 self.tab = Tab::Users;
                 Vec::new()
             }
+            Cmd::TabImport => {
+                self.tab = Tab::Import;
+                Vec::new()
+            }
+            Cmd::OpenFile => {
+                self.input = Some(Input::Path(String::new()));
+                Vec::new()
+            }
             Cmd::Refresh => self.refresh(),
             Cmd::Search => {
                 let current = match self.tab {
                     Tab::Invitations => self.invitations.search.clone(),
-                    Tab::Users => self.users.search.clone(),
+                    Tab::Users | Tab::Import => self.users.search.clone(),
                 };
                 self.input = Some(Input::Search(current));
                 Vec::new()
@@ -378,6 +425,7 @@ impl App {
                         let g = self.next_generation();
                         self.users.command(cmd, page, g)
                     }
+                    Tab::Import => self.import.command(cmd, page),
                 };
                 self.apply(fx)
             }
@@ -423,8 +471,26 @@ impl App {
                 self.input = None;
                 self.set_search(String::new())
             }
-            (Some(Cmd::Cancel), Input::Command(_)) => {
+            (Some(Cmd::Cancel), Input::Command(_) | Input::Path(_)) => {
                 self.input = None;
+                Vec::new()
+            }
+            (Some(Cmd::Submit), Input::Path(path)) => {
+                let path = path.trim().to_owned();
+                self.input = None;
+                if path.is_empty() {
+                    return Vec::new();
+                }
+                let g = self.next_generation();
+                self.in_flight += 1;
+                vec![self.import.open(g, path)]
+            }
+            (Some(Cmd::Complete), Input::Path(path)) => {
+                *path = super::tabs::import::complete_path(path);
+                Vec::new()
+            }
+            (_, Input::Path(text)) => {
+                edit(text, &key);
                 Vec::new()
             }
             (Some(Cmd::Submit), Input::Search(_)) => {
@@ -462,7 +528,7 @@ impl App {
                 self.invitations.search = text;
                 self.invitations.reload(g)
             }
-            Tab::Users => {
+            Tab::Users | Tab::Import => {
                 self.users.search = text;
                 self.users.reload(g, self.page_rows)
             }

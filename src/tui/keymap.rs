@@ -18,6 +18,7 @@ pub enum Ctx {
     Table,
     Invitations,
     Users,
+    Import,
     Form,
     Confirm,
     Help,
@@ -25,11 +26,12 @@ pub enum Ctx {
 }
 
 impl Ctx {
-    pub const ALL: [Ctx; 8] = [
+    pub const ALL: [Ctx; 9] = [
         Ctx::Global,
         Ctx::Table,
         Ctx::Invitations,
         Ctx::Users,
+        Ctx::Import,
         Ctx::Form,
         Ctx::Confirm,
         Ctx::Help,
@@ -42,6 +44,7 @@ impl Ctx {
             Ctx::Table => "table",
             Ctx::Invitations => "invitations",
             Ctx::Users => "users",
+            Ctx::Import => "import",
             Ctx::Form => "form",
             Ctx::Confirm => "confirm",
             Ctx::Help => "help",
@@ -85,6 +88,13 @@ commands! {
     PrevTab => "prev_tab", false;
     TabInvitations => "tab_invitations", false;
     TabUsers => "tab_users", false;
+    TabImport => "tab_import", false;
+    OpenFile => "open_file", false;
+    MissingDecision => "missing_decision", false;
+    OverflowAsGuests => "overflow_as_guests", false;
+    IncludeOutside => "include_outside", false;
+    Apply => "apply", true;
+    Undo => "undo", true;
     Refresh => "refresh", false;
     Down => "down", false;
     Up => "up", false;

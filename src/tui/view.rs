@@ -31,6 +31,7 @@ pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
     match app.tab {
         Tab::Invitations => app.invitations.render(f, body, theme, app.now),
         Tab::Users => app.users.render(f, body, theme),
+        Tab::Import => app.import.render(f, body, theme),
     }
     draw_status(f, status, app, theme);
     draw_footer(f, footer, app, theme);
@@ -160,6 +161,10 @@ fn draw_tabs(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             }
             d
         }
+        Tab::Import => match &app.import.review {
+            Some(r) => format!("digest {}", r.plan.digest),
+            None => String::new(),
+        },
         Tab::Users => {
             let u = &app.users;
             let mut d = match &app.status {
@@ -182,6 +187,12 @@ fn draw_status(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Span::styled("/", theme.key),
             Span::raw(escape_for_display(t)),
             Span::raw("▏"),
+        ]),
+        Some(Input::Path(t)) => Line::from(vec![
+            Span::styled("import file: ", theme.key),
+            Span::raw(escape_for_display(t)),
+            Span::raw("▏"),
+            Span::styled("   tab completes, ~ is your home", theme.dim),
         ]),
         Some(Input::Command(c)) => {
             let mut spans = vec![

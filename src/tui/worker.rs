@@ -114,6 +114,31 @@ pub async fn perform(u: &Usher, effect: Effect) -> Action {
                 .map_err(err)
                 .map(|u| format!("Removed {}", u.email_display)),
         ),
+        Effect::PreviewImport { generation, path } => {
+            let parsed = crate::import::parse_file(std::path::Path::new(&path), &Default::default(), &[]);
+            let result = match parsed {
+                Err(e) => Err(e.to_string()),
+                Ok(parsed) => match u.import_preview(&parsed).await {
+                    Ok(plan) => Ok(crate::tui::tabs::import::Review {
+                        path,
+                        parsed: std::sync::Arc::new(parsed),
+                        plan: std::sync::Arc::new(plan),
+                    }),
+                    Err(e) => Err(e.to_string()),
+                },
+            };
+            Action::ImportPreview { generation, result }
+        }
+        Effect::ApplyImport { parsed, opts } => Action::Done(u.import_apply(&parsed, &opts).await.map_err(err).map(|o| {
+            format!(
+                "Import {} applied: invited {}, created {}, updated {}, suspended {}, removed {} ({} as guests)",
+                o.batch_id, o.invited, o.created, o.updated, o.suspended, o.removed, o.invited_as_guests
+            )
+        })),
+        Effect::UndoImport(id) => Action::Done(u.import_undo(id).await.map_err(err).map(|o| {
+            format!("Import {id} undone: revoked {}, removed {}, restored {}, reactivated {}", o.revoked, o.deleted, o.restored, o.reactivated)
+        })),
+        Effect::LoadImportHistory => Action::ImportHistory(u.import_history(20).await.map_err(err)),
         // Done by the terminal layer; never sent here.
         Effect::Copy(_) => Action::Resize,
     }

@@ -1,5 +1,6 @@
 //! One file per tab: its state, what its keys do, and how it is drawn.
 
+pub mod import;
 pub mod invitations;
 pub mod users;
 

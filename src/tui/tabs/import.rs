@@ -1,0 +1,414 @@
+//! The Import tab: open a file (`o`, Tab completes, `~` works), review the preview by
+//! bucket, leave buckets out, decide about missing users, apply after a confirmation,
+//! and see the history with undo. Columns are mapped on the command line (`--map`).
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
+
+use super::{Cursor, Outcome};
+use crate::domain::Timestamp;
+use crate::domain::sanitize::escape_for_display;
+use crate::import::Parsed;
+use crate::import::plan::{Bucket, Plan};
+use crate::service::{ApplyOptions, Missing};
+use crate::store::Batch;
+use crate::tui::action::Effect;
+use crate::tui::keymap::Cmd;
+use crate::tui::theme::Theme;
+
+/// A file read and planned, waiting for the operator's decisions.
+#[derive(Debug, Clone)]
+pub struct Review {
+    pub path: String,
+    pub parsed: Arc<Parsed>,
+    pub plan: Arc<Plan>,
+}
+
+#[derive(Debug, Default)]
+pub struct ImportTab {
+    pub review: Option<Review>,
+    pub loading: bool,
+    pub generation: u64,
+    pub bucket: usize,
+    pub rows: Cursor,
+    /// Browsing the selected bucket's rows rather than the buckets.
+    pub browsing: bool,
+    pub skip: BTreeSet<Bucket>,
+    pub missing: Missing,
+    pub as_guests: bool,
+    pub include_outside: bool,
+    pub history: Vec<Batch>,
+    pub summary: Option<String>,
+    /// An apply is under way: its outcome clears the review.
+    pub applying: bool,
+}
+
+impl ImportTab {
+    pub fn open(&mut self, generation: u64, path: String) -> Effect {
+        self.generation = generation;
+        self.loading = true;
+        self.summary = None;
+        Effect::PreviewImport {
+            generation,
+            path: expand_home(&path),
+        }
+    }
+
+    pub fn loaded(
+        &mut self,
+        generation: u64,
+        result: Result<Review, String>,
+    ) -> Result<(), String> {
+        if generation != self.generation {
+            return Ok(());
+        }
+        self.loading = false;
+        let review = result?;
+        self.review = Some(review);
+        self.bucket = 0;
+        self.browsing = false;
+        self.rows = Cursor::default();
+        self.skip.clear();
+        Ok(())
+    }
+
+    fn selected(&self) -> Bucket {
+        Bucket::ALL[self.bucket.min(Bucket::ALL.len() - 1)]
+    }
+
+    fn bucket_rows(&self) -> Vec<&crate::import::plan::PlanRow> {
+        let b = self.selected();
+        self.review
+            .as_ref()
+            .map(|r| r.plan.rows.iter().filter(|x| x.bucket == b).collect())
+            .unwrap_or_default()
+    }
+
+    pub fn options(&self, review: &Review) -> ApplyOptions {
+        ApplyOptions {
+            missing: self.missing,
+            overflow_as_guests: self.as_guests,
+            include_outside: self.include_outside,
+            expect_digest: Some(review.plan.digest.clone()),
+            skip: self.skip.iter().copied().collect(),
+            exclude_rows: Vec::new(),
+            file_name: std::path::Path::new(&review.path)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            file_sha256: std::fs::read(&review.path)
+                .map(|b| crate::domain::token::hash_bytes(&b))
+                .unwrap_or_default(),
+        }
+    }
+
+    pub fn command(&mut self, cmd: Cmd, page: usize) -> Outcome {
+        let buckets = Bucket::ALL.len();
+        let n = self.bucket_rows().len();
+        match cmd {
+            Cmd::Down if self.browsing => self.rows.move_by(1, n),
+            Cmd::Up if self.browsing => self.rows.move_by(-1, n),
+            Cmd::PageDown if self.browsing => self.rows.move_by(page as isize, n),
+            Cmd::PageUp if self.browsing => self.rows.move_by(-(page as isize), n),
+            Cmd::Down => self.bucket = (self.bucket + 1).min(buckets - 1),
+            Cmd::Up => self.bucket = self.bucket.saturating_sub(1),
+            Cmd::Detail => {
+                self.browsing = true;
+                self.rows = Cursor::default();
+            }
+            Cmd::Back => self.browsing = false,
+            Cmd::Mark => {
+                let b = self.selected();
+                if matches!(
+                    b,
+                    Bucket::New | Bucket::Updated | Bucket::Missing | Bucket::OutsideDomains
+                ) && !self.skip.remove(&b)
+                {
+                    self.skip.insert(b);
+                }
+            }
+            Cmd::MissingDecision => {
+                self.missing = match self.missing {
+                    Missing::Keep => Missing::Suspend,
+                    Missing::Suspend => Missing::Remove,
+                    Missing::Remove => Missing::Keep,
+                };
+            }
+            Cmd::OverflowAsGuests => self.as_guests = !self.as_guests,
+            Cmd::IncludeOutside => self.include_outside = !self.include_outside,
+            Cmd::Apply => {
+                let Some(review) = &self.review else {
+                    return Outcome::Message("open a file first (o)".into());
+                };
+                let c = |b: Bucket| {
+                    if self.skip.contains(&b) {
+                        0
+                    } else {
+                        review.plan.counts.get(&b).copied().unwrap_or(0)
+                    }
+                };
+                let missing = match self.missing {
+                    Missing::Keep => "keep".to_owned(),
+                    Missing::Suspend => format!("suspend {}", c(Bucket::Missing)),
+                    Missing::Remove => format!("REMOVE {}", c(Bucket::Missing)),
+                };
+                let prompt = format!(
+                    "Apply {}? Invite {}{}, update {}, missing users: {missing}.",
+                    escape_for_display(&review.path),
+                    c(Bucket::New),
+                    if self.include_outside {
+                        format!(" + {} outside", c(Bucket::OutsideDomains))
+                    } else {
+                        String::new()
+                    },
+                    c(Bucket::Updated),
+                );
+                let opts = self.options(review);
+                return Outcome::Confirm(
+                    prompt,
+                    Effect::ApplyImport {
+                        parsed: review.parsed.clone(),
+                        opts: Box::new(opts),
+                    },
+                );
+            }
+            Cmd::Undo => {
+                let Some(b) = self.history.iter().find(|b| b.undone_at.is_none()) else {
+                    return Outcome::Message("no import to undo".into());
+                };
+                return Outcome::Confirm(
+                    format!(
+                        "Undo import {} ({})? Its pending invitations are revoked and its changes reverted.",
+                        b.id,
+                        escape_for_display(&b.file_name)
+                    ),
+                    Effect::UndoImport(b.id),
+                );
+            }
+            _ => {}
+        }
+        Outcome::None
+    }
+
+    pub fn render(&self, f: &mut Frame, area: Rect, theme: &Theme) {
+        let [top, main, history] = Layout::vertical([
+            Constraint::Length(3),
+            Constraint::Fill(1),
+            Constraint::Length(6),
+        ])
+        .areas(area);
+        let mut head = Vec::new();
+        match (&self.review, self.loading) {
+            (_, true) => head.push(Line::styled("reading and planning…", theme.dim)),
+            (None, false) => {
+                head.push(Line::from(vec![
+                    Span::styled("o", theme.key),
+                    Span::raw(
+                        " open a CSV or spreadsheet (Tab completes the path, ~ is your home)",
+                    ),
+                ]));
+                head.push(Line::styled("Columns are recognised by name; map others with `usher import preview FILE --map`.", theme.dim));
+            }
+            (Some(r), false) => {
+                let s = &r.parsed.source;
+                let how = [
+                    Some(s.format.clone()),
+                    s.encoding.clone(),
+                    s.delimiter.clone().map(|d| format!("delimiter {d}")),
+                    s.sheet.clone().map(|x| format!("sheet {x}")),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(", ");
+                head.push(Line::from(vec![
+                    Span::styled(escape_for_display(&r.path), theme.title),
+                    Span::raw(format!("  ({how})")),
+                ]));
+                let l = &r.plan.licences;
+                let lic = format!(
+                    "licences {} of {} used, import adds {}",
+                    l.used, l.total, l.wanted
+                );
+                let lic_style = if l.short_by > 0 && !self.as_guests {
+                    theme.error
+                } else {
+                    theme.ok
+                };
+                let short = if l.short_by > 0 {
+                    format!(": {} short", l.short_by)
+                } else {
+                    String::new()
+                };
+                head.push(Line::from(vec![Span::styled(lic + &short, lic_style)]));
+                let on = |b: bool| if b { "on" } else { "off" };
+                head.push(Line::styled(
+                    format!(
+                        "missing users: {:?} (m) · overflow as guests: {} (l) · invite outside domains: {} (x)",
+                        self.missing,
+                        on(self.as_guests),
+                        on(self.include_outside)
+                    )
+                    .to_lowercase(),
+                    theme.dim,
+                ));
+            }
+        }
+        f.render_widget(Paragraph::new(head), top);
+        if let Some(r) = &self.review {
+            let [buckets, rows] =
+                Layout::horizontal([Constraint::Length(44), Constraint::Fill(1)]).areas(main);
+            let lines: Vec<Line> = Bucket::ALL
+                .iter()
+                .enumerate()
+                .map(|(i, b)| {
+                    let n = r.plan.counts.get(b).copied().unwrap_or(0);
+                    let mark = if self.skip.contains(b) {
+                        "skip"
+                    } else {
+                        "    "
+                    };
+                    let line = Line::from(format!("{n:>8}  {:<22} {mark}", b.short_label()));
+                    if i == self.bucket && !self.browsing {
+                        line.style(theme.selected)
+                    } else {
+                        line
+                    }
+                })
+                .collect();
+            f.render_widget(
+                Paragraph::new(lines).block(Block::bordered().title(" Preview ")),
+                buckets,
+            );
+            let list = self.bucket_rows();
+            let height = rows.height.saturating_sub(3) as usize;
+            let start = self.rows.window(height, list.len());
+            let table_rows = list
+                .iter()
+                .enumerate()
+                .skip(start)
+                .take(height)
+                .map(|(i, p)| {
+                    let what = p.reason.clone().unwrap_or_else(|| p.changes.join("; "));
+                    let row = Row::new(vec![
+                        Cell::from(p.row.map_or("—".to_owned(), |n| n.to_string())),
+                        Cell::from(escape_for_display(&p.email)),
+                        Cell::from(escape_for_display(&what)),
+                    ]);
+                    if self.browsing && i == self.rows.index {
+                        row.style(theme.selected)
+                    } else {
+                        row
+                    }
+                });
+            let table = Table::new(
+                table_rows,
+                [
+                    Constraint::Length(8),
+                    Constraint::Fill(2),
+                    Constraint::Fill(3),
+                ],
+            )
+            .header(Row::new(["Row", "Address", "Change or reason"]).style(theme.header))
+            .block(Block::bordered().title(format!(" {} ", self.selected().label())));
+            f.render_widget(table, rows);
+        } else if let Some(s) = &self.summary {
+            f.render_widget(
+                Paragraph::new(Line::styled(escape_for_display(s), theme.ok)),
+                main,
+            );
+        }
+        let lines: Vec<Line> = self
+            .history
+            .iter()
+            .take(4)
+            .map(|b| {
+                let undone = b
+                    .undone_at
+                    .map(|t| format!("  undone {}", Timestamp(t).human()))
+                    .unwrap_or_default();
+                Line::from(format!(
+                    "{:>5}  {}  {}  {}{undone}",
+                    b.id,
+                    Timestamp(b.at).human(),
+                    escape_for_display(&b.file_name),
+                    escape_for_display(&b.actor)
+                ))
+            })
+            .collect();
+        let lines = if lines.is_empty() {
+            vec![Line::styled("no imports yet", theme.dim)]
+        } else {
+            lines
+        };
+        f.render_widget(
+            Paragraph::new(lines).block(Block::bordered().title(" History (u undoes the newest) ")),
+            history,
+        );
+    }
+}
+
+/// `~` and `~/...` are the operator's home.
+pub fn expand_home(path: &str) -> String {
+    match (path.strip_prefix('~'), std::env::var("HOME")) {
+        (Some(rest), Ok(home)) if rest.is_empty() || rest.starts_with('/') => {
+            format!("{home}{rest}")
+        }
+        _ => path.to_owned(),
+    }
+}
+
+/// Completes a path to the longest prefix the directory's entries share (a directory
+/// gets its slash).
+pub fn complete_path(text: &str) -> String {
+    let expanded = expand_home(text);
+    let (dir, prefix) = match expanded.rfind('/') {
+        Some(i) => (&expanded[..=i], &expanded[i + 1..]),
+        None => ("./", expanded.as_str()),
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return text.to_owned();
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let mut name = e.file_name().to_string_lossy().into_owned();
+            if !name.starts_with(prefix) || (name.starts_with('.') && !prefix.starts_with('.')) {
+                return None;
+            }
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                name.push('/');
+            }
+            Some(name)
+        })
+        .collect();
+    names.sort();
+    let Some(first) = names.first() else {
+        return text.to_owned();
+    };
+    let mut common = first.clone();
+    for n in &names[1..] {
+        while !n.starts_with(&common) {
+            common.pop();
+        }
+    }
+    let completed = format!(
+        "{}{}",
+        if dir == "./" && !expanded.starts_with("./") {
+            ""
+        } else {
+            dir
+        },
+        common
+    );
+    // Keep the operator's `~` rather than showing the expanded home.
+    match (text.starts_with('~'), std::env::var("HOME")) {
+        (true, Ok(home)) => completed.replacen(&home, "~", 1),
+        _ => completed,
+    }
+}
