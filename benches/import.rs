@@ -1,0 +1,95 @@
+//! `cargo bench --bench import`: reading, previewing and applying an import of
+//! USHER_BENCH_ROWS new users (default 100,000) on each backend, with peak memory. A
+//! baseline for the million-row targets of the import issue, which are not met yet.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::io::Write;
+use std::time::Instant;
+
+use common::{TestDb, account};
+use usher::service::ApplyOptions;
+use usher::store::Backend;
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(str::to_owned)
+        })
+        .and_then(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+async fn bench(backend: Backend, n: usize) -> Option<()> {
+    let db = TestDb::open(backend).await?;
+    let (u, _clock) = account(&db, (n as i64) + 10).await;
+    let path = db.dir.path().join("users.csv");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    writeln!(
+        f,
+        "Unique Reference,Primary email address,FirstName,LastName"
+    )
+    .unwrap();
+    for i in 0..n {
+        writeln!(
+            f,
+            "S-1-5-21-{i},first{i}.last@acme.test,First{i},Last{}",
+            i % 977
+        )
+        .unwrap();
+    }
+    f.flush().unwrap();
+    drop(f);
+    let t = Instant::now();
+    let parsed = usher::import::parse_file(&path, &Default::default(), &[]).unwrap();
+    let read_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let plan = u.import_preview(&parsed).await.unwrap();
+    let preview_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let out = u
+        .import_apply(&parsed, &ApplyOptions::default())
+        .await
+        .unwrap();
+    let apply_s = t.elapsed().as_secs_f64();
+    assert_eq!(out.invited, n);
+    println!(
+        "{backend:<8} {n} rows: read {read_s:.2} s ({:.0} rows/s), preview {preview_s:.2} s, apply {apply_s:.2} s ({:.0} invitations/s), {} new; peak RSS {:.0} MiB",
+        n as f64 / read_s,
+        n as f64 / apply_s,
+        plan.counts[&usher::import::plan::Bucket::New],
+        peak_rss_mib()
+    );
+    Some(())
+}
+
+fn main() {
+    let quick = !std::env::args().any(|a| a == "--bench");
+    let n = if quick {
+        500
+    } else {
+        std::env::var("USHER_BENCH_ROWS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(100_000)
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        bench(Backend::Sqlite, n).await;
+        if bench(Backend::Postgres, n).await.is_none() {
+            println!("postgres  skipped (set USHER_TEST_POSTGRES_URL)");
+        }
+    });
+}
