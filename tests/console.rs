@@ -562,6 +562,7 @@ fn review_of(text: &str, dir: &std::path::Path) -> usher::tui::tabs::import::Rev
     let plan = usher::import::plan::plan(&parsed, &state);
     usher::tui::tabs::import::Review {
         path: path.display().to_string(),
+        sha256: usher::domain::token::hash_file(&path).unwrap(),
         parsed: std::sync::Arc::new(parsed),
         plan: std::sync::Arc::new(plan),
     }

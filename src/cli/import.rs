@@ -183,7 +183,6 @@ pub(super) async fn change(ctx: &Context, cmd: &ImportCmd) -> Result<()> {
                 ));
             }
             let parsed = parse(file)?;
-            let bytes = std::fs::read(&file.file)?;
             let opts = ApplyOptions {
                 missing: match missing.as_str() {
                     "suspend" => Missing::Suspend,
@@ -210,7 +209,7 @@ pub(super) async fn change(ctx: &Context, cmd: &ImportCmd) -> Result<()> {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default(),
-                file_sha256: usher::domain::token::hash_bytes(&bytes),
+                file_sha256: usher::domain::token::hash_file(&file.file)?,
             };
             let out = u.import_apply(&parsed, &opts).await?;
             let mail = ctx.deliver_now().await;

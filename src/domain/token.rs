@@ -42,9 +42,18 @@ pub fn hash_token(plain: &str) -> String {
     hex::encode(Sha256::digest(plain.as_bytes()))
 }
 
-/// Hex SHA-256 of bytes (a file's fingerprint in the import history).
-pub fn hash_bytes(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
+/// Hex SHA-256 of a file, read in chunks (an import's fingerprint in its history).
+pub fn hash_file(path: &std::path::Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        match file.read(&mut buf)? {
+            0 => return Ok(hex::encode(h.finalize())),
+            n => h.update(&buf[..n]),
+        }
+    }
 }
 
 /// Random hex for identifiers that must not collide (Message-IDs, lease owners).

@@ -115,12 +115,23 @@ pub async fn perform(u: &Usher, effect: Effect) -> Action {
                 .map(|u| format!("Removed {}", u.email_display)),
         ),
         Effect::PreviewImport { generation, path } => {
-            let parsed = crate::import::parse_file(std::path::Path::new(&path), &Default::default(), &[]);
-            let result = match parsed {
-                Err(e) => Err(e.to_string()),
-                Ok(parsed) => match u.import_preview(&parsed).await {
+            // Reading and hashing a big file is blocking work: off the async threads.
+            let file = path.clone();
+            let read = tokio::task::spawn_blocking(move || {
+                let p = std::path::Path::new(&file);
+                let sha256 = crate::domain::token::hash_file(p).map_err(|e| format!("{file}: {e}"))?;
+                let parsed = crate::import::parse_file(p, &Default::default(), &[]).map_err(|e| e.to_string())?;
+                Ok::<_, String>((sha256, parsed))
+            })
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r);
+            let result = match read {
+                Err(e) => Err(e),
+                Ok((sha256, parsed)) => match u.import_preview(&parsed).await {
                     Ok(plan) => Ok(crate::tui::tabs::import::Review {
                         path,
+                        sha256,
                         parsed: std::sync::Arc::new(parsed),
                         plan: std::sync::Arc::new(plan),
                     }),

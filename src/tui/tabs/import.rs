@@ -25,6 +25,8 @@ use crate::tui::theme::Theme;
 #[derive(Debug, Clone)]
 pub struct Review {
     pub path: String,
+    /// The file's SHA-256, taken by the worker when it read the file.
+    pub sha256: String,
     pub parsed: Arc<Parsed>,
     pub plan: Arc<Plan>,
 }
@@ -101,9 +103,7 @@ impl ImportTab {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
-            file_sha256: std::fs::read(&review.path)
-                .map(|b| crate::domain::token::hash_bytes(&b))
-                .unwrap_or_default(),
+            file_sha256: review.sha256.clone(),
         }
     }
 
