@@ -336,6 +336,10 @@ impl Usher {
             let me = crate::domain::Email::parse(&self.actor.name)
                 .ok()
                 .map(|e| e.canonical().to_owned());
+            // The first administrator (created by `usher init`, the account's first user)
+            // and the operator are never suspended or removed by an import: a file that
+            // forgets them must not lock the account out. (Roles will name admins.)
+            let first_admin = state.users.iter().map(|u| u.id).min();
             for p in plan
                 .rows
                 .iter()
@@ -344,8 +348,7 @@ impl Usher {
                 let Some(u) = p.user_id.and_then(|id| users_by_id.get(&id)) else {
                     continue;
                 };
-                // Never the operator's own account: an import must not lock its admin out.
-                if me.as_deref() == Some(u.email.as_str()) {
+                if me.as_deref() == Some(u.email.as_str()) || Some(u.id) == first_admin {
                     continue;
                 }
                 if opts.missing == Missing::Suspend && u.status == UserStatus::Active {

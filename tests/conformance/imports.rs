@@ -161,6 +161,26 @@ async fn apply_then_undo_leaves_the_account_as_it_was(db: &TestDb) {
         Err(Error::Conflict(_))
     ));
 
+    // A file that forgets the administrator does not lock the account out.
+    let no_admin = parse(db, "email\nlee@acme.test\nold@acme.test\ngone@acme.test\n");
+    let out = u
+        .import_apply(
+            &no_admin,
+            &ApplyOptions {
+                missing: Missing::Remove,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(out.removed, 0);
+    assert!(
+        snapshot(&u)
+            .await
+            .0
+            .iter()
+            .any(|x| x.0 == "admin@acme.test" && x.3 == "active")
+    );
     // Removal, undone, brings the user back as it was.
     let parsed = parse(db, "email\nadmin@acme.test\nlee@acme.test\nold@acme.test\n");
     let out = u
