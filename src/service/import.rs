@@ -65,7 +65,8 @@ pub struct UndoOutcome {
     pub kept: usize,
 }
 
-fn fields(u: &User) -> UserFields<'_> {
+/// A user's current fields, to change one or two and write back.
+pub(super) fn fields(u: &User) -> UserFields<'_> {
     UserFields {
         email: &u.email,
         email_display: &u.email_display,
@@ -459,10 +460,10 @@ impl Usher {
                     }
                 }
                 "update" | "remove" => {
-                    let Ok(before) = serde_json::from_str::<UserSnapshot>(&c.before) else {
+                    let Ok(before) = serde_json::from_str::<User>(&c.before) else {
                         continue;
                     };
-                    let f = before.fields();
+                    let f = fields(&before);
                     let exists = tx.user_by_id(account.id, before.id).await?.is_some();
                     if exists {
                         tx.set_user_fields(before.id, &f, now).await?;
@@ -527,35 +528,5 @@ impl Usher {
         })
         .await?;
         Ok(())
-    }
-}
-
-/// A user as recorded before a change, to put back.
-#[derive(serde::Deserialize)]
-struct UserSnapshot {
-    id: i64,
-    email: String,
-    email_display: String,
-    first_name: String,
-    last_name: String,
-    display_name: String,
-    unique_ref: Option<String>,
-    user_type: String,
-    status: String,
-    created_at: i64,
-}
-
-impl UserSnapshot {
-    fn fields(&self) -> UserFields<'_> {
-        UserFields {
-            email: &self.email,
-            email_display: &self.email_display,
-            first_name: &self.first_name,
-            last_name: &self.last_name,
-            display_name: &self.display_name,
-            unique_ref: self.unique_ref.as_deref(),
-            user_type: self.user_type.parse().unwrap_or(UserType::Guest),
-            status: self.status.parse().unwrap_or(UserStatus::Active),
-        }
     }
 }

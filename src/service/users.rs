@@ -3,11 +3,12 @@
 use serde::Serialize;
 use serde_json::json;
 
+use super::import::fields;
 use super::invite::seats;
 use super::{Target, Usher, parse_one};
 use crate::domain::{Timestamp, UserStatus, UserType};
 use crate::error::{Error, Result};
-use crate::store::{Account, Invitation, InvitationFilter, NewAudit, Tx, User};
+use crate::store::{Account, Invitation, InvitationFilter, NewAudit, Tx, User, UserFields};
 
 /// A user with the invitations sent to their address.
 #[derive(Debug, Clone, Serialize)]
@@ -112,13 +113,27 @@ impl Usher {
         }
         let details = match change {
             Change::Type(t) => {
-                tx.set_user_type_status(user.id, t, user.status, now)
-                    .await?;
+                tx.set_user_fields(
+                    user.id,
+                    &UserFields {
+                        user_type: t,
+                        ..fields(&user)
+                    },
+                    now,
+                )
+                .await?;
                 json!({"from": user.user_type, "to": t})
             }
             Change::Status(s) => {
-                tx.set_user_type_status(user.id, user.user_type, s, now)
-                    .await?;
+                tx.set_user_fields(
+                    user.id,
+                    &UserFields {
+                        status: s,
+                        ..fields(&user)
+                    },
+                    now,
+                )
+                .await?;
                 json!({"from": user.status, "to": s})
             }
             Change::Remove => {

@@ -1,12 +1,12 @@
 //! Users of an account.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Tx, on_tx};
 use crate::domain::{Timestamp, UserStatus, UserType};
 use crate::error::{Error, Result};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     pub id: i64,
     pub account_id: i64,
@@ -150,29 +150,6 @@ impl Tx {
                 .await
         })?;
         row.map(User::try_from).transpose()
-    }
-
-    /// Sets a user's type and status (pass the current value for the one that stays).
-    pub async fn set_user_type_status(
-        &mut self,
-        id: i64,
-        user_type: UserType,
-        status: UserStatus,
-        now: Timestamp,
-    ) -> Result<()> {
-        on_tx!(self, |c| {
-            sqlx::query(
-                "UPDATE users SET user_type = $2, status = $3, updated_at = $4 WHERE id = $1",
-            )
-            .bind(id)
-            .bind(user_type.as_str())
-            .bind(status.as_str())
-            .bind(now.0)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected())
-        })?;
-        Ok(())
     }
 
     pub async fn delete_user(&mut self, id: i64) -> Result<()> {

@@ -175,6 +175,19 @@ pub fn sender_from_toml(
     .unwrap()
 }
 
+/// A `/proc/self/status` figure in MiB ("VmRSS" now, "VmHWM" the peak), for benches.
+pub fn proc_status_mib(field: &str) -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with(field)).map(str::to_owned))
+        .and_then(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
 /// Generates one test per backend from each `async fn NAME(db: &TestDb)`.
 #[macro_export]
 macro_rules! on_both_backends {
