@@ -5,9 +5,10 @@ use usher::Usher;
 use usher::domain::{InvitationStatus, UserStatus, UserType};
 use usher::import::Parsed;
 use usher::service::{ApplyOptions, Missing};
-use usher::store::{InvitationFilter, NewUser};
+use usher::store::InvitationFilter;
 
 use crate::common::{TestDb, account};
+use crate::seed;
 
 crate::on_both_backends!(
     passwords_create_active_users_and_exclusions_leave_rows_out,
@@ -19,26 +20,6 @@ fn parse(db: &TestDb, text: &str) -> Parsed {
     let f = db.dir.path().join("import.csv");
     std::fs::write(&f, text).unwrap();
     usher::import::parse_file(&f, &Default::default(), &[]).unwrap()
-}
-
-async fn seed(u: &Usher, users: &[(&str, &str, &str, Option<&str>)]) {
-    let mut tx = u.store().write().await.unwrap();
-    for (email, first, last, r) in users {
-        tx.insert_user(&NewUser {
-            account_id: 1,
-            email,
-            email_display: email,
-            first_name: first,
-            last_name: last,
-            unique_ref: *r,
-            user_type: UserType::Guest,
-            status: UserStatus::Active,
-            now: u.clock().now(),
-        })
-        .await
-        .unwrap();
-    }
-    tx.commit().await.unwrap();
 }
 
 /// Everything an import can touch, to compare before and after.

@@ -11,8 +11,10 @@ mod store;
 mod users;
 
 use sqlx::Connection;
+use usher::Usher;
 use usher::domain::{DeliveryState, InvitationStatus};
-use usher::store::{Backend, InvitationFilter, Store};
+use usher::domain::{UserStatus, UserType};
+use usher::store::{Backend, InvitationFilter, NewUser, Store};
 
 use common::TestDb;
 
@@ -64,4 +66,25 @@ pub async fn exec_raw(db: &TestDb, sql: &'static str) -> Result<u64, String> {
                 .map_err(|e| e.to_string())
         }
     }
+}
+
+/// Adds guest users (address, first name, last name, unique reference) to account 1.
+pub async fn seed(u: &Usher, users: &[(&str, &str, &str, Option<&str>)]) {
+    let mut tx = u.store().write().await.unwrap();
+    for (email, first, last, r) in users {
+        tx.insert_user(&NewUser {
+            account_id: 1,
+            email,
+            email_display: email,
+            first_name: first,
+            last_name: last,
+            unique_ref: *r,
+            user_type: UserType::Guest,
+            status: UserStatus::Active,
+            now: u.clock().now(),
+        })
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
 }

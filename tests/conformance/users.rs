@@ -4,7 +4,6 @@ use crate::common::{TestDb, account, invite_req};
 use usher::Error;
 use usher::domain::{UserStatus, UserType};
 use usher::service::Target;
-use usher::store::NewUser;
 
 crate::on_both_backends!(
     import_preview_sorts_every_row_into_its_bucket,
@@ -14,28 +13,16 @@ crate::on_both_backends!(
 );
 
 async fn users_search_by_address_or_name(db: &TestDb) {
-    let (u, clock) = account(db, 5).await;
-    let mut tx = u.store().write().await.unwrap();
-    for (email, first, last) in [
-        ("zoe@acme.test", "Zoë", "Ørsted"),
-        ("bob@acme.test", "Bob", "Percent%"),
-        ("carl@acme.test", "Carl", "Smith"),
-    ] {
-        tx.insert_user(&NewUser {
-            account_id: 1,
-            email,
-            email_display: email,
-            first_name: first,
-            last_name: last,
-            unique_ref: None,
-            user_type: UserType::Guest,
-            status: UserStatus::Active,
-            now: clock.now_ts(),
-        })
-        .await
-        .unwrap();
-    }
-    tx.commit().await.unwrap();
+    let (u, _clock) = account(db, 5).await;
+    crate::seed(
+        &u,
+        &[
+            ("zoe@acme.test", "Zoë", "Ørsted", None),
+            ("bob@acme.test", "Bob", "Percent%", None),
+            ("carl@acme.test", "Carl", "Smith", None),
+        ],
+    )
+    .await;
     let emails = |v: Vec<usher::store::User>| v.into_iter().map(|u| u.email).collect::<Vec<_>>();
     assert_eq!(
         emails(u.users("", "", 100).await.unwrap()),
@@ -68,24 +55,15 @@ async fn users_search_by_address_or_name(db: &TestDb) {
 }
 
 async fn user_type_and_status_changes_respect_licences(db: &TestDb) {
-    let (u, clock) = account(db, 2).await; // the admin holds one seat
-    let mut tx = u.store().write().await.unwrap();
-    for email in ["g1@acme.test", "g2@acme.test"] {
-        tx.insert_user(&NewUser {
-            account_id: 1,
-            email,
-            email_display: email,
-            first_name: "G",
-            last_name: "",
-            unique_ref: None,
-            user_type: UserType::Guest,
-            status: UserStatus::Active,
-            now: clock.now_ts(),
-        })
-        .await
-        .unwrap();
-    }
-    tx.commit().await.unwrap();
+    let (u, _clock) = account(db, 2).await; // the admin holds one seat
+    crate::seed(
+        &u,
+        &[
+            ("g1@acme.test", "G", "", None),
+            ("g2@acme.test", "G", "", None),
+        ],
+    )
+    .await;
     let g1 = Target::Email("g1@acme.test".into());
     let g2 = Target::Email("G2@acme.test".into());
     assert_eq!(
@@ -223,30 +201,18 @@ async fn search_uses_the_trigram_index_or_the_address_order(db: &TestDb) {
 
 async fn import_preview_sorts_every_row_into_its_bucket(db: &TestDb) {
     use usher::import::plan::Bucket;
-    let (u, clock) = account(db, 2).await; // the admin holds one seat, one is free
-    let mut tx = u.store().write().await.unwrap();
-    for (email, first, last, r) in [
-        ("lee@acme.test", "Ann", "Lee", Some("R1")),
-        ("old.name@acme.test", "Bob", "Old", Some("R2")),
-        ("same@acme.test", "Cy", "Same", None),
-        ("gone@acme.test", "Di", "Gone", None),
-        ("other@acme.test", "Ed", "Other", Some("R3")),
-    ] {
-        tx.insert_user(&NewUser {
-            account_id: 1,
-            email,
-            email_display: email,
-            first_name: first,
-            last_name: last,
-            unique_ref: r,
-            user_type: UserType::Guest,
-            status: UserStatus::Active,
-            now: clock.now_ts(),
-        })
-        .await
-        .unwrap();
-    }
-    tx.commit().await.unwrap();
+    let (u, _clock) = account(db, 2).await; // the admin holds one seat, one is free
+    crate::seed(
+        &u,
+        &[
+            ("lee@acme.test", "Ann", "Lee", Some("R1")),
+            ("old.name@acme.test", "Bob", "Old", Some("R2")),
+            ("same@acme.test", "Cy", "Same", None),
+            ("gone@acme.test", "Di", "Gone", None),
+            ("other@acme.test", "Ed", "Other", Some("R3")),
+        ],
+    )
+    .await;
     u.invite(&invite_req("invited@acme.test", UserType::Guest))
         .await
         .unwrap();
