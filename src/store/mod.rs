@@ -12,9 +12,11 @@ mod imports;
 mod invitations;
 mod outbox;
 mod postgres;
+mod search;
 mod sqlite;
 mod users;
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
@@ -87,13 +89,18 @@ enum Pool {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: Pool,
+    /// The search sample (see `search`), shared by the clones of this handle.
+    grams: GramCache,
 }
+
+type GramCache = Arc<Mutex<Option<Arc<search::GramStats>>>>;
 
 /// A transaction. Dropped without `commit` it rolls back, so an error part-way through
 /// leaves the database as it was.
 #[derive(Debug)]
 pub struct Tx {
     inner: TxInner,
+    grams: GramCache,
 }
 
 #[derive(Debug)]
@@ -141,7 +148,10 @@ impl Store {
                 reason: "the URL must start with sqlite:// or postgres://".into(),
             });
         };
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            grams: GramCache::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -173,7 +183,10 @@ impl Store {
             Pool::Sqlite(p) => TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
             Pool::Postgres(p) => TxInner::Postgres(p.begin().await?),
         };
-        Ok(Tx { inner })
+        Ok(Tx {
+            inner,
+            grams: self.grams.clone(),
+        })
     }
 
     /// A transaction for reading a consistent view.
@@ -182,7 +195,10 @@ impl Store {
             Pool::Sqlite(p) => TxInner::Sqlite(p.begin().await?),
             Pool::Postgres(p) => TxInner::Postgres(p.begin().await?),
         };
-        Ok(Tx { inner })
+        Ok(Tx {
+            inner,
+            grams: self.grams.clone(),
+        })
     }
 
     pub async fn close(&self) {

@@ -1,7 +1,10 @@
 //! Users of an account.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
+use super::search::{self, GramStats, Plan};
 use super::{Tx, on_tx};
 use crate::domain::{Timestamp, UserStatus, UserType};
 use crate::error::{Error, Result};
@@ -200,7 +203,8 @@ impl Tx {
     }
 
     /// One statement per case, with no `OR` on parameters, so that both planners use the
-    /// (account, address) index for the order and the bound.
+    /// (account, address) index for the order and the bound. See `search` for how a
+    /// search picks its way.
     async fn users_page(
         &mut self,
         account_id: i64,
@@ -210,16 +214,47 @@ impl Tx {
         limit: i64,
     ) -> Result<Vec<User>> {
         let search = search.to_lowercase();
-        let (filter, arg) = if search.is_empty() {
-            (Filter::All, String::new())
-        } else if let Some(ids) = self.trigram_candidates(&search).await? {
-            (Filter::Ids, ids)
-        } else {
-            (Filter::Like, format!("%{}%", escape_like(&search)))
-        };
-        let sql = users_sql(filter, mode);
         // `Last` has no bound: '' is below every address.
         let bound = if mode == Page::Last { "" } else { bound };
+        if search.is_empty() {
+            return self
+                .users_where(Filter::All, "", account_id, mode, bound, limit)
+                .await;
+        }
+        let plan = if search.chars().count() < 3 {
+            Plan::Dense
+        } else {
+            self.search_plan(account_id).await?.plan(&search)
+        };
+        if let Plan::Windows(windows) = &plan
+            && let Some(users) = self
+                .window_matches(account_id, &search, windows, (mode, bound, limit))
+                .await?
+        {
+            return Ok(users);
+        }
+        if plan != Plan::Dense
+            && let Some(ids) = self.trigram_candidates(&search).await?
+        {
+            return self
+                .users_where(Filter::Ids, &ids, account_id, mode, bound, limit)
+                .await;
+        }
+        let like = format!("%{}%", escape_like(&search));
+        self.users_where(Filter::Like, &like, account_id, mode, bound, limit)
+            .await
+    }
+
+    async fn users_where(
+        &mut self,
+        filter: Filter,
+        arg: &str,
+        account_id: i64,
+        mode: Page,
+        bound: &str,
+        limit: i64,
+    ) -> Result<Vec<User>> {
+        let sql = users_sql(filter, mode);
         let rows = if filter == Filter::All {
             on_tx!(self, |c| {
                 sqlx::query_as::<_, UserRow>(sql)
@@ -235,7 +270,7 @@ impl Tx {
                     .bind(account_id)
                     .bind(bound)
                     .bind(limit)
-                    .bind(&arg)
+                    .bind(arg)
                     .fetch_all(c)
                     .await
             })?
@@ -243,15 +278,124 @@ impl Tx {
         rows.into_iter().map(User::try_from).collect()
     }
 
-    /// How to search: a substring of three characters or more that few users contain is
-    /// found through the trigram index (the ids of the matches, as a JSON array); one that
-    /// many contain ("acme") is faster by walking the address index in order until a page
-    /// is full (None). On PostgreSQL the planner makes that choice itself from pg_trgm's
-    /// statistics.
-    async fn trigram_candidates(&mut self, search: &str) -> Result<Option<String>> {
-        if search.chars().count() < 3 {
+    /// The sample of trigram figures for the account, taken now if missing or old.
+    async fn search_plan(&mut self, account_id: i64) -> Result<Arc<GramStats>> {
+        let cached = self.grams.lock().ok().and_then(|g| g.clone());
+        if let Some(stats) = cached.filter(|s| s.fresh_for(account_id)) {
+            return Ok(stats);
+        }
+        let (min, max) = on_tx!(self, |c| {
+            sqlx::query_as::<_, (Option<i64>, Option<i64>)>(
+                "SELECT min(id), max(id) FROM users WHERE account_id = $1",
+            )
+            .bind(account_id)
+            .fetch_one(c)
+            .await
+        })?;
+        let probe = search::sample_ids(min.unwrap_or(0), max.unwrap_or(-1));
+        let json = serde_json::Value::from(probe.clone()).to_string();
+        let rows: Vec<(String, String)> = on_tx!(
+            self,
+            sqlite = "SELECT email, display_name FROM users
+                      WHERE account_id = $1 AND id IN (SELECT value FROM json_each($2))",
+            postgres = "SELECT email, display_name FROM users WHERE account_id = $1
+                        AND id IN (SELECT value::bigint FROM json_array_elements_text($2::json))",
+            |c, sql| sqlx::query_as(sql)
+                .bind(account_id)
+                .bind(&json)
+                .fetch_all(c)
+                .await
+        )?;
+        // The share of probed ids that are this account's users, times the id span.
+        let span = (max.unwrap_or(0) - min.unwrap_or(0) + 1).max(0) as f64;
+        let users = if probe.is_empty() {
+            0.0
+        } else {
+            rows.len() as f64 / probe.len() as f64 * span
+        };
+        let stats = Arc::new(GramStats::new(account_id, &rows, users));
+        if let Ok(mut g) = self.grams.lock() {
+            *g = Some(stats.clone());
+        }
+        Ok(stats)
+    }
+
+    /// The page of users that contain `search`, found through the trigram index by its
+    /// rare `windows`, checked against the whole search and ordered here (addresses sort
+    /// by their bytes on both backends); None when the windows match too many users to
+    /// be worth it. Rows come back in the order `users_where` gives for `mode`.
+    async fn window_matches(
+        &mut self,
+        account_id: i64,
+        search: &str,
+        windows: &[String],
+        (mode, bound, limit): (Page, &str, i64),
+    ) -> Result<Option<Vec<User>>> {
+        let cap = search::CANDIDATE_CAP as i64 + 1;
+        let candidates: Vec<UserRow> = match &mut self.inner {
+            super::TxInner::Sqlite(t) => {
+                let query = windows
+                    .iter()
+                    .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+                    .collect::<Vec<_>>()
+                    .join(" AND ");
+                // Driven by the index: stops at the cap, whatever other accounts hold.
+                sqlx::query_as(
+                    "SELECT u.id, u.account_id, u.email, u.email_display, u.first_name,
+                        u.last_name, u.display_name, u.unique_ref, u.user_type, u.status,
+                        u.created_at, u.updated_at
+                     FROM users_fts JOIN users u ON u.id = users_fts.rowid
+                     WHERE users_fts MATCH $1 AND u.account_id = $2 LIMIT $3",
+                )
+                .bind(query)
+                .bind(account_id)
+                .bind(cap)
+                .fetch_all(&mut **t)
+                .await?
+            }
+            super::TxInner::Postgres(t) => {
+                let parts: Vec<String> = windows.iter().map(|w| escape_like(w)).collect();
+                let pattern = format!("%{}%", parts.join("%"));
+                sqlx::query_as(select_users!(
+                    " WHERE account_id = $1
+                      AND (email LIKE $2 ESCAPE '\\' OR lower(display_name) LIKE $2 ESCAPE '\\')
+                      LIMIT $3"
+                ))
+                .bind(account_id)
+                .bind(pattern)
+                .bind(cap)
+                .fetch_all(&mut **t)
+                .await?
+            }
+        };
+        if candidates.len() > search::CANDIDATE_CAP {
             return Ok(None);
         }
+        let mut rows: Vec<UserRow> = candidates
+            .into_iter()
+            .filter(|r| search::matches(search, &r.email, &r.display_name))
+            .filter(|r| match mode {
+                Page::After => r.email.as_str() > bound,
+                Page::From => r.email.as_str() >= bound,
+                Page::Before => r.email.as_str() < bound,
+                Page::Last => true,
+            })
+            .collect();
+        rows.sort_unstable_by(|a, b| a.email.cmp(&b.email));
+        if matches!(mode, Page::Before | Page::Last) {
+            rows.reverse();
+        }
+        rows.truncate(usize::try_from(limit).unwrap_or(0));
+        rows.into_iter()
+            .map(User::try_from)
+            .collect::<Result<_>>()
+            .map(Some)
+    }
+
+    /// The whole search through SQLite's trigram index, when few users match it (the ids,
+    /// as a JSON array); None when many do, or on PostgreSQL, whose planner makes that
+    /// choice itself from pg_trgm's statistics.
+    async fn trigram_candidates(&mut self, search: &str) -> Result<Option<String>> {
         match &mut self.inner {
             super::TxInner::Sqlite(t) => super::sqlite::trigram_candidates(t, search).await,
             super::TxInner::Postgres(_) => Ok(None),

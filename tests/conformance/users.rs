@@ -192,6 +192,41 @@ async fn search_uses_the_trigram_index_or_the_address_order(db: &TestDb) {
                 .iter()
                 .all(|u| u.display_name.starts_with("Hana Silva"))
     );
+    // Whichever way a search goes, paging through it forwards and backwards gives
+    // exactly the users a plain scan finds, in address order.
+    let everyone = u.users("", "", 20_000).await.unwrap();
+    for search in [
+        "example", "user000", "tanaka17", "ann", "00432", "a", "hana s", "1@",
+    ] {
+        let want: Vec<String> = everyone
+            .iter()
+            .filter(|x| x.email.contains(search) || x.display_name.to_lowercase().contains(search))
+            .map(|x| x.email.clone())
+            .collect();
+        let mut forward: Vec<String> = Vec::new();
+        loop {
+            let after = forward.last().cloned().unwrap_or_default();
+            let page = emails(u.users(search, &after, 700).await.unwrap());
+            if page.is_empty() {
+                break;
+            }
+            forward.extend(page);
+        }
+        assert_eq!(forward, want, "forward through {search:?}");
+        let mut backward: Vec<String> = Vec::new();
+        loop {
+            let before = backward.first().cloned().unwrap_or_default();
+            let page = emails(u.users_before(search, &before, 700).await.unwrap());
+            if page.is_empty() || (!before.is_empty() && page.last() >= Some(&before)) {
+                break;
+            }
+            backward.splice(0..0, page);
+            if backward.first().map(String::as_str) == want.first().map(String::as_str) {
+                break;
+            }
+        }
+        assert_eq!(backward, want, "backward through {search:?}");
+    }
     // The index follows changes: a removed user is no longer found.
     u.remove_user(&Target::Email("user0004321@example.test".into()))
         .await
