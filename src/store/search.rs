@@ -16,7 +16,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 /// Rows in the sample.
-pub(super) const SAMPLE_ROWS: u64 = 20_000;
+pub(super) const SAMPLE_ROWS: u64 = 5_000;
 /// A trigram that an estimated this many users have is left out of the index query.
 const USABLE_GRAM_USERS: f64 = 30_000.0;
 /// When every trigram is common and the rarest is in at least this share of users, the

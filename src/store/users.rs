@@ -286,9 +286,10 @@ impl Tx {
         }
         let (min, max) = on_tx!(self, |c| {
             sqlx::query_as::<_, (Option<i64>, Option<i64>)>(
-                "SELECT min(id), max(id) FROM users WHERE account_id = $1",
+                // Over all accounts: the primary key answers at once, where a filter on
+                // the account would read every row. The sample counts only this account's.
+                "SELECT min(id), max(id) FROM users",
             )
-            .bind(account_id)
             .fetch_one(c)
             .await
         })?;
@@ -322,8 +323,8 @@ impl Tx {
 
     /// The page of users that contain `search`, found through the trigram index by its
     /// rare `windows`, checked against the whole search and ordered here (addresses sort
-    /// by their bytes on both backends); None when the windows match too many users to
-    /// be worth it. Rows come back in the order `users_where` gives for `mode`.
+    /// by their bytes on both backends, as in SQL); None when the windows match too many
+    /// users to be worth it.
     async fn window_matches(
         &mut self,
         account_id: i64,
@@ -332,7 +333,7 @@ impl Tx {
         (mode, bound, limit): (Page, &str, i64),
     ) -> Result<Option<Vec<User>>> {
         let cap = search::CANDIDATE_CAP as i64 + 1;
-        let candidates: Vec<UserRow> = match &mut self.inner {
+        let candidates: Vec<(i64, String, String)> = match &mut self.inner {
             super::TxInner::Sqlite(t) => {
                 let query = windows
                     .iter()
@@ -341,9 +342,7 @@ impl Tx {
                     .join(" AND ");
                 // Driven by the index: stops at the cap, whatever other accounts hold.
                 sqlx::query_as(
-                    "SELECT u.id, u.account_id, u.email, u.email_display, u.first_name,
-                        u.last_name, u.display_name, u.unique_ref, u.user_type, u.status,
-                        u.created_at, u.updated_at
+                    "SELECT u.id, u.email, u.display_name
                      FROM users_fts JOIN users u ON u.id = users_fts.rowid
                      WHERE users_fts MATCH $1 AND u.account_id = $2 LIMIT $3",
                 )
@@ -356,11 +355,11 @@ impl Tx {
             super::TxInner::Postgres(t) => {
                 let parts: Vec<String> = windows.iter().map(|w| escape_like(w)).collect();
                 let pattern = format!("%{}%", parts.join("%"));
-                sqlx::query_as(select_users!(
-                    " WHERE account_id = $1
-                      AND (email LIKE $2 ESCAPE '\\' OR lower(display_name) LIKE $2 ESCAPE '\\')
-                      LIMIT $3"
-                ))
+                sqlx::query_as(
+                    "SELECT id, email, display_name FROM users WHERE account_id = $1
+                     AND (email LIKE $2 ESCAPE '\\' OR lower(display_name) LIKE $2 ESCAPE '\\')
+                     LIMIT $3",
+                )
                 .bind(account_id)
                 .bind(pattern)
                 .bind(cap)
@@ -371,24 +370,31 @@ impl Tx {
         if candidates.len() > search::CANDIDATE_CAP {
             return Ok(None);
         }
-        let mut rows: Vec<UserRow> = candidates
+        // Only the page's rows are read in full: decoding every candidate would cost more
+        // than the search.
+        let mut rows: Vec<(i64, String, String)> = candidates
             .into_iter()
-            .filter(|r| search::matches(search, &r.email, &r.display_name))
-            .filter(|r| match mode {
-                Page::After => r.email.as_str() > bound,
-                Page::From => r.email.as_str() >= bound,
-                Page::Before => r.email.as_str() < bound,
+            .filter(|(_, email, name)| search::matches(search, email, name))
+            .filter(|(_, email, _)| match mode {
+                Page::After => email.as_str() > bound,
+                Page::From => email.as_str() >= bound,
+                Page::Before => email.as_str() < bound,
                 Page::Last => true,
             })
             .collect();
-        rows.sort_unstable_by(|a, b| a.email.cmp(&b.email));
+        rows.sort_unstable_by(|a, b| a.1.cmp(&b.1));
         if matches!(mode, Page::Before | Page::Last) {
             rows.reverse();
         }
         rows.truncate(usize::try_from(limit).unwrap_or(0));
-        rows.into_iter()
-            .map(User::try_from)
-            .collect::<Result<_>>()
+        let ids: Vec<i64> = rows.into_iter().map(|(id, _, _)| id).collect();
+        let filter = match self.inner {
+            super::TxInner::Sqlite(_) => Filter::Ids,
+            super::TxInner::Postgres(_) => Filter::IdsPg,
+        };
+        let ids = serde_json::Value::from(ids).to_string();
+        self.users_where(filter, &ids, account_id, mode, bound, limit)
+            .await
             .map(Some)
     }
 
@@ -483,8 +489,10 @@ enum Filter {
     All,
     /// $4: a LIKE pattern on the address or the name.
     Like,
-    /// $4: a JSON array of candidate ids (SQLite's trigram index).
+    /// $4: a JSON array of ids, on SQLite.
     Ids,
+    /// $4: a JSON array of ids, on PostgreSQL.
+    IdsPg,
 }
 
 macro_rules! users_sql {
@@ -508,7 +516,8 @@ fn users_sql(filter: Filter, mode: Page) -> &'static str {
     users_sql!(filter, mode;
         All => "",
         Like => " AND (email LIKE $4 ESCAPE '\\' OR lower(display_name) LIKE $4 ESCAPE '\\')",
-        Ids => " AND id IN (SELECT value FROM json_each($4))";
+        Ids => " AND id IN (SELECT value FROM json_each($4))",
+        IdsPg => " AND id IN (SELECT value::bigint FROM json_array_elements_text($4::json))";
         After => " AND email > $2 ORDER BY email LIMIT $3",
         From => " AND email >= $2 ORDER BY email LIMIT $3",
         Before => " AND email < $2 ORDER BY email DESC LIMIT $3",
