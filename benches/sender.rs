@@ -148,6 +148,7 @@ async fn bench(backend: Backend, n: usize, concurrency: usize) -> Option<()> {
         MailTransport::from_config(&cfg.mail).unwrap(),
         Arc::new(clock.clone()),
         SenderSettings::from_config(&cfg.mail),
+        u.renderer(),
     )
     .unwrap();
     let t = Instant::now();

@@ -17,6 +17,7 @@ on_both_backends!(
     server_down_then_up_every_message_arrives_once,
     permanent_rejection_is_failed_with_the_reply,
     four_senders_drain_the_queue_exactly_once,
+    imported_invitations_are_rendered_when_sent_and_retried_identically,
 );
 
 fn sender(u: &Usher, clock: &ManualClock, port: u16, concurrency: usize) -> Sender {
@@ -191,4 +192,59 @@ async fn the_rate_limit_holds_the_sender_back() {
         "{:?}",
         t.elapsed()
     );
+}
+
+async fn imported_invitations_are_rendered_when_sent_and_retried_identically(db: &TestDb) {
+    let dir = db.dir.path().join("smtp");
+    let mut sink = SmtpSink::start(&dir);
+    let port = sink.port;
+    sink.stop();
+    let (u, clock) = account(db, 5).await;
+    let f = db.dir.path().join("people.csv");
+    std::fs::write(
+        &f,
+        "email,first_name,last_name\nann@acme.test,Ann,Lee\nbob@acme.test,Bob,Smith\n",
+    )
+    .unwrap();
+    let parsed = usher::import::parse_file(&f, &Default::default(), &[]).unwrap();
+    let out = u
+        .import_apply(&parsed, &usher::service::ApplyOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(out.invited, 2);
+    // Queued as drafts, rendered at the first attempt (the relay is down)...
+    let s = sender(&u, &clock, port, 2);
+    assert_eq!(s.flush().await.unwrap().retried, 2);
+    // ...and again, identically, a minute later.
+    let sink = SmtpSink::start_on(&dir, port);
+    clock.advance_ms(60_000);
+    assert_eq!(s.flush().await.unwrap().sent, 2);
+    let queued: HashSet<String> = u
+        .outbox(10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.message_id)
+        .collect();
+    let msgs = sink.messages();
+    assert_eq!(msgs.len(), 2);
+    for (to, raw) in &msgs {
+        let first = if to == &["ann@acme.test"] {
+            "Ann"
+        } else {
+            "Bob"
+        };
+        assert_eq!(
+            header(raw, "Subject"),
+            Some("ops@acme.test invites you to Acme secure mail")
+        );
+        assert!(queued.contains(header(raw, "Message-ID").unwrap()), "{raw}");
+        // The date it was queued, not the date it was sent.
+        assert!(header(raw, "Date").unwrap().contains("00:00:00"), "{raw}");
+        let body = raw.replace("=\r\n", "").replace("=\n", "");
+        assert!(body.contains("https://usher.acme.test/enrol/"), "{body}");
+        assert!(body.contains(&format!("Hello {first}")), "{body}");
+    }
+    let invs = u.invitations(&InvitationFilter::default()).await.unwrap();
+    assert!(invs.iter().all(|i| i.delivery == Some(DeliveryState::Sent)));
 }

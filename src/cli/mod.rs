@@ -58,6 +58,7 @@ impl Context {
             transport,
             self.usher.clock().clone(),
             SenderSettings::from_config(&self.config.mail),
+            self.usher.renderer(),
         )?)
     }
 

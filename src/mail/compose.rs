@@ -40,9 +40,33 @@ pub fn compose(
     body: String,
     date: Timestamp,
 ) -> Result<Composed> {
+    compose_with_id(
+        from,
+        to_name,
+        to_address,
+        subject,
+        body,
+        date,
+        new_message_id(from)?,
+    )
+}
+
+/// A fresh Message-ID in the sender's domain.
+pub fn new_message_id(from: &Mailbox) -> Result<String> {
+    Ok(format!("<{}@{}>", random_hex(16)?, from.email.domain()))
+}
+
+/// The same, with the Message-ID given (a draft's, fixed when it was queued).
+pub fn compose_with_id(
+    from: &Mailbox,
+    to_name: &str,
+    to_address: &str,
+    subject: &str,
+    body: String,
+    date: Timestamp,
+    message_id: String,
+) -> Result<Composed> {
     let to = mailbox(Some(to_name), to_address)?;
-    let domain = from.email.domain().to_owned();
-    let message_id = format!("<{}@{}>", random_hex(16)?, domain);
     let subject = crate::mail::template::clamp_subject(subject);
     let when = SystemTime::UNIX_EPOCH + Duration::from_millis(u64::try_from(date.0).unwrap_or(0));
     let message = Message::builder()

@@ -1,11 +1,13 @@
 //! Mail: templates, message composition, transports and the outbox sender.
 
 pub mod compose;
+pub mod draft;
 pub mod sender;
 pub mod template;
 pub mod transport;
 
 pub use compose::{Composed, compose};
+pub use draft::{Draft, Renderer};
 pub use sender::{FlushReport, Sender, SenderSettings};
 pub use template::{InvitationVars, Templates};
 pub use transport::{MailTransport, SendError};

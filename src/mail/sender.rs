@@ -15,6 +15,7 @@ use crate::config::MailConfig;
 use crate::domain::token::random_hex;
 use crate::domain::{Clock, Timestamp};
 use crate::error::Result;
+use crate::mail::Renderer;
 use crate::mail::transport::{MailTransport, SendError};
 use crate::store::{Claimed, Store};
 
@@ -77,6 +78,7 @@ pub struct Sender {
     settings: SenderSettings,
     owner: String,
     limiter: Option<DefaultDirectRateLimiter>,
+    renderer: Arc<Renderer>,
 }
 
 enum Outcome {
@@ -91,6 +93,7 @@ impl Sender {
         transport: MailTransport,
         clock: Arc<dyn Clock>,
         settings: SenderSettings,
+        renderer: Arc<Renderer>,
     ) -> Result<Self> {
         let limiter = settings
             .rate_per_second
@@ -103,6 +106,7 @@ impl Sender {
             settings,
             owner: format!("{}-{}", std::process::id(), random_hex(6)?),
             limiter,
+            renderer,
         })
     }
 
@@ -201,9 +205,26 @@ impl Sender {
             l.until_ready().await;
         }
         let to: Vec<String> = m.env_to.split(',').map(str::to_owned).collect();
+        let rendered;
+        let raw = match &m.draft {
+            Some(draft) if m.raw.is_empty() => {
+                match self
+                    .renderer
+                    .render(draft, &m.message_id, Timestamp(m.created_at))
+                {
+                    Ok(r) => {
+                        rendered = r;
+                        &rendered
+                    }
+                    // A draft that cannot be rendered never will be: no retry.
+                    Err(e) => return (m, Outcome::Failed(e.to_string())),
+                }
+            }
+            _ => &m.raw,
+        };
         let outcome = match self
             .transport
-            .send_raw(&m.message_id, &m.env_from, &to, &m.raw)
+            .send_raw(&m.message_id, &m.env_from, &to, raw)
             .await
         {
             Ok(()) => Outcome::Sent,

@@ -15,7 +15,7 @@ pub const INVITATION_SUBJECT: &str = include_str!("../../assets/templates/invita
 pub const INVITATION_BODY: &str = include_str!("../../assets/templates/invitation_body.txt");
 
 /// What an invitation template can use.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct InvitationVars {
     pub org: String,
     pub inviter_name: String,
@@ -66,18 +66,28 @@ impl Templates {
         body: Option<&str>,
         vars: &InvitationVars,
     ) -> Result<Rendered> {
-        let subject = match subject {
-            Some(src) => self.render_source("subject", src, vars)?,
-            None => self.render("invitation_subject", vars)?,
-        };
+        let subject = self.invitation_subject(subject, vars)?;
         let body = match body {
             Some(src) => self.render_source("message", src, vars)?,
             None => self.render("invitation_body", vars)?,
         };
         Ok(Rendered {
-            subject: clamp_subject(&subject),
+            subject,
             body: normalise_body(&body),
         })
+    }
+
+    /// The subject alone (this invitation's own, or the account's).
+    pub fn invitation_subject(
+        &self,
+        subject: Option<&str>,
+        vars: &InvitationVars,
+    ) -> Result<String> {
+        let s = match subject {
+            Some(src) => self.render_source("subject", src, vars)?,
+            None => self.render("invitation_subject", vars)?,
+        };
+        Ok(clamp_subject(&s))
     }
 
     /// Refuses a custom subject or message that would fail or that loses the link, before

@@ -7,13 +7,14 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::Usher;
-use super::invite::{MailFor, seats};
+use super::import_invites::Invites;
+use super::invite::seats;
 use crate::domain::licence::SeatsExhausted;
-use crate::domain::{Timestamp, Token, UserStatus, UserType};
+use crate::domain::{Timestamp, UserStatus, UserType};
 use crate::error::{Error, Result};
 use crate::import::plan::{AccountState, Bucket, DEFAULT_TYPE, Plan, plan};
 use crate::import::{ImportRow, Parsed};
-use crate::store::{Account, Batch, NewAudit, NewInvitation, NewUser, Tx, User, UserFields};
+use crate::store::{Account, Batch, NewAudit, NewUser, Tx, User, UserFields};
 
 /// What happens to users in the account that the file does not mention.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -181,6 +182,7 @@ impl Usher {
         let users_by_id: HashMap<i64, &User> = state.users.iter().map(|u| (u.id, u)).collect();
         let days = account.invite_validity_days;
         let expires_at = now.plus_days(days);
+        let mut invites = Invites::new(self);
 
         for p in plan.rows.iter().filter(|r| applies(r.bucket, r.row)) {
             let Some(r) = p.row.and_then(|n| by_row.get(&n)) else {
@@ -290,49 +292,14 @@ impl Usher {
                         out.created += 1;
                         continue;
                     }
-                    let token = Token::generate()?;
-                    let id = tx
-                        .insert_invitation(&NewInvitation {
-                            account_id: account.id,
-                            email: r.email.canonical(),
-                            email_display: r.email.display(),
-                            first_name: &r.first_name,
-                            last_name: &r.last_name,
-                            user_type,
-                            inviter: &self.actor.name,
-                            token_hash: &token.hash(),
-                            now,
-                            expires_at,
-                        })
-                        .await?;
-                    let mail = MailFor {
-                        invitation_id: id,
-                        email: r.email.display(),
-                        first_name: &r.first_name,
-                        last_name: &r.last_name,
-                        previous_outbox: None,
-                        days,
-                        expires_at,
-                        subject: None,
-                        message: None,
-                    };
-                    self.queue_invitation_mail(&mut tx, &account, &mail, &token)
-                        .await?;
-                    tx.insert_change(batch, "invite", None, Some(id), &json!({}))
-                        .await?;
-                    self.record(
-                        &mut tx,
-                        now,
-                        "invitation.create",
-                        &format!("invitation:{id} {}", r.email.canonical()),
-                        json!({"batch": batch, "user_type": user_type}),
-                    )
-                    .await?;
-                    out.invited += 1;
+                    invites.add(self, &account, r, user_type, expires_at, days)?;
                 }
                 _ => {}
             }
         }
+        out.invited += invites
+            .write(&mut tx, &account, batch, now, expires_at, self)
+            .await?;
         if opts.missing != Missing::Keep && !opts.skip.contains(&Bucket::Missing) {
             let me = crate::domain::Email::parse(&self.actor.name)
                 .ok()

@@ -190,6 +190,30 @@ impl Usher {
 
     /// Renders the invitation mail, queues it, points the invitation at it and withdraws
     /// the message it replaces (so an old link is never mailed after a resend).
+    /// What the invitation template is given.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn invitation_vars(
+        &self,
+        account: &Account,
+        email: &str,
+        first_name: &str,
+        last_name: &str,
+        token: &Token,
+        expires_at: Timestamp,
+        days: i64,
+    ) -> InvitationVars {
+        InvitationVars {
+            org: account.name.clone(),
+            inviter_name: self.actor.name.trim_start_matches("os:").to_owned(),
+            first_name: first_name.to_owned(),
+            last_name: last_name.to_owned(),
+            email: email.to_owned(),
+            link: self.link(token.plain()),
+            expires: expires_at.human(),
+            validity_days: days,
+        }
+    }
+
     pub(super) async fn queue_invitation_mail(
         &self,
         tx: &mut Tx,
@@ -197,16 +221,15 @@ impl Usher {
         m: &MailFor<'_>,
         token: &Token,
     ) -> Result<()> {
-        let vars = InvitationVars {
-            org: account.name.clone(),
-            inviter_name: self.actor.name.trim_start_matches("os:").to_owned(),
-            first_name: m.first_name.to_owned(),
-            last_name: m.last_name.to_owned(),
-            email: m.email.to_owned(),
-            link: self.link(token.plain()),
-            expires: m.expires_at.human(),
-            validity_days: m.days,
-        };
+        let vars = self.invitation_vars(
+            account,
+            m.email,
+            m.first_name,
+            m.last_name,
+            token,
+            m.expires_at,
+            m.days,
+        );
         let rendered = self
             .settings
             .templates

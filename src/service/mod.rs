@@ -2,6 +2,7 @@
 //! work in one transaction and writes its audit row in that same transaction.
 
 mod import;
+mod import_invites;
 mod init;
 mod invite;
 mod queries;
@@ -42,7 +43,7 @@ pub struct Settings {
     pub public_url: String,
     pub from: Mailbox,
     pub account: Option<String>,
-    pub templates: Templates,
+    pub templates: Arc<Templates>,
 }
 
 impl Settings {
@@ -51,12 +52,20 @@ impl Settings {
             public_url: c.public_url.clone(),
             from: mailbox(c.mail.from_name.as_deref(), &c.mail.from)?,
             account: c.account.clone(),
-            templates: Templates::builtin()?,
+            templates: Arc::new(Templates::builtin()?),
         })
     }
 }
 
 impl Usher {
+    /// What a mail sender needs to render the drafts this service queues.
+    pub fn renderer(&self) -> Arc<crate::mail::Renderer> {
+        Arc::new(crate::mail::Renderer::new(
+            self.settings.templates.clone(),
+            self.settings.from.clone(),
+        ))
+    }
+
     pub fn new(store: Store, clock: Arc<dyn Clock>, actor: Actor, settings: Settings) -> Self {
         Self {
             store,

@@ -8,6 +8,7 @@
 
 mod accounts;
 mod audit;
+mod bulk;
 mod imports;
 mod invitations;
 mod outbox;
@@ -26,9 +27,10 @@ use crate::error::{Error, Result};
 
 pub use accounts::{Account, NewAccount};
 pub use audit::{AuditEntry, NewAudit};
+pub use bulk::BulkInvitation;
 pub use imports::{Batch, Change, UserFields};
 pub use invitations::{Invitation, InvitationFilter, NewInvitation};
-pub use outbox::{Claimed, NewMessage, OutboxCounts, OutboxMessage};
+pub use outbox::{Claimed, NewDraft, NewMessage, OutboxCounts, OutboxMessage};
 pub use users::{BulkUser, NewUser, User};
 
 /// Runs `$body` with `$c` bound to the transaction's connection, once per backend, so

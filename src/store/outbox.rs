@@ -20,6 +20,16 @@ pub struct NewMessage<'a> {
     pub now: Timestamp,
 }
 
+/// A message queued as a draft (see `mail::draft`), for a bulk insert.
+#[derive(Debug, Clone)]
+pub struct NewDraft {
+    pub message_id: String,
+    pub env_to: String,
+    pub subject: String,
+    /// The draft's JSON.
+    pub draft: String,
+}
+
 /// A message a sender holds the lease on.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Claimed {
@@ -28,6 +38,9 @@ pub struct Claimed {
     pub env_from: String,
     pub env_to: String,
     pub raw: Vec<u8>,
+    /// Set for a message queued as a draft: `raw` is then empty until rendered.
+    pub draft: Option<String>,
+    pub created_at: i64,
     pub attempts: i64,
 }
 
@@ -74,7 +87,7 @@ const CLAIM_SQLITE: &str = "UPDATE outbox
                  WHERE state = 'queued' AND next_attempt_at <= $3
                    AND (lease_until IS NULL OR lease_until <= $3)
                  ORDER BY next_attempt_at, id LIMIT $4)
-    RETURNING id, message_id, env_from, env_to, raw, attempts";
+    RETURNING id, message_id, env_from, env_to, raw, draft, created_at, attempts";
 
 // The same, with SKIP LOCKED so that concurrent senders take disjoint rows.
 const CLAIM_POSTGRES: &str = "UPDATE outbox
@@ -84,7 +97,7 @@ const CLAIM_POSTGRES: &str = "UPDATE outbox
                    AND (lease_until IS NULL OR lease_until <= $3)
                  ORDER BY next_attempt_at, id LIMIT $4
                  FOR UPDATE SKIP LOCKED)
-    RETURNING id, message_id, env_from, env_to, raw, attempts";
+    RETURNING id, message_id, env_from, env_to, raw, draft, created_at, attempts";
 
 impl Tx {
     pub async fn insert_message(&mut self, m: &NewMessage<'_>) -> Result<i64> {
@@ -142,7 +155,7 @@ impl Tx {
                 // The body holds the invitation link: once delivered it is not kept, so the
                 // database never holds a usable link for longer than it must.
                 "UPDATE outbox SET state = 'sent', sent_at = $3, lease_until = NULL, last_error = NULL,
-                    raw = $4
+                    raw = $4, draft = NULL
                  WHERE id = $1 AND lease_owner = $2 AND state = 'queued'",
             )
             .bind(id)

@@ -111,7 +111,7 @@ pub fn settings() -> Settings {
         public_url: "https://usher.acme.test".into(),
         from: mailbox(Some("Acme IT"), "it@acme.test").unwrap(),
         account: None,
-        templates: Templates::builtin().unwrap(),
+        templates: Arc::new(Templates::builtin().unwrap()),
     }
 }
 
@@ -171,6 +171,7 @@ pub fn sender_from_toml(
         usher::mail::MailTransport::from_config(&cfg.mail).unwrap(),
         Arc::new(clock.clone()),
         usher::mail::SenderSettings::from_config(&cfg.mail),
+        u.renderer(),
     )
     .unwrap()
 }

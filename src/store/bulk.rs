@@ -1,0 +1,198 @@
+//! Writes for a million rows: each statement takes a chunk of rows as one JSON array
+//! (`json_each` on SQLite, `json_array_elements` on PostgreSQL). One statement per row
+//! manages about 10k rows/s on SQLite; a chunk of 10,000 rows per statement goes 10-20
+//! times faster on both.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+
+use super::outbox::NewDraft;
+use super::{Tx, on_tx};
+use crate::domain::{Actor, Timestamp, UserType};
+use crate::error::Result;
+
+/// Rows per statement.
+pub const CHUNK: usize = 10_000;
+
+/// The same statement for both backends, reading the rows of the JSON array `$param` as
+/// `j.value` (each row an array: `j.value ->> 0` is its first field, as text).
+macro_rules! json_rows_sql {
+    ($head:literal, $param:literal, $tail:literal) => {
+        (
+            concat!($head, " FROM json_each(", $param, ") AS j ", $tail),
+            concat!(
+                $head,
+                " FROM json_array_elements(",
+                $param,
+                "::json) AS j(value) ",
+                $tail
+            ),
+        )
+    };
+}
+
+/// An invitation for a bulk insert.
+#[derive(Debug, Clone)]
+pub struct BulkInvitation {
+    pub email: String,
+    pub email_display: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub user_type: UserType,
+    pub token_hash: String,
+    pub outbox_id: i64,
+}
+
+impl Tx {
+    /// Queues drafts; returns each one's outbox id by Message-ID.
+    pub async fn insert_drafts(
+        &mut self,
+        account_id: i64,
+        env_from: &str,
+        drafts: &[NewDraft],
+        now: Timestamp,
+    ) -> Result<HashMap<String, i64>> {
+        let mut ids = HashMap::with_capacity(drafts.len());
+        let (sqlite, postgres) = json_rows_sql!(
+            "INSERT INTO outbox (account_id, kind, message_id, env_from, env_to, subject, raw,
+                draft, state, attempts, next_attempt_at, created_at)
+             SELECT $1, 'invitation', j.value ->> 0, $2, j.value ->> 1, j.value ->> 2, $3,
+                j.value ->> 3, 'queued', 0, $4, $4",
+            "$5",
+            "RETURNING id, message_id"
+        );
+        for chunk in drafts.chunks(CHUNK) {
+            let rows: Vec<Value> = chunk
+                .iter()
+                .map(|d| json!([d.message_id, d.env_to, d.subject, d.draft]))
+                .collect();
+            let json = Value::Array(rows).to_string();
+            let back: Vec<(i64, String)> =
+                on_tx!(self, sqlite = sqlite, postgres = postgres, |c, sql| {
+                    sqlx::query_as(sql)
+                        .bind(account_id)
+                        .bind(env_from)
+                        .bind(Vec::<u8>::new())
+                        .bind(now.0)
+                        .bind(&json)
+                        .fetch_all(c)
+                        .await
+                })?;
+            ids.extend(back.into_iter().map(|(id, mid)| (mid, id)));
+        }
+        Ok(ids)
+    }
+
+    /// Inserts pending invitations; returns each one's id by address.
+    pub async fn insert_invitations_bulk(
+        &mut self,
+        account_id: i64,
+        inviter: &str,
+        invitations: &[BulkInvitation],
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<HashMap<String, i64>> {
+        let mut ids = HashMap::with_capacity(invitations.len());
+        let (sqlite, postgres) = json_rows_sql!(
+            "INSERT INTO invitations (account_id, email, email_display, first_name, last_name,
+                user_type, inviter, token_hash, status, created_at, expires_at, outbox_id)
+             SELECT $1, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3,
+                j.value ->> 4, $2, j.value ->> 5, 'pending', $3, $4,
+                CAST(j.value ->> 6 AS BIGINT)",
+            "$5",
+            "RETURNING id, email"
+        );
+        for chunk in invitations.chunks(CHUNK) {
+            let rows: Vec<Value> = chunk
+                .iter()
+                .map(|i| {
+                    json!([
+                        i.email,
+                        i.email_display,
+                        i.first_name,
+                        i.last_name,
+                        i.user_type.as_str(),
+                        i.token_hash,
+                        i.outbox_id
+                    ])
+                })
+                .collect();
+            let json = Value::Array(rows).to_string();
+            let back: Vec<(i64, String)> =
+                on_tx!(self, sqlite = sqlite, postgres = postgres, |c, sql| {
+                    sqlx::query_as(sql)
+                        .bind(account_id)
+                        .bind(inviter)
+                        .bind(now.0)
+                        .bind(expires_at.0)
+                        .bind(&json)
+                        .fetch_all(c)
+                        .await
+                })?;
+            ids.extend(back.into_iter().map(|(id, email)| (email, id)));
+        }
+        Ok(ids)
+    }
+
+    /// Records an import batch's invitations, for undo.
+    pub async fn insert_invite_changes(
+        &mut self,
+        batch_id: i64,
+        invitations: &[i64],
+    ) -> Result<()> {
+        let (sqlite, postgres) = json_rows_sql!(
+            "INSERT INTO import_changes (batch_id, kind, invitation_id, before)
+             SELECT $1, 'invite', CAST(j.value ->> 0 AS BIGINT), '{}'",
+            "$2",
+            ""
+        );
+        for chunk in invitations.chunks(CHUNK) {
+            let json = Value::Array(chunk.iter().map(|id| json!([id])).collect()).to_string();
+            on_tx!(self, sqlite = sqlite, postgres = postgres, |c, sql| {
+                sqlx::query(sql)
+                    .bind(batch_id)
+                    .bind(&json)
+                    .execute(c)
+                    .await
+                    .map(|r| r.rows_affected())
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Appends audit entries that share a time, actor and action: (target, details).
+    pub async fn append_audit_bulk(
+        &mut self,
+        at: Timestamp,
+        actor: &Actor,
+        action: &str,
+        entries: &[(String, Value)],
+    ) -> Result<()> {
+        let actor = actor.to_string();
+        let (sqlite, postgres) = json_rows_sql!(
+            "INSERT INTO audit_log (at, actor, action, target, details)
+             SELECT $1, $2, $3, j.value ->> 0, j.value ->> 1",
+            "$4",
+            ""
+        );
+        for chunk in entries.chunks(CHUNK) {
+            let rows: Vec<Value> = chunk
+                .iter()
+                .map(|(target, details)| json!([target, details.to_string()]))
+                .collect();
+            let json = Value::Array(rows).to_string();
+            on_tx!(self, sqlite = sqlite, postgres = postgres, |c, sql| {
+                sqlx::query(sql)
+                    .bind(at.0)
+                    .bind(&actor)
+                    .bind(action)
+                    .bind(&json)
+                    .execute(c)
+                    .await
+                    .map(|r| r.rows_affected())
+            })?;
+        }
+        Ok(())
+    }
+}
