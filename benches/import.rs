@@ -20,6 +20,14 @@ fn peak_rss_mib() -> f64 {
 async fn bench(backend: Backend, n: usize) -> Option<()> {
     let db = TestDb::open(backend).await?;
     let (u, _clock) = account(&db, (n as i64) + 10).await;
+    // The account's users before the import (USHER_BENCH_EXISTING, default none).
+    let existing: u64 = std::env::var("USHER_BENCH_EXISTING")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    if existing > 0 {
+        u.generate_fake_users(existing, "acme.test").await.unwrap();
+    }
     let path = db.dir.path().join("users.csv");
     let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
     writeln!(
@@ -30,7 +38,7 @@ async fn bench(backend: Backend, n: usize) -> Option<()> {
     for i in 0..n {
         writeln!(
             f,
-            "S-1-5-21-{i},first{i}.last@acme.test,First{i},Last{}",
+            "EMP-{i},first{i}.last@acme.test,First{i},Last{}",
             i % 977
         )
         .unwrap();
@@ -51,7 +59,7 @@ async fn bench(backend: Backend, n: usize) -> Option<()> {
     let apply_s = t.elapsed().as_secs_f64();
     assert_eq!(out.invited, n);
     println!(
-        "{backend:<8} {n} rows: read {read_s:.2} s ({:.0} rows/s), preview {preview_s:.2} s, apply {apply_s:.2} s ({:.0} invitations/s), {} new; peak RSS {:.0} MiB",
+        "{backend:<8} {n} rows into {existing} users: read {read_s:.2} s ({:.0} rows/s), preview {preview_s:.2} s, apply {apply_s:.2} s ({:.0} invitations/s), {} new; peak RSS {:.0} MiB",
         n as f64 / read_s,
         n as f64 / apply_s,
         plan.counts[&usher::import::plan::Bucket::New],

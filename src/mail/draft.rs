@@ -46,6 +46,10 @@ impl Renderer {
             .invitation_subject(d.subject.as_deref(), &d.vars)
     }
 
+    pub fn subject_names_recipient(&self) -> bool {
+        self.templates.subject_names_recipient()
+    }
+
     /// The message as it is sent: `draft` is the stored JSON.
     pub fn render(&self, draft: &str, message_id: &str, date: Timestamp) -> Result<Vec<u8>> {
         let d: Draft = serde_json::from_str(draft)

@@ -77,6 +77,19 @@ impl Templates {
         })
     }
 
+    /// Whether the account's subject names the recipient (so differs between the
+    /// invitations of one import); when not, an import renders it once.
+    pub fn subject_names_recipient(&self) -> bool {
+        self.env
+            .get_template("invitation_subject")
+            .map_or(true, |t| {
+                let used = t.undeclared_variables(true);
+                ["first_name", "last_name", "email", "link"]
+                    .iter()
+                    .any(|v| used.contains(*v))
+            })
+    }
+
     /// The subject alone (this invitation's own, or the account's).
     pub fn invitation_subject(
         &self,
@@ -147,6 +160,17 @@ fn normalise_body(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_builtin_subject_is_the_same_for_every_recipient() -> Result<()> {
+        let t = Templates::builtin()?;
+        assert!(!t.subject_names_recipient());
+        let mut env = Environment::new();
+        env.add_template("invitation_subject", "Hello {{ first_name }}")
+            .map_err(|e| Error::Template(e.to_string()))?;
+        assert!(Templates { env }.subject_names_recipient());
+        Ok(())
+    }
 
     fn vars() -> InvitationVars {
         InvitationVars {

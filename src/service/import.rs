@@ -182,7 +182,7 @@ impl Usher {
         let users_by_id: HashMap<i64, &User> = state.users.iter().map(|u| (u.id, u)).collect();
         let days = account.invite_validity_days;
         let expires_at = now.plus_days(days);
-        let mut invites = Invites::new(self);
+        let mut invites = Invites::new(self, &account, batch, now, expires_at);
 
         for p in plan.rows.iter().filter(|r| applies(r.bucket, r.row)) {
             let Some(r) = p.row.and_then(|n| by_row.get(&n)) else {
@@ -292,14 +292,12 @@ impl Usher {
                         out.created += 1;
                         continue;
                     }
-                    invites.add(self, &account, r, user_type, expires_at, days)?;
+                    invites.add(&mut tx, r, user_type).await?;
                 }
                 _ => {}
             }
         }
-        out.invited += invites
-            .write(&mut tx, &account, batch, now, expires_at, self)
-            .await?;
+        out.invited += invites.finish(&mut tx).await?;
         if opts.missing != Missing::Keep && !opts.skip.contains(&Bucket::Missing) {
             let me = crate::domain::Email::parse(&self.actor.name)
                 .ok()

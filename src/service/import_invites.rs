@@ -14,31 +14,55 @@ use crate::mail::compose::new_message_id;
 use crate::mail::{Draft, Renderer};
 use crate::store::{Account, BulkInvitation, NewDraft, Tx};
 
-pub(super) struct Invites {
+/// Rows per write.
+const CHUNK: usize = 10_000;
+
+pub(super) struct Invites<'a> {
+    usher: &'a Usher,
+    account: &'a Account,
+    batch: i64,
+    now: Timestamp,
+    expires_at: Timestamp,
     renderer: Arc<Renderer>,
     invitations: Vec<BulkInvitation>,
     drafts: Vec<NewDraft>,
+    written: usize,
+    /// The subject, when it is the same for every invitation.
+    shared_subject: Option<String>,
 }
 
-impl Invites {
-    pub(super) fn new(u: &Usher) -> Self {
+impl<'a> Invites<'a> {
+    pub(super) fn new(
+        usher: &'a Usher,
+        account: &'a Account,
+        batch: i64,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Self {
         Self {
-            renderer: u.renderer(),
-            invitations: Vec::new(),
-            drafts: Vec::new(),
+            usher,
+            account,
+            batch,
+            now,
+            expires_at,
+            renderer: usher.renderer(),
+            invitations: Vec::with_capacity(CHUNK),
+            drafts: Vec::with_capacity(CHUNK),
+            written: 0,
+            shared_subject: None,
         }
     }
 
-    /// One more invitation, with its mail.
-    pub(super) fn add(
+    /// One more invitation, with its mail; written with the others of its chunk, so that
+    /// memory stays bounded however long the file.
+    pub(super) async fn add(
         &mut self,
-        u: &Usher,
-        account: &Account,
+        tx: &mut Tx,
         r: &ImportRow,
         user_type: UserType,
-        expires_at: Timestamp,
-        days: i64,
     ) -> Result<()> {
+        let (u, account) = (self.usher, self.account);
+        let (expires_at, days) = (self.expires_at, self.account.invite_validity_days);
         let token = Token::generate()?;
         let draft = Draft {
             to_name: format!("{} {}", r.first_name, r.last_name)
@@ -59,7 +83,16 @@ impl Invites {
         };
         let message_id = new_message_id(&u.settings.from)?;
         self.drafts.push(NewDraft {
-            subject: self.renderer.subject(&draft)?,
+            subject: match &self.shared_subject {
+                Some(s) => s.clone(),
+                None => {
+                    let s = self.renderer.subject(&draft)?;
+                    if !self.renderer.subject_names_recipient() {
+                        self.shared_subject = Some(s.clone());
+                    }
+                    s
+                }
+            },
             message_id: message_id.clone(),
             env_to: draft.to.clone(),
             draft: serde_json::to_string(&draft).unwrap_or_default(),
@@ -71,25 +104,26 @@ impl Invites {
             last_name: r.last_name.clone(),
             user_type,
             token_hash: token.hash(),
-            // Filled in by `write`, from the Message-ID.
+            // Filled in by `flush`, from the Message-ID.
             outbox_id: 0,
         });
+        if self.invitations.len() >= CHUNK {
+            self.flush(tx).await?;
+        }
         Ok(())
     }
 
-    /// Writes them all; returns how many.
-    pub(super) async fn write(
-        mut self,
-        tx: &mut Tx,
-        account: &Account,
-        batch: i64,
-        now: Timestamp,
-        expires_at: Timestamp,
-        u: &Usher,
-    ) -> Result<usize> {
+    /// Writes what is left; returns how many were written in all.
+    pub(super) async fn finish(mut self, tx: &mut Tx) -> Result<usize> {
+        self.flush(tx).await?;
+        Ok(self.written)
+    }
+
+    async fn flush(&mut self, tx: &mut Tx) -> Result<()> {
         if self.invitations.is_empty() {
-            return Ok(0);
+            return Ok(());
         }
+        let (u, account, now) = (self.usher, self.account, self.now);
         let env_from = u.settings.from.email.to_string();
         let outbox = tx
             .insert_drafts(account.id, &env_from, &self.drafts, now)
@@ -103,7 +137,7 @@ impl Invites {
                 &u.actor.name,
                 &self.invitations,
                 now,
-                expires_at,
+                self.expires_at,
             )
             .await?;
         let mut changes = Vec::with_capacity(ids.len());
@@ -113,12 +147,15 @@ impl Invites {
             changes.push(id);
             audit.push((
                 format!("invitation:{id} {}", inv.email),
-                json!({"batch": batch, "user_type": inv.user_type}),
+                json!({"batch": self.batch, "user_type": inv.user_type}),
             ));
         }
-        tx.insert_invite_changes(batch, &changes).await?;
+        tx.insert_invite_changes(self.batch, &changes).await?;
         tx.append_audit_bulk(now, &u.actor, "invitation.create", &audit)
             .await?;
-        Ok(self.invitations.len())
+        self.written += self.invitations.len();
+        self.invitations.clear();
+        self.drafts.clear();
+        Ok(())
     }
 }
