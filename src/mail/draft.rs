@@ -70,8 +70,4 @@ impl Renderer {
         )?;
         Ok(composed.raw)
     }
-
-    pub fn from(&self) -> &Mailbox {
-        &self.from
-    }
 }

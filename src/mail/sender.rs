@@ -3,6 +3,7 @@
 //! their results recorded in batches. A sender that dies mid-send loses nothing: its
 //! lease runs out and the message is sent again, byte for byte, with the same Message-ID.
 
+use std::borrow::Cow;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
@@ -205,26 +206,22 @@ impl Sender {
             l.until_ready().await;
         }
         let to: Vec<String> = m.env_to.split(',').map(str::to_owned).collect();
-        let rendered;
         let raw = match &m.draft {
             Some(draft) if m.raw.is_empty() => {
                 match self
                     .renderer
                     .render(draft, &m.message_id, Timestamp(m.created_at))
                 {
-                    Ok(r) => {
-                        rendered = r;
-                        &rendered
-                    }
+                    Ok(r) => Cow::Owned(r),
                     // A draft that cannot be rendered never will be: no retry.
                     Err(e) => return (m, Outcome::Failed(e.to_string())),
                 }
             }
-            _ => &m.raw,
+            _ => Cow::Borrowed(m.raw.as_slice()),
         };
         let outcome = match self
             .transport
-            .send_raw(&m.message_id, &m.env_from, &to, raw)
+            .send_raw(&m.message_id, &m.env_from, &to, &raw)
             .await
         {
             Ok(()) => Outcome::Sent,

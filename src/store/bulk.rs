@@ -32,6 +32,16 @@ macro_rules! json_rows_sql {
     };
 }
 
+/// The rows as JSON arrays of at most `CHUNK` rows, one per statement.
+fn json_chunks<'a, T>(
+    items: &'a [T],
+    row: impl Fn(&T) -> Value + 'a,
+) -> impl Iterator<Item = String> + 'a {
+    items
+        .chunks(CHUNK)
+        .map(move |chunk| Value::Array(chunk.iter().map(&row).collect()).to_string())
+}
+
 /// An invitation for a bulk insert.
 #[derive(Debug, Clone)]
 pub struct BulkInvitation {
@@ -62,12 +72,9 @@ impl Tx {
             "$5",
             "RETURNING id, message_id"
         );
-        for chunk in drafts.chunks(CHUNK) {
-            let rows: Vec<Value> = chunk
-                .iter()
-                .map(|d| json!([d.message_id, d.env_to, d.subject, d.draft]))
-                .collect();
-            let json = Value::Array(rows).to_string();
+        for json in json_chunks(drafts, |d| {
+            json!([d.message_id, d.env_to, d.subject, d.draft])
+        }) {
             let back: Vec<(i64, String)> =
                 on_tx!(self, sqlite = sqlite, postgres = postgres, |c, sql| {
                     sqlx::query_as(sql)
@@ -103,22 +110,17 @@ impl Tx {
             "$5",
             "RETURNING id, email"
         );
-        for chunk in invitations.chunks(CHUNK) {
-            let rows: Vec<Value> = chunk
-                .iter()
-                .map(|i| {
-                    json!([
-                        i.email,
-                        i.email_display,
-                        i.first_name,
-                        i.last_name,
-                        i.user_type.as_str(),
-                        i.token_hash,
-                        i.outbox_id
-                    ])
-                })
-                .collect();
-            let json = Value::Array(rows).to_string();
+        for json in json_chunks(invitations, |i| {
+            json!([
+                i.email,
+                i.email_display,
+                i.first_name,
+                i.last_name,
+                i.user_type.as_str(),
+                i.token_hash,
+                i.outbox_id
+            ])
+        }) {
             let back: Vec<(i64, String)> =
                 on_tx!(self, sqlite = sqlite, postgres = postgres, |c, sql| {
                     sqlx::query_as(sql)
@@ -147,8 +149,7 @@ impl Tx {
             "$2",
             ""
         );
-        for chunk in invitations.chunks(CHUNK) {
-            let json = Value::Array(chunk.iter().map(|id| json!([id])).collect()).to_string();
+        for json in json_chunks(invitations, |id| json!([id])) {
             on_tx!(self, sqlite = sqlite, postgres = postgres, |c, sql| {
                 sqlx::query(sql)
                     .bind(batch_id)
@@ -176,12 +177,9 @@ impl Tx {
             "$4",
             ""
         );
-        for chunk in entries.chunks(CHUNK) {
-            let rows: Vec<Value> = chunk
-                .iter()
-                .map(|(target, details)| json!([target, details.to_string()]))
-                .collect();
-            let json = Value::Array(rows).to_string();
+        for json in json_chunks(entries, |(target, details)| {
+            json!([target, details.to_string()])
+        }) {
             on_tx!(self, sqlite = sqlite, postgres = postgres, |c, sql| {
                 sqlx::query(sql)
                     .bind(at.0)

@@ -8,6 +8,7 @@ use sqlx::SqlitePool;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+use super::search::CANDIDATE_CAP;
 use super::users::BulkUser;
 use super::{ConnectOptions, redact_url};
 use crate::domain::Timestamp;
@@ -75,11 +76,8 @@ pub(super) async fn migrate(pool: &SqlitePool) -> Result<()> {
     Ok(())
 }
 
-/// Above this many trigram matches a search walks the address index instead.
-const TRIGRAM_CAP: i64 = 5000;
-
 /// The ids of the users whose address or name contains `search` (three characters or
-/// more), as a JSON array, if there are at most `TRIGRAM_CAP` of them; else None.
+/// more), as a JSON array, if there are at most `CANDIDATE_CAP` of them; else None.
 pub(super) async fn trigram_candidates(
     t: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
     search: &str,
@@ -88,10 +86,10 @@ pub(super) async fn trigram_candidates(
     let ids: Vec<i64> =
         sqlx::query_scalar("SELECT rowid FROM users_fts WHERE users_fts MATCH $1 LIMIT $2")
             .bind(&phrase)
-            .bind(TRIGRAM_CAP + 1)
+            .bind(CANDIDATE_CAP as i64 + 1)
             .fetch_all(&mut **t)
             .await?;
-    if ids.len() as i64 > TRIGRAM_CAP {
+    if ids.len() > CANDIDATE_CAP {
         return Ok(None);
     }
     Ok(Some(serde_json::Value::from(ids).to_string()))
