@@ -48,15 +48,27 @@ async fn bench(backend: Backend, n: usize) -> Option<()> {
     let t = Instant::now();
     let parsed = usher::import::parse_file(&path, &Default::default(), &[]).unwrap();
     let read_s = t.elapsed().as_secs_f64();
+    let rss = |stage: &str| {
+        if std::env::var_os("USHER_BENCH_STAGES").is_some() {
+            eprintln!(
+                "  {stage}: RSS {:.0} MiB, peak {:.0} MiB",
+                common::proc_status_mib("VmRSS:"),
+                peak_rss_mib()
+            );
+        }
+    };
+    rss("read");
     let t = Instant::now();
     let plan = u.import_preview(&parsed).await.unwrap();
     let preview_s = t.elapsed().as_secs_f64();
+    rss("preview");
     let t = Instant::now();
     let out = u
         .import_apply(&parsed, &ApplyOptions::default())
         .await
         .unwrap();
     let apply_s = t.elapsed().as_secs_f64();
+    rss("apply");
     assert_eq!(out.invited, n);
     println!(
         "{backend:<8} {n} rows into {existing} users: read {read_s:.2} s ({:.0} rows/s), preview {preview_s:.2} s, apply {apply_s:.2} s ({:.0} invitations/s), {} new; peak RSS {:.0} MiB",

@@ -182,7 +182,7 @@ impl Usher {
         let users_by_id: HashMap<i64, &User> = state.users.iter().map(|u| (u.id, u)).collect();
         let days = account.invite_validity_days;
         let expires_at = now.plus_days(days);
-        let mut invites = Invites::new(self, &account, batch, now, expires_at);
+        let mut invites = Invites::new(self, &account, batch, now, expires_at)?;
 
         for p in plan.rows.iter().filter(|r| applies(r.bucket, r.row)) {
             let Some(r) = p.row.and_then(|n| by_row.get(&n)) else {

@@ -4,14 +4,13 @@
 
 use std::sync::Arc;
 
-use serde_json::{Value, json};
-
 use super::Usher;
-use crate::domain::{Timestamp, Token, UserType};
+use crate::domain::token::TokenBatch;
+use crate::domain::{Timestamp, UserType};
 use crate::error::Result;
 use crate::import::ImportRow;
-use crate::mail::compose::new_message_id;
-use crate::mail::{Draft, Renderer};
+use crate::mail::compose::MessageIds;
+use crate::mail::{Draft, InvitationVars, Renderer};
 use crate::store::{Account, BulkInvitation, NewDraft, Tx};
 
 /// Rows per write.
@@ -24,6 +23,10 @@ pub(super) struct Invites<'a> {
     now: Timestamp,
     expires_at: Timestamp,
     renderer: Arc<Renderer>,
+    /// What every invitation's template is given alike.
+    base: InvitationVars,
+    tokens: TokenBatch,
+    message_ids: MessageIds,
     invitations: Vec<BulkInvitation>,
     drafts: Vec<NewDraft>,
     written: usize,
@@ -38,19 +41,22 @@ impl<'a> Invites<'a> {
         batch: i64,
         now: Timestamp,
         expires_at: Timestamp,
-    ) -> Self {
-        Self {
+    ) -> Result<Self> {
+        Ok(Self {
             usher,
             account,
             batch,
             now,
             expires_at,
             renderer: usher.renderer(),
+            base: usher.invitation_base(account, expires_at, account.invite_validity_days),
+            tokens: TokenBatch::default(),
+            message_ids: MessageIds::new(&usher.settings.from)?,
             invitations: Vec::with_capacity(CHUNK),
             drafts: Vec::with_capacity(CHUNK),
             written: 0,
             shared_subject: None,
-        }
+        })
     }
 
     /// One more invitation, with its mail; written with the others of its chunk, so that
@@ -61,27 +67,23 @@ impl<'a> Invites<'a> {
         r: &ImportRow,
         user_type: UserType,
     ) -> Result<()> {
-        let (u, account) = (self.usher, self.account);
-        let (expires_at, days) = (self.expires_at, self.account.invite_validity_days);
-        let token = Token::generate()?;
+        let token = self.tokens.draw()?;
         let draft = Draft {
             to_name: format!("{} {}", r.first_name, r.last_name)
                 .trim()
                 .to_owned(),
             to: r.email.display().to_owned(),
-            vars: u.invitation_vars(
-                account,
-                r.email.display(),
-                &r.first_name,
-                &r.last_name,
-                &token,
-                expires_at,
-                days,
-            ),
+            vars: InvitationVars {
+                first_name: r.first_name.clone(),
+                last_name: r.last_name.clone(),
+                email: r.email.display().to_owned(),
+                link: self.usher.link(token.plain()),
+                ..self.base.clone()
+            },
             subject: None,
             message: None,
         };
-        let message_id = new_message_id(&u.settings.from)?;
+        let message_id = self.message_ids.next_id();
         self.drafts.push(NewDraft {
             subject: match &self.shared_subject {
                 Some(s) => s.clone(),
@@ -141,13 +143,17 @@ impl<'a> Invites<'a> {
             )
             .await?;
         let mut changes = Vec::with_capacity(ids.len());
-        let mut audit: Vec<(String, Value)> = Vec::with_capacity(ids.len());
+        let mut audit = Vec::with_capacity(ids.len());
         for inv in &self.invitations {
             let id = ids.get(&inv.email).copied().unwrap_or_default();
             changes.push(id);
             audit.push((
                 format!("invitation:{id} {}", inv.email),
-                json!({"batch": self.batch, "user_type": inv.user_type}),
+                format!(
+                    r#"{{"batch":{},"user_type":"{}"}}"#,
+                    self.batch,
+                    inv.user_type.as_str()
+                ),
             ));
         }
         tx.insert_invite_changes(self.batch, &changes).await?;

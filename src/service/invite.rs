@@ -188,8 +188,26 @@ impl Usher {
         Ok(InviteOutcome { invited })
     }
 
-    /// Renders the invitation mail, queues it, points the invitation at it and withdraws
-    /// the message it replaces (so an old link is never mailed after a resend).
+    /// What every invitation of an account is given alike; the recipient's own fields
+    /// are left empty.
+    pub(super) fn invitation_base(
+        &self,
+        account: &Account,
+        expires_at: Timestamp,
+        days: i64,
+    ) -> InvitationVars {
+        InvitationVars {
+            org: account.name.clone(),
+            inviter_name: self.actor.name.trim_start_matches("os:").to_owned(),
+            first_name: String::new(),
+            last_name: String::new(),
+            email: String::new(),
+            link: String::new(),
+            expires: expires_at.human(),
+            validity_days: days,
+        }
+    }
+
     /// What the invitation template is given.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn invitation_vars(
@@ -203,17 +221,16 @@ impl Usher {
         days: i64,
     ) -> InvitationVars {
         InvitationVars {
-            org: account.name.clone(),
-            inviter_name: self.actor.name.trim_start_matches("os:").to_owned(),
             first_name: first_name.to_owned(),
             last_name: last_name.to_owned(),
             email: email.to_owned(),
             link: self.link(token.plain()),
-            expires: expires_at.human(),
-            validity_days: days,
+            ..self.invitation_base(account, expires_at, days)
         }
     }
 
+    /// Renders the invitation mail, queues it, points the invitation at it and withdraws
+    /// the message it replaces (so an old link is never mailed after a resend).
     pub(super) async fn queue_invitation_mail(
         &self,
         tx: &mut Tx,

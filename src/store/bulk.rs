@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use super::outbox::NewDraft;
 use super::{Tx, on_tx};
@@ -20,7 +20,7 @@ pub const CHUNK: usize = 10_000;
 macro_rules! json_rows_sql {
     ($head:literal, $param:literal, $tail:literal) => {
         (
-            concat!($head, " FROM json_each(", $param, ") AS j ", $tail),
+            concat!($head, " FROM jsonb_each(", $param, ") AS j ", $tail),
             concat!(
                 $head,
                 " FROM json_array_elements(",
@@ -32,14 +32,25 @@ macro_rules! json_rows_sql {
     };
 }
 
-/// The rows as JSON arrays of at most `CHUNK` rows, one per statement.
-fn json_chunks<'a, T>(
+/// The rows as JSON arrays of at most `CHUNK` rows, one per statement. Each row is
+/// serialized straight into the text (a tuple is a JSON array), without building values.
+fn json_chunks<'a, T, R: Serialize>(
     items: &'a [T],
-    row: impl Fn(&T) -> Value + 'a,
+    row: impl Fn(&'a T) -> R + 'a,
 ) -> impl Iterator<Item = String> + 'a {
-    items
-        .chunks(CHUNK)
-        .map(move |chunk| Value::Array(chunk.iter().map(&row).collect()).to_string())
+    items.chunks(CHUNK).map(move |chunk| {
+        let mut out = Vec::with_capacity(chunk.len() * 96);
+        out.push(b'[');
+        for (i, item) in chunk.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            // Tuples of strings and numbers always serialize.
+            let _ = serde_json::to_writer(&mut out, &row(item));
+        }
+        out.push(b']');
+        String::from_utf8(out).unwrap_or_default()
+    })
 }
 
 /// An invitation for a bulk insert.
@@ -72,9 +83,7 @@ impl Tx {
             "$5",
             "RETURNING id, message_id"
         );
-        for json in json_chunks(drafts, |d| {
-            json!([d.message_id, d.env_to, d.subject, d.draft])
-        }) {
+        for json in json_chunks(drafts, |d| (&d.message_id, &d.env_to, &d.subject, &d.draft)) {
             let back: Vec<(i64, String)> =
                 on_tx!(self, sqlite = sqlite, postgres = postgres, |c, sql| {
                     sqlx::query_as(sql)
@@ -111,15 +120,15 @@ impl Tx {
             "RETURNING id, email"
         );
         for json in json_chunks(invitations, |i| {
-            json!([
-                i.email,
-                i.email_display,
-                i.first_name,
-                i.last_name,
+            (
+                &i.email,
+                &i.email_display,
+                &i.first_name,
+                &i.last_name,
                 i.user_type.as_str(),
-                i.token_hash,
-                i.outbox_id
-            ])
+                &i.token_hash,
+                i.outbox_id,
+            )
         }) {
             let back: Vec<(i64, String)> =
                 on_tx!(self, sqlite = sqlite, postgres = postgres, |c, sql| {
@@ -149,7 +158,7 @@ impl Tx {
             "$2",
             ""
         );
-        for json in json_chunks(invitations, |id| json!([id])) {
+        for json in json_chunks(invitations, |id| [id]) {
             on_tx!(self, sqlite = sqlite, postgres = postgres, |c, sql| {
                 sqlx::query(sql)
                     .bind(batch_id)
@@ -162,13 +171,14 @@ impl Tx {
         Ok(())
     }
 
-    /// Appends audit entries that share a time, actor and action: (target, details).
+    /// Appends audit entries that share a time, actor and action: (target, details as
+    /// JSON text).
     pub async fn append_audit_bulk(
         &mut self,
         at: Timestamp,
         actor: &Actor,
         action: &str,
-        entries: &[(String, Value)],
+        entries: &[(String, String)],
     ) -> Result<()> {
         let actor = actor.to_string();
         let (sqlite, postgres) = json_rows_sql!(
@@ -177,9 +187,7 @@ impl Tx {
             "$4",
             ""
         );
-        for json in json_chunks(entries, |(target, details)| {
-            json!([target, details.to_string()])
-        }) {
+        for json in json_chunks(entries, |(target, details)| (target, details)) {
             on_tx!(self, sqlite = sqlite, postgres = postgres, |c, sql| {
                 sqlx::query(sql)
                     .bind(at.0)
