@@ -537,6 +537,49 @@ fn import_preview_counts_the_buckets_and_fails_on_errors() {
 }
 
 #[test]
+fn import_file_is_a_dry_run_until_apply_yes() {
+    let db = TestDb::sqlite();
+    init(&db, "5");
+    let f = db.dir.path().join("staff.csv");
+    std::fs::write(
+        &f,
+        "email,first name\nann@acme.test,Ann\nbob@acme.test,Bob\n",
+    )
+    .unwrap();
+    let file = f.to_str().unwrap();
+    let users = |db: &TestDb| json(db, &["invitations", "list", "--json"]);
+    for args in [
+        vec!["import", file, "--json"],
+        vec!["import", file, "--dry-run", "--json"],
+    ] {
+        let v = json(&db, &args);
+        assert_eq!(v["counts"]["new"].as_i64(), Some(2), "{args:?}: {v}");
+        let rows = v["rows"].as_array().unwrap();
+        assert_eq!(
+            rows[0]["row"].as_i64(),
+            Some(2),
+            "row numbers as in the file: {v}"
+        );
+    }
+    assert_eq!(
+        users(&db).as_array().unwrap().len(),
+        0,
+        "a dry run changes nothing"
+    );
+    let refused = run(&db, &["import", file, "--apply"]);
+    assert!(
+        !refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("--yes")
+    );
+    let both = run(&db, &["import", file, "--apply", "--dry-run"]);
+    assert!(!both.status.success(), "--apply and --dry-run conflict");
+    let out = ok(&db, &["import", file, "--apply", "--yes", "--exclude", "3"]);
+    assert!(out.contains("invited 1"), "{out}");
+    let invited = users(&db);
+    assert_eq!(invited.as_array().unwrap().len(), 1, "{invited}");
+    assert_eq!(invited[0]["email"].as_str(), Some("ann@acme.test"));
+}
+
+#[test]
 fn import_apply_history_and_undo_from_the_command_line() {
     let db = TestDb::sqlite();
     init(&db, "5");

@@ -53,9 +53,9 @@ pub enum Command {
     /// Inspect and deliver queued mail
     #[command(subcommand)]
     Outbox(OutboxCmd),
-    /// Bulk import from CSV or XLSX (so far: check a file)
-    #[command(subcommand)]
-    Import(ImportCmd),
+    /// Bulk import from CSV or XLSX: `usher import FILE` previews every change (a dry
+    /// run); `usher import FILE --apply --yes` applies it
+    Import(ImportArgs),
     /// Read the audit log
     #[command(subcommand)]
     Audit(AuditCmd),
@@ -64,7 +64,7 @@ pub enum Command {
     Db(DbCmd),
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct JsonFlag {
     /// Print JSON instead of a table
     #[arg(long)]
@@ -254,31 +254,7 @@ pub enum ImportCmd {
     /// not mention, changing nothing
     Preview(ImportFileArgs),
     /// Apply an import, whole or not at all (asks for --yes; preview first)
-    Apply {
-        #[command(flatten)]
-        file: ImportFileArgs,
-        /// Users in the account but not in the file: keep (default), suspend or remove
-        #[arg(long, value_parser = ["keep", "suspend", "remove"], default_value = "keep")]
-        missing: String,
-        /// Import new professionals beyond the free licences as guests
-        #[arg(long)]
-        as_guests: bool,
-        /// Invite the addresses outside the account's domains too (as guests)
-        #[arg(long)]
-        include_outside: bool,
-        /// The digest the preview printed: if the plan differs now, nothing is applied
-        #[arg(long, value_name = "DIGEST")]
-        expect: Option<String>,
-        /// Leave buckets out: new, updated, missing, outside (comma-separated)
-        #[arg(long, value_name = "BUCKETS")]
-        skip: Option<String>,
-        /// Leave rows out: the file's row numbers, like 3,7-9
-        #[arg(long, value_name = "ROWS")]
-        exclude: Option<String>,
-        /// Confirm
-        #[arg(long)]
-        yes: bool,
-    },
+    Apply(ApplyArgs),
     /// The imports applied, newest first
     History(JsonFlag),
     /// Revert an import: revoke its pending invitations, restore what it changed
@@ -300,10 +276,71 @@ pub enum ImportCmd {
     },
 }
 
+/// `usher import FILE ...`, or one of the subcommands.
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ImportArgs {
+    #[command(subcommand)]
+    pub cmd: Option<ImportCmd>,
+    /// CSV (any delimiter; UTF-8, UTF-16 or Windows-1252) or XLSX/XLS/ODS
+    pub file: Option<PathBuf>,
+    /// Preview only, changing nothing (what happens without --apply)
+    #[arg(long, conflicts_with = "apply")]
+    pub dry_run: bool,
+    /// Apply the import, whole or not at all (with --yes)
+    #[arg(long)]
+    pub apply: bool,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    #[command(flatten)]
+    pub decide: Decisions,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub file: ImportFileArgs,
+    #[command(flatten)]
+    pub decide: Decisions,
+}
+
+/// What to do beyond the plan's defaults, and the confirmation.
+#[derive(Debug, Clone, Args)]
+pub struct Decisions {
+    /// Users in the account but not in the file: keep (default), suspend or remove
+    #[arg(long, value_parser = ["keep", "suspend", "remove"], default_value = "keep")]
+    pub missing: String,
+    /// Import new professionals beyond the free licences as guests
+    #[arg(long)]
+    pub as_guests: bool,
+    /// Invite the addresses outside the account's domains too (as guests)
+    #[arg(long)]
+    pub include_outside: bool,
+    /// The digest the preview printed: if the plan differs now, nothing is applied
+    #[arg(long, value_name = "DIGEST")]
+    pub expect: Option<String>,
+    /// Leave buckets out: new, updated, missing, outside (comma-separated)
+    #[arg(long, value_name = "BUCKETS")]
+    pub skip: Option<String>,
+    /// Leave rows out: the file's row numbers, like 3,7-9
+    #[arg(long, value_name = "ROWS")]
+    pub exclude: Option<String>,
+    /// Confirm
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct ImportFileArgs {
     /// CSV (any delimiter; UTF-8, UTF-16 or Windows-1252) or XLSX/XLS/ODS
     pub file: PathBuf,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+/// How to read the file.
+#[derive(Debug, Clone, Args)]
+pub struct ReadArgs {
     /// The text's encoding (utf-8, utf-16le, utf-16be, windows-1252, ...); else detected
     #[arg(long)]
     pub encoding: Option<String>,

@@ -6,18 +6,18 @@ use usher::domain::sanitize::escape_for_display;
 use usher::import::plan::Bucket;
 use usher::import::{Parsed, ReadOptions, parse_file, parse_mapping};
 
-use super::args::{ImportCmd, ImportFileArgs};
+use super::args::{ApplyArgs, Decisions, ImportArgs, ImportCmd, ImportFileArgs};
 use super::{Context, output};
 
 /// Reads and checks the file named on the command line, with its options.
 fn parse(a: &ImportFileArgs) -> Result<Parsed> {
-    let mapping = match &a.map {
+    let mapping = match &a.read.map {
         Some(m) => parse_mapping(m).map_err(|e| color_eyre::eyre::eyre!("--map: {e}"))?,
         None => Vec::new(),
     };
     let opts = ReadOptions {
-        encoding: a.encoding.clone(),
-        sheet: a.sheet.clone(),
+        encoding: a.read.encoding.clone(),
+        sheet: a.read.sheet.clone(),
     };
     Ok(parse_file(&a.file, &opts, &mapping)?)
 }
@@ -41,7 +41,7 @@ pub(super) async fn preview(u: &Usher, a: &ImportFileArgs) -> Result<()> {
         }
         Ok(())
     };
-    if a.out.json {
+    if a.read.out.json {
         println!("{}", output::json(&plan));
         return verdict();
     }
@@ -94,7 +94,7 @@ pub(super) fn check(a: &ImportFileArgs) -> Result<()> {
         .iter()
         .map(|(f, _, h)| serde_json::json!({"field": f.name(), "column": h}))
         .collect();
-    if a.out.json {
+    if a.read.out.json {
         let rows: Vec<serde_json::Value> = parsed
             .rows
             .iter()
@@ -162,24 +162,55 @@ pub(super) fn check(a: &ImportFileArgs) -> Result<()> {
     Ok(())
 }
 
+/// `usher import FILE [--dry-run | --apply --yes]` and the subcommands that need the
+/// database.
+pub(super) async fn run(ctx: &Context, a: &ImportArgs) -> Result<()> {
+    let direct = || -> Result<ImportFileArgs> {
+        Ok(ImportFileArgs {
+            file: a.file.clone().ok_or_else(|| {
+                color_eyre::eyre::eyre!(
+                    "name the FILE to import, or a subcommand (usher import --help)"
+                )
+            })?,
+            read: a.read.clone(),
+        })
+    };
+    match &a.cmd {
+        None if a.apply => {
+            let run = ApplyArgs {
+                file: direct()?,
+                decide: a.decide.clone(),
+            };
+            change(ctx, &ImportCmd::Apply(run)).await
+        }
+        None => preview(&ctx.usher, &direct()?).await,
+        Some(ImportCmd::Preview(f)) => preview(&ctx.usher, f).await,
+        Some(ImportCmd::Check(f)) => check(f),
+        Some(cmd) => change(ctx, cmd).await,
+    }
+}
+
 /// apply, history, undo: the commands that change the account.
-pub(super) async fn change(ctx: &Context, cmd: &ImportCmd) -> Result<()> {
+async fn change(ctx: &Context, cmd: &ImportCmd) -> Result<()> {
     use usher::service::{ApplyOptions, Missing};
     let u = &ctx.usher;
     match cmd {
-        ImportCmd::Apply {
+        ImportCmd::Apply(ApplyArgs {
             file,
-            missing,
-            as_guests,
-            include_outside,
-            expect,
-            skip,
-            exclude,
-            yes,
-        } => {
+            decide:
+                Decisions {
+                    missing,
+                    as_guests,
+                    include_outside,
+                    expect,
+                    skip,
+                    exclude,
+                    yes,
+                },
+        }) => {
             if !yes {
                 return Err(color_eyre::eyre::eyre!(
-                    "applying changes the account: preview it with `usher import preview`, then run again with --yes"
+                    "applying changes the account: preview it with `usher import FILE` (a dry run), then run again with --yes"
                 ));
             }
             let parsed = parse(file)?;
@@ -213,7 +244,7 @@ pub(super) async fn change(ctx: &Context, cmd: &ImportCmd) -> Result<()> {
             };
             let out = u.import_apply(&parsed, &opts).await?;
             let mail = ctx.deliver_now().await;
-            if file.out.json {
+            if file.read.out.json {
                 println!("{}", output::json(&out));
             } else {
                 println!(

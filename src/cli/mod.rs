@@ -17,7 +17,7 @@ use usher::store::{ConnectOptions, InvitationFilter, Store};
 use usher::{Usher, domain::UserType};
 
 pub use args::Cli;
-use args::{AuditCmd, Command, DbCmd, ImportCmd, InvitationsCmd, OutboxCmd, UsersCmd};
+use args::{AuditCmd, Command, DbCmd, ImportArgs, ImportCmd, InvitationsCmd, OutboxCmd, UsersCmd};
 
 /// Everything a command needs, built once.
 struct Context {
@@ -86,8 +86,14 @@ pub async fn run(cli: Cli) -> Result<()> {
     };
     // Checking a file and writing the template need no database.
     match command {
-        Command::Import(ImportCmd::Check(a)) => return import::check(a),
-        Command::Import(ImportCmd::Template { format, output }) => {
+        Command::Import(ImportArgs {
+            cmd: Some(ImportCmd::Check(a)),
+            ..
+        }) => return import::check(a),
+        Command::Import(ImportArgs {
+            cmd: Some(ImportCmd::Template { format, output }),
+            ..
+        }) => {
             if format == "xlsx" {
                 usher::import::template::write_xlsx(output)?;
             } else {
@@ -199,11 +205,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 );
             }
         }
-        Command::Import(ImportCmd::Preview(a)) => import::preview(u, a).await?,
-        Command::Import(
-            cmd @ (ImportCmd::Apply { .. } | ImportCmd::History(_) | ImportCmd::Undo { .. }),
-        ) => import::change(&ctx, cmd).await?,
-        Command::Import(_) => unreachable!("handled before opening the database"),
+        Command::Import(a) => import::run(&ctx, a).await?,
         Command::Audit(AuditCmd::List { limit, out }) => {
             println!("{}", output::audit(&u.audit(*limit).await?, out.json));
         }
