@@ -53,8 +53,10 @@ where
 
 /// Feeds effects to the worker and its answers back, as the console's loop does.
 async fn settle(app: &mut App, u: &Usher, mut fx: Vec<Effect>) {
+    // Progress reports are not needed here: their channel is dropped.
+    let (progress, _) = tokio::sync::mpsc::unbounded_channel();
     while let Some(e) = fx.pop() {
-        let a = worker::perform(u, e).await;
+        let a = worker::perform(u, e, &progress).await;
         fx.extend(app.update(a));
     }
 }

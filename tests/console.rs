@@ -550,9 +550,17 @@ fn hostile_names_never_reach_the_screen_raw() {
 // ---- the Import tab ----
 
 fn review_of(text: &str, dir: &std::path::Path) -> usher::tui::tabs::import::Review {
+    review_mapped(text, dir, &[])
+}
+
+fn review_mapped(
+    text: &str,
+    dir: &std::path::Path,
+    mapping: &[(usher::import::Field, String)],
+) -> usher::tui::tabs::import::Review {
     let path = dir.join("staff.csv");
     std::fs::write(&path, text).unwrap();
-    let parsed = usher::import::parse_file(&path, &Default::default(), &[]).unwrap();
+    let parsed = usher::import::parse_file(&path, &Default::default(), mapping).unwrap();
     let state = usher::import::plan::AccountState {
         users: vec![user(1, "user01@acme.test"), user(2, "user02@acme.test")],
         pending: vec![],
@@ -581,7 +589,12 @@ fn import_tab_opens_previews_decides_and_applies() {
         app.update(key(c));
     }
     let fx = app.update(special(KeyCode::Enter));
-    let [Effect::PreviewImport { generation, path }] = fx.as_slice() else {
+    let [
+        Effect::PreviewImport {
+            generation, path, ..
+        },
+    ] = fx.as_slice()
+    else {
         panic!("{fx:?}")
     };
     assert_eq!(path, "staff.csv");
@@ -626,6 +639,117 @@ fn import_tab_opens_previews_decides_and_applies() {
     app.update(Action::Done(Ok("Import 1 applied".into())));
     assert!(app.import.review.is_none());
     assert_eq!(app.import.summary.as_deref(), Some("Import 1 applied"));
+}
+
+#[test]
+fn import_tab_maps_columns_leaves_single_rows_out_and_shows_progress() {
+    use usher::import::plan::Bucket;
+    use usher::import::{Field, Stage};
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = loaded_app(false);
+    app.update(key('3'));
+    app.update(key('c'));
+    assert!(app.input.is_none(), "nothing to map before a file is open");
+    app.update(key('o'));
+    for c in "odd.csv".chars() {
+        app.update(key(c));
+    }
+    let fx = app.update(special(KeyCode::Enter));
+    let [Effect::PreviewImport { generation, .. }] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    // The file's columns are not recognised: the refusal points at the mapping step.
+    app.update(Action::ImportPreview {
+        generation: *generation,
+        result: Err(
+            "odd.csv: no column holds e-mail addresses; the columns are 'Mail', 'Given'".into(),
+        ),
+    });
+    assert!(
+        app.message
+            .as_ref()
+            .is_some_and(|(_, m)| m.contains("c maps the columns")),
+        "{:?}",
+        app.message
+    );
+    app.update(key('c'));
+    assert_eq!(app.input, Some(Input::Mapping("email=".into())));
+    for c in "Mail,first_name=Given".chars() {
+        app.update(key(c));
+    }
+    let fx = app.update(special(KeyCode::Enter));
+    let [
+        Effect::PreviewImport {
+            generation,
+            path,
+            mapping,
+        },
+    ] = fx.as_slice()
+    else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(path, "odd.csv", "the same file, read again");
+    assert_eq!(
+        mapping,
+        &vec![
+            (Field::Email, "Mail".to_owned()),
+            (Field::FirstName, "Given".to_owned())
+        ]
+    );
+    let review = review_mapped(
+        "Mail,Given\nann@acme.test,Ann\nbob@acme.test,Bob\n",
+        dir.path(),
+        mapping,
+    );
+    app.update(Action::ImportPreview {
+        generation: *generation,
+        result: Ok(review),
+    });
+    assert_eq!(
+        app.import.review.as_ref().unwrap().plan.counts[&Bucket::New],
+        2
+    );
+    // The mapping step shows the mapping in force.
+    app.update(key('c'));
+    assert_eq!(
+        app.input,
+        Some(Input::Mapping("email=Mail,first_name=Given".into()))
+    );
+    app.update(special(KeyCode::Esc));
+    // Browse the new users and leave the first one (row 2) out.
+    app.update(special(KeyCode::Enter));
+    app.update(key(' '));
+    assert!(app.import.excluded_rows.contains(&2));
+    assert!(screen(&mut app, 120, 24).contains("out"));
+    // And a missing user, by address.
+    app.update(special(KeyCode::Esc));
+    for _ in 0..4 {
+        app.update(key('j'));
+    }
+    app.update(special(KeyCode::Enter));
+    app.update(key(' '));
+    assert_eq!(app.import.excluded_emails.len(), 1);
+    app.update(key('a'));
+    let Some(Modal::Confirm { prompt, .. }) = &app.modal else {
+        panic!("apply asks first")
+    };
+    assert!(prompt.contains("2 row(s) left out"), "{prompt}");
+    let fx = app.update(key('y'));
+    let [Effect::ApplyImport { opts, .. }] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(opts.exclude_rows, vec![(2, 2)]);
+    assert_eq!(opts.exclude_emails.len(), 1);
+    // While it applies, a gauge shows how far it has got.
+    app.update(Action::ImportProgress {
+        stage: Stage::Applying,
+        done: 1,
+        total: Some(4),
+    });
+    let s = screen(&mut app, 120, 24);
+    assert!(s.contains("1 of 4 rows") && s.contains("Applying"), "{s}");
+    app.update(Action::Done(Ok("Import 1 applied".into())));
+    assert!(app.import.progress.is_none());
 }
 
 #[test]

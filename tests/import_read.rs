@@ -93,6 +93,7 @@ fn windows_1252_pound_sign_is_read_not_replaced() {
         &ReadOptions {
             encoding: Some("utf-8".into()),
             sheet: None,
+            ..Default::default()
         },
         &[],
     )
@@ -254,6 +255,7 @@ fn xlsx_any_sheet_and_a_far_cell() {
     let opts = ReadOptions {
         encoding: None,
         sheet: Some("users".into()),
+        ..Default::default()
     };
     let p = parse_file(&f, &opts, &[]).unwrap();
     assert_eq!(emails(&p), ["ann@acme.test", "bob@acme.test"]);
@@ -267,6 +269,7 @@ fn xlsx_any_sheet_and_a_far_cell() {
         &ReadOptions {
             encoding: None,
             sheet: Some("Nope".into()),
+            ..Default::default()
         },
         &[],
     )
@@ -383,6 +386,7 @@ fn the_templates_read_back_with_their_example_row() {
         &ReadOptions {
             encoding: None,
             sheet: Some("Columns".into()),
+            ..Default::default()
         },
         &parse_mapping("email=column").unwrap(),
     );

@@ -324,8 +324,9 @@ pub struct Decisions {
     /// Leave buckets out: new, updated, missing, outside (comma-separated)
     #[arg(long, value_name = "BUCKETS")]
     pub skip: Option<String>,
-    /// Leave rows out: the file's row numbers, like 3,7-9
-    #[arg(long, value_name = "ROWS")]
+    /// Leave rows out: the file's row numbers, like 3,7-9, and the addresses of users
+    /// missing from the file who should be left as they are
+    #[arg(long, value_name = "ROWS,ADDRESSES")]
     pub exclude: Option<String>,
     /// Confirm
     #[arg(long)]

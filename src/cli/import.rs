@@ -18,6 +18,7 @@ fn parse(a: &ImportFileArgs) -> Result<Parsed> {
     let opts = ReadOptions {
         encoding: a.read.encoding.clone(),
         sheet: a.read.sheet.clone(),
+        progress: super::bar::progress(),
     };
     Ok(parse_file(&a.file, &opts, &mapping)?)
 }
@@ -213,6 +214,18 @@ async fn change(ctx: &Context, cmd: &ImportCmd) -> Result<()> {
                     "applying changes the account: preview it with `usher import FILE` (a dry run), then run again with --yes"
                 ));
             }
+            // Row numbers and ranges, and the addresses of missing users to leave alone.
+            let (emails, rows): (Vec<&str>, Vec<&str>) = exclude
+                .as_deref()
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .partition(|x| x.contains('@'));
+            let (emails, rows) = (
+                emails.iter().map(|e| e.to_lowercase()).collect(),
+                rows.join(","),
+            );
             let parsed = parse(file)?;
             let opts = ApplyOptions {
                 missing: match missing.as_str() {
@@ -231,16 +244,16 @@ async fn change(ctx: &Context, cmd: &ImportCmd) -> Result<()> {
                     .map(Bucket::parse)
                     .collect::<std::result::Result<_, _>>()
                     .map_err(|e| color_eyre::eyre::eyre!("--skip: {e}"))?,
-                exclude_rows: usher::import::plan::parse_rows(
-                    exclude.as_deref().unwrap_or_default(),
-                )
-                .map_err(|e| color_eyre::eyre::eyre!("--exclude: {e}"))?,
+                exclude_rows: usher::import::plan::parse_rows(&rows)
+                    .map_err(|e| color_eyre::eyre::eyre!("--exclude: {e}"))?,
+                exclude_emails: emails,
                 file_name: file
                     .file
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default(),
                 file_sha256: usher::domain::token::hash_file(&file.file)?,
+                progress: super::bar::progress(),
             };
             let out = u.import_apply(&parsed, &opts).await?;
             let mail = ctx.deliver_now().await;

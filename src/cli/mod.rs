@@ -1,6 +1,7 @@
 //! The command line: parse, load config, open the store, call the core, print.
 
 pub mod args;
+mod bar;
 mod import;
 pub mod output;
 

@@ -7,11 +7,13 @@
 
 pub mod columns;
 pub mod plan;
+pub mod progress;
 pub mod source;
 pub mod template;
 pub mod validate;
 
 pub use columns::{Columns, Field, parse_mapping};
+pub use progress::{Progress, Stage};
 pub use source::{ReadOptions, Record, RecordSink, SourceInfo};
 pub use validate::{ImportRow, Parsed, RowError, parse_file};
 

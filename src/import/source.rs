@@ -30,6 +30,8 @@ pub struct ReadOptions {
     pub encoding: Option<String>,
     /// Which sheet of a workbook; else the first.
     pub sheet: Option<String>,
+    /// Told of the rows read.
+    pub progress: super::Progress,
 }
 
 /// What was read, for the summary.

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::ImportError;
 use super::columns::{Columns, Field};
+use super::progress::{Progress, Stage};
 use super::source::{ReadOptions, Record, RecordSink, SourceInfo, read};
 use crate::config::Secret;
 use crate::domain::sanitize::{escape_for_display, has_unsafe_chars};
@@ -72,7 +73,11 @@ pub fn parse_file(
     mapping: &[(Field, String)],
 ) -> Result<Parsed, ImportError> {
     let mut v = Validator::new(path.display().to_string(), mapping.to_vec());
+    v.progress = opts.progress.clone();
     let source = read(path, opts, &mut v)?;
+    let read_rows = (v.rows.len() + v.errors.len()) as u64;
+    v.progress
+        .report(Stage::Reading, read_rows, Some(read_rows));
     let Some(columns) = v.columns else {
         return Err(ImportError::Empty { file: v.file });
     };
@@ -122,6 +127,8 @@ struct Validator {
     errors: Vec<RowError>,
     emails: Seen,
     refs: Seen,
+    progress: Progress,
+    records: u64,
 }
 
 impl Validator {
@@ -134,6 +141,8 @@ impl Validator {
             errors: Vec::new(),
             emails: Seen::new(),
             refs: Seen::new(),
+            progress: Progress::default(),
+            records: 0,
         }
     }
 }
@@ -149,6 +158,8 @@ impl RecordSink for Validator {
         let Some(columns) = &self.columns else {
             return Ok(());
         };
+        self.records += 1;
+        self.progress.tick(Stage::Reading, self.records, None);
         match check_row(columns, &record, &mut self.emails, &mut self.refs) {
             Ok(row) => self.rows.push(row),
             Err(mut errs) => self.errors.append(&mut errs),

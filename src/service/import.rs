@@ -13,7 +13,7 @@ use crate::domain::licence::SeatsExhausted;
 use crate::domain::{Timestamp, UserStatus, UserType};
 use crate::error::{Error, Result};
 use crate::import::plan::{AccountState, Bucket, DEFAULT_TYPE, Plan, plan};
-use crate::import::{ImportRow, Parsed};
+use crate::import::{ImportRow, Parsed, Progress, Stage};
 use crate::store::{Account, Batch, NewAudit, NewUser, Tx, User, UserFields};
 
 /// What happens to users in the account that the file does not mention.
@@ -39,8 +39,12 @@ pub struct ApplyOptions {
     pub skip: Vec<Bucket>,
     /// Rows left out: inclusive ranges of the file's row numbers.
     pub exclude_rows: Vec<(u64, u64)>,
+    /// Users missing from the file left as they are, by address (they have no row).
+    pub exclude_emails: Vec<String>,
     pub file_name: String,
     pub file_sha256: String,
+    /// Told of the rows applied.
+    pub progress: Progress,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -133,19 +137,28 @@ impl Usher {
             )));
         }
         let by_row: HashMap<u64, &ImportRow> = parsed.rows.iter().map(|r| (r.row, r)).collect();
-        let excluded = |row: Option<u64>| {
+        let excluded_row = |row: Option<u64>| {
             row.is_some_and(|n| {
                 opts.exclude_rows
                     .iter()
                     .any(|(a, b)| (*a..=*b).contains(&n))
             })
         };
-        let applies = |b: Bucket, row: Option<u64>| {
+        let excluded = |p: &crate::import::plan::PlanRow| {
+            excluded_row(p.row)
+                || (p.row.is_none()
+                    && opts
+                        .exclude_emails
+                        .iter()
+                        .any(|e| e.eq_ignore_ascii_case(&p.email)))
+        };
+        let applies = |p: &crate::import::plan::PlanRow| {
+            let b = p.bucket;
             (b == Bucket::New
                 || b == Bucket::Updated
                 || (opts.include_outside && b == Bucket::OutsideDomains))
                 && !opts.skip.contains(&b)
-                && !excluded(row)
+                && !excluded(p)
         };
         let total = state.seats.map_or(0, |s| s.total);
         let mut free = state.seats.map_or(0, |s| s.free());
@@ -184,7 +197,21 @@ impl Usher {
         let expires_at = now.plus_days(days);
         let mut invites = Invites::new(self, &account, batch, now, expires_at)?;
 
-        for p in plan.rows.iter().filter(|r| applies(r.bucket, r.row)) {
+        let deciding = |p: &&crate::import::plan::PlanRow| {
+            opts.missing != Missing::Keep
+                && !opts.skip.contains(&Bucket::Missing)
+                && p.bucket == Bucket::Missing
+                && !excluded(p)
+        };
+        let total = plan
+            .rows
+            .iter()
+            .filter(|p| applies(p) || deciding(p))
+            .count() as u64;
+        let mut done = 0u64;
+        for p in plan.rows.iter().filter(|p| applies(p)) {
+            done += 1;
+            opts.progress.tick(Stage::Applying, done, Some(total));
             let Some(r) = p.row.and_then(|n| by_row.get(&n)) else {
                 continue;
             };
@@ -298,7 +325,7 @@ impl Usher {
             }
         }
         out.invited += invites.finish(&mut tx).await?;
-        if opts.missing != Missing::Keep && !opts.skip.contains(&Bucket::Missing) {
+        {
             let me = crate::domain::Email::parse(&self.actor.name)
                 .ok()
                 .map(|e| e.canonical().to_owned());
@@ -306,11 +333,9 @@ impl Usher {
             // and the operator are never suspended or removed by an import: a file that
             // forgets them must not lock the account out. (Roles will name admins.)
             let first_admin = state.users.iter().map(|u| u.id).min();
-            for p in plan
-                .rows
-                .iter()
-                .filter(|r| r.bucket == Bucket::Missing && !excluded(r.row))
-            {
+            for p in plan.rows.iter().filter(deciding) {
+                done += 1;
+                opts.progress.tick(Stage::Applying, done, Some(total));
                 let Some(u) = p.user_id.and_then(|id| users_by_id.get(&id)) else {
                     continue;
                 };

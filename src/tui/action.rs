@@ -37,6 +37,12 @@ pub enum Action {
         result: Result<crate::tui::tabs::import::Review, String>,
     },
     ImportHistory(Result<Vec<crate::store::Batch>, String>),
+    /// How far reading or applying an import has got.
+    ImportProgress {
+        stage: crate::import::Stage,
+        done: u64,
+        total: Option<u64>,
+    },
 }
 
 /// Which page of users, in address order.
@@ -80,6 +86,8 @@ pub enum Effect {
     PreviewImport {
         generation: u64,
         path: String,
+        /// Columns named by the operator (the mapping step); the rest are recognised.
+        mapping: Vec<(crate::import::Field, String)>,
     },
     ApplyImport {
         parsed: std::sync::Arc<crate::import::Parsed>,

@@ -57,6 +57,8 @@ pub enum Input {
     Command(CommandLine),
     /// The file to import (Tab completes).
     Path(String),
+    /// The import's column mapping, FIELD=COLUMN,...
+    Mapping(String),
 }
 
 #[derive(Debug)]
@@ -208,6 +210,10 @@ impl App {
                 }
                 Vec::new()
             }
+            Action::ImportProgress { stage, done, total } => {
+                self.import.progress = Some((stage, done, total));
+                Vec::new()
+            }
             Action::ImportHistory(r) => {
                 self.in_flight = self.in_flight.saturating_sub(1);
                 match r {
@@ -220,6 +226,7 @@ impl App {
                 self.in_flight = self.in_flight.saturating_sub(1);
                 if self.import.applying {
                     self.import.applying = false;
+                    self.import.progress = None;
                     if let Ok(m) = &r {
                         self.import.review = None;
                         self.import.summary = Some(m.clone());
@@ -395,6 +402,14 @@ impl App {
                 self.input = Some(Input::Path(String::new()));
                 Vec::new()
             }
+            Cmd::MapColumns => {
+                if self.import.path.is_empty() {
+                    self.error("open a file first (o)");
+                } else {
+                    self.input = Some(Input::Mapping(self.import.mapping_text()));
+                }
+                Vec::new()
+            }
             Cmd::Refresh => self.refresh(),
             Cmd::Search => {
                 let current = match self.tab {
@@ -471,7 +486,7 @@ impl App {
                 self.input = None;
                 self.set_search(String::new())
             }
-            (Some(Cmd::Cancel), Input::Command(_) | Input::Path(_)) => {
+            (Some(Cmd::Cancel), Input::Command(_) | Input::Path(_) | Input::Mapping(_)) => {
                 self.input = None;
                 Vec::new()
             }
@@ -489,7 +504,22 @@ impl App {
                 *path = super::tabs::import::complete_path(path);
                 Vec::new()
             }
-            (_, Input::Path(text)) => {
+            (Some(Cmd::Submit), Input::Mapping(text)) => {
+                let text = text.clone();
+                self.input = None;
+                match crate::import::parse_mapping(&text) {
+                    Ok(mapping) => {
+                        let g = self.next_generation();
+                        self.in_flight += 1;
+                        vec![self.import.remap(g, mapping)]
+                    }
+                    Err(e) => {
+                        self.error(format!("mapping: {e}"));
+                        Vec::new()
+                    }
+                }
+            }
+            (_, Input::Path(text) | Input::Mapping(text)) => {
                 edit(text, &key);
                 Vec::new()
             }

@@ -90,6 +90,7 @@ commands! {
     TabUsers => "tab_users", false;
     TabImport => "tab_import", false;
     OpenFile => "open_file", false;
+    MapColumns => "map_columns", false;
     MissingDecision => "missing_decision", false;
     OverflowAsGuests => "overflow_as_guests", false;
     IncludeOutside => "include_outside", false;

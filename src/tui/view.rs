@@ -194,6 +194,15 @@ fn draw_status(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Span::raw("▏"),
             Span::styled("   tab completes, ~ is your home", theme.dim),
         ]),
+        Some(Input::Mapping(t)) => Line::from(vec![
+            Span::styled("map columns: ", theme.key),
+            Span::raw(escape_for_display(t)),
+            Span::raw("▏"),
+            Span::styled(
+                "   FIELD=COLUMN,... (email, first_name, last_name, unique_ref, ...)",
+                theme.dim,
+            ),
+        ]),
         Some(Input::Command(c)) => {
             let mut spans = vec![
                 Span::styled(":", theme.key),

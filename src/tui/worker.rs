@@ -14,7 +14,7 @@ pub fn spawn(usher: Usher, actions: UnboundedSender<Action>) -> UnboundedSender<
             let usher = usher.clone();
             let actions = actions.clone();
             tokio::spawn(async move {
-                let _ = actions.send(perform(&usher, effect).await);
+                let _ = actions.send(perform(&usher, effect, &actions).await);
             });
         }
     });
@@ -29,7 +29,15 @@ fn plural(n: usize, one: &str) -> String {
     }
 }
 
-pub async fn perform(u: &Usher, effect: Effect) -> Action {
+/// Sends an import's progress to the app as actions, for its gauge.
+fn progress_to(actions: &UnboundedSender<Action>) -> crate::import::Progress {
+    let actions = actions.clone();
+    crate::import::Progress::new(move |stage, done, total| {
+        let _ = actions.send(Action::ImportProgress { stage, done, total });
+    })
+}
+
+pub async fn perform(u: &Usher, effect: Effect, actions: &UnboundedSender<Action>) -> Action {
     let err = |e: crate::Error| e.to_string();
     match effect {
         Effect::LoadStatus => Action::Status(u.status().await.map_err(err)),
@@ -114,13 +122,14 @@ pub async fn perform(u: &Usher, effect: Effect) -> Action {
                 .map_err(err)
                 .map(|u| format!("Removed {}", u.email_display)),
         ),
-        Effect::PreviewImport { generation, path } => {
+        Effect::PreviewImport { generation, path, mapping } => {
             // Reading and hashing a big file is blocking work: off the async threads.
             let file = path.clone();
+            let opts = crate::import::ReadOptions { progress: progress_to(actions), ..Default::default() };
             let read = tokio::task::spawn_blocking(move || {
                 let p = std::path::Path::new(&file);
                 let sha256 = crate::domain::token::hash_file(p).map_err(|e| format!("{file}: {e}"))?;
-                let parsed = crate::import::parse_file(p, &Default::default(), &[]).map_err(|e| e.to_string())?;
+                let parsed = crate::import::parse_file(p, &opts, &mapping).map_err(|e| e.to_string())?;
                 Ok::<_, String>((sha256, parsed))
             })
             .await
@@ -140,7 +149,10 @@ pub async fn perform(u: &Usher, effect: Effect) -> Action {
             };
             Action::ImportPreview { generation, result }
         }
-        Effect::ApplyImport { parsed, opts } => Action::Done(u.import_apply(&parsed, &opts).await.map_err(err).map(|o| {
+        Effect::ApplyImport { parsed, mut opts } => Action::Done({
+            opts.progress = progress_to(actions);
+            u.import_apply(&parsed, &opts).await
+        }.map_err(err).map(|o| {
             format!(
                 "Import {} applied: invited {}, created {}, updated {}, suspended {}, removed {} ({} as guests)",
                 o.batch_id, o.invited, o.created, o.updated, o.suspended, o.removed, o.invited_as_guests

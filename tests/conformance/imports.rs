@@ -14,7 +14,42 @@ crate::on_both_backends!(
     passwords_create_active_users_and_exclusions_leave_rows_out,
     apply_then_undo_leaves_the_account_as_it_was,
     apply_refuses_errors_licences_and_a_changed_plan,
+    a_missing_user_left_out_by_address_is_not_suspended,
 );
+
+async fn a_missing_user_left_out_by_address_is_not_suspended(db: &TestDb) {
+    let (u, _clock) = account(db, 10).await;
+    seed(
+        &u,
+        &[
+            ("gone1@acme.test", "Di", "One", None),
+            ("gone2@acme.test", "Di", "Two", None),
+        ],
+    )
+    .await;
+    let parsed = parse(db, "email\nadmin@acme.test\n");
+    let opts = ApplyOptions {
+        missing: Missing::Suspend,
+        exclude_emails: vec!["GONE1@acme.test".into()],
+        ..Default::default()
+    };
+    let out = u.import_apply(&parsed, &opts).await.unwrap();
+    assert_eq!(out.suspended, 1);
+    let status = |e: &'static str| {
+        let u = u.clone();
+        async move {
+            u.users("", "", 100)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|x| x.email == e)
+                .unwrap()
+                .status
+        }
+    };
+    assert_eq!(status("gone1@acme.test").await, UserStatus::Active);
+    assert_eq!(status("gone2@acme.test").await, UserStatus::Suspended);
+}
 
 fn parse(db: &TestDb, text: &str) -> Parsed {
     let f = db.dir.path().join("import.csv");

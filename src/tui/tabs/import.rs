@@ -1,6 +1,7 @@
-//! The Import tab: open a file (`o`, Tab completes, `~` works), review the preview by
-//! bucket, leave buckets out, decide about missing users, apply after a confirmation,
-//! and see the history with undo. Columns are mapped on the command line (`--map`).
+//! The Import tab: open a file (`o`, Tab completes, `~` works), map its columns if they
+//! are not recognised (`c`), review the preview by bucket, leave buckets or single rows
+//! out, decide about missing users, apply after a confirmation with a progress gauge,
+//! and see the history with undo.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -8,13 +9,13 @@ use std::sync::Arc;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Block, Cell, Gauge, Paragraph, Row, Table};
 
 use super::{Cursor, Outcome};
 use crate::domain::Timestamp;
 use crate::domain::sanitize::escape_for_display;
-use crate::import::Parsed;
-use crate::import::plan::{Bucket, Plan};
+use crate::import::plan::{Bucket, Plan, PlanRow};
+use crate::import::{Field, Parsed, Stage};
 use crate::service::{ApplyOptions, Missing};
 use crate::store::Batch;
 use crate::tui::action::Effect;
@@ -34,6 +35,16 @@ pub struct Review {
 #[derive(Debug, Default)]
 pub struct ImportTab {
     pub review: Option<Review>,
+    /// The file opened last (expanded), and the columns the operator mapped for it.
+    pub path: String,
+    pub mapping: Vec<(Field, String)>,
+    /// Each bucket's rows, as positions in the plan (Bucket::ALL's order).
+    index: Vec<Vec<usize>>,
+    /// Single rows left out: file row numbers, and missing users by address.
+    pub excluded_rows: BTreeSet<u64>,
+    pub excluded_emails: BTreeSet<String>,
+    /// Reading or applying: how far (stage, rows done, rows in all).
+    pub progress: Option<(Stage, u64, Option<u64>)>,
     pub loading: bool,
     pub generation: u64,
     pub bucket: usize,
@@ -52,12 +63,42 @@ pub struct ImportTab {
 
 impl ImportTab {
     pub fn open(&mut self, generation: u64, path: String) -> Effect {
+        self.path = expand_home(&path);
+        self.remap(generation, Vec::new())
+    }
+
+    /// Reads the open file again with the operator's column mapping.
+    pub fn remap(&mut self, generation: u64, mapping: Vec<(Field, String)>) -> Effect {
         self.generation = generation;
         self.loading = true;
         self.summary = None;
+        self.progress = None;
+        self.mapping = mapping.clone();
         Effect::PreviewImport {
             generation,
-            path: expand_home(&path),
+            path: self.path.clone(),
+            mapping,
+        }
+    }
+
+    /// The mapping to edit: the operator's, else the columns as recognised.
+    pub fn mapping_text(&self) -> String {
+        let pairs: Vec<String> = if self.mapping.is_empty() {
+            self.review
+                .iter()
+                .flat_map(|r| r.parsed.columns.found.iter())
+                .map(|(f, _, h)| format!("{}={h}", f.name()))
+                .collect()
+        } else {
+            self.mapping
+                .iter()
+                .map(|(f, h)| format!("{}={h}", f.name()))
+                .collect()
+        };
+        if pairs.is_empty() {
+            "email=".to_owned()
+        } else {
+            pairs.join(",")
         }
     }
 
@@ -70,12 +111,34 @@ impl ImportTab {
             return Ok(());
         }
         self.loading = false;
-        let review = result?;
+        self.progress = None;
+        let review = result.map_err(|e| {
+            if e.contains("column") {
+                format!("{e} (c maps the columns)")
+            } else {
+                e
+            }
+        })?;
+        self.index = Bucket::ALL
+            .iter()
+            .map(|b| {
+                review
+                    .plan
+                    .rows
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| r.bucket == *b)
+                    .map(|(i, _)| i)
+                    .collect()
+            })
+            .collect();
         self.review = Some(review);
         self.bucket = 0;
         self.browsing = false;
         self.rows = Cursor::default();
         self.skip.clear();
+        self.excluded_rows.clear();
+        self.excluded_emails.clear();
         Ok(())
     }
 
@@ -83,12 +146,47 @@ impl ImportTab {
         Bucket::ALL[self.bucket.min(Bucket::ALL.len() - 1)]
     }
 
-    fn bucket_rows(&self) -> Vec<&crate::import::plan::PlanRow> {
-        let b = self.selected();
-        self.review
-            .as_ref()
-            .map(|r| r.plan.rows.iter().filter(|x| x.bucket == b).collect())
-            .unwrap_or_default()
+    fn bucket_len(&self) -> usize {
+        self.index.get(self.bucket).map_or(0, Vec::len)
+    }
+
+    /// The selected bucket's `i`th row.
+    fn bucket_row(&self, i: usize) -> Option<&PlanRow> {
+        let at = *self.index.get(self.bucket)?.get(i)?;
+        self.review.as_ref()?.plan.rows.get(at)
+    }
+
+    fn is_excluded(&self, p: &PlanRow) -> bool {
+        match p.row {
+            Some(n) => self.excluded_rows.contains(&n),
+            None => self.excluded_emails.contains(&p.email.to_lowercase()),
+        }
+    }
+
+    /// Leaves the selected row out, or puts it back.
+    fn toggle_row(&mut self) {
+        let Some(p) = self.bucket_row(self.rows.index) else {
+            return;
+        };
+        if !matches!(
+            p.bucket,
+            Bucket::New | Bucket::Updated | Bucket::Missing | Bucket::OutsideDomains
+        ) {
+            return;
+        }
+        match p.row {
+            Some(n) => {
+                if !self.excluded_rows.remove(&n) {
+                    self.excluded_rows.insert(n);
+                }
+            }
+            None => {
+                let e = p.email.to_lowercase();
+                if !self.excluded_emails.remove(&e) {
+                    self.excluded_emails.insert(e);
+                }
+            }
+        }
     }
 
     pub fn options(&self, review: &Review) -> ApplyOptions {
@@ -98,18 +196,20 @@ impl ImportTab {
             include_outside: self.include_outside,
             expect_digest: Some(review.plan.digest.clone()),
             skip: self.skip.iter().copied().collect(),
-            exclude_rows: Vec::new(),
+            exclude_rows: self.excluded_rows.iter().map(|n| (*n, *n)).collect(),
+            exclude_emails: self.excluded_emails.iter().cloned().collect(),
             file_name: std::path::Path::new(&review.path)
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
             file_sha256: review.sha256.clone(),
+            progress: Default::default(),
         }
     }
 
     pub fn command(&mut self, cmd: Cmd, page: usize) -> Outcome {
         let buckets = Bucket::ALL.len();
-        let n = self.bucket_rows().len();
+        let n = self.bucket_len();
         match cmd {
             Cmd::Down if self.browsing => self.rows.move_by(1, n),
             Cmd::Up if self.browsing => self.rows.move_by(-1, n),
@@ -122,6 +222,7 @@ impl ImportTab {
                 self.rows = Cursor::default();
             }
             Cmd::Back => self.browsing = false,
+            Cmd::Mark if self.browsing => self.toggle_row(),
             Cmd::Mark => {
                 let b = self.selected();
                 if matches!(
@@ -157,8 +258,9 @@ impl ImportTab {
                     Missing::Suspend => format!("suspend {}", c(Bucket::Missing)),
                     Missing::Remove => format!("REMOVE {}", c(Bucket::Missing)),
                 };
+                let excluded = self.excluded_rows.len() + self.excluded_emails.len();
                 let prompt = format!(
-                    "Apply {}? Invite {}{}, update {}, missing users: {missing}.",
+                    "Apply {}? Invite {}{}, update {}, missing users: {missing}{}.",
                     escape_for_display(&review.path),
                     c(Bucket::New),
                     if self.include_outside {
@@ -167,6 +269,11 @@ impl ImportTab {
                         String::new()
                     },
                     c(Bucket::Updated),
+                    if excluded > 0 {
+                        format!("; {excluded} row(s) left out")
+                    } else {
+                        String::new()
+                    },
                 );
                 let opts = self.options(review);
                 return Outcome::Confirm(
@@ -204,7 +311,13 @@ impl ImportTab {
         .areas(area);
         let mut head = Vec::new();
         match (&self.review, self.loading) {
-            (_, true) => head.push(Line::styled("reading and planning…", theme.dim)),
+            (_, true) => head.push(Line::styled(
+                match self.progress {
+                    Some((_, done, _)) => format!("reading and planning… {done} rows read"),
+                    None => "reading and planning…".to_owned(),
+                },
+                theme.dim,
+            )),
             (None, false) => {
                 head.push(Line::from(vec![
                     Span::styled("o", theme.key),
@@ -212,7 +325,10 @@ impl ImportTab {
                         " open a CSV or spreadsheet (Tab completes the path, ~ is your home)",
                     ),
                 ]));
-                head.push(Line::styled("Columns are recognised by name; map others with `usher import preview FILE --map`.", theme.dim));
+                head.push(Line::styled(
+                    "Columns are recognised by name; c maps others (FIELD=COLUMN,...).",
+                    theme.dim,
+                ));
             }
             (Some(r), false) => {
                 let s = &r.parsed.source;
@@ -260,6 +376,24 @@ impl ImportTab {
             }
         }
         f.render_widget(Paragraph::new(head), top);
+        if self.applying
+            && let Some((Stage::Applying, done, Some(total))) = self.progress
+        {
+            let ratio = if total == 0 {
+                1.0
+            } else {
+                (done as f64 / total as f64).clamp(0.0, 1.0)
+            };
+            f.render_widget(
+                Gauge::default()
+                    .block(Block::bordered().title(" Applying "))
+                    .gauge_style(theme.ok)
+                    .ratio(ratio)
+                    .label(format!("{done} of {total} rows")),
+                main,
+            );
+            return;
+        }
         if let Some(r) = &self.review {
             let [buckets, rows] =
                 Layout::horizontal([Constraint::Length(44), Constraint::Fill(1)]).areas(main);
@@ -285,17 +419,15 @@ impl ImportTab {
                 Paragraph::new(lines).block(Block::bordered().title(" Preview ")),
                 buckets,
             );
-            let list = self.bucket_rows();
             let height = rows.height.saturating_sub(3) as usize;
-            let start = self.rows.window(height, list.len());
-            let table_rows = list
-                .iter()
-                .enumerate()
-                .skip(start)
-                .take(height)
+            let start = self.rows.window(height, self.bucket_len());
+            let table_rows = (start..start + height)
+                .filter_map(|i| self.bucket_row(i).map(|p| (i, p)))
                 .map(|(i, p)| {
                     let what = p.reason.clone().unwrap_or_else(|| p.changes.join("; "));
+                    let mark = if self.is_excluded(p) { "out" } else { "" };
                     let row = Row::new(vec![
+                        Cell::from(mark),
                         Cell::from(p.row.map_or("—".to_owned(), |n| n.to_string())),
                         Cell::from(escape_for_display(&p.email)),
                         Cell::from(escape_for_display(&what)),
@@ -309,12 +441,13 @@ impl ImportTab {
             let table = Table::new(
                 table_rows,
                 [
+                    Constraint::Length(3),
                     Constraint::Length(8),
                     Constraint::Fill(2),
                     Constraint::Fill(3),
                 ],
             )
-            .header(Row::new(["Row", "Address", "Change or reason"]).style(theme.header))
+            .header(Row::new(["", "Row", "Address", "Change or reason"]).style(theme.header))
             .block(Block::bordered().title(format!(" {} ", self.selected().label())));
             f.render_widget(table, rows);
         } else if let Some(s) = &self.summary {
