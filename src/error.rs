@@ -44,6 +44,8 @@ pub enum Error {
     Mail(String),
     #[error(transparent)]
     Random(#[from] RandomError),
+    #[error("a background task failed: {0}")]
+    Task(String),
 }
 
 fn join_lines(errs: &[EmailError]) -> String {

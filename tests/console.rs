@@ -562,16 +562,19 @@ fn review_mapped(
     std::fs::write(&path, text).unwrap();
     let parsed = usher::import::parse_file(&path, &Default::default(), mapping).unwrap();
     let state = usher::import::plan::AccountState {
-        users: vec![user(1, "user01@acme.test"), user(2, "user02@acme.test")],
+        users: vec![
+            (&user(1, "user01@acme.test")).into(),
+            (&user(2, "user02@acme.test")).into(),
+        ],
         pending: vec![],
         domains: vec!["acme.test".into()],
         seats: Some(usher::domain::licence::Seats { used: 1, total: 10 }),
     };
-    let plan = usher::import::plan::plan(&parsed, &state);
+    let plan = usher::import::plan::plan(std::sync::Arc::new(parsed), state);
     usher::tui::tabs::import::Review {
         path: path.display().to_string(),
         sha256: usher::domain::token::hash_file(&path).unwrap(),
-        parsed: std::sync::Arc::new(parsed),
+        parsed: plan.parsed().clone(),
         plan: std::sync::Arc::new(plan),
     }
 }

@@ -25,7 +25,7 @@ fn parse(a: &ImportFileArgs) -> Result<Parsed> {
 
 pub(super) async fn preview(u: &Usher, a: &ImportFileArgs) -> Result<()> {
     let parsed = parse(a)?;
-    let plan = u.import_preview(&parsed).await?;
+    let plan = u.import_preview(std::sync::Arc::new(parsed)).await?;
     let errors = plan.counts.get(&Bucket::Error).copied().unwrap_or(0);
     let short = plan.licences.short_by;
     // Errors or too few licences would stop the import from applying: say so by the exit status.
@@ -70,8 +70,7 @@ pub(super) async fn preview(u: &Usher, a: &ImportFileArgs) -> Result<()> {
         }
     );
     for r in plan
-        .rows
-        .iter()
+        .rows()
         .filter(|r| !matches!(r.bucket, Bucket::Unchanged | Bucket::New))
         .take(50)
     {

@@ -3,7 +3,10 @@
 //! changes. Users are matched by unique reference first, so an address that changed under
 //! the same reference is an update, not a new user.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::hash_map::RandomState;
+use std::collections::{BTreeMap, HashSet};
+use std::hash::BuildHasher;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -88,7 +91,8 @@ impl Bucket {
     }
 }
 
-/// One line of the preview.
+/// One line of the preview, as it is shown. A plan keeps only `Outcome`s (a few bytes a
+/// row) and builds these when asked.
 #[derive(Debug, Clone, Serialize)]
 pub struct PlanRow {
     /// The file's row; None for users missing from the file.
@@ -114,20 +118,198 @@ pub struct LicenceCheck {
     pub short_by: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Plan {
+/// Where a line of the plan comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// A valid row of the file: its position in `Parsed::rows`.
+    Row(u32),
+    /// A fault found when reading: its position in `Parsed::errors`.
+    Fault(u32),
+    /// A user of the account that the file does not mention.
+    Missing,
+}
+
+/// What happens to one row or user: 12 bytes, so that a million rows against a million
+/// users fit in a few tens of megabytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    pub bucket: Bucket,
+    pub source: Source,
+    /// The account's user it concerns: a position in `AccountState::users`.
+    pub user: Option<u32>,
+}
+
+/// Every row's outcome, with the counts, the licence check and the digest.
+#[derive(Debug, Clone)]
+pub struct Outcomes {
+    pub list: Vec<Outcome>,
     pub counts: BTreeMap<Bucket, usize>,
-    pub rows: Vec<PlanRow>,
     pub licences: LicenceCheck,
     /// A fingerprint of every row's outcome: apply compares it with the one the operator
     /// previewed, and re-plans instead of applying blindly if the data changed.
     pub digest: String,
 }
 
+/// The preview: the outcomes, with the file and the account state they refer to.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub counts: BTreeMap<Bucket, usize>,
+    pub licences: LicenceCheck,
+    pub digest: String,
+    outcomes: Vec<Outcome>,
+    parsed: Arc<Parsed>,
+    state: Arc<AccountState>,
+}
+
+impl Plan {
+    pub fn len(&self) -> usize {
+        self.outcomes.len()
+    }
+
+    /// The file the plan was made from.
+    pub fn parsed(&self) -> &Arc<Parsed> {
+        &self.parsed
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.outcomes.is_empty()
+    }
+
+    pub fn bucket(&self, i: usize) -> Option<Bucket> {
+        self.outcomes.get(i).map(|o| o.bucket)
+    }
+
+    /// The `i`th line, as shown.
+    pub fn row(&self, i: usize) -> Option<PlanRow> {
+        self.outcomes
+            .get(i)
+            .map(|o| view(o, &self.parsed, &self.state))
+    }
+
+    pub fn rows(&self) -> impl Iterator<Item = PlanRow> + '_ {
+        self.outcomes
+            .iter()
+            .map(|o| view(o, &self.parsed, &self.state))
+    }
+}
+
+impl Serialize for Plan {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        struct Rows<'a>(&'a Plan);
+        impl Serialize for Rows<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(self.0.rows())
+            }
+        }
+        let mut st = s.serialize_struct("Plan", 4)?;
+        st.serialize_field("counts", &self.counts)?;
+        st.serialize_field("licences", &self.licences)?;
+        st.serialize_field("digest", &self.digest)?;
+        st.serialize_field("rows", &Rows(self))?;
+        st.end()
+    }
+}
+
+/// A user of the account as the plan needs them, packed in one allocation: a million
+/// users take about 100 MB instead of the 400 of full records.
+#[derive(Debug, Clone)]
+pub struct Known {
+    pub id: i64,
+    /// email, display address (empty when the same), first name, last name, reference.
+    text: Box<str>,
+    ends: [u32; 4],
+    has_ref: bool,
+    pub user_type: UserType,
+    pub status: UserStatus,
+}
+
+impl Known {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        id: i64,
+        email: &str,
+        email_display: &str,
+        first_name: &str,
+        last_name: &str,
+        unique_ref: Option<&str>,
+        user_type: UserType,
+        status: UserStatus,
+    ) -> Self {
+        let display = if email_display == email {
+            ""
+        } else {
+            email_display
+        };
+        let parts = [email, display, first_name, last_name];
+        let mut text = String::with_capacity(
+            parts.iter().map(|p| p.len()).sum::<usize>() + unique_ref.map_or(0, str::len),
+        );
+        let mut ends = [0u32; 4];
+        for (end, part) in ends.iter_mut().zip(parts) {
+            text.push_str(part);
+            *end = u32::try_from(text.len()).unwrap_or(u32::MAX);
+        }
+        text.push_str(unique_ref.unwrap_or_default());
+        Self {
+            id,
+            text: text.into_boxed_str(),
+            ends,
+            has_ref: unique_ref.is_some(),
+            user_type,
+            status,
+        }
+    }
+
+    fn part(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        let end = self.ends.get(i).map_or(self.text.len(), |e| *e as usize);
+        self.text.get(start..end).unwrap_or_default()
+    }
+
+    pub fn email(&self) -> &str {
+        self.part(0)
+    }
+
+    pub fn email_display(&self) -> &str {
+        match self.part(1) {
+            "" => self.email(),
+            d => d,
+        }
+    }
+
+    pub fn first_name(&self) -> &str {
+        self.part(2)
+    }
+
+    pub fn last_name(&self) -> &str {
+        self.part(3)
+    }
+
+    pub fn unique_ref(&self) -> Option<&str> {
+        self.has_ref.then(|| self.part(4))
+    }
+}
+
+impl From<&User> for Known {
+    fn from(u: &User) -> Self {
+        Known::new(
+            u.id,
+            &u.email,
+            &u.email_display,
+            &u.first_name,
+            &u.last_name,
+            u.unique_ref.as_deref(),
+            u.user_type,
+            u.status,
+        )
+    }
+}
+
 /// What the account holds now, as the plan needs it.
 #[derive(Debug, Default)]
 pub struct AccountState {
-    pub users: Vec<User>,
+    pub users: Vec<Known>,
     pub pending: Vec<String>,
     pub domains: Vec<String>,
     pub seats: Option<Seats>,
@@ -136,109 +318,131 @@ pub struct AccountState {
 /// The type a new user gets when the file does not say: professional, as staff lists are.
 pub const DEFAULT_TYPE: UserType = UserType::Professional;
 
-pub fn plan(parsed: &Parsed, state: &AccountState) -> Plan {
-    let by_email: HashMap<&str, usize> = state
-        .users
-        .iter()
-        .enumerate()
-        .map(|(i, u)| (u.email.as_str(), i))
-        .collect();
-    let by_ref: HashMap<&str, usize> = state
-        .users
-        .iter()
-        .enumerate()
-        .filter_map(|(i, u)| u.unique_ref.as_deref().map(|r| (r, i)))
-        .collect();
+/// Finds a user by address or reference: (hash, position) pairs sorted by hash, 16 bytes
+/// a user where a `HashMap<&str, usize>` takes about 50.
+struct KeyIndex {
+    hasher: RandomState,
+    keys: Vec<(u64, u32)>,
+}
+
+impl KeyIndex {
+    fn new<'a>(keys: impl Iterator<Item = (usize, &'a str)>) -> Self {
+        let hasher = RandomState::new();
+        let mut list: Vec<(u64, u32)> = keys.map(|(i, k)| (hasher.hash_one(k), i as u32)).collect();
+        list.sort_unstable();
+        Self { hasher, keys: list }
+    }
+
+    /// The position whose key is `key`: `is` confirms a candidate (hashes can collide).
+    fn find(&self, key: &str, is: impl Fn(usize) -> bool) -> Option<usize> {
+        let h = self.hasher.hash_one(key);
+        let start = self.keys.partition_point(|(k, _)| *k < h);
+        self.keys[start..]
+            .iter()
+            .take_while(|(k, _)| *k == h)
+            .map(|(_, i)| *i as usize)
+            .find(|i| is(*i))
+    }
+}
+
+/// The preview of importing `parsed` into an account in `state`.
+pub fn plan(parsed: Arc<Parsed>, state: AccountState) -> Plan {
+    let o = outcomes(&parsed, &state);
+    Plan {
+        counts: o.counts,
+        licences: o.licences,
+        digest: o.digest,
+        outcomes: o.list,
+        parsed,
+        state: Arc::new(state),
+    }
+}
+
+/// Sorts every row into its bucket. The same for the preview and for apply, so that their
+/// digests agree exactly when the data has not changed.
+pub fn outcomes(parsed: &Parsed, state: &AccountState) -> Outcomes {
+    let users = &state.users;
+    let by_email = KeyIndex::new(users.iter().enumerate().map(|(i, u)| (i, u.email())));
+    let by_ref = KeyIndex::new(
+        users
+            .iter()
+            .enumerate()
+            .filter_map(|(i, u)| u.unique_ref().map(|r| (i, r))),
+    );
     let pending: HashSet<&str> = state.pending.iter().map(String::as_str).collect();
     let domains: HashSet<&str> = state.domains.iter().map(String::as_str).collect();
-    let mut matched = vec![false; state.users.len()];
-    let mut rows = Vec::with_capacity(parsed.rows.len() + parsed.errors.len());
+    let mut matched = vec![false; users.len()];
+    let mut list = Vec::with_capacity(parsed.rows.len() + parsed.errors.len());
     let mut wanted = 0i64;
 
-    for r in &parsed.rows {
-        let by_r = r.unique_ref.as_deref().and_then(|x| by_ref.get(x).copied());
-        let by_e = by_email.get(r.email.canonical()).copied();
-        let row = match (by_r, by_e) {
-            (Some(a), Some(b)) if a != b => error_row(
-                r,
-                format!(
-                    "unique reference '{}' belongs to {} but the address {} to another user",
-                    r.unique_ref.as_deref().unwrap_or_default(),
-                    state.users[a].email,
-                    r.email.canonical()
-                ),
-            ),
+    for (at, r) in parsed.rows.iter().enumerate() {
+        let source = Source::Row(at as u32);
+        let by_r = r
+            .unique_ref
+            .as_deref()
+            .and_then(|x| by_ref.find(x, |i| users[i].unique_ref() == Some(x)));
+        let by_e = by_email.find(r.email.canonical(), |i| {
+            users[i].email() == r.email.canonical()
+        });
+        let (bucket, user) = match (by_r, by_e) {
+            (Some(a), Some(b)) if a != b => (Bucket::Error, Some(a)),
             (Some(i), _) | (None, Some(i)) => {
                 matched[i] = true;
-                let u = &state.users[i];
-                let changes = changes(u, r);
+                let u = &users[i];
                 if r.user_type == Some(UserType::Professional)
                     && u.user_type == UserType::Guest
                     && u.status == UserStatus::Active
                 {
                     wanted += 1;
                 }
-                PlanRow {
-                    row: Some(r.row),
-                    bucket: if changes.is_empty() {
-                        Bucket::Unchanged
-                    } else {
-                        Bucket::Updated
-                    },
-                    email: r.email.display().to_owned(),
-                    user_id: Some(u.id),
-                    changes,
-                    user_type: r.user_type,
-                    reason: None,
-                }
+                let bucket = if changes(u, r).is_empty() {
+                    Bucket::Unchanged
+                } else {
+                    Bucket::Updated
+                };
+                (bucket, Some(i))
             }
-            (None, None) if pending.contains(r.email.canonical()) => simple(r, Bucket::Pending),
-            (None, None) if !domains.contains(r.email.domain()) => {
-                simple(r, Bucket::OutsideDomains)
-            }
+            (None, None) if pending.contains(r.email.canonical()) => (Bucket::Pending, None),
+            (None, None) if !domains.contains(r.email.domain()) => (Bucket::OutsideDomains, None),
             (None, None) => {
                 if r.user_type.unwrap_or(DEFAULT_TYPE) == UserType::Professional {
                     wanted += 1;
                 }
-                PlanRow {
-                    user_type: Some(r.user_type.unwrap_or(DEFAULT_TYPE)),
-                    ..simple(r, Bucket::New)
-                }
+                (Bucket::New, None)
             }
         };
-        rows.push(row);
+        list.push(Outcome {
+            bucket,
+            source,
+            user: user.map(|i| i as u32),
+        });
     }
-    rows.extend(parsed.errors.iter().map(|e: &RowError| PlanRow {
-        row: Some(e.row),
+    list.extend((0..parsed.errors.len()).map(|i| Outcome {
         bucket: Bucket::Error,
-        email: String::new(),
-        user_id: None,
-        changes: Vec::new(),
-        user_type: None,
-        reason: Some(e.to_string()),
+        source: Source::Fault(i as u32),
+        user: None,
     }));
-    for (i, u) in state.users.iter().enumerate() {
-        if !matched[i] {
-            rows.push(PlanRow {
-                row: None,
+    list.extend(
+        matched
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| !**m)
+            .map(|(i, _)| Outcome {
                 bucket: Bucket::Missing,
-                email: u.email_display.clone(),
-                user_id: Some(u.id),
-                changes: Vec::new(),
-                user_type: Some(u.user_type),
-                reason: None,
-            });
-        }
-    }
+                source: Source::Missing,
+                user: Some(i as u32),
+            }),
+    );
     let mut counts: BTreeMap<Bucket, usize> = Bucket::ALL.iter().map(|b| (*b, 0)).collect();
-    for r in &rows {
-        *counts.entry(r.bucket).or_default() += 1;
+    for o in &list {
+        *counts.entry(o.bucket).or_default() += 1;
     }
     let seats = state.seats.unwrap_or(Seats { used: 0, total: 0 });
     let digest = {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
-        for r in &rows {
+        for o in &list {
+            let r = view(o, parsed, state);
             h.update(format!(
                 "{:?}|{:?}|{:?}|{}|{}\n",
                 r.bucket,
@@ -250,10 +454,10 @@ pub fn plan(parsed: &Parsed, state: &AccountState) -> Plan {
         }
         hex::encode(&h.finalize()[..8])
     };
-    Plan {
+    Outcomes {
+        list,
         counts,
         digest,
-        rows,
         licences: LicenceCheck {
             total: seats.total,
             used: seats.used,
@@ -263,44 +467,94 @@ pub fn plan(parsed: &Parsed, state: &AccountState) -> Plan {
     }
 }
 
-fn simple(r: &ImportRow, bucket: Bucket) -> PlanRow {
+/// The line an outcome shows.
+pub fn view(o: &Outcome, parsed: &Parsed, state: &AccountState) -> PlanRow {
+    let user = o.user.and_then(|i| state.users.get(i as usize));
+    match o.source {
+        Source::Row(i) => {
+            let Some(r) = parsed.rows.get(i as usize) else {
+                return blank(o.bucket);
+            };
+            let mut row = simple(r, o.bucket);
+            match (o.bucket, user) {
+                (Bucket::Error, Some(u)) => {
+                    row.reason = Some(format!(
+                        "row {}: unique reference '{}' belongs to {} but the address {} to another user",
+                        r.row,
+                        r.unique_ref.as_deref().unwrap_or_default(),
+                        u.email(),
+                        r.email.canonical()
+                    ));
+                }
+                (_, Some(u)) => {
+                    row.user_id = Some(u.id);
+                    row.changes = changes(u, r);
+                }
+                (Bucket::New, None) => row.user_type = Some(r.user_type.unwrap_or(DEFAULT_TYPE)),
+                _ => {}
+            }
+            row
+        }
+        Source::Fault(i) => {
+            let e: Option<&RowError> = parsed.errors.get(i as usize);
+            PlanRow {
+                row: e.map(|e| e.row),
+                reason: e.map(|e| e.to_string()),
+                ..blank(Bucket::Error)
+            }
+        }
+        Source::Missing => match user {
+            Some(u) => PlanRow {
+                email: u.email_display().to_owned(),
+                user_id: Some(u.id),
+                user_type: Some(u.user_type),
+                ..blank(Bucket::Missing)
+            },
+            None => blank(Bucket::Missing),
+        },
+    }
+}
+
+fn blank(bucket: Bucket) -> PlanRow {
     PlanRow {
-        row: Some(r.row),
+        row: None,
         bucket,
-        email: r.email.display().to_owned(),
+        email: String::new(),
         user_id: None,
         changes: Vec::new(),
-        user_type: r.user_type,
+        user_type: None,
         reason: None,
     }
 }
 
-fn error_row(r: &ImportRow, reason: String) -> PlanRow {
+fn simple(r: &ImportRow, bucket: Bucket) -> PlanRow {
     PlanRow {
-        reason: Some(format!("row {}: {reason}", r.row)),
-        ..simple(r, Bucket::Error)
+        row: Some(r.row),
+        email: r.email.display().to_owned(),
+        user_type: r.user_type,
+        ..blank(bucket)
     }
 }
 
 /// What the row would change on the user. Empty names in the file change nothing: a
 /// list without name columns must not blank everyone's names.
-fn changes(u: &User, r: &ImportRow) -> Vec<String> {
+fn changes(u: &Known, r: &ImportRow) -> Vec<String> {
     let mut out = Vec::new();
-    if u.email != r.email.canonical() {
-        out.push(format!("address: {} → {}", u.email, r.email.canonical()));
+    if u.email() != r.email.canonical() {
+        out.push(format!("address: {} → {}", u.email(), r.email.canonical()));
     }
-    if !r.first_name.is_empty() && u.first_name != r.first_name {
-        out.push(format!("first name: {} → {}", u.first_name, r.first_name));
+    if !r.first_name.is_empty() && u.first_name() != r.first_name {
+        out.push(format!("first name: {} → {}", u.first_name(), r.first_name));
     }
-    if !r.last_name.is_empty() && u.last_name != r.last_name {
-        out.push(format!("last name: {} → {}", u.last_name, r.last_name));
+    if !r.last_name.is_empty() && u.last_name() != r.last_name {
+        out.push(format!("last name: {} → {}", u.last_name(), r.last_name));
     }
     if let Some(t) = r.user_type
         && t != u.user_type
     {
         out.push(format!("type: {} → {t}", u.user_type));
     }
-    if u.unique_ref.is_none()
+    if u.unique_ref().is_none()
         && let Some(x) = &r.unique_ref
     {
         out.push(format!("unique reference: (none) → {x}"));

@@ -12,8 +12,8 @@ use super::invite::seats;
 use crate::domain::licence::SeatsExhausted;
 use crate::domain::{Timestamp, UserStatus, UserType};
 use crate::error::{Error, Result};
-use crate::import::plan::{AccountState, Bucket, DEFAULT_TYPE, Plan, plan};
-use crate::import::{ImportRow, Parsed, Progress, Stage};
+use crate::import::plan::{AccountState, Bucket, DEFAULT_TYPE, Outcome, Source, outcomes, view};
+use crate::import::{Parsed, Progress, Stage};
 use crate::store::{Account, Batch, NewAudit, NewUser, Tx, User, UserFields};
 
 /// What happens to users in the account that the file does not mention.
@@ -85,14 +85,14 @@ pub(super) fn fields(u: &User) -> UserFields<'_> {
 }
 
 impl Usher {
-    async fn account_state(
+    pub(super) async fn account_state(
         &self,
         tx: &mut Tx,
         account: &Account,
         now: Timestamp,
     ) -> Result<AccountState> {
         Ok(AccountState {
-            users: tx.all_users(account.id).await?,
+            users: tx.import_keys(account.id).await?,
             pending: tx.pending_emails(account.id, now).await?,
             domains: tx.domain_names(account.id).await?,
             seats: Some(seats(tx, account, now).await?),
@@ -115,7 +115,7 @@ impl Usher {
         let account = self.account_in(&mut tx).await?;
         tx.lock_account(account.id).await?;
         let state = self.account_state(&mut tx, &account, now).await?;
-        let plan: Plan = plan(parsed, &state);
+        let plan = outcomes(parsed, &state);
         if let Some(expected) = &opts.expect_digest
             && *expected != plan.digest
         {
@@ -136,29 +136,35 @@ impl Usher {
                 "{errors} row(s) cannot be imported; nothing was applied"
             )));
         }
-        let by_row: HashMap<u64, &ImportRow> = parsed.rows.iter().map(|r| (r.row, r)).collect();
-        let excluded_row = |row: Option<u64>| {
-            row.is_some_and(|n| {
-                opts.exclude_rows
-                    .iter()
-                    .any(|(a, b)| (*a..=*b).contains(&n))
-            })
+        let row_of = |o: &Outcome| match o.source {
+            Source::Row(i) => parsed.rows.get(i as usize),
+            _ => None,
         };
-        let excluded = |p: &crate::import::plan::PlanRow| {
-            excluded_row(p.row)
-                || (p.row.is_none()
-                    && opts
-                        .exclude_emails
-                        .iter()
-                        .any(|e| e.eq_ignore_ascii_case(&p.email)))
+        let user_of = |o: &Outcome| o.user.and_then(|i| state.users.get(i as usize));
+        let excluded = |o: &Outcome| match (row_of(o), user_of(o)) {
+            (Some(r), _) => opts
+                .exclude_rows
+                .iter()
+                .any(|(a, b)| (*a..=*b).contains(&r.row)),
+            (None, Some(u)) => opts
+                .exclude_emails
+                .iter()
+                .any(|e| e.eq_ignore_ascii_case(u.email_display())),
+            _ => false,
         };
-        let applies = |p: &crate::import::plan::PlanRow| {
-            let b = p.bucket;
+        let applies = |o: &Outcome| {
+            let b = o.bucket;
             (b == Bucket::New
                 || b == Bucket::Updated
                 || (opts.include_outside && b == Bucket::OutsideDomains))
                 && !opts.skip.contains(&b)
-                && !excluded(p)
+                && !excluded(o)
+        };
+        let deciding = |o: &Outcome| {
+            opts.missing != Missing::Keep
+                && !opts.skip.contains(&Bucket::Missing)
+                && o.bucket == Bucket::Missing
+                && !excluded(o)
         };
         let total = state.seats.map_or(0, |s| s.total);
         let mut free = state.seats.map_or(0, |s| s.free());
@@ -171,8 +177,8 @@ impl Usher {
             }
             .into());
         }
-        let inviting = plan.rows.iter().any(|r| {
-            r.bucket == Bucket::New || (opts.include_outside && r.bucket == Bucket::OutsideDomains)
+        let inviting = plan.list.iter().any(|o| {
+            o.bucket == Bucket::New || (opts.include_outside && o.bucket == Bucket::OutsideDomains)
         });
         if inviting && !account.invitations_enabled {
             return Err(Error::InvitationsDisabled(account.name));
@@ -192,31 +198,29 @@ impl Usher {
             batch_id: batch,
             ..Default::default()
         };
-        let users_by_id: HashMap<i64, &User> = state.users.iter().map(|u| (u.id, u)).collect();
         let days = account.invite_validity_days;
         let expires_at = now.plus_days(days);
         let mut invites = Invites::new(self, &account, batch, now, expires_at)?;
-
-        let deciding = |p: &&crate::import::plan::PlanRow| {
-            opts.missing != Missing::Keep
-                && !opts.skip.contains(&Bucket::Missing)
-                && p.bucket == Bucket::Missing
-                && !excluded(p)
-        };
-        let total = plan
-            .rows
+        let work = plan
+            .list
             .iter()
-            .filter(|p| applies(p) || deciding(p))
+            .filter(|o| applies(o) || deciding(o))
             .count() as u64;
         let mut done = 0u64;
-        for p in plan.rows.iter().filter(|p| applies(p)) {
+
+        for o in plan.list.iter().filter(|o| applies(o)) {
             done += 1;
-            opts.progress.tick(Stage::Applying, done, Some(total));
-            let Some(r) = p.row.and_then(|n| by_row.get(&n)) else {
+            opts.progress.tick(Stage::Applying, done, Some(work));
+            let Some(r) = row_of(o) else {
                 continue;
             };
-            match (p.bucket, p.user_id.and_then(|id| users_by_id.get(&id))) {
-                (Bucket::Updated, Some(u)) => {
+            match (o.bucket, user_of(o)) {
+                (Bucket::Updated, Some(k)) => {
+                    // The full record, for undo: read now, one user at a time, so that a
+                    // plan over a million users never holds a million records.
+                    let Some(u) = tx.user_by_id(account.id, k.id).await? else {
+                        continue;
+                    };
                     let mut user_type = r.user_type.unwrap_or(u.user_type);
                     if user_type == UserType::Professional
                         && u.user_type == UserType::Guest
@@ -260,21 +264,22 @@ impl Usher {
                         "update",
                         Some(u.id),
                         None,
-                        &serde_json::to_value(u).unwrap_or_default(),
+                        &serde_json::to_value(&u).unwrap_or_default(),
                     )
                     .await?;
+                    let changes = view(o, parsed, &state).changes;
                     self.record(
                         &mut tx,
                         now,
                         "user.update",
                         &format!("user:{} {}", u.id, r.email.canonical()),
-                        json!({"batch": batch, "changes": p.changes}),
+                        json!({"batch": batch, "changes": changes}),
                     )
                     .await?;
                     out.updated += 1;
                 }
                 (Bucket::New | Bucket::OutsideDomains, _) => {
-                    let mut user_type = if p.bucket == Bucket::OutsideDomains {
+                    let mut user_type = if o.bucket == Bucket::OutsideDomains {
                         UserType::Guest
                     } else {
                         r.user_type.unwrap_or(DEFAULT_TYPE)
@@ -325,70 +330,71 @@ impl Usher {
             }
         }
         out.invited += invites.finish(&mut tx).await?;
-        {
-            let me = crate::domain::Email::parse(&self.actor.name)
-                .ok()
-                .map(|e| e.canonical().to_owned());
-            // The first administrator (created by `usher init`, the account's first user)
-            // and the operator are never suspended or removed by an import: a file that
-            // forgets them must not lock the account out. (Roles will name admins.)
-            let first_admin = state.users.iter().map(|u| u.id).min();
-            for p in plan.rows.iter().filter(deciding) {
-                done += 1;
-                opts.progress.tick(Stage::Applying, done, Some(total));
-                let Some(u) = p.user_id.and_then(|id| users_by_id.get(&id)) else {
-                    continue;
-                };
-                if me.as_deref() == Some(u.email.as_str()) || Some(u.id) == first_admin {
-                    continue;
-                }
-                if opts.missing == Missing::Suspend && u.status == UserStatus::Active {
-                    tx.set_user_fields(
-                        u.id,
-                        &UserFields {
-                            status: UserStatus::Suspended,
-                            ..fields(u)
-                        },
-                        now,
-                    )
-                    .await?;
-                    tx.insert_change(
-                        batch,
-                        "suspend",
-                        Some(u.id),
-                        None,
-                        &json!({"status": u.status}),
-                    )
-                    .await?;
-                    self.record(
-                        &mut tx,
-                        now,
-                        "user.suspend",
-                        &format!("user:{} {}", u.id, u.email),
-                        json!({"batch": batch}),
-                    )
-                    .await?;
-                    out.suspended += 1;
-                } else if opts.missing == Missing::Remove {
-                    tx.delete_user(u.id).await?;
-                    tx.insert_change(
-                        batch,
-                        "remove",
-                        Some(u.id),
-                        None,
-                        &serde_json::to_value(u).unwrap_or_default(),
-                    )
-                    .await?;
-                    self.record(
-                        &mut tx,
-                        now,
-                        "user.remove",
-                        &format!("user:{} {}", u.id, u.email),
-                        json!({"batch": batch}),
-                    )
-                    .await?;
-                    out.removed += 1;
-                }
+        let me = crate::domain::Email::parse(&self.actor.name)
+            .ok()
+            .map(|e| e.canonical().to_owned());
+        // The first administrator (created by `usher init`, the account's first user)
+        // and the operator are never suspended or removed by an import: a file that
+        // forgets them must not lock the account out. (Roles will name admins.)
+        let first_admin = state.users.iter().map(|u| u.id).min();
+        for o in plan.list.iter().filter(|o| deciding(o)) {
+            done += 1;
+            opts.progress.tick(Stage::Applying, done, Some(work));
+            let Some(k) = user_of(o) else {
+                continue;
+            };
+            if me.as_deref() == Some(k.email()) || Some(k.id) == first_admin {
+                continue;
+            }
+            let Some(u) = tx.user_by_id(account.id, k.id).await? else {
+                continue;
+            };
+            if opts.missing == Missing::Suspend && u.status == UserStatus::Active {
+                tx.set_user_fields(
+                    u.id,
+                    &UserFields {
+                        status: UserStatus::Suspended,
+                        ..fields(&u)
+                    },
+                    now,
+                )
+                .await?;
+                tx.insert_change(
+                    batch,
+                    "suspend",
+                    Some(u.id),
+                    None,
+                    &json!({"status": u.status}),
+                )
+                .await?;
+                self.record(
+                    &mut tx,
+                    now,
+                    "user.suspend",
+                    &format!("user:{} {}", u.id, u.email),
+                    json!({"batch": batch}),
+                )
+                .await?;
+                out.suspended += 1;
+            } else if opts.missing == Missing::Remove {
+                tx.delete_user(u.id).await?;
+                tx.insert_change(
+                    batch,
+                    "remove",
+                    Some(u.id),
+                    None,
+                    &serde_json::to_value(&u).unwrap_or_default(),
+                )
+                .await?;
+                self.record(
+                    &mut tx,
+                    now,
+                    "user.remove",
+                    &format!("user:{} {}", u.id, u.email),
+                    json!({"batch": batch}),
+                )
+                .await?;
+                out.removed += 1;
             }
         }
         self.record(

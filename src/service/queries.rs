@@ -98,18 +98,17 @@ impl Usher {
     /// The preview of importing `parsed` into the account, from one consistent reading.
     pub async fn import_preview(
         &self,
-        parsed: &crate::import::Parsed,
+        parsed: std::sync::Arc<crate::import::Parsed>,
     ) -> Result<crate::import::plan::Plan> {
         let now = self.clock.now();
         let mut tx = self.store.read().await?;
         let account = self.account_in(&mut tx).await?;
-        let state = crate::import::plan::AccountState {
-            users: tx.all_users(account.id).await?,
-            pending: tx.pending_emails(account.id, now).await?,
-            domains: tx.domain_names(account.id).await?,
-            seats: Some(seats(&mut tx, &account, now).await?),
-        };
-        Ok(crate::import::plan::plan(parsed, &state))
+        let state = self.account_state(&mut tx, &account, now).await?;
+        drop(tx);
+        // A million rows take a second or two to sort: off the async threads.
+        tokio::task::spawn_blocking(move || crate::import::plan::plan(parsed, state))
+            .await
+            .map_err(|e| crate::error::Error::Task(e.to_string()))
     }
 
     /// Queued mail waiting for a retry becomes due now (the operator fixed the relay).

@@ -8,6 +8,7 @@ use super::search::{self, GramStats, Plan};
 use super::{Tx, on_tx};
 use crate::domain::{Timestamp, UserStatus, UserType};
 use crate::error::{Error, Result};
+use crate::import::plan::Known;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
@@ -417,6 +418,46 @@ impl Tx {
                 .await
         })?;
         rows.into_iter().map(User::try_from).collect()
+    }
+
+    /// The account's users as an import's plan needs them, streamed into the packed form
+    /// so that a million users never exist as full records at once.
+    pub async fn import_keys(&mut self, account_id: i64) -> Result<Vec<Known>> {
+        use futures::TryStreamExt;
+        type Row = (
+            i64,
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            String,
+            String,
+        );
+        let mut out = Vec::new();
+        let bad = |e: crate::domain::types::UnknownValue| sqlx::Error::Decode(Box::new(e));
+        on_tx!(self, |c| {
+            let mut rows = sqlx::query_as::<_, Row>(
+                "SELECT id, email, email_display, first_name, last_name, unique_ref, user_type, status
+                 FROM users WHERE account_id = $1 ORDER BY email",
+            )
+            .bind(account_id)
+            .fetch(c);
+            while let Some((id, email, display, first, last, r, t, st)) = rows.try_next().await? {
+                out.push(Known::new(
+                    id,
+                    &email,
+                    &display,
+                    &first,
+                    &last,
+                    r.as_deref(),
+                    t.parse().map_err(bad)?,
+                    st.parse().map_err(bad)?,
+                ));
+            }
+            Ok::<_, sqlx::Error>(())
+        })?;
+        Ok(out)
     }
 
     /// Refreshes the planner's statistics on users. Needed after a bulk change: with stale

@@ -137,11 +137,11 @@ pub async fn perform(u: &Usher, effect: Effect, actions: &UnboundedSender<Action
             .and_then(|r| r);
             let result = match read {
                 Err(e) => Err(e),
-                Ok((sha256, parsed)) => match u.import_preview(&parsed).await {
+                Ok((sha256, parsed)) => match u.import_preview(std::sync::Arc::new(parsed)).await {
                     Ok(plan) => Ok(crate::tui::tabs::import::Review {
                         path,
                         sha256,
-                        parsed: std::sync::Arc::new(parsed),
+                        parsed: plan.parsed().clone(),
                         plan: std::sync::Arc::new(plan),
                     }),
                     Err(e) => Err(e.to_string()),

@@ -224,17 +224,17 @@ async fn apply_refuses_errors_licences_and_a_changed_plan(db: &TestDb) {
         u.import_apply(&with_error, &ApplyOptions::default()).await,
         Err(Error::Conflict(_))
     ));
-    let three = parse(
+    let three = std::sync::Arc::new(parse(
         db,
         "email\nadmin@acme.test\na@acme.test\nb@acme.test\nc@acme.test\n",
-    );
+    ));
     let e = u
         .import_apply(&three, &ApplyOptions::default())
         .await
         .unwrap_err();
     assert!(matches!(e, Error::Seats(_)), "{e}");
     // A plan that changed since the preview is not applied.
-    let preview = u.import_preview(&three).await.unwrap();
+    let preview = u.import_preview(three.clone()).await.unwrap();
     u.invite(&crate::common::invite_req("c@acme.test", UserType::Guest))
         .await
         .unwrap();

@@ -268,7 +268,7 @@ async fn import_preview_sorts_every_row_into_its_bucket(db: &TestDb) {
     )
     .unwrap();
     let parsed = usher::import::parse_file(&csv, &Default::default(), &[]).unwrap();
-    let plan = u.import_preview(&parsed).await.unwrap();
+    let plan = u.import_preview(std::sync::Arc::new(parsed)).await.unwrap();
     let count = |b: Bucket| plan.counts[&b];
     assert_eq!(
         (
@@ -284,17 +284,16 @@ async fn import_preview_sorts_every_row_into_its_bucket(db: &TestDb) {
         (1, 2)
     );
     // Missing: the admin and gone@ are not in the file.
-    let missing: Vec<&str> = plan
-        .rows
-        .iter()
+    let missing: Vec<String> = plan
+        .rows()
         .filter(|r| r.bucket == Bucket::Missing)
-        .map(|r| r.email.as_str())
+        .map(|r| r.email)
         .collect();
     assert_eq!(
         missing,
         ["admin@acme.test", "gone@acme.test", "other@acme.test"]
     );
-    let row = |n: u64| plan.rows.iter().find(|r| r.row == Some(n)).unwrap();
+    let row = |n: u64| plan.rows().find(|r| r.row == Some(n)).unwrap();
     assert_eq!(row(2).changes, ["last name: Lee → Smith"]);
     assert_eq!(
         row(3).changes,
@@ -308,7 +307,7 @@ async fn import_preview_sorts_every_row_into_its_bucket(db: &TestDb) {
             .unwrap()
             .contains("appears again (first at row 4)")
     );
-    let clash = row(11).reason.as_deref().unwrap();
+    let clash = row(11).reason.unwrap();
     assert!(
         clash.contains(
             "'R3' belongs to other@acme.test but the address gone@acme.test to another user"

@@ -119,16 +119,12 @@ impl ImportTab {
                 e
             }
         })?;
+        let plan = &review.plan;
         self.index = Bucket::ALL
             .iter()
             .map(|b| {
-                review
-                    .plan
-                    .rows
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, r)| r.bucket == *b)
-                    .map(|(i, _)| i)
+                (0..plan.len())
+                    .filter(|i| plan.bucket(*i) == Some(*b))
                     .collect()
             })
             .collect();
@@ -151,9 +147,9 @@ impl ImportTab {
     }
 
     /// The selected bucket's `i`th row.
-    fn bucket_row(&self, i: usize) -> Option<&PlanRow> {
+    fn bucket_row(&self, i: usize) -> Option<PlanRow> {
         let at = *self.index.get(self.bucket)?.get(i)?;
-        self.review.as_ref()?.plan.rows.get(at)
+        self.review.as_ref()?.plan.row(at)
     }
 
     fn is_excluded(&self, p: &PlanRow) -> bool {
@@ -425,7 +421,7 @@ impl ImportTab {
                 .filter_map(|i| self.bucket_row(i).map(|p| (i, p)))
                 .map(|(i, p)| {
                     let what = p.reason.clone().unwrap_or_else(|| p.changes.join("; "));
-                    let mark = if self.is_excluded(p) { "out" } else { "" };
+                    let mark = if self.is_excluded(&p) { "out" } else { "" };
                     let row = Row::new(vec![
                         Cell::from(mark),
                         Cell::from(p.row.map_or("—".to_owned(), |n| n.to_string())),
