@@ -15,8 +15,10 @@ use super::sanitize::has_unsafe_chars;
 /// users for one person. `display` is the address as the operator typed it.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Email {
-    canonical: String,
-    display: String,
+    canonical: Box<str>,
+    /// None when the operator typed the canonical form (most lists): one allocation
+    /// instead of two, which counts at a million rows.
+    display: Option<Box<str>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -66,8 +68,8 @@ impl Email {
             return Err(EmailError::TooLong(typed.to_owned()));
         }
         Ok(Self {
-            canonical,
-            display: typed.to_owned(),
+            display: (typed != canonical).then(|| typed.into()),
+            canonical: canonical.into_boxed_str(),
         })
     }
 
@@ -76,7 +78,7 @@ impl Email {
     }
 
     pub fn display(&self) -> &str {
-        &self.display
+        self.display.as_deref().unwrap_or(&self.canonical)
     }
 
     /// The ASCII domain part of the canonical address.
@@ -96,7 +98,7 @@ impl fmt::Debug for Email {
 
 impl fmt::Display for Email {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.display)
+        f.write_str(self.display())
     }
 }
 
