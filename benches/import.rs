@@ -17,6 +17,69 @@ fn peak_rss_mib() -> f64 {
     common::proc_status_mib("VmHWM:")
 }
 
+/// The database's own bulk loader on the same file into the same table and indexes
+/// (sqlite3 `.import`, psql `\copy`), then one INSERT ... SELECT into the invitations:
+/// the floor that usher's apply is measured against. None when the tool is missing.
+async fn floor(backend: Backend, csv: &std::path::Path) -> Option<f64> {
+    let db = TestDb::open(backend).await?;
+    let (_u, _clock) = account(&db, 10).await;
+    let account: i64 = 1;
+    let insert = |token: &str| {
+        format!(
+            "INSERT INTO invitations (account_id, email, email_display, first_name, last_name,
+                user_type, inviter, token_hash, status, created_at, expires_at)
+             SELECT {account}, email, email, first_name, last_name, 'professional', 'bench',
+                {token}, 'pending', 0, 1 FROM staging;"
+        )
+    };
+    let (program, args, script) = match backend {
+        Backend::Sqlite => (
+            "sqlite3",
+            vec![db.url.trim_start_matches("sqlite://").to_owned()],
+            format!(
+                "PRAGMA synchronous = NORMAL;\nPRAGMA cache_size = -65536;\n\
+                 CREATE TEMP TABLE staging (unique_ref TEXT, email TEXT, first_name TEXT, last_name TEXT);\n\
+                 .import --csv --skip 1 {} staging\n{}\n",
+                csv.display(),
+                insert("hex(randomblob(32))")
+            ),
+        ),
+        Backend::Postgres => {
+            let (base, schema) = db.url.split_once("?options[search_path]=")?;
+            (
+                "psql",
+                vec![
+                    base.to_owned(),
+                    "-q".into(),
+                    "-v".into(),
+                    "ON_ERROR_STOP=1".into(),
+                ],
+                format!(
+                    "SET search_path TO {schema};\nBEGIN;\n\
+                     CREATE TEMP TABLE staging (unique_ref TEXT, email TEXT, first_name TEXT, last_name TEXT);\n\
+                     \\copy staging FROM '{}' CSV HEADER\n{}\nCOMMIT;\n",
+                    csv.display(),
+                    insert("md5(random()::text) || md5(random()::text)")
+                ),
+            )
+        }
+    };
+    let t = Instant::now();
+    let mut child = std::process::Command::new(program)
+        .args(&args)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .ok()?;
+    child.stdin.take()?.write_all(script.as_bytes()).ok()?;
+    let ok = child.wait().ok()?.success();
+    let secs = t.elapsed().as_secs_f64();
+    if !ok {
+        println!("{program} failed; no floor measured");
+        return None;
+    }
+    Some(secs)
+}
+
 async fn bench(backend: Backend, n: usize) -> Option<()> {
     let db = TestDb::open(backend).await?;
     let (u, _clock) = account(&db, (n as i64) + 10).await;
@@ -81,6 +144,13 @@ async fn bench(backend: Backend, n: usize) -> Option<()> {
         new,
         peak_rss_mib()
     );
+    match floor(backend, &path).await {
+        Some(f) => println!(
+            "{backend:<8} floor: the database's own loader on the same file, {f:.2} s; usher's apply takes {:.1}x as long",
+            apply_s / f
+        ),
+        None => println!("{backend:<8} floor not measured (sqlite3 or psql missing?)"),
+    }
     Some(())
 }
 
@@ -98,9 +168,13 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
+    // USHER_BENCH_ONLY=sqlite or =postgres runs one backend.
+    let only = std::env::var("USHER_BENCH_ONLY").unwrap_or_default();
     rt.block_on(async {
-        bench(Backend::Sqlite, n).await;
-        if bench(Backend::Postgres, n).await.is_none() {
+        if only != "postgres" {
+            bench(Backend::Sqlite, n).await;
+        }
+        if only != "sqlite" && bench(Backend::Postgres, n).await.is_none() {
             println!("postgres  skipped (set USHER_TEST_POSTGRES_URL)");
         }
     });

@@ -333,15 +333,33 @@ impl KeyIndex {
         Self { hasher, keys: list }
     }
 
-    /// The position whose key is `key`: `is` confirms a candidate (hashes can collide).
-    fn find(&self, key: &str, is: impl Fn(usize) -> bool) -> Option<usize> {
-        let h = self.hasher.hash_one(key);
-        let start = self.keys.partition_point(|(k, _)| *k < h);
-        self.keys[start..]
-            .iter()
-            .take_while(|(k, _)| *k == h)
-            .map(|(_, i)| *i as usize)
-            .find(|i| is(*i))
+    /// The positions for `n` keys at once (`key(i)` is the `i`th, if any). The keys are
+    /// hashed, sorted and merged with the index, so that a million lookups walk memory in
+    /// order instead of binary-searching it at random. `is(i, p)` confirms that position
+    /// `p` holds key `i` (hashes can collide).
+    fn find_all<'a>(
+        &self,
+        n: usize,
+        key: impl Fn(usize) -> Option<&'a str>,
+        is: impl Fn(usize, usize) -> bool,
+    ) -> Vec<Option<u32>> {
+        let mut queries: Vec<(u64, u32)> = (0..n)
+            .filter_map(|i| key(i).map(|k| (self.hasher.hash_one(k), i as u32)))
+            .collect();
+        queries.sort_unstable();
+        let mut out = vec![None; n];
+        let mut j = 0;
+        for (h, i) in queries {
+            while self.keys.get(j).is_some_and(|(k, _)| *k < h) {
+                j += 1;
+            }
+            out[i as usize] = self.keys[j.min(self.keys.len())..]
+                .iter()
+                .take_while(|(k, _)| *k == h)
+                .map(|(_, p)| *p)
+                .find(|p| is(i as usize, *p as usize));
+        }
+        out
     }
 }
 
@@ -371,19 +389,27 @@ pub fn outcomes(parsed: &Parsed, state: &AccountState) -> Outcomes {
     );
     let pending: HashSet<&str> = state.pending.iter().map(String::as_str).collect();
     let domains: HashSet<&str> = state.domains.iter().map(String::as_str).collect();
+    let rows = &parsed.rows;
+    let refs = by_ref.find_all(
+        rows.len(),
+        |i| rows[i].unique_ref.as_deref(),
+        |i, p| users[p].unique_ref() == rows[i].unique_ref.as_deref(),
+    );
+    drop(by_ref);
+    let emails = by_email.find_all(
+        rows.len(),
+        |i| Some(rows[i].email.canonical()),
+        |i, p| users[p].email() == rows[i].email.canonical(),
+    );
+    drop(by_email);
     let mut matched = vec![false; users.len()];
     let mut list = Vec::with_capacity(parsed.rows.len() + parsed.errors.len());
     let mut wanted = 0i64;
 
     for (at, r) in parsed.rows.iter().enumerate() {
         let source = Source::Row(at as u32);
-        let by_r = r
-            .unique_ref
-            .as_deref()
-            .and_then(|x| by_ref.find(x, |i| users[i].unique_ref() == Some(x)));
-        let by_e = by_email.find(r.email.canonical(), |i| {
-            users[i].email() == r.email.canonical()
-        });
+        let by_r = refs[at].map(|p| p as usize);
+        let by_e = emails[at].map(|p| p as usize);
         let (bucket, user) = match (by_r, by_e) {
             (Some(a), Some(b)) if a != b => (Bucket::Error, Some(a)),
             (Some(i), _) | (None, Some(i)) => {
@@ -440,17 +466,37 @@ pub fn outcomes(parsed: &Parsed, state: &AccountState) -> Outcomes {
     let seats = state.seats.unwrap_or(Seats { used: 0, total: 0 });
     let digest = {
         use sha2::{Digest, Sha256};
+        use std::fmt::Write;
         let mut h = Sha256::new();
+        let mut line = String::new();
         for o in &list {
-            let r = view(o, parsed, state);
-            h.update(format!(
-                "{:?}|{:?}|{:?}|{}|{}\n",
-                r.bucket,
-                r.row,
-                r.user_id,
-                r.email,
-                r.changes.join(";")
-            ));
+            // The fields that decide what apply does, without building the shown row.
+            let user = o.user.and_then(|i| users.get(i as usize));
+            let (row, email, changed) = match o.source {
+                Source::Row(i) => {
+                    let r = &rows[i as usize];
+                    let changed = match (o.bucket, user) {
+                        (Bucket::Updated, Some(u)) => changes(u, r).join(";"),
+                        _ => String::new(),
+                    };
+                    (Some(r.row), r.email.display(), changed)
+                }
+                Source::Fault(i) => (
+                    parsed.errors.get(i as usize).map(|e| e.row),
+                    "",
+                    String::new(),
+                ),
+                Source::Missing => (None, user.map_or("", Known::email_display), String::new()),
+            };
+            line.clear();
+            let _ = writeln!(
+                line,
+                "{:?}|{:?}|{:?}|{email}|{changed}",
+                o.bucket,
+                row,
+                user.map(|u| u.id)
+            );
+            h.update(line.as_bytes());
         }
         hex::encode(&h.finalize()[..8])
     };

@@ -1,13 +1,17 @@
 //! The invitations of an import, written in bulk: at a million rows one statement per
 //! invitation, and a composed message each, would take minutes and gigabytes. Each mail is
 //! queued as a draft (see `mail::draft`) with its Message-ID and date fixed now.
+//!
+//! Two stages overlap: while one chunk of 10,000 is written, the next is prepared (tokens,
+//! drafts, their JSON) on a blocking thread, so the database never waits for the CPU work
+//! and the CPU work never waits for the database.
 
 use std::sync::Arc;
 
-use super::Usher;
+use super::{Usher, enrol_link};
 use crate::domain::token::TokenBatch;
 use crate::domain::{Timestamp, UserType};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::import::ImportRow;
 use crate::mail::compose::MessageIds;
 use crate::mail::{Draft, InvitationVars, Renderer};
@@ -16,22 +20,100 @@ use crate::store::{Account, BulkInvitation, NewDraft, Tx};
 /// Rows per write.
 const CHUNK: usize = 10_000;
 
+/// One row as the file gave it, before its token and mail exist.
+struct Raw {
+    email: String,
+    email_display: String,
+    first_name: String,
+    last_name: String,
+    user_type: UserType,
+}
+
+/// A chunk ready to write.
+struct Ready {
+    drafts: Vec<NewDraft>,
+    invitations: Vec<BulkInvitation>,
+}
+
+/// Turns rows into invitations with their drafts. Owned, so that it can move to a
+/// blocking thread and back.
+struct Preparer {
+    renderer: Arc<Renderer>,
+    /// What every invitation's template is given alike.
+    base: InvitationVars,
+    public_url: String,
+    tokens: TokenBatch,
+    message_ids: MessageIds,
+    /// The subject, when it is the same for every invitation.
+    shared_subject: Option<String>,
+}
+
+impl Preparer {
+    fn prepare(&mut self, rows: Vec<Raw>) -> Result<Ready> {
+        let mut ready = Ready {
+            drafts: Vec::with_capacity(rows.len()),
+            invitations: Vec::with_capacity(rows.len()),
+        };
+        for r in rows {
+            let token = self.tokens.draw()?;
+            let draft = Draft {
+                to_name: format!("{} {}", r.first_name, r.last_name)
+                    .trim()
+                    .to_owned(),
+                to: r.email_display.clone(),
+                vars: InvitationVars {
+                    first_name: r.first_name.clone(),
+                    last_name: r.last_name.clone(),
+                    email: r.email_display.clone(),
+                    link: enrol_link(&self.public_url, token.plain()),
+                    ..self.base.clone()
+                },
+                subject: None,
+                message: None,
+            };
+            let subject = match &self.shared_subject {
+                Some(s) => s.clone(),
+                None => {
+                    let s = self.renderer.subject(&draft)?;
+                    if !self.renderer.subject_names_recipient() {
+                        self.shared_subject = Some(s.clone());
+                    }
+                    s
+                }
+            };
+            ready.drafts.push(NewDraft {
+                subject,
+                message_id: self.message_ids.next_id(),
+                env_to: r.email_display.clone(),
+                draft: serde_json::to_string(&draft).unwrap_or_default(),
+            });
+            ready.invitations.push(BulkInvitation {
+                email: r.email,
+                email_display: r.email_display,
+                first_name: r.first_name,
+                last_name: r.last_name,
+                user_type: r.user_type,
+                token_hash: token.hash(),
+                // Filled in when written, from the Message-ID.
+                outbox_id: 0,
+            });
+        }
+        Ok(ready)
+    }
+}
+
 pub(super) struct Invites<'a> {
     usher: &'a Usher,
     account: &'a Account,
     batch: i64,
     now: Timestamp,
     expires_at: Timestamp,
-    renderer: Arc<Renderer>,
-    /// What every invitation's template is given alike.
-    base: InvitationVars,
-    tokens: TokenBatch,
-    message_ids: MessageIds,
-    invitations: Vec<BulkInvitation>,
-    drafts: Vec<NewDraft>,
+    /// Away on a blocking thread while it prepares a chunk.
+    preparer: Option<Preparer>,
+    rows: Vec<Raw>,
+    /// Prepared, waiting for the chunk before it to be written.
+    ready: Option<Ready>,
     written: usize,
-    /// The subject, when it is the same for every invitation.
-    shared_subject: Option<String>,
 }
 
 impl<'a> Invites<'a> {
@@ -42,109 +124,101 @@ impl<'a> Invites<'a> {
         now: Timestamp,
         expires_at: Timestamp,
     ) -> Result<Self> {
+        let preparer = Preparer {
+            renderer: usher.renderer(),
+            base: usher.invitation_base(account, expires_at, account.invite_validity_days),
+            public_url: usher.settings.public_url.clone(),
+            tokens: TokenBatch::default(),
+            message_ids: MessageIds::new(&usher.settings.from)?,
+            shared_subject: None,
+        };
         Ok(Self {
             usher,
             account,
             batch,
             now,
             expires_at,
-            renderer: usher.renderer(),
-            base: usher.invitation_base(account, expires_at, account.invite_validity_days),
-            tokens: TokenBatch::default(),
-            message_ids: MessageIds::new(&usher.settings.from)?,
-            invitations: Vec::with_capacity(CHUNK),
-            drafts: Vec::with_capacity(CHUNK),
+            preparer: Some(preparer),
+            rows: Vec::with_capacity(CHUNK),
+            ready: None,
             written: 0,
-            shared_subject: None,
         })
     }
 
-    /// One more invitation, with its mail; written with the others of its chunk, so that
-    /// memory stays bounded however long the file.
+    /// One more invitation; written with the others of its chunk, so that memory stays
+    /// bounded however long the file.
     pub(super) async fn add(
         &mut self,
         tx: &mut Tx,
         r: &ImportRow,
         user_type: UserType,
     ) -> Result<()> {
-        let token = self.tokens.draw()?;
-        let draft = Draft {
-            to_name: format!("{} {}", r.first_name, r.last_name)
-                .trim()
-                .to_owned(),
-            to: r.email.display().to_owned(),
-            vars: InvitationVars {
-                first_name: r.first_name.clone(),
-                last_name: r.last_name.clone(),
-                email: r.email.display().to_owned(),
-                link: self.usher.link(token.plain()),
-                ..self.base.clone()
-            },
-            subject: None,
-            message: None,
-        };
-        let message_id = self.message_ids.next_id();
-        self.drafts.push(NewDraft {
-            subject: match &self.shared_subject {
-                Some(s) => s.clone(),
-                None => {
-                    let s = self.renderer.subject(&draft)?;
-                    if !self.renderer.subject_names_recipient() {
-                        self.shared_subject = Some(s.clone());
-                    }
-                    s
-                }
-            },
-            message_id: message_id.clone(),
-            env_to: draft.to.clone(),
-            draft: serde_json::to_string(&draft).unwrap_or_default(),
-        });
-        self.invitations.push(BulkInvitation {
+        self.rows.push(Raw {
             email: r.email.canonical().to_owned(),
             email_display: r.email.display().to_owned(),
             first_name: r.first_name.clone(),
             last_name: r.last_name.clone(),
             user_type,
-            token_hash: token.hash(),
-            // Filled in by `flush`, from the Message-ID.
-            outbox_id: 0,
         });
-        if self.invitations.len() >= CHUNK {
-            self.flush(tx).await?;
+        if self.rows.len() >= CHUNK {
+            self.hand_over(tx).await?;
         }
         Ok(())
     }
 
     /// Writes what is left; returns how many were written in all.
     pub(super) async fn finish(mut self, tx: &mut Tx) -> Result<usize> {
-        self.flush(tx).await?;
+        if !self.rows.is_empty() {
+            self.hand_over(tx).await?;
+        }
+        if let Some(ready) = self.ready.take() {
+            self.write(tx, ready).await?;
+        }
         Ok(self.written)
     }
 
-    async fn flush(&mut self, tx: &mut Tx) -> Result<()> {
-        if self.invitations.is_empty() {
-            return Ok(());
+    /// Prepares the rows collected so far while the chunk before them is written.
+    async fn hand_over(&mut self, tx: &mut Tx) -> Result<()> {
+        let rows = std::mem::replace(&mut self.rows, Vec::with_capacity(CHUNK));
+        let mut preparer = self
+            .preparer
+            .take()
+            .ok_or_else(|| Error::Task("the invitation preparer was lost".into()))?;
+        let job = tokio::task::spawn_blocking(move || {
+            let ready = preparer.prepare(rows);
+            (preparer, ready)
+        });
+        if let Some(ready) = self.ready.take() {
+            self.write(tx, ready).await?;
         }
+        let (preparer, ready) = job.await.map_err(|e| Error::Task(e.to_string()))?;
+        self.preparer = Some(preparer);
+        self.ready = Some(ready?);
+        Ok(())
+    }
+
+    async fn write(&mut self, tx: &mut Tx, mut ready: Ready) -> Result<()> {
         let (u, account, now) = (self.usher, self.account, self.now);
         let env_from = u.settings.from.email.to_string();
         let outbox = tx
-            .insert_drafts(account.id, &env_from, &self.drafts, now)
+            .insert_drafts(account.id, &env_from, &ready.drafts, now)
             .await?;
-        for (inv, d) in self.invitations.iter_mut().zip(&self.drafts) {
+        for (inv, d) in ready.invitations.iter_mut().zip(&ready.drafts) {
             inv.outbox_id = outbox.get(&d.message_id).copied().unwrap_or_default();
         }
+        drop(ready.drafts);
         let ids = tx
             .insert_invitations_bulk(
                 account.id,
                 &u.actor.name,
-                &self.invitations,
+                &ready.invitations,
                 now,
                 self.expires_at,
             )
             .await?;
         let mut changes = Vec::with_capacity(ids.len());
         let mut audit = Vec::with_capacity(ids.len());
-        for inv in &self.invitations {
+        for inv in &ready.invitations {
             let id = ids.get(&inv.email).copied().unwrap_or_default();
             changes.push(id);
             audit.push((
@@ -159,9 +233,7 @@ impl<'a> Invites<'a> {
         tx.insert_invite_changes(self.batch, &changes).await?;
         tx.append_audit_bulk(now, &u.actor, "invitation.create", &audit)
             .await?;
-        self.written += self.invitations.len();
-        self.invitations.clear();
-        self.drafts.clear();
+        self.written += ready.invitations.len();
         Ok(())
     }
 }

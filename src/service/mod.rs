@@ -123,8 +123,13 @@ impl Usher {
     }
 
     fn link(&self, token: &str) -> String {
-        format!("{}/enrol/{token}", self.settings.public_url)
+        enrol_link(&self.settings.public_url, token)
     }
+}
+
+/// The enrolment page of a token, under the public address.
+fn enrol_link(public_url: &str, token: &str) -> String {
+    format!("{public_url}/enrol/{token}")
 }
 
 /// A person's name as typed: refused (not silently altered) when it holds control

@@ -15,7 +15,46 @@ crate::on_both_backends!(
     apply_then_undo_leaves_the_account_as_it_was,
     apply_refuses_errors_licences_and_a_changed_plan,
     a_missing_user_left_out_by_address_is_not_suspended,
+    an_import_of_several_chunks_queues_every_invitation_once,
 );
+
+/// More rows than one chunk of the bulk writer (10,000), and not a multiple of it: the
+/// chunk being written and the one being prepared overlap, and the last one is partial.
+async fn an_import_of_several_chunks_queues_every_invitation_once(db: &TestDb) {
+    let (u, _clock) = account(db, 30_000).await;
+    let n = 25_001;
+    let mut text = String::from("email,first name,last name\n");
+    for i in 0..n {
+        text.push_str(&format!("p{i}@acme.test,P{i},Person\n"));
+    }
+    let parsed = parse(db, &text);
+    let out = u
+        .import_apply(&parsed, &ApplyOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(out.invited, n);
+    let s = u.status().await.unwrap();
+    assert_eq!(
+        (s.pending_invitations, s.outbox_queued),
+        (n as i64, n as i64)
+    );
+    let invs = u
+        .invitations(&InvitationFilter {
+            limit: 100_000,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let emails: std::collections::HashSet<&str> = invs.iter().map(|i| i.email.as_str()).collect();
+    assert_eq!(emails.len(), n);
+    assert!(emails.contains("p0@acme.test") && emails.contains("p25000@acme.test"));
+    let outbox: std::collections::HashSet<i64> = invs.iter().filter_map(|i| i.outbox_id).collect();
+    assert_eq!(
+        outbox.len(),
+        n,
+        "each invitation has its own queued message"
+    );
+}
 
 async fn a_missing_user_left_out_by_address_is_not_suspended(db: &TestDb) {
     let (u, _clock) = account(db, 10).await;
