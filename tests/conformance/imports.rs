@@ -16,7 +16,25 @@ crate::on_both_backends!(
     apply_refuses_errors_licences_and_a_changed_plan,
     a_missing_user_left_out_by_address_is_not_suspended,
     an_import_of_several_chunks_queues_every_invitation_once,
+    the_plan_reads_every_user_of_an_account_larger_than_a_chunk,
 );
+
+/// The account's users are read 10,000 at a time: none may be lost between chunks.
+async fn the_plan_reads_every_user_of_an_account_larger_than_a_chunk(db: &TestDb) {
+    use usher::import::plan::Bucket;
+    let (u, _clock) = account(db, 10).await;
+    u.generate_fake_users(20_001, "acme.test").await.unwrap();
+    // One row per chunk boundary and the last user: matched, so not missing.
+    let parsed = std::sync::Arc::new(parse(
+        db,
+        "email\nuser0009999@acme.test\nuser0010000@acme.test\nuser0020000@acme.test\n",
+    ));
+    let plan = u.import_preview(parsed).await.unwrap();
+    assert_eq!(plan.counts[&Bucket::Unchanged], 3);
+    assert_eq!(plan.counts[&Bucket::New], 0);
+    // The 20,001 made-up users and the administrator, less the three in the file.
+    assert_eq!(plan.counts[&Bucket::Missing], 20_001 + 1 - 3);
+}
 
 /// More rows than one chunk of the bulk writer (10,000), and not a multiple of it: the
 /// chunk being written and the one being prepared overlap, and the last one is partial.
