@@ -324,6 +324,10 @@ pub struct Decisions {
     /// Leave buckets out: new, updated, missing, outside (comma-separated)
     #[arg(long, value_name = "BUCKETS")]
     pub skip: Option<String>,
+    /// Only queue the invitations; do not try to deliver them now (`usher outbox flush`
+    /// or `usher serve` sends them; a million take a while)
+    #[arg(long)]
+    pub no_send: bool,
     /// Leave rows out: the file's row numbers, like 3,7-9, and the addresses of users
     /// missing from the file who should be left as they are
     #[arg(long, value_name = "ROWS,ADDRESSES")]

@@ -206,6 +206,7 @@ async fn change(ctx: &Context, cmd: &ImportCmd) -> Result<()> {
                     skip,
                     exclude,
                     yes,
+                    no_send,
                 },
         }) => {
             if !yes {
@@ -255,7 +256,11 @@ async fn change(ctx: &Context, cmd: &ImportCmd) -> Result<()> {
                 progress: super::bar::progress(),
             };
             let out = u.import_apply(&parsed, &opts).await?;
-            let mail = ctx.deliver_now().await;
+            let mail = if *no_send {
+                "mail: queued (usher outbox flush sends it)".to_owned()
+            } else {
+                ctx.deliver_now().await
+            };
             if file.read.out.json {
                 println!("{}", output::json(&out));
             } else {
