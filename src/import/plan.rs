@@ -589,10 +589,10 @@ fn changes(u: &Known, r: &ImportRow) -> Vec<String> {
     if u.email() != r.email.canonical() {
         out.push(format!("address: {} → {}", u.email(), r.email.canonical()));
     }
-    if !r.first_name.is_empty() && u.first_name() != r.first_name {
+    if !r.first_name.is_empty() && u.first_name() != &*r.first_name {
         out.push(format!("first name: {} → {}", u.first_name(), r.first_name));
     }
-    if !r.last_name.is_empty() && u.last_name() != r.last_name {
+    if !r.last_name.is_empty() && u.last_name() != &*r.last_name {
         out.push(format!("last name: {} → {}", u.last_name(), r.last_name));
     }
     if let Some(t) = r.user_type

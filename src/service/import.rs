@@ -236,12 +236,12 @@ impl Usher {
                     let first = if r.first_name.is_empty() {
                         u.first_name.as_str()
                     } else {
-                        r.first_name.as_str()
+                        &*r.first_name
                     };
                     let last = if r.last_name.is_empty() {
                         u.last_name.as_str()
                     } else {
-                        r.last_name.as_str()
+                        &*r.last_name
                     };
                     let display = format!("{first} {last}").trim().to_owned();
                     tx.set_user_fields(

@@ -62,8 +62,8 @@ impl Preparer {
                     .to_owned(),
                 to: r.email_display.clone(),
                 vars: InvitationVars {
-                    first_name: r.first_name.clone(),
-                    last_name: r.last_name.clone(),
+                    first_name: r.first_name.to_string(),
+                    last_name: r.last_name.to_string(),
                     email: r.email_display.clone(),
                     link: enrol_link(&self.public_url, token.plain()),
                     ..self.base.clone()
@@ -156,8 +156,8 @@ impl<'a> Invites<'a> {
         self.rows.push(Raw {
             email: r.email.canonical().to_owned(),
             email_display: r.email.display().to_owned(),
-            first_name: r.first_name.clone(),
-            last_name: r.last_name.clone(),
+            first_name: r.first_name.to_string(),
+            last_name: r.last_name.to_string(),
             user_type,
         });
         if self.rows.len() >= CHUNK {
