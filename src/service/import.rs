@@ -141,15 +141,22 @@ impl Usher {
             _ => None,
         };
         let user_of = |o: &Outcome| o.user.and_then(|i| state.users.get(i as usize));
+        // Addresses as typed or canonical, in any case (Unicode too: a user left alone
+        // must never be suspended for want of a case match).
+        let left_alone: std::collections::HashSet<String> = opts
+            .exclude_emails
+            .iter()
+            .map(|e| e.trim().to_lowercase())
+            .collect();
         let excluded = |o: &Outcome| match (row_of(o), user_of(o)) {
             (Some(r), _) => opts
                 .exclude_rows
                 .iter()
                 .any(|(a, b)| (*a..=*b).contains(&r.row)),
-            (None, Some(u)) => opts
-                .exclude_emails
-                .iter()
-                .any(|e| e.eq_ignore_ascii_case(u.email_display())),
+            (None, Some(u)) => {
+                left_alone.contains(&u.email_display().to_lowercase())
+                    || left_alone.contains(u.email())
+            }
             _ => false,
         };
         let applies = |o: &Outcome| {

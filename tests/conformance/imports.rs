@@ -81,13 +81,14 @@ async fn a_missing_user_left_out_by_address_is_not_suspended(db: &TestDb) {
         &[
             ("gone1@acme.test", "Di", "One", None),
             ("gone2@acme.test", "Di", "Two", None),
+            ("Zoë.Ünal@acme.test", "Zoë", "Ünal", None),
         ],
     )
     .await;
     let parsed = parse(db, "email\nadmin@acme.test\n");
     let opts = ApplyOptions {
         missing: Missing::Suspend,
-        exclude_emails: vec!["GONE1@acme.test".into()],
+        exclude_emails: vec!["GONE1@acme.test".into(), "ZOË.ÜNAL@ACME.TEST".into()],
         ..Default::default()
     };
     let out = u.import_apply(&parsed, &opts).await.unwrap();
