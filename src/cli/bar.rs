@@ -19,7 +19,7 @@ pub(super) fn progress() -> Progress {
             bar.reset();
             bar.set_message(stage.label());
             bar.set_style(match stage {
-                Stage::Reading => style("{spinner} {msg} {human_pos} rows ({per_sec})"),
+                Stage::Reading => style("{spinner} {msg} {human_pos} rows, {elapsed}"),
                 Stage::Applying => {
                     style("{msg} [{bar:40}] {human_pos}/{human_len} rows, {eta} left")
                 }
