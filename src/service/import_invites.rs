@@ -20,15 +20,6 @@ use crate::store::{Account, BulkInvitation, NewDraft, Tx};
 /// Rows per write.
 const CHUNK: usize = 10_000;
 
-/// One row as the file gave it, before its token and mail exist.
-struct Raw {
-    email: String,
-    email_display: String,
-    first_name: String,
-    last_name: String,
-    user_type: UserType,
-}
-
 /// A chunk ready to write.
 struct Ready {
     drafts: Vec<NewDraft>,
@@ -49,12 +40,10 @@ struct Preparer {
 }
 
 impl Preparer {
-    fn prepare(&mut self, rows: Vec<Raw>) -> Result<Ready> {
-        let mut ready = Ready {
-            drafts: Vec::with_capacity(rows.len()),
-            invitations: Vec::with_capacity(rows.len()),
-        };
-        for r in rows {
+    /// Gives each invitation its token and its draft.
+    fn prepare(&mut self, mut invitations: Vec<BulkInvitation>) -> Result<Ready> {
+        let mut drafts = Vec::with_capacity(invitations.len());
+        for r in &mut invitations {
             let token = self.tokens.draw()?;
             let draft = Draft {
                 to_name: format!("{} {}", r.first_name, r.last_name)
@@ -62,8 +51,8 @@ impl Preparer {
                     .to_owned(),
                 to: r.email_display.clone(),
                 vars: InvitationVars {
-                    first_name: r.first_name.to_string(),
-                    last_name: r.last_name.to_string(),
+                    first_name: r.first_name.clone(),
+                    last_name: r.last_name.clone(),
                     email: r.email_display.clone(),
                     link: enrol_link(&self.public_url, token.plain()),
                     ..self.base.clone()
@@ -81,24 +70,18 @@ impl Preparer {
                     s
                 }
             };
-            ready.drafts.push(NewDraft {
+            drafts.push(NewDraft {
                 subject,
                 message_id: self.message_ids.next_id(),
                 env_to: r.email_display.clone(),
                 draft: serde_json::to_string(&draft).unwrap_or_default(),
             });
-            ready.invitations.push(BulkInvitation {
-                email: r.email,
-                email_display: r.email_display,
-                first_name: r.first_name,
-                last_name: r.last_name,
-                user_type: r.user_type,
-                token_hash: token.hash(),
-                // Filled in when written, from the Message-ID.
-                outbox_id: 0,
-            });
+            r.token_hash = token.hash();
         }
-        Ok(ready)
+        Ok(Ready {
+            drafts,
+            invitations,
+        })
     }
 }
 
@@ -110,7 +93,8 @@ pub(super) struct Invites<'a> {
     expires_at: Timestamp,
     /// Away on a blocking thread while it prepares a chunk.
     preparer: Option<Preparer>,
-    rows: Vec<Raw>,
+    /// Rows as the file gave them, before their tokens and mail exist.
+    rows: Vec<BulkInvitation>,
     /// Prepared, waiting for the chunk before it to be written.
     ready: Option<Ready>,
     written: usize,
@@ -153,12 +137,15 @@ impl<'a> Invites<'a> {
         r: &ImportRow,
         user_type: UserType,
     ) -> Result<()> {
-        self.rows.push(Raw {
+        self.rows.push(BulkInvitation {
             email: r.email.canonical().to_owned(),
             email_display: r.email.display().to_owned(),
             first_name: r.first_name.to_string(),
             last_name: r.last_name.to_string(),
             user_type,
+            // Filled in by `prepare`, and from the Message-ID when written.
+            token_hash: String::new(),
+            outbox_id: 0,
         });
         if self.rows.len() >= CHUNK {
             self.hand_over(tx).await?;

@@ -409,17 +409,6 @@ impl Tx {
         }
     }
 
-    /// Every user of the account, for an import's plan.
-    pub async fn all_users(&mut self, account_id: i64) -> Result<Vec<User>> {
-        let rows = on_tx!(self, |c| {
-            sqlx::query_as::<_, UserRow>(select_users!(" WHERE account_id = $1 ORDER BY email"))
-                .bind(account_id)
-                .fetch_all(c)
-                .await
-        })?;
-        rows.into_iter().map(User::try_from).collect()
-    }
-
     /// The account's users as an import's plan needs them, in the packed form, so that a
     /// million users never exist as full records at once. Read 10,000 at a time as one
     /// JSON text each: row by row, the driver's per-row cost made a million users take

@@ -120,14 +120,16 @@ impl ImportTab {
             }
         })?;
         let plan = &review.plan;
-        self.index = Bucket::ALL
-            .iter()
-            .map(|b| {
-                (0..plan.len())
-                    .filter(|i| plan.bucket(*i) == Some(*b))
-                    .collect()
-            })
-            .collect();
+        // One pass over the plan, however many buckets.
+        self.index = vec![Vec::new(); Bucket::ALL.len()];
+        for i in 0..plan.len() {
+            if let Some(at) = plan
+                .bucket(i)
+                .and_then(|b| Bucket::ALL.iter().position(|x| *x == b))
+            {
+                self.index[at].push(i);
+            }
+        }
         self.review = Some(review);
         self.bucket = 0;
         self.browsing = false;
