@@ -440,28 +440,14 @@ impl Usher {
                 "import {batch_id} was already undone"
             )));
         }
-        let mut out = UndoOutcome::default();
+        let (revoked, kept) = tx.revoke_batch_invitations(batch_id, now).await?;
+        let mut out = UndoOutcome {
+            revoked: revoked as usize,
+            kept: kept as usize,
+            ..UndoOutcome::default()
+        };
         for c in tx.batch_changes(batch_id).await? {
             match c.kind.as_str() {
-                "invite" => {
-                    let Some(id) = c.invitation_id else { continue };
-                    match tx.invitation(account.id, id, now).await? {
-                        Some(inv)
-                            if matches!(
-                                inv.status,
-                                crate::domain::InvitationStatus::Pending
-                                    | crate::domain::InvitationStatus::Expired
-                            ) =>
-                        {
-                            tx.revoke_invitation(id, now).await?;
-                            if let Some(o) = inv.outbox_id {
-                                tx.cancel_message(o).await?;
-                            }
-                            out.revoked += 1;
-                        }
-                        _ => out.kept += 1,
-                    }
-                }
                 "update" | "remove" => {
                     let Ok(before) = serde_json::from_str::<User>(&c.before) else {
                         continue;

@@ -194,33 +194,17 @@ impl<'a> Invites<'a> {
             inv.outbox_id = outbox.get(&d.message_id).copied().unwrap_or_default();
         }
         drop(ready.drafts);
-        let ids = tx
+        // The batch's import.apply audit entry counts these; each names its batch.
+        self.written += tx
             .insert_invitations_bulk(
                 account.id,
+                self.batch,
                 &u.actor.name,
                 &ready.invitations,
                 now,
                 self.expires_at,
             )
-            .await?;
-        let mut changes = Vec::with_capacity(ids.len());
-        let mut audit = Vec::with_capacity(ids.len());
-        for inv in &ready.invitations {
-            let id = ids.get(&inv.email).copied().unwrap_or_default();
-            changes.push(id);
-            audit.push((
-                format!("invitation:{id} {}", inv.email),
-                format!(
-                    r#"{{"batch":{},"user_type":"{}"}}"#,
-                    self.batch,
-                    inv.user_type.as_str()
-                ),
-            ));
-        }
-        tx.insert_invite_changes(self.batch, &changes).await?;
-        tx.append_audit_bulk(now, &u.actor, "invitation.create", &audit)
-            .await?;
-        self.written += ready.invitations.len();
+            .await? as usize;
         Ok(())
     }
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::outbox::NewDraft;
 use super::{Tx, on_tx};
-use crate::domain::{Actor, Timestamp, UserType};
+use crate::domain::{Timestamp, UserType};
 use crate::error::Result;
 
 /// Rows per statement.
@@ -100,25 +100,27 @@ impl Tx {
         Ok(ids)
     }
 
-    /// Inserts pending invitations; returns each one's id by address.
+    /// Inserts an import's pending invitations; returns how many.
     pub async fn insert_invitations_bulk(
         &mut self,
         account_id: i64,
+        batch_id: i64,
         inviter: &str,
         invitations: &[BulkInvitation],
         now: Timestamp,
         expires_at: Timestamp,
-    ) -> Result<HashMap<String, i64>> {
-        let mut ids = HashMap::with_capacity(invitations.len());
+    ) -> Result<u64> {
         let (sqlite, postgres) = json_rows_sql!(
             "INSERT INTO invitations (account_id, email, email_display, first_name, last_name,
-                user_type, inviter, token_hash, status, created_at, expires_at, outbox_id)
+                user_type, inviter, token_hash, status, created_at, expires_at, outbox_id,
+                import_batch_id)
              SELECT $1, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3,
                 j.value ->> 4, $2, j.value ->> 5, 'pending', $3, $4,
-                CAST(j.value ->> 6 AS BIGINT)",
+                CAST(j.value ->> 6 AS BIGINT), $6",
             "$5",
-            "RETURNING id, email"
+            ""
         );
+        let mut written = 0;
         for json in json_chunks(invitations, |i| {
             (
                 &i.email,
@@ -130,75 +132,19 @@ impl Tx {
                 i.outbox_id,
             )
         }) {
-            let back: Vec<(i64, String)> =
-                on_tx!(self, sqlite = sqlite, postgres = postgres, |c, sql| {
-                    sqlx::query_as(sql)
-                        .bind(account_id)
-                        .bind(inviter)
-                        .bind(now.0)
-                        .bind(expires_at.0)
-                        .bind(&json)
-                        .fetch_all(c)
-                        .await
-                })?;
-            ids.extend(back.into_iter().map(|(id, email)| (email, id)));
-        }
-        Ok(ids)
-    }
-
-    /// Records an import batch's invitations, for undo.
-    pub async fn insert_invite_changes(
-        &mut self,
-        batch_id: i64,
-        invitations: &[i64],
-    ) -> Result<()> {
-        let (sqlite, postgres) = json_rows_sql!(
-            "INSERT INTO import_changes (batch_id, kind, invitation_id, before)
-             SELECT $1, 'invite', CAST(j.value ->> 0 AS BIGINT), '{}'",
-            "$2",
-            ""
-        );
-        for json in json_chunks(invitations, |id| [id]) {
-            on_tx!(self, sqlite = sqlite, postgres = postgres, |c, sql| {
+            written += on_tx!(self, sqlite = sqlite, postgres = postgres, |c, sql| {
                 sqlx::query(sql)
+                    .bind(account_id)
+                    .bind(inviter)
+                    .bind(now.0)
+                    .bind(expires_at.0)
+                    .bind(&json)
                     .bind(batch_id)
-                    .bind(&json)
                     .execute(c)
                     .await
                     .map(|r| r.rows_affected())
             })?;
         }
-        Ok(())
-    }
-
-    /// Appends audit entries that share a time, actor and action: (target, details as
-    /// JSON text).
-    pub async fn append_audit_bulk(
-        &mut self,
-        at: Timestamp,
-        actor: &Actor,
-        action: &str,
-        entries: &[(String, String)],
-    ) -> Result<()> {
-        let actor = actor.to_string();
-        let (sqlite, postgres) = json_rows_sql!(
-            "INSERT INTO audit_log (at, actor, action, target, details)
-             SELECT $1, $2, $3, j.value ->> 0, j.value ->> 1",
-            "$4",
-            ""
-        );
-        for json in json_chunks(entries, |(target, details)| (target, details)) {
-            on_tx!(self, sqlite = sqlite, postgres = postgres, |c, sql| {
-                sqlx::query(sql)
-                    .bind(at.0)
-                    .bind(&actor)
-                    .bind(action)
-                    .bind(&json)
-                    .execute(c)
-                    .await
-                    .map(|r| r.rows_affected())
-            })?;
-        }
-        Ok(())
+        Ok(written)
     }
 }

@@ -122,6 +122,46 @@ impl Tx {
         Ok(rows)
     }
 
+    /// Revokes a batch's invitations that are still pending (or expired) and cancels
+    /// their queued mail, in three statements whatever the batch's size; returns how many
+    /// were revoked and how many were kept (already accepted, declined or revoked).
+    pub async fn revoke_batch_invitations(
+        &mut self,
+        batch_id: i64,
+        now: Timestamp,
+    ) -> Result<(u64, u64)> {
+        let revoked = on_tx!(self, |c| {
+            sqlx::query(
+                "UPDATE invitations SET status = 'revoked', revoked_at = $2
+                 WHERE import_batch_id = $1 AND status = 'pending'",
+            )
+            .bind(batch_id)
+            .bind(now.0)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        on_tx!(self, |c| {
+            sqlx::query(
+                "UPDATE outbox SET state = 'cancelled' WHERE state = 'queued' AND id IN (
+                    SELECT outbox_id FROM invitations
+                    WHERE import_batch_id = $1 AND status = 'revoked' AND revoked_at = $2)",
+            )
+            .bind(batch_id)
+            .bind(now.0)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        let all: i64 = on_tx!(self, |c| {
+            sqlx::query_scalar("SELECT COUNT(*) FROM invitations WHERE import_batch_id = $1")
+                .bind(batch_id)
+                .fetch_one(c)
+                .await
+        })?;
+        Ok((revoked, (all as u64).saturating_sub(revoked)))
+    }
+
     pub async fn mark_batch_undone(&mut self, batch_id: i64, at: Timestamp) -> Result<()> {
         on_tx!(self, |c| {
             sqlx::query("UPDATE import_batches SET undone_at = $2 WHERE id = $1")

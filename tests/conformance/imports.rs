@@ -17,7 +17,60 @@ crate::on_both_backends!(
     a_missing_user_left_out_by_address_is_not_suspended,
     an_import_of_several_chunks_queues_every_invitation_once,
     the_plan_reads_every_user_of_an_account_larger_than_a_chunk,
+    undo_revokes_the_batch_and_cancels_its_mail_only,
 );
+
+/// Undo finds an import's invitations by their batch: it revokes those still pending and
+/// cancels their queued mail, keeps one revoked meanwhile, and touches nothing else.
+async fn undo_revokes_the_batch_and_cancels_its_mail_only(db: &TestDb) {
+    use usher::domain::{DeliveryState, Email};
+    use usher::service::{InviteRequest, Target};
+    let (u, _clock) = account(db, 10).await;
+    let by_hand = u
+        .invite(&InviteRequest {
+            addresses: vec![Email::parse("hand@acme.test").unwrap()],
+            first_name: String::new(),
+            last_name: String::new(),
+            user_type: UserType::Professional,
+            expires_in_days: None,
+            subject: None,
+            message: None,
+        })
+        .await
+        .unwrap();
+    let parsed = parse(db, "email\nb1@acme.test\nb2@acme.test\nb3@acme.test\n");
+    let out = u
+        .import_apply(&parsed, &ApplyOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(out.invited, 3);
+    u.revoke(&Target::Email("b3@acme.test".into()))
+        .await
+        .unwrap();
+
+    let undo = u.import_undo(out.batch_id).await.unwrap();
+    assert_eq!((undo.revoked, undo.kept), (2, 1));
+    let pending: Vec<String> = u
+        .invitations(&InvitationFilter::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|i| i.status == InvitationStatus::Pending)
+        .map(|i| i.email)
+        .collect();
+    assert_eq!(
+        pending,
+        ["hand@acme.test"],
+        "only the invitation by hand is left"
+    );
+    let mail = u.outbox(100).await.unwrap();
+    let state = |to: &str| mail.iter().find(|m| m.env_to == to).unwrap().state;
+    assert_eq!(state("hand@acme.test"), DeliveryState::Queued);
+    for to in ["b1@acme.test", "b2@acme.test", "b3@acme.test"] {
+        assert_eq!(state(to), DeliveryState::Cancelled, "{to}");
+    }
+    assert_eq!(by_hand.invited.len(), 1);
+}
 
 /// The account's users are read 10,000 at a time: none may be lost between chunks.
 async fn the_plan_reads_every_user_of_an_account_larger_than_a_chunk(db: &TestDb) {
