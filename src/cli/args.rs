@@ -12,7 +12,8 @@ use usher::domain::{InvitationStatus, UserType};
     version,
     about = "Invite, enrol and manage the users of a self-hosted secure mail platform",
     long_about = "Invite, enrol and manage the users of a self-hosted secure mail platform.\n\n\
-        With no command, usher shows the account's status (the console arrives in a later release).\n\
+        With no command, on a terminal, usher opens the console once an account exists; otherwise \
+        it prints the status (or how to create the account).\n\
         With no configuration it keeps its data in a SQLite file and writes mail to a spool \
         directory, both in the data directory (USHER_DATA_DIR)."
 )]
