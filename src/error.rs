@@ -36,6 +36,9 @@ pub enum Error {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// The operator lacks a permission, or a rule (a guest's limits) forbids the change.
+    #[error("not allowed: {0}")]
+    Forbidden(String),
     #[error("invitations are switched off for account '{0}'")]
     InvitationsDisabled(String),
     #[error("mail template: {0}")]

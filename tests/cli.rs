@@ -27,7 +27,7 @@ fn usher(db: &TestDb) -> Command {
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("HOME", &home)
         .env("USHER_DATA_DIR", db.dir.path().join("data"))
-        .env("USHER_OPERATOR", "ops@acme.test");
+        .env("USHER_OPERATOR", "admin@acme.test");
     if db.backend == usher::store::Backend::Postgres {
         c.env("USHER_DATABASE_URL", &db.url);
     }
@@ -316,32 +316,53 @@ async fn list_commands_print_json_with_stable_fields(db: &TestDb) {
     ok(db, &["invitations", "revoke", "ann@acme.test"]);
     let audit = json(db, &["audit", "list", "--json"]);
     assert_eq!(audit[0]["action"], "invitation.revoke");
-    assert_eq!(audit[0]["actor"], "ops@acme.test");
+    assert_eq!(audit[0]["actor"], "admin@acme.test");
     let outbox = json(db, &["outbox", "list", "--json"]);
     assert_eq!(outbox[0]["state"], "sent");
-    // The user actions' twins.
-    let out = ok(db, &["users", "set-type", "admin@acme.test", "guest"]);
+    // The only Administrator can be neither made a guest, suspended nor removed.
+    for (args, says) in [
+        (
+            &["users", "set-type", "admin@acme.test", "guest"][..],
+            "a guest cannot hold",
+        ),
+        (
+            &["users", "suspend", "admin@acme.test"][..],
+            "last active Administrator",
+        ),
+        (
+            &["users", "remove", "admin@acme.test", "--yes"][..],
+            "last active Administrator",
+        ),
+    ] {
+        let refused = run(db, args);
+        let err = String::from_utf8_lossy(&refused.stderr);
+        assert!(
+            !refused.status.success() && err.contains(says),
+            "{args:?}: {err}"
+        );
+    }
+    // The user actions' twins, on a made-up user (a guest).
+    ok(db, &["db", "fake-users", "1", "--domain", "acme.test"]);
+    let who = "user0000001@acme.test";
+    let out = ok(db, &["users", "set-type", who, "professional"]);
     assert!(
-        out.contains("Changed admin@acme.test (guest, active)"),
+        out.contains("Changed user0000001@acme.test (professional, active)"),
         "{out}"
     );
-    ok(db, &["users", "suspend", "admin@acme.test"]);
+    ok(db, &["users", "suspend", who]);
     assert_eq!(
-        json(db, &["users", "show", "admin@acme.test", "--json"])["user"]["status"],
+        json(db, &["users", "show", who, "--json"])["user"]["status"],
         "suspended"
     );
-    ok(db, &["users", "reactivate", "1"]);
-    let refused = run(db, &["users", "remove", "admin@acme.test"]);
+    ok(db, &["users", "reactivate", who]);
+    let refused = run(db, &["users", "remove", who]);
     assert!(
         !refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("--yes")
     );
-    ok(db, &["users", "remove", "admin@acme.test", "--yes"]);
-    assert!(
-        json(db, &["users", "list", "--json"])
-            .as_array()
-            .unwrap()
-            .is_empty()
-    );
+    ok(db, &["users", "remove", who, "--yes"]);
+    let users = json(db, &["users", "list", "--json"]);
+    assert_eq!(users.as_array().unwrap().len(), 1);
+    assert_eq!(users[0]["email"], "admin@acme.test");
 }
 
 #[test]
@@ -458,7 +479,7 @@ fn sendmail_transport_hands_the_message_to_the_local_mta() {
     );
     let eml = std::fs::read_to_string(capture.with_extension("eml")).unwrap();
     assert!(
-        eml.contains("Subject: ops@acme.test invites you to Acme secure mail"),
+        eml.contains("Subject: admin@acme.test invites you to Acme secure mail"),
         "{eml}"
     );
 }

@@ -40,7 +40,7 @@ impl Tmux {
         let mut env = vec![
             format!("USHER_DATA_DIR={}", data.display()),
             format!("HOME={}", db.dir.path().display()),
-            "USHER_OPERATOR=ops@acme.test".to_owned(),
+            "USHER_OPERATOR=admin@acme.test".to_owned(),
             "TERM=xterm-256color".to_owned(),
             "PS1=$ ".to_owned(),
         ];

@@ -47,7 +47,7 @@ async fn invitation_arrives_over_smtp(db: &TestDb) {
     assert_eq!(to, &["ann@acme.test"]);
     assert_eq!(
         header(raw, "Subject"),
-        Some("ops@acme.test invites you to Acme secure mail")
+        Some("admin@acme.test invites you to Acme secure mail")
     );
     let body = raw.replace("=\r\n", "").replace("=\n", "");
     assert!(body.contains("https://usher.acme.test/enrol/"), "{body}");
@@ -236,7 +236,7 @@ async fn imported_invitations_are_rendered_when_sent_and_retried_identically(db:
         };
         assert_eq!(
             header(raw, "Subject"),
-            Some("ops@acme.test invites you to Acme secure mail")
+            Some("admin@acme.test invites you to Acme secure mail")
         );
         assert!(queued.contains(header(raw, "Message-ID").unwrap()), "{raw}");
         // The date it was queued, not the date it was sent.

@@ -10,7 +10,7 @@ use super::Usher;
 use super::import_invites::Invites;
 use super::invite::seats;
 use crate::domain::licence::SeatsExhausted;
-use crate::domain::{Timestamp, UserStatus, UserType};
+use crate::domain::{Permission, Timestamp, UserStatus, UserType};
 use crate::error::{Error, Result};
 use crate::import::plan::{AccountState, Bucket, DEFAULT_TYPE, Outcome, Source, outcomes, view};
 use crate::import::{Parsed, Progress, Stage};
@@ -113,6 +113,8 @@ impl Usher {
         let now = self.clock.now();
         let mut tx = self.store.write().await?;
         let account = self.account_in(&mut tx).await?;
+        self.require(&mut tx, &account, Permission::ImportUsers)
+            .await?;
         tx.lock_account(account.id).await?;
         let state = self.account_state(&mut tx, &account, now).await?;
         let plan = outcomes(parsed, &state);
@@ -428,6 +430,8 @@ impl Usher {
         let now = self.clock.now();
         let mut tx = self.store.write().await?;
         let account = self.account_in(&mut tx).await?;
+        self.require(&mut tx, &account, Permission::ImportUsers)
+            .await?;
         tx.lock_account(account.id).await?;
         let batch = tx
             .batches(account.id, i64::MAX)

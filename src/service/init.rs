@@ -67,6 +67,9 @@ impl Usher {
                 now,
             })
             .await?;
+        // The account's system roles; its first user, this admin, is an Administrator.
+        tx.give_account_its_roles(account.id, &self.actor.name, now)
+            .await?;
         for (action, target, details) in [
             (
                 "account.init",

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::{Usher, check_name};
 use crate::domain::licence::Seats;
-use crate::domain::{Email, InvitationStatus, Timestamp, Token, UserType};
+use crate::domain::{Email, InvitationStatus, Permission, Timestamp, Token, UserType};
 use crate::error::{Error, Result};
 use crate::mail::{InvitationVars, compose};
 use crate::store::{Account, Invitation, NewAudit, NewInvitation, NewMessage, Tx};
@@ -79,6 +79,8 @@ impl Usher {
         let now = self.clock.now();
         let mut tx = self.store.write().await?;
         let account = self.account_in(&mut tx).await?;
+        self.require(&mut tx, &account, Permission::InviteUsers)
+            .await?;
         if !account.invitations_enabled {
             return Err(Error::InvitationsDisabled(account.name));
         }

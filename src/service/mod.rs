@@ -1,12 +1,15 @@
 //! Use cases. Each takes the acting admin (`Actor`) from the `Usher` it runs on, does its
 //! work in one transaction and writes its audit row in that same transaction.
 
+mod access;
 mod import;
 mod import_invites;
 mod init;
 mod invite;
+mod mailboxes;
 mod queries;
 mod resend;
+mod roles;
 mod users;
 
 use std::sync::Arc;
@@ -21,11 +24,13 @@ use crate::mail::Templates;
 use crate::mail::compose::mailbox;
 use crate::store::{Account, Store, Tx};
 
+pub use access::Operator;
 pub use import::{ApplyOptions, ApplyOutcome, Missing, UndoOutcome};
 pub use init::InitRequest;
 pub use invite::{InviteOutcome, InviteRequest, Invited};
 pub use queries::Status;
 pub use resend::Target;
+pub use roles::{RoleDetail, RoleSpec, RoleView, Who};
 pub use users::UserDetail;
 
 /// The core: everything a front end (CLI, console, enrolment server) may ask for.

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use super::Usher;
 use super::invite::seats;
+use crate::domain::Permission;
 use crate::domain::licence::Seats;
 use crate::error::Result;
 use crate::store::{
@@ -116,6 +117,8 @@ impl Usher {
         let now = self.clock.now();
         let mut tx = self.store.write().await?;
         let account = self.account_in(&mut tx).await?;
+        self.require(&mut tx, &account, Permission::InviteUsers)
+            .await?;
         let n = tx.make_due_now(account.id, now).await?;
         tx.commit().await?;
         Ok(n)
@@ -126,6 +129,8 @@ impl Usher {
         let now = self.clock.now();
         let mut tx = self.store.write().await?;
         let account = self.account_in(&mut tx).await?;
+        self.require(&mut tx, &account, Permission::InviteUsers)
+            .await?;
         let n = tx.requeue_failed(account.id, id, now).await?;
         if n == 0 {
             return Err(match id {
@@ -147,6 +152,9 @@ impl Usher {
 
     pub async fn audit(&self, limit: i64) -> Result<Vec<AuditEntry>> {
         let mut tx = self.store.read().await?;
+        let account = self.account_in(&mut tx).await?;
+        self.require(&mut tx, &account, Permission::ViewReports)
+            .await?;
         tx.list_audit(0, limit).await
     }
 }

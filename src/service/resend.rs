@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::invite::{Invited, MailFor, seats};
 use super::{Usher, parse_one};
-use crate::domain::{InvitationStatus, Timestamp, Token, UserType};
+use crate::domain::{InvitationStatus, Permission, Timestamp, Token, UserType};
 use crate::error::{Error, Result};
 use crate::store::{Account, Invitation, NewAudit, Tx};
 
@@ -58,6 +58,8 @@ impl Usher {
         let now = self.clock.now();
         let mut tx = self.store.write().await?;
         let account = self.account_in(&mut tx).await?;
+        self.require(&mut tx, &account, Permission::InviteUsers)
+            .await?;
         tx.lock_account(account.id).await?;
         let inv = self.find(&mut tx, &account, target, now).await?;
         let done = self.renew(&mut tx, &account, inv, now).await?;
@@ -70,6 +72,8 @@ impl Usher {
         let now = self.clock.now();
         let mut tx = self.store.write().await?;
         let account = self.account_in(&mut tx).await?;
+        self.require(&mut tx, &account, Permission::InviteUsers)
+            .await?;
         tx.lock_account(account.id).await?;
         let mut expired = Vec::new();
         for id in tx.expired_invitation_ids(account.id, now).await? {
@@ -164,6 +168,8 @@ impl Usher {
         let now = self.clock.now();
         let mut tx = self.store.write().await?;
         let account = self.account_in(&mut tx).await?;
+        self.require(&mut tx, &account, Permission::InviteUsers)
+            .await?;
         let inv = self.find(&mut tx, &account, target, now).await?;
         if !matches!(
             inv.status,

@@ -3,12 +3,13 @@
 use serde::Serialize;
 use serde_json::json;
 
+use super::access::{check_guest, effective};
 use super::import::fields;
 use super::invite::seats;
 use super::{Target, Usher, parse_one};
-use crate::domain::{Timestamp, UserStatus, UserType};
+use crate::domain::{Permission, Timestamp, UserStatus, UserType};
 use crate::error::{Error, Result};
-use crate::store::{Account, Invitation, InvitationFilter, NewAudit, Tx, User, UserFields};
+use crate::store::{Account, Holder, Invitation, InvitationFilter, NewAudit, Tx, User, UserFields};
 
 /// A user with the invitations sent to their address.
 #[derive(Debug, Clone, Serialize)]
@@ -18,7 +19,12 @@ pub struct UserDetail {
 }
 
 impl Usher {
-    async fn find_user(&self, tx: &mut Tx, account: &Account, target: &Target) -> Result<User> {
+    pub(super) async fn find_user(
+        &self,
+        tx: &mut Tx,
+        account: &Account,
+        target: &Target,
+    ) -> Result<User> {
         let found = match target {
             Target::Id(id) => tx.user_by_id(account.id, *id).await?,
             Target::Email(e) => {
@@ -105,9 +111,27 @@ impl Usher {
         let now: Timestamp = self.clock.now();
         let mut tx = self.store.write().await?;
         let account = self.account_in(&mut tx).await?;
+        self.require(&mut tx, &account, Permission::ManageUsers)
+            .await?;
         tx.lock_account(account.id).await?;
         let user = self.find_user(&mut tx, &account, target).await?;
         let (change, takes_seat) = decide(&user)?;
+        match change {
+            // A guest cannot keep what only a professional may hold (seed 004).
+            Change::Type(UserType::Guest) => {
+                let held = effective(&mut tx, Holder::User(user.id), None).await?;
+                let who = format!(
+                    "{} cannot become a guest until what they hold is revoked",
+                    user.email_display
+                );
+                check_guest(&who, UserType::Guest, held)?;
+            }
+            Change::Status(UserStatus::Suspended) | Change::Remove => {
+                self.keep_an_administrator(&mut tx, &account, user.id)
+                    .await?;
+            }
+            _ => {}
+        }
         if takes_seat {
             seats(&mut tx, &account, now).await?.check(1)?;
         }
@@ -178,6 +202,8 @@ impl Usher {
         let now = self.clock.now();
         let mut tx = self.store.write().await?;
         let account = self.account_in(&mut tx).await?;
+        self.require(&mut tx, &account, Permission::ManageUsers)
+            .await?;
         let start = tx.count_users(account.id).await?.max(0) as u64;
         let mut done = 0;
         let mut batch = Vec::with_capacity(10_000);

@@ -11,8 +11,10 @@ mod audit;
 mod bulk;
 mod imports;
 mod invitations;
+mod mailboxes;
 mod outbox;
 mod postgres;
+mod roles;
 mod search;
 mod sqlite;
 mod users;
@@ -30,7 +32,9 @@ pub use audit::{AuditEntry, NewAudit};
 pub use bulk::BulkInvitation;
 pub use imports::{Batch, Change, UserFields};
 pub use invitations::{Invitation, InvitationFilter, NewInvitation};
+pub use mailboxes::Mailbox;
 pub use outbox::{Claimed, NewDraft, NewMessage, OutboxCounts, OutboxMessage};
+pub use roles::{Grant, Grantable, Holder, Member, Role};
 pub use users::{BulkUser, NewUser, User};
 
 /// Runs `$body` with `$c` bound to the transaction's connection, once per backend, so
@@ -165,9 +169,26 @@ impl Store {
 
     pub async fn migrate(&self) -> Result<()> {
         match &self.pool {
-            Pool::Sqlite(p) => sqlite::migrate(p).await,
-            Pool::Postgres(p) => postgres::migrate(p).await,
+            Pool::Sqlite(p) => sqlite::migrate(p).await?,
+            Pool::Postgres(p) => postgres::migrate(p).await?,
         }
+        self.seed_system_roles().await
+    }
+
+    /// Gives every account the system roles of this release. An account that had none (one
+    /// from before roles) makes its first user, the administrator `usher init` named, an
+    /// Administrator, so that nobody is locked out by the upgrade.
+    async fn seed_system_roles(&self) -> Result<()> {
+        if self.read().await?.system_roles_complete().await? {
+            return Ok(());
+        }
+        let now = crate::domain::Clock::now(&crate::domain::SystemClock);
+        let mut tx = self.write().await?;
+        for account in tx.accounts().await? {
+            tx.give_account_its_roles(account.id, "usher (upgrade)", now)
+                .await?;
+        }
+        tx.commit().await
     }
 
     /// The migration versions each backend ships (the same on both, checked by a test).

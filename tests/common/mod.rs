@@ -119,7 +119,7 @@ pub fn core(store: Store, clock: &ManualClock) -> Usher {
     Usher::new(
         store,
         Arc::new(clock.clone()),
-        Actor::new("ops@acme.test"),
+        Actor::new("admin@acme.test"),
         settings(),
     )
 }

@@ -69,7 +69,7 @@ async fn invite_writes_invitation_mail_and_audit_together(db: &TestDb) {
     ));
     assert!(
         list.iter()
-            .all(|i| i.expires_at == common::T0.plus_days(10).0 && i.inviter == "ops@acme.test")
+            .all(|i| i.expires_at == common::T0.plus_days(10).0 && i.inviter == "admin@acme.test")
     );
     let msgs = raw_messages(u.store()).await;
     assert_eq!(msgs.len(), 2);
@@ -83,7 +83,7 @@ async fn invite_writes_invitation_mail_and_audit_together(db: &TestDb) {
             text.contains("2026-01-11 00:00 UTC"),
             "expiry date stated: {text}"
         );
-        assert!(text.contains("Acme") && text.contains("ops@acme.test"));
+        assert!(text.contains("Acme") && text.contains("admin@acme.test"));
     }
     let audit = u.audit(10).await.unwrap();
     assert_eq!(
@@ -93,7 +93,7 @@ async fn invite_writes_invitation_mail_and_audit_together(db: &TestDb) {
             .count(),
         2
     );
-    assert!(audit.iter().all(|a| a.actor == "ops@acme.test"));
+    assert!(audit.iter().all(|a| a.actor == "admin@acme.test"));
 }
 
 async fn duplicates_are_refused_and_nothing_is_half_written(db: &TestDb) {
@@ -360,8 +360,7 @@ async fn twenty_admins_race_for_the_last_seat(db: &TestDb) {
     for i in 0..20 {
         // Each admin has its own connection pool, as separate consoles would.
         let store = db.store().await;
-        let admin =
-            common::core(store, &clock).with_actor(Actor::new(format!("admin{i}@acme.test")));
+        let admin = common::core(store, &clock).with_actor(Actor::new(format!("os:admin{i}")));
         tasks.push(tokio::spawn(async move {
             admin
                 .invite(&invite_req(

@@ -25,7 +25,7 @@ async fn audit_log_is_append_only(db: &TestDb) {
             .await
             .unwrap()
             .iter()
-            .all(|a| a.actor == "ops@acme.test")
+            .all(|a| a.actor == "admin@acme.test")
     );
 }
 
