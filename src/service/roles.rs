@@ -319,7 +319,8 @@ impl Usher {
 }
 
 async fn view(tx: &mut Tx, role: Role) -> Result<RoleView> {
-    let permissions = match system_role(&role.name).filter(|_| role.system) {
+    // In the catalog's order, which groups them by subject.
+    let mut permissions = match system_role(&role.name).filter(|_| role.system) {
         Some(s) => s.permissions.to_vec(),
         None => tx
             .role_permissions(role.id)
@@ -328,6 +329,7 @@ async fn view(tx: &mut Tx, role: Role) -> Result<RoleView> {
             .filter_map(|k| k.parse().ok())
             .collect(),
     };
+    permissions.sort();
     let holders = tx.count_role_grants(role.id).await?;
     Ok(RoleView {
         role,

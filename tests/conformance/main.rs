@@ -7,6 +7,7 @@ mod common;
 
 mod imports;
 mod invitations;
+mod roles;
 mod store;
 mod users;
 
