@@ -17,6 +17,7 @@ on_both_backends!(
     smtp_rejection_shows_in_the_list_with_the_reply,
     list_commands_print_json_with_stable_fields,
     relay_down_then_up_every_invitation_arrives_once,
+    roles_grants_and_mailboxes_by_cli_with_a_limited_operator,
 );
 
 /// `usher` with a clean environment: a home and data directory of its own, no config.
@@ -649,4 +650,120 @@ fn import_apply_history_and_undo_from_the_command_line() {
         json(&db, &["audit", "list", "--json"])[0]["action"],
         "import.undo"
     );
+}
+
+/// The CLI twins of the Roles tab, and an operator whose rights are limited: each refusal
+/// says why, and leaves nothing changed.
+async fn roles_grants_and_mailboxes_by_cli_with_a_limited_operator(db: &TestDb) {
+    init(db, "5");
+    let perms = json(db, &["permissions", "list", "--json"]);
+    assert!(
+        perms
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["permission"] == "users.invite"
+                && p["scope"] == "account"
+                && p["guest"] == false)
+    );
+    let out = ok(
+        db,
+        &[
+            "roles",
+            "create",
+            "Inviters",
+            "--permissions",
+            "users.invite",
+            "--description",
+            "invite only",
+        ],
+    );
+    assert!(
+        out.contains("Created the account role 'Inviters': users.invite"),
+        "{out}"
+    );
+    ok(db, &["db", "fake-users", "1", "--domain", "acme.test"]);
+    let ivy = "user0000001@acme.test";
+    // Made-up users are guests: a guest cannot invite.
+    let refused = run(db, &["grant", ivy, "Inviters"]);
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success() && err.contains("a guest cannot hold users.invite"),
+        "{err}"
+    );
+    ok(db, &["users", "set-type", ivy, "professional"]);
+    ok(db, &["grant", ivy, "Inviters"]);
+    ok(
+        db,
+        &[
+            "mailboxes",
+            "create",
+            "support@acme.test",
+            "--name",
+            "Support",
+        ],
+    );
+    ok(
+        db,
+        &["grant", ivy, "Editor", "--mailbox", "support@acme.test"],
+    );
+    let show = json(db, &["roles", "show", "inviters", "--json"]);
+    assert_eq!(show["members"][0]["email"], ivy);
+    assert_eq!(show["holders"], 1);
+
+    // Ivy, as the operator, may invite and nothing else.
+    let as_ivy = |args: &[&str]| {
+        usher(db)
+            .env("USHER_OPERATOR", ivy)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert!(
+        as_ivy(&["invite", "new@acme.test", "--guest", "--no-send"])
+            .status
+            .success()
+    );
+    for args in [
+        &["grant", ivy, "Administrator"][..],
+        &["roles", "create", "Mine"][..],
+        &["roles", "delete", "Inviters", "--yes"][..],
+        &["mailboxes", "create", "sales@acme.test"][..],
+    ] {
+        let out = as_ivy(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success()
+                && err.contains("may not")
+                && err.contains("needs the permission"),
+            "{args:?}: {err}"
+        );
+    }
+    let roles = json(db, &["roles", "list", "--json"]);
+    assert!(
+        roles
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["name"] != "Mine")
+    );
+
+    // Deleting a role in use asks first.
+    let refused = run(db, &["roles", "delete", "Inviters"]);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--yes"));
+    ok(
+        db,
+        &[
+            "roles",
+            "edit",
+            "Inviters",
+            "--rename",
+            "Senders",
+            "--permissions",
+            "users.invite,messages.send",
+        ],
+    );
+    ok(db, &["revoke", ivy, "Senders"]);
+    let out = ok(db, &["roles", "delete", "Senders"]);
+    assert!(out.contains("revoked from 0"), "{out}");
 }

@@ -62,6 +62,19 @@ pub enum Command {
     /// Read the audit log
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// Roles (system and custom) and their permissions
+    #[command(subcommand)]
+    Roles(super::access::RolesCmd),
+    /// The permission catalog
+    #[command(subcommand)]
+    Permissions(super::access::PermissionsCmd),
+    /// Grant a role or a permission to a user or a pending invitation
+    Grant(super::access::GrantArgs),
+    /// Revoke a role or a permission from a user or a pending invitation
+    Revoke(super::access::GrantArgs),
+    /// Shared and personal mailboxes
+    #[command(subcommand)]
+    Mailboxes(super::access::MailboxesCmd),
     /// Database maintenance
     #[command(subcommand)]
     Db(DbCmd),

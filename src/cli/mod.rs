@@ -1,5 +1,6 @@
 //! The command line: parse, load config, open the store, call the core, print.
 
+mod access;
 pub mod args;
 mod bar;
 mod import;
@@ -207,6 +208,11 @@ pub async fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Import(a) => import::run(&ctx, a).await?,
+        Command::Roles(cmd) => access::roles(u, cmd).await?,
+        Command::Permissions(cmd) => access::permissions(cmd),
+        Command::Grant(a) => access::grant(u, a).await?,
+        Command::Revoke(a) => access::revoke(u, a).await?,
+        Command::Mailboxes(cmd) => access::mailboxes(u, cmd).await?,
         Command::Audit(AuditCmd::List { limit, out }) => {
             println!("{}", output::audit(&u.audit(*limit).await?, out.json));
         }
