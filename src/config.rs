@@ -57,6 +57,9 @@ struct FileConfig {
     operator: Option<String>,
     account: Option<String>,
     public_url: Option<String>,
+    /// Name servers for domain verification ("10.0.0.53" or "10.0.0.53:5353").
+    #[serde(default)]
+    dns_servers: Vec<String>,
     #[serde(default)]
     mail: FileMail,
     #[serde(default)]
@@ -131,6 +134,8 @@ pub struct Config {
     pub operator: Option<String>,
     pub account: Option<String>,
     pub public_url: String,
+    /// Empty: the system's resolvers.
+    pub dns_servers: Vec<std::net::SocketAddr>,
     pub mail: MailConfig,
     pub console: ConsoleConfig,
     /// Key overrides for the console, checked when it starts.
@@ -336,9 +341,27 @@ impl Config {
                 hello_name: m.smtp.hello_name,
             },
         };
+        let dns = env
+            .get("USHER_DNS_SERVERS")
+            .map(|v| v.split(',').map(str::to_owned).collect())
+            .unwrap_or(f.dns_servers);
+        let dns_servers = dns
+            .iter()
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<std::net::SocketAddr>()
+                    .or_else(|_| s.parse::<std::net::IpAddr>().map(|ip| (ip, 53).into()))
+                    .map_err(|_| ConfigError::Value {
+                        key: "dns_servers",
+                        reason: format!("'{s}' is not an IP address (with an optional :port)"),
+                    })
+            })
+            .collect::<Result<_, _>>()?;
         Ok(Self {
             file,
             data_dir,
+            dns_servers,
             database_url,
             database_password,
             operator: env.get("USHER_OPERATOR").or(f.operator),

@@ -45,6 +45,8 @@ pub enum Error {
     Template(String),
     #[error("mail: {0}")]
     Mail(String),
+    #[error("DNS lookup failed: {0}")]
+    Dns(String),
     #[error(transparent)]
     Random(#[from] RandomError),
     #[error("a background task failed: {0}")]

@@ -4,6 +4,7 @@
 //! binary's command line (and later the console and the enrolment server) call it.
 
 pub mod config;
+pub mod dns;
 pub mod domain;
 pub mod error;
 pub mod import;

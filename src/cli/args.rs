@@ -72,6 +72,9 @@ pub enum Command {
     Grant(super::access::GrantArgs),
     /// Revoke a role or a permission from a user or a pending invitation
     Revoke(super::access::GrantArgs),
+    /// The account's domains: add, verify, activate, deactivate
+    #[command(subcommand)]
+    Domains(super::domains::DomainsCmd),
     /// Shared and personal mailboxes
     #[command(subcommand)]
     Mailboxes(super::access::MailboxesCmd),
@@ -216,6 +219,27 @@ pub enum UsersCmd {
         /// Confirm the removal
         #[arg(long)]
         yes: bool,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+    /// Create a corporate user directly, active, without an invitation (the address must
+    /// be on a verified, active domain)
+    Create {
+        email: String,
+        #[arg(long, default_value = "")]
+        first: String,
+        #[arg(long, default_value = "")]
+        last: String,
+        /// A guest (free) rather than a professional (takes a licence)
+        #[arg(long)]
+        guest: bool,
+        /// Also create their personal mailbox, which they own
+        #[arg(long)]
+        personal_mailbox: bool,
+        #[arg(long, default_value = "")]
+        timezone: String,
+        #[arg(long, default_value = "")]
+        phone: String,
         #[command(flatten)]
         out: JsonFlag,
     },

@@ -3,6 +3,7 @@
 mod access;
 pub mod args;
 mod bar;
+mod domains;
 mod import;
 pub mod output;
 
@@ -213,6 +214,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Grant(a) => access::grant(u, a).await?,
         Command::Revoke(a) => access::revoke(u, a).await?,
         Command::Mailboxes(cmd) => access::mailboxes(u, cmd).await?,
+        Command::Domains(cmd) => domains::run(u, cmd).await?,
         Command::Audit(AuditCmd::List { limit, out }) => {
             println!("{}", output::audit(&u.audit(*limit).await?, out.json));
         }
@@ -332,6 +334,33 @@ async fn users(ctx: &Context, cmd: &UsersCmd) -> Result<()> {
         UsersCmd::Reactivate { user, out } => {
             (u.reactivate_user(&target(user)).await?, out, "Reactivated")
         }
+        UsersCmd::Create {
+            email,
+            first,
+            last,
+            guest,
+            personal_mailbox,
+            timezone,
+            phone,
+            out,
+        } => (
+            u.create_user(&usher::service::NewCorporateUser {
+                email: email.clone(),
+                first_name: first.clone(),
+                last_name: last.clone(),
+                user_type: if *guest {
+                    UserType::Guest
+                } else {
+                    UserType::Professional
+                },
+                personal_mailbox: *personal_mailbox,
+                timezone: timezone.clone(),
+                phone: phone.clone(),
+            })
+            .await?,
+            out,
+            "Created",
+        ),
         UsersCmd::Remove { user, yes, out } => {
             if !yes {
                 return Err(color_eyre::eyre::eyre!(

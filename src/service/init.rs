@@ -52,7 +52,10 @@ impl Usher {
             .await?;
         // The domain named at init is the organisation's own: recorded as verified by the
         // operator who ran init (DNS verification comes with domain management).
-        tx.insert_domain(account.id, &domain, true, true, now)
+        let domain_id = tx
+            .insert_domain(account.id, &domain, true, true, now)
+            .await?;
+        tx.set_domain_verified(domain_id, "init", "declared at init", &self.actor.name, now)
             .await?;
         let admin_id = tx
             .insert_user(&NewUser {

@@ -5,8 +5,9 @@ use serde_json::json;
 
 use super::{Target, Usher, check_name, parse_one};
 use crate::domain::Permission;
+use crate::domain::Timestamp;
 use crate::error::{Error, Result};
-use crate::store::{Grantable, Holder, Mailbox};
+use crate::store::{Grantable, Holder, Mailbox, Tx};
 
 impl Usher {
     pub async fn mailboxes(&self) -> Result<Vec<Mailbox>> {
@@ -71,22 +72,7 @@ impl Usher {
         let name = format!("{} {}", u.first_name, u.last_name)
             .trim()
             .to_owned();
-        let m = self
-            .new_mailbox(&mut tx, account.id, &u.email, &name, Some(u.id), now)
-            .await?;
-        let owner = tx
-            .role_by_name(account.id, "Owner")
-            .await?
-            .ok_or_else(|| Error::NotFound("the system role Owner".into()))?;
-        tx.insert_grant(
-            account.id,
-            Holder::User(u.id),
-            &Grantable::Role(owner.id),
-            Some(m.id),
-            &op.name,
-            now,
-        )
-        .await?;
+        let m = personal_mailbox(&mut tx, account.id, u.id, &u.email, &name, &op.name, now).await?;
         self.log_change(
             &mut tx,
             "mailbox.create",
@@ -118,4 +104,41 @@ impl Usher {
             .await?
             .ok_or_else(|| Error::NotFound(format!("mailbox {address}")))
     }
+}
+
+/// A user's personal mailbox at their address, with the Owner role on it for them.
+pub(super) async fn personal_mailbox(
+    tx: &mut Tx,
+    account_id: i64,
+    user_id: i64,
+    address: &str,
+    name: &str,
+    by: &str,
+    now: Timestamp,
+) -> Result<Mailbox> {
+    if tx.mailbox_by_address(account_id, address).await?.is_some() {
+        return Err(Error::Conflict(format!(
+            "the mailbox {address} exists already"
+        )));
+    }
+    tx.insert_mailbox(account_id, address, name, Some(user_id), now)
+        .await?;
+    let m = tx
+        .mailbox_by_address(account_id, address)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("mailbox {address}")))?;
+    let owner = tx
+        .role_by_name(account_id, "Owner")
+        .await?
+        .ok_or_else(|| Error::NotFound("the system role Owner".into()))?;
+    tx.insert_grant(
+        account_id,
+        Holder::User(user_id),
+        &Grantable::Role(owner.id),
+        Some(m.id),
+        by,
+        now,
+    )
+    .await?;
+    Ok(m)
 }

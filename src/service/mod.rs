@@ -2,6 +2,8 @@
 //! work in one transaction and writes its audit row in that same transaction.
 
 mod access;
+mod corporate;
+mod domains;
 mod import;
 mod import_invites;
 mod init;
@@ -25,6 +27,8 @@ use crate::mail::compose::mailbox;
 use crate::store::{Account, Store, Tx};
 
 pub use access::Operator;
+pub use corporate::NewCorporateUser;
+pub use domains::{DomainView, Verify};
 pub use import::{ApplyOptions, ApplyOutcome, Missing, UndoOutcome};
 pub use init::InitRequest;
 pub use invite::{InviteOutcome, InviteRequest, Invited};
@@ -49,6 +53,7 @@ pub struct Settings {
     pub from: Mailbox,
     pub account: Option<String>,
     pub templates: Arc<Templates>,
+    pub dns_servers: Vec<std::net::SocketAddr>,
 }
 
 impl Settings {
@@ -58,6 +63,7 @@ impl Settings {
             from: mailbox(c.mail.from_name.as_deref(), &c.mail.from)?,
             account: c.account.clone(),
             templates: Arc::new(Templates::builtin()?),
+            dns_servers: c.dns_servers.clone(),
         })
     }
 }

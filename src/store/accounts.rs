@@ -90,10 +90,13 @@ impl Tx {
         Ok(id)
     }
 
+    /// The account's verified, active domains: where its corporate users, shared mailboxes
+    /// and imported users may have their addresses.
     pub async fn domain_names(&mut self, account_id: i64) -> Result<Vec<String>> {
         let rows = on_tx!(self, |c| {
             sqlx::query_scalar::<_, String>(
-                "SELECT name FROM domains WHERE account_id = $1 ORDER BY name",
+                "SELECT name FROM domains WHERE account_id = $1 AND verified AND active
+                 ORDER BY name",
             )
             .bind(account_id)
             .fetch_all(c)

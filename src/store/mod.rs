@@ -9,6 +9,7 @@
 mod accounts;
 mod audit;
 mod bulk;
+mod domains;
 mod imports;
 mod invitations;
 mod mailboxes;
@@ -30,6 +31,7 @@ use crate::error::{Error, Result};
 pub use accounts::{Account, NewAccount};
 pub use audit::{AuditEntry, NewAudit};
 pub use bulk::BulkInvitation;
+pub use domains::Domain;
 pub use imports::{Batch, Change, UserFields};
 pub use invitations::{Invitation, InvitationFilter, NewInvitation};
 pub use mailboxes::Mailbox;

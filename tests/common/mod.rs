@@ -112,6 +112,7 @@ pub fn settings() -> Settings {
         from: mailbox(Some("Acme IT"), "it@acme.test").unwrap(),
         account: None,
         templates: Arc::new(Templates::builtin().unwrap()),
+        dns_servers: vec![],
     }
 }
 

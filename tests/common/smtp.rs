@@ -155,3 +155,46 @@ impl Drop for SmtpSink {
         self.stop();
     }
 }
+
+/// The DNS stub (`dns_stub.py`): answers TXT queries for the records it was given.
+pub struct DnsStub {
+    pub addr: std::net::SocketAddr,
+    child: Child,
+}
+
+impl DnsStub {
+    /// `records`: (name, TXT value) pairs.
+    pub fn start(records: &[(&str, &str)]) -> Self {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/common/dns_stub.py");
+        let mut cmd = Command::new("python3");
+        cmd.arg(script);
+        for (name, value) in records {
+            cmd.arg("--txt").arg(format!("{name}={value}"));
+        }
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the DNS stub");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stub stdout"))
+            .read_line(&mut line)
+            .expect("read the stub's READY line");
+        let port: u16 = line
+            .trim()
+            .strip_prefix("READY ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("the DNS stub did not start: {line:?}"));
+        Self {
+            addr: ([127, 0, 0, 1], port).into(),
+            child,
+        }
+    }
+}
+
+impl Drop for DnsStub {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}

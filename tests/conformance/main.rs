@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod domains;
 mod imports;
 mod invitations;
 mod roles;
