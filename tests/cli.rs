@@ -18,6 +18,7 @@ on_both_backends!(
     list_commands_print_json_with_stable_fields,
     relay_down_then_up_every_invitation_arrives_once,
     roles_grants_and_mailboxes_by_cli_with_a_limited_operator,
+    domains_and_corporate_users_by_cli,
 );
 
 /// `usher` with a clean environment: a home and data directory of its own, no config.
@@ -766,4 +767,73 @@ async fn roles_grants_and_mailboxes_by_cli_with_a_limited_operator(db: &TestDb) 
     ok(db, &["revoke", ivy, "Senders"]);
     let out = ok(db, &["roles", "delete", "Senders"]);
     assert!(out.contains("revoked from 0"), "{out}");
+}
+
+/// `usher domains ...` and `usher users create`, as an admin types them.
+async fn domains_and_corporate_users_by_cli(db: &TestDb) {
+    init(db, "5");
+    let out = ok(db, &["domains", "add", "branch.acme.test"]);
+    assert!(
+        out.contains("_usher-verification.branch.acme.test. IN TXT \"usher-verification="),
+        "{out}"
+    );
+    let refused = run(
+        db,
+        &["users", "create", "bo@branch.acme.test", "--first", "Bo"],
+    );
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success() && err.contains("branch.acme.test is not verified"),
+        "{err}"
+    );
+    let refused = run(db, &["domains", "verify", "branch.acme.test", "--manual"]);
+    assert!(!refused.status.success(), "--manual needs --reason");
+    ok(
+        db,
+        &[
+            "domains",
+            "verify",
+            "branch.acme.test",
+            "--manual",
+            "--reason",
+            "internal zone",
+        ],
+    );
+    ok(db, &["domains", "activate", "branch.acme.test"]);
+    let list = json(db, &["domains", "list", "--json"]);
+    let branch = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "branch.acme.test")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (branch["verified_how"].as_str(), branch["active"].as_bool()),
+        (Some("manual"), Some(true))
+    );
+    let out = ok(
+        db,
+        &[
+            "users",
+            "create",
+            "bo@branch.acme.test",
+            "--first",
+            "Bo",
+            "--last",
+            "Ek",
+            "--personal-mailbox",
+            "--timezone",
+            "Europe/Oslo",
+        ],
+    );
+    assert!(
+        out.contains("Created bo@branch.acme.test (professional, active)"),
+        "{out}"
+    );
+    let boxes = json(db, &["mailboxes", "list", "--json"]);
+    assert_eq!(boxes[0]["owner"], "bo@branch.acme.test");
+    ok(db, &["domains", "deactivate", "branch.acme.test"]);
+    let refused = run(db, &["users", "create", "cy@branch.acme.test"]);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("is not active"));
 }
