@@ -342,17 +342,21 @@ impl Usher {
         let me = crate::domain::Email::parse(&self.actor.name)
             .ok()
             .map(|e| e.canonical().to_owned());
-        // The first administrator (created by `usher init`, the account's first user)
-        // and the operator are never suspended or removed by an import: a file that
-        // forgets them must not lock the account out. (Roles will name admins.)
-        let first_admin = state.users.iter().map(|u| u.id).min();
+        // The operator and the account's Administrators (the first user, from `usher
+        // init`, included) are never suspended or removed by an import: a file that
+        // forgets them must not lock the account out.
+        let mut admins: std::collections::HashSet<i64> =
+            state.users.iter().map(|u| u.id).min().into_iter().collect();
+        if let Some(role) = tx.role_by_name(account.id, "Administrator").await? {
+            admins.extend(tx.active_holders_of(role.id).await?);
+        }
         for o in plan.list.iter().filter(|o| deciding(o)) {
             done += 1;
             opts.progress.tick(Stage::Applying, done, Some(work));
             let Some(k) = user_of(o) else {
                 continue;
             };
-            if me.as_deref() == Some(k.email()) || Some(k.id) == first_admin {
+            if me.as_deref() == Some(k.email()) || admins.contains(&k.id) {
                 continue;
             }
             let Some(u) = tx.user_by_id(account.id, k.id).await? else {

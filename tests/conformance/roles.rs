@@ -373,4 +373,20 @@ async fn the_account_keeps_an_administrator(db: &TestDb) {
     let admin = u.role("Administrator").await.unwrap();
     assert_eq!(admin.members.len(), 1);
     assert_eq!(admin.members[0].email, "deb@acme.test");
+    // An import whose file forgets an Administrator does not suspend them.
+    let f = db.dir.path().join("staff.csv");
+    std::fs::write(&f, "email\nadmin@acme.test\n").unwrap();
+    let parsed = usher::import::parse_file(&f, &Default::default(), &[]).unwrap();
+    let host = u.with_actor(Actor::new("os:root"));
+    let out = host
+        .import_apply(
+            &parsed,
+            &usher::service::ApplyOptions {
+                missing: usher::service::Missing::Suspend,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(out.suspended, 0, "deb is an Administrator");
 }
