@@ -508,7 +508,8 @@ impl Usher {
         Ok(out)
     }
 
-    async fn record(
+    /// Appends this operator's audit entry, stamped `at`.
+    pub(super) async fn record(
         &self,
         tx: &mut Tx,
         at: Timestamp,

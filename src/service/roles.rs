@@ -11,7 +11,7 @@ use super::{Target, Usher, check_name, parse_one};
 use crate::domain::permission::system_role;
 use crate::domain::{InvitationStatus, Permission, Scope, Timestamp, UserType};
 use crate::error::{Error, Result};
-use crate::store::{Account, Grant, Grantable, Holder, Member, NewAudit, Role, Tx};
+use crate::store::{Account, Grant, Grantable, Holder, Member, Role, Tx};
 
 /// A role with what it allows and how many hold it.
 #[derive(Debug, Clone, Serialize)]
@@ -109,17 +109,7 @@ impl Usher {
     /// guest may not hold is refused while a guest holds the role.
     pub async fn edit_role(&self, name: &str, spec: &RoleSpec) -> Result<RoleView> {
         let now = self.clock.now();
-        let mut tx = self.store.write().await?;
-        let account = self.account_in(&mut tx).await?;
-        self.require(&mut tx, &account, Permission::ManageRoles)
-            .await?;
-        let role = find_role(&mut tx, &account, name).await?;
-        if role.system {
-            return Err(Error::Forbidden(format!(
-                "'{}' is a system role and cannot be changed; create a custom role instead",
-                role.name
-            )));
-        }
+        let (mut tx, account, role) = self.custom_role(name, "changed").await?;
         let scope: Scope = role.scope.parse().map_err(Error::Conflict)?;
         let (new_name, description, permissions) = checked(scope, spec)?;
         if !new_name.eq_ignore_ascii_case(&role.name)
@@ -159,17 +149,7 @@ impl Usher {
     /// Deletes a custom role. One that is held is deleted only when `in_use_ok` (the
     /// CLI's `--yes`, the console's confirmation), and its grants go with it.
     pub async fn delete_role(&self, name: &str, in_use_ok: bool) -> Result<u64> {
-        let mut tx = self.store.write().await?;
-        let account = self.account_in(&mut tx).await?;
-        self.require(&mut tx, &account, Permission::ManageRoles)
-            .await?;
-        let role = find_role(&mut tx, &account, name).await?;
-        if role.system {
-            return Err(Error::Forbidden(format!(
-                "'{}' is a system role and cannot be deleted",
-                role.name
-            )));
-        }
+        let (mut tx, _account, role) = self.custom_role(name, "deleted").await?;
         let held = tx.count_role_grants(role.id).await?;
         if held > 0 && !in_use_ok {
             return Err(Error::Conflict(format!(
@@ -278,6 +258,23 @@ impl Usher {
         Ok((grants, all))
     }
 
+    /// A write transaction on a custom role, for an operator who may manage roles; a system
+    /// role is refused (it cannot be `verb`).
+    async fn custom_role(&self, name: &str, verb: &str) -> Result<(Tx, Account, Role)> {
+        let mut tx = self.store.write().await?;
+        let account = self.account_in(&mut tx).await?;
+        self.require(&mut tx, &account, Permission::ManageRoles)
+            .await?;
+        let role = find_role(&mut tx, &account, name).await?;
+        if role.system {
+            return Err(Error::Forbidden(format!(
+                "'{}' is a system role and cannot be {verb}; create a custom role instead",
+                role.name
+            )));
+        }
+        Ok((tx, account, role))
+    }
+
     /// Refuses to leave the account without an active Administrator: `user` is about to
     /// lose the role, be suspended or be removed.
     pub(super) async fn keep_an_administrator(
@@ -299,6 +296,7 @@ impl Usher {
         Ok(())
     }
 
+    /// Appends this operator's audit entry for a change, stamped now.
     pub(super) async fn log_change(
         &self,
         tx: &mut Tx,
@@ -306,15 +304,8 @@ impl Usher {
         target: &str,
         details: serde_json::Value,
     ) -> Result<()> {
-        tx.append_audit(&NewAudit {
-            at: self.clock.now(),
-            actor: &self.actor,
-            action,
-            target,
-            details,
-        })
-        .await?;
-        Ok(())
+        self.record(tx, self.clock.now(), action, target, details)
+            .await
     }
 }
 
