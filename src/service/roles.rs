@@ -347,6 +347,14 @@ fn checked(scope: Scope, spec: &RoleSpec) -> Result<(String, String, Vec<Permiss
     if name.chars().count() > 64 {
         return Err(Error::invalid("name", "longer than 64 characters"));
     }
+    // `grant USER WHAT` reads WHAT as a permission first, so a role so named could never
+    // be granted.
+    if name.parse::<Permission>().is_ok() {
+        return Err(Error::invalid(
+            "name",
+            format!("'{name}' is a permission's name; a role needs another"),
+        ));
+    }
     let description = check_name("description", &spec.description)?;
     let mut permissions = BTreeSet::new();
     for key in &spec.permissions {

@@ -97,6 +97,11 @@ async fn custom_roles_are_created_edited_and_deleted_with_their_grants(db: &Test
         other => panic!("{other:?}"),
     }
     assert!(matches!(
+        u.create_role(Scope::Account, &spec("Users.Invite", &[]))
+            .await,
+        Err(Error::Invalid { field: "name", .. })
+    ));
+    assert!(matches!(
         u.create_role(Scope::Account, &spec("Bad", &["users.nuke"]))
             .await,
         Err(Error::Invalid { .. })
