@@ -17,6 +17,15 @@ pub enum Scope {
 }
 
 impl Scope {
+    /// The scope of a grant: a mailbox's when it names one, else the account's.
+    pub fn of_grant(mailbox: Option<i64>) -> Self {
+        if mailbox.is_some() {
+            Scope::Mailbox
+        } else {
+            Scope::Account
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::Account => "account",

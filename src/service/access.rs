@@ -52,12 +52,7 @@ pub(super) async fn effective(
             );
         }
     }
-    let scope = if mailbox.is_some() {
-        Scope::Mailbox
-    } else {
-        Scope::Account
-    };
-    out.retain(|p| p.scope() == scope);
+    out.retain(|p| p.scope() == Scope::of_grant(mailbox));
     Ok(out)
 }
 

@@ -4,8 +4,7 @@
 use serde_json::json;
 
 use super::{Target, Usher, check_name, parse_one};
-use crate::domain::Permission;
-use crate::domain::Timestamp;
+use crate::domain::{Permission, Timestamp};
 use crate::error::{Error, Result};
 use crate::store::{Grantable, Holder, Mailbox, Tx};
 
@@ -46,9 +45,7 @@ impl Usher {
                 email.display()
             )));
         }
-        let m = self
-            .new_mailbox(&mut tx, account.id, email.canonical(), &name, None, now)
-            .await?;
+        let m = new_mailbox(&mut tx, account.id, email.canonical(), &name, None, now).await?;
         self.log_change(
             &mut tx,
             "mailbox.create",
@@ -83,27 +80,6 @@ impl Usher {
         tx.commit().await?;
         Ok(m)
     }
-
-    async fn new_mailbox(
-        &self,
-        tx: &mut crate::store::Tx,
-        account_id: i64,
-        address: &str,
-        name: &str,
-        owner: Option<i64>,
-        now: crate::domain::Timestamp,
-    ) -> Result<Mailbox> {
-        if tx.mailbox_by_address(account_id, address).await?.is_some() {
-            return Err(Error::Conflict(format!(
-                "the mailbox {address} exists already"
-            )));
-        }
-        tx.insert_mailbox(account_id, address, name, owner, now)
-            .await?;
-        tx.mailbox_by_address(account_id, address)
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("mailbox {address}")))
-    }
 }
 
 /// A user's personal mailbox at their address, with the Owner role on it for them.
@@ -116,17 +92,7 @@ pub(super) async fn personal_mailbox(
     by: &str,
     now: Timestamp,
 ) -> Result<Mailbox> {
-    if tx.mailbox_by_address(account_id, address).await?.is_some() {
-        return Err(Error::Conflict(format!(
-            "the mailbox {address} exists already"
-        )));
-    }
-    tx.insert_mailbox(account_id, address, name, Some(user_id), now)
-        .await?;
-    let m = tx
-        .mailbox_by_address(account_id, address)
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("mailbox {address}")))?;
+    let m = new_mailbox(tx, account_id, address, name, Some(user_id), now).await?;
     let owner = tx
         .role_by_name(account_id, "Owner")
         .await?
@@ -141,4 +107,25 @@ pub(super) async fn personal_mailbox(
     )
     .await?;
     Ok(m)
+}
+
+/// A new mailbox at `address`, refused if one is there already.
+async fn new_mailbox(
+    tx: &mut Tx,
+    account_id: i64,
+    address: &str,
+    name: &str,
+    owner: Option<i64>,
+    now: Timestamp,
+) -> Result<Mailbox> {
+    if tx.mailbox_by_address(account_id, address).await?.is_some() {
+        return Err(Error::Conflict(format!(
+            "the mailbox {address} exists already"
+        )));
+    }
+    tx.insert_mailbox(account_id, address, name, owner, now)
+        .await?;
+    tx.mailbox_by_address(account_id, address)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("mailbox {address}")))
 }

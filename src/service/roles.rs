@@ -11,7 +11,7 @@ use super::{Target, Usher, check_name, parse_one};
 use crate::domain::permission::system_role;
 use crate::domain::{InvitationStatus, Permission, Scope, Timestamp, UserType};
 use crate::error::{Error, Result};
-use crate::store::{Account, Grant, Grantable, Holder, Member, Role, Tx};
+use crate::store::{Account, Grant, Grantable, Holder, Invitation, Member, Role, Tx, User};
 
 /// A role with what it allows and how many hold it.
 #[derive(Debug, Clone, Serialize)]
@@ -50,6 +50,26 @@ struct Resolved {
     holder: Holder,
     email: String,
     user_type: UserType,
+}
+
+impl From<User> for Resolved {
+    fn from(u: User) -> Self {
+        Self {
+            holder: Holder::User(u.id),
+            email: u.email_display,
+            user_type: u.user_type,
+        }
+    }
+}
+
+impl From<Invitation> for Resolved {
+    fn from(i: Invitation) -> Self {
+        Self {
+            holder: Holder::Invitation(i.id),
+            email: i.email_display,
+            user_type: i.user_type,
+        }
+    }
 }
 
 impl Usher {
@@ -377,7 +397,7 @@ fn checked(scope: Scope, spec: &RoleSpec) -> Result<(String, String, Vec<Permiss
 
 async fn resolve(tx: &mut Tx, account: &Account, who: &Who, now: Timestamp) -> Result<Resolved> {
     // An expired invitation can still be resent, so it can still be promised grants.
-    let pending = |i: &crate::store::Invitation| {
+    let pending = |i: &Invitation| {
         matches!(
             i.status,
             InvitationStatus::Pending | InvitationStatus::Expired
@@ -389,20 +409,12 @@ async fn resolve(tx: &mut Tx, account: &Account, who: &Who, now: Timestamp) -> R
                 .user_by_id(account.id, *id)
                 .await?
                 .ok_or_else(|| Error::NotFound(format!("user {id}")))?;
-            Ok(Resolved {
-                holder: Holder::User(u.id),
-                email: u.email_display,
-                user_type: u.user_type,
-            })
+            Ok(u.into())
         }
         Who::User(Target::Email(e)) => {
             let email = parse_one(e)?;
             if let Some(u) = tx.user_by_email(account.id, email.canonical()).await? {
-                return Ok(Resolved {
-                    holder: Holder::User(u.id),
-                    email: u.email_display,
-                    user_type: u.user_type,
-                });
+                return Ok(u.into());
             }
             let inv = tx
                 .invitation_for_email(account.id, email.canonical(), now)
@@ -414,11 +426,7 @@ async fn resolve(tx: &mut Tx, account: &Account, who: &Who, now: Timestamp) -> R
                         email.display()
                     ))
                 })?;
-            Ok(Resolved {
-                holder: Holder::Invitation(inv.id),
-                email: inv.email_display,
-                user_type: inv.user_type,
-            })
+            Ok(inv.into())
         }
         Who::Invitation(t) => {
             let inv = match t {
@@ -430,11 +438,7 @@ async fn resolve(tx: &mut Tx, account: &Account, who: &Who, now: Timestamp) -> R
             }
             .filter(pending)
             .ok_or_else(|| Error::NotFound(format!("pending invitation {t}")))?;
-            Ok(Resolved {
-                holder: Holder::Invitation(inv.id),
-                email: inv.email_display,
-                user_type: inv.user_type,
-            })
+            Ok(inv.into())
         }
     }
 }
@@ -464,11 +468,7 @@ async fn grantable(
     what: &str,
     mailbox_id: Option<i64>,
 ) -> Result<(Grantable, Vec<Permission>, String)> {
-    let scope = if mailbox_id.is_some() {
-        Scope::Mailbox
-    } else {
-        Scope::Account
-    };
+    let scope = Scope::of_grant(mailbox_id);
     let (g, perms, label, its_scope) = if let Ok(p) = what.parse::<Permission>() {
         (
             Grantable::Permission(p.key().to_owned()),
