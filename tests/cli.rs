@@ -1,14 +1,15 @@
 //! The real binary, as a sysadmin runs it: no config, SQLite and PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "common/cli.rs"]
+mod cli;
 mod common;
 
 use std::path::Path;
-use std::process::Output;
 
+use cli::{init, json, ok, run, usher};
 use common::TestDb;
 use common::smtp::SmtpSink;
-use std::process::Command;
 
 on_both_backends!(
     init_then_invite_leaves_an_eml_with_the_right_link_and_expiry,
@@ -17,59 +18,7 @@ on_both_backends!(
     smtp_rejection_shows_in_the_list_with_the_reply,
     list_commands_print_json_with_stable_fields,
     relay_down_then_up_every_invitation_arrives_once,
-    roles_grants_and_mailboxes_by_cli_with_a_limited_operator,
-    domains_and_corporate_users_by_cli,
 );
-
-/// `usher` with a clean environment: a home and data directory of its own, no config.
-fn usher(db: &TestDb) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_usher"));
-    let home = db.dir.path().join("home");
-    c.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", &home)
-        .env("USHER_DATA_DIR", db.dir.path().join("data"))
-        .env("USHER_OPERATOR", "admin@acme.test");
-    if db.backend == usher::store::Backend::Postgres {
-        c.env("USHER_DATABASE_URL", &db.url);
-    }
-    c
-}
-
-fn run(db: &TestDb, args: &[&str]) -> Output {
-    usher(db).args(args).output().unwrap()
-}
-
-fn ok(db: &TestDb, args: &[&str]) -> String {
-    let out = run(db, args);
-    assert!(
-        out.status.success(),
-        "usher {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn json(db: &TestDb, args: &[&str]) -> serde_json::Value {
-    serde_json::from_str(&ok(db, args)).unwrap()
-}
-
-fn init(db: &TestDb, licences: &str) {
-    ok(
-        db,
-        &[
-            "init",
-            "--org",
-            "Acme",
-            "--domain",
-            "acme.test",
-            "--licences",
-            licences,
-            "--admin",
-            "admin@acme.test",
-        ],
-    );
-}
 
 fn spool_files(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir.join("data/spool"))
@@ -651,189 +600,4 @@ fn import_apply_history_and_undo_from_the_command_line() {
         json(&db, &["audit", "list", "--json"])[0]["action"],
         "import.undo"
     );
-}
-
-/// The CLI twins of the Roles tab, and an operator whose rights are limited: each refusal
-/// says why, and leaves nothing changed.
-async fn roles_grants_and_mailboxes_by_cli_with_a_limited_operator(db: &TestDb) {
-    init(db, "5");
-    let perms = json(db, &["permissions", "list", "--json"]);
-    assert!(
-        perms
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|p| p["permission"] == "users.invite"
-                && p["scope"] == "account"
-                && p["guest"] == false)
-    );
-    let out = ok(
-        db,
-        &[
-            "roles",
-            "create",
-            "Inviters",
-            "--permissions",
-            "users.invite",
-            "--description",
-            "invite only",
-        ],
-    );
-    assert!(
-        out.contains("Created the account role 'Inviters': users.invite"),
-        "{out}"
-    );
-    ok(db, &["db", "fake-users", "1", "--domain", "acme.test"]);
-    let ivy = "user0000001@acme.test";
-    // Made-up users are guests: a guest cannot invite.
-    let refused = run(db, &["grant", ivy, "Inviters"]);
-    let err = String::from_utf8_lossy(&refused.stderr);
-    assert!(
-        !refused.status.success() && err.contains("a guest cannot hold users.invite"),
-        "{err}"
-    );
-    ok(db, &["users", "set-type", ivy, "professional"]);
-    ok(db, &["grant", ivy, "Inviters"]);
-    ok(
-        db,
-        &[
-            "mailboxes",
-            "create",
-            "support@acme.test",
-            "--name",
-            "Support",
-        ],
-    );
-    ok(
-        db,
-        &["grant", ivy, "Editor", "--mailbox", "support@acme.test"],
-    );
-    let show = json(db, &["roles", "show", "inviters", "--json"]);
-    assert_eq!(show["members"][0]["email"], ivy);
-    assert_eq!(show["holders"], 1);
-
-    // Ivy, as the operator, may invite and nothing else.
-    let as_ivy = |args: &[&str]| {
-        usher(db)
-            .env("USHER_OPERATOR", ivy)
-            .args(args)
-            .output()
-            .unwrap()
-    };
-    assert!(
-        as_ivy(&["invite", "new@acme.test", "--guest", "--no-send"])
-            .status
-            .success()
-    );
-    for args in [
-        &["grant", ivy, "Administrator"][..],
-        &["roles", "create", "Mine"][..],
-        &["roles", "delete", "Inviters", "--yes"][..],
-        &["mailboxes", "create", "sales@acme.test"][..],
-    ] {
-        let out = as_ivy(args);
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            !out.status.success()
-                && err.contains("may not")
-                && err.contains("needs the permission"),
-            "{args:?}: {err}"
-        );
-    }
-    let roles = json(db, &["roles", "list", "--json"]);
-    assert!(
-        roles
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|r| r["name"] != "Mine")
-    );
-
-    // Deleting a role in use asks first.
-    let refused = run(db, &["roles", "delete", "Inviters"]);
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("--yes"));
-    ok(
-        db,
-        &[
-            "roles",
-            "edit",
-            "Inviters",
-            "--rename",
-            "Senders",
-            "--permissions",
-            "users.invite,messages.send",
-        ],
-    );
-    ok(db, &["revoke", ivy, "Senders"]);
-    let out = ok(db, &["roles", "delete", "Senders"]);
-    assert!(out.contains("revoked from 0"), "{out}");
-}
-
-/// `usher domains ...` and `usher users create`, as an admin types them.
-async fn domains_and_corporate_users_by_cli(db: &TestDb) {
-    init(db, "5");
-    let out = ok(db, &["domains", "add", "branch.acme.test"]);
-    assert!(
-        out.contains("_usher-verification.branch.acme.test. IN TXT \"usher-verification="),
-        "{out}"
-    );
-    let refused = run(
-        db,
-        &["users", "create", "bo@branch.acme.test", "--first", "Bo"],
-    );
-    let err = String::from_utf8_lossy(&refused.stderr);
-    assert!(
-        !refused.status.success() && err.contains("branch.acme.test is not verified"),
-        "{err}"
-    );
-    let refused = run(db, &["domains", "verify", "branch.acme.test", "--manual"]);
-    assert!(!refused.status.success(), "--manual needs --reason");
-    ok(
-        db,
-        &[
-            "domains",
-            "verify",
-            "branch.acme.test",
-            "--manual",
-            "--reason",
-            "internal zone",
-        ],
-    );
-    ok(db, &["domains", "activate", "branch.acme.test"]);
-    let list = json(db, &["domains", "list", "--json"]);
-    let branch = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["name"] == "branch.acme.test")
-        .unwrap()
-        .clone();
-    assert_eq!(
-        (branch["verified_how"].as_str(), branch["active"].as_bool()),
-        (Some("manual"), Some(true))
-    );
-    let out = ok(
-        db,
-        &[
-            "users",
-            "create",
-            "bo@branch.acme.test",
-            "--first",
-            "Bo",
-            "--last",
-            "Ek",
-            "--personal-mailbox",
-            "--timezone",
-            "Europe/Oslo",
-        ],
-    );
-    assert!(
-        out.contains("Created bo@branch.acme.test (professional, active)"),
-        "{out}"
-    );
-    let boxes = json(db, &["mailboxes", "list", "--json"]);
-    assert_eq!(boxes[0]["owner"], "bo@branch.acme.test");
-    ok(db, &["domains", "deactivate", "branch.acme.test"]);
-    let refused = run(db, &["users", "create", "cy@branch.acme.test"]);
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("is not active"));
 }

@@ -1,0 +1,55 @@
+//! Running the real binary in a clean environment, for the command-line tests.
+
+use std::process::{Command, Output};
+
+use crate::common::TestDb;
+
+/// `usher` with a clean environment: a home and data directory of its own, no config.
+pub fn usher(db: &TestDb) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_usher"));
+    let home = db.dir.path().join("home");
+    c.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", &home)
+        .env("USHER_DATA_DIR", db.dir.path().join("data"))
+        .env("USHER_OPERATOR", "admin@acme.test");
+    if db.backend == usher::store::Backend::Postgres {
+        c.env("USHER_DATABASE_URL", &db.url);
+    }
+    c
+}
+
+pub fn run(db: &TestDb, args: &[&str]) -> Output {
+    usher(db).args(args).output().unwrap()
+}
+
+pub fn ok(db: &TestDb, args: &[&str]) -> String {
+    let out = run(db, args);
+    assert!(
+        out.status.success(),
+        "usher {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+pub fn json(db: &TestDb, args: &[&str]) -> serde_json::Value {
+    serde_json::from_str(&ok(db, args)).unwrap()
+}
+
+pub fn init(db: &TestDb, licences: &str) {
+    ok(
+        db,
+        &[
+            "init",
+            "--org",
+            "Acme",
+            "--domain",
+            "acme.test",
+            "--licences",
+            licences,
+            "--admin",
+            "admin@acme.test",
+        ],
+    );
+}
