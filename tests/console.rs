@@ -122,6 +122,23 @@ fn loaded_app(read_only: bool) -> App {
     };
     app.update(Action::Status(Ok(status(80, 100))));
     app.update(Action::ImportHistory(Ok(Vec::new())));
+    let roles_gen = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::LoadRoles { generation } => Some(*generation),
+            _ => None,
+        })
+        .unwrap();
+    app.update(Action::Roles {
+        generation: roles_gen,
+        result: Ok(Vec::new()),
+    });
+    app.update(Action::Domains(Ok((Vec::new(), Vec::new()))));
+    app.update(Action::Operator(Ok(usher::service::Operator {
+        user_id: None,
+        name: "os:test".into(),
+        permissions: usher::domain::Permission::ALL.iter().copied().collect(),
+    })));
     app.update(Action::Invitations {
         generation: inv_gen,
         result: Ok(vec![
@@ -481,6 +498,7 @@ fn snapshot_users_tab_with_detail() {
             InvitationStatus::Accepted,
             DeliveryState::Sent,
         )],
+        grants: Vec::new(),
     });
     insta::assert_snapshot!(screen(&mut app, 120, 24));
 }

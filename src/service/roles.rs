@@ -38,7 +38,7 @@ pub enum Who {
 }
 
 /// A custom role to create, or the new state of one.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RoleSpec {
     pub name: String,
     pub description: String,

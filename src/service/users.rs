@@ -16,6 +16,8 @@ use crate::store::{Account, Holder, Invitation, InvitationFilter, NewAudit, Tx, 
 pub struct UserDetail {
     pub user: User,
     pub invitations: Vec<Invitation>,
+    /// Roles and single permissions, per scope.
+    pub grants: Vec<crate::store::Grant>,
 }
 
 impl Usher {
@@ -46,7 +48,12 @@ impl Usher {
             .into_iter()
             .filter(|i| i.email == user.email)
             .collect();
-        Ok(UserDetail { user, invitations })
+        let grants = tx.grants_of(crate::store::Holder::User(user.id)).await?;
+        Ok(UserDetail {
+            user,
+            invitations,
+            grants,
+        })
     }
 
     /// Professional or guest. Becoming professional takes a licence if the user is active.

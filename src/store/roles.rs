@@ -75,6 +75,24 @@ impl Holder {
     }
 }
 
+impl Grant {
+    /// The role's name or the permission's key, as `usher grant` takes it.
+    pub fn what(&self) -> &str {
+        self.role
+            .as_deref()
+            .or(self.permission.as_deref())
+            .unwrap_or("?")
+    }
+
+    /// "Editor on sales@acme.test", or "users.invite" at account scope.
+    pub fn label(&self) -> String {
+        match &self.mailbox {
+            Some(m) => format!("{} on {m}", self.what()),
+            None => self.what().to_owned(),
+        }
+    }
+}
+
 impl Grantable {
     fn columns(&self) -> (Option<i64>, Option<&str>) {
         match self {

@@ -37,6 +37,17 @@ pub enum Action {
         result: Result<crate::tui::tabs::import::Review, String>,
     },
     ImportHistory(Result<Vec<crate::store::Batch>, String>),
+    Roles {
+        generation: u64,
+        result: Result<Vec<crate::service::RoleView>, String>,
+    },
+    Role {
+        generation: u64,
+        result: Result<crate::service::RoleDetail, String>,
+    },
+    Domains(Result<(Vec<crate::service::DomainView>, Vec<crate::store::Mailbox>), String>),
+    /// What the operator may do, so the console can hide the rest.
+    Operator(Result<crate::service::Operator, String>),
     /// How far reading or applying an import has got.
     ImportProgress {
         stage: crate::import::Stage,
@@ -95,4 +106,39 @@ pub enum Effect {
     },
     UndoImport(i64),
     LoadImportHistory,
+    LoadOperator,
+    LoadRoles {
+        generation: u64,
+    },
+    LoadRole {
+        generation: u64,
+        name: String,
+    },
+    SaveRole(crate::tui::role_form::Save),
+    DeleteRole {
+        name: String,
+    },
+    /// Grant (or revoke) a role's name or a permission's key to a user, for the account
+    /// or one mailbox.
+    Grant {
+        user_id: i64,
+        what: String,
+        mailbox: Option<String>,
+        revoke: bool,
+    },
+    PersonalMailbox(i64),
+    LoadDomains,
+    AddDomain(String),
+    VerifyDomain {
+        name: String,
+        how: crate::service::Verify,
+    },
+    SetDomainActive {
+        name: String,
+        active: bool,
+    },
+    NewMailbox {
+        address: String,
+        name: String,
+    },
 }

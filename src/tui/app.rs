@@ -7,8 +7,12 @@ use super::action::{Action, Effect};
 use super::command::{self, CommandLine};
 use super::form::InviteForm;
 use super::keymap::{Cmd, Ctx, Keymap};
+use super::role_form::RoleForm;
+use super::tabs::domains::DomainsTab;
 use super::tabs::invitations::InvitationsTab;
+use super::tabs::roles::RolesTab;
 use super::tabs::users::UsersTab;
+use crate::domain::sanitize::escape_for_display;
 use crate::service::Status;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,17 +20,34 @@ pub enum Tab {
     Invitations,
     Users,
     Import,
+    Roles,
+    Domains,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 3] = [Tab::Invitations, Tab::Users, Tab::Import];
+    pub const ALL: [Tab; 5] = [
+        Tab::Invitations,
+        Tab::Users,
+        Tab::Import,
+        Tab::Roles,
+        Tab::Domains,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
             Tab::Invitations => "Invitations",
             Tab::Users => "Users",
             Tab::Import => "Import",
+            Tab::Roles => "Roles",
+            Tab::Domains => "Domains",
         }
+    }
+
+    /// The tab `by` places along, wrapping round.
+    fn step(self, by: isize) -> Tab {
+        let n = Tab::ALL.len() as isize;
+        let i = Tab::ALL.iter().position(|t| *t == self).unwrap_or(0) as isize;
+        Tab::ALL[(i + by).rem_euclid(n) as usize]
     }
 }
 
@@ -42,6 +63,7 @@ pub enum Modal {
         effect: Effect,
     },
     Form(Box<InviteForm>),
+    Role(Box<RoleForm>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +81,68 @@ pub enum Input {
     Path(String),
     /// The import's column mapping, FIELD=COLUMN,...
     Mapping(String),
+    /// One line asked for by an action (what to grant, a domain's name, ...).
+    Prompt(Prompt),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PromptKind {
+    /// ROLE|PERMISSION [on MAILBOX], for this user.
+    Grant {
+        user_id: i64,
+        email: String,
+    },
+    /// One of the user's grants, as the detail lists them.
+    Revoke {
+        user_id: i64,
+        email: String,
+        held: Vec<String>,
+    },
+    AddDomain,
+    /// Why the domain is vouched for by hand.
+    VerifyManually {
+        name: String,
+    },
+    /// ADDRESS NAME of a shared mailbox.
+    NewMailbox,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub text: String,
+}
+
+impl Prompt {
+    pub fn label(&self) -> String {
+        match &self.kind {
+            PromptKind::Grant { email, .. } => format!("grant to {email}: "),
+            PromptKind::Revoke { email, .. } => format!("revoke from {email}: "),
+            PromptKind::AddDomain => "add domain: ".into(),
+            PromptKind::VerifyManually { name } => format!("verify {name} by hand, reason: "),
+            PromptKind::NewMailbox => "new shared mailbox: ".into(),
+        }
+    }
+
+    pub fn hint(&self) -> &'static str {
+        match &self.kind {
+            PromptKind::Grant { .. } => "ROLE or PERMISSION [on MAILBOX]; tab completes",
+            PromptKind::Revoke { .. } => "tab cycles through the user's grants",
+            PromptKind::AddDomain => "example.org",
+            PromptKind::VerifyManually { .. } => "kept in the audit log",
+            PromptKind::NewMailbox => "ADDRESS NAME, e.g. sales@example.org Sales team",
+        }
+    }
+}
+
+/// "Editor on sales@x.org" -> ("Editor", Some("sales@x.org")).
+pub fn split_grant(text: &str) -> (String, Option<String>) {
+    match text.trim().rsplit_once(" on ") {
+        Some((what, mb)) if !mb.trim().is_empty() => {
+            (what.trim().to_owned(), Some(mb.trim().to_owned()))
+        }
+        _ => (text.trim().to_owned(), None),
+    }
 }
 
 #[derive(Debug)]
@@ -69,6 +153,10 @@ pub struct App {
     pub invitations: InvitationsTab,
     pub users: UsersTab,
     pub import: super::tabs::import::ImportTab,
+    pub roles: RolesTab,
+    pub domains: DomainsTab,
+    /// Who the console acts as, once known.
+    pub operator: Option<crate::service::Operator>,
     pub modal: Option<Modal>,
     pub input: Option<Input>,
     pub message: Option<(Level, String)>,
@@ -94,6 +182,9 @@ impl App {
             invitations: InvitationsTab::default(),
             users: UsersTab::default(),
             import: Default::default(),
+            roles: RolesTab::default(),
+            domains: DomainsTab::default(),
+            operator: None,
             modal: None,
             input: None,
             message: None,
@@ -135,12 +226,14 @@ impl App {
         match (&self.modal, &self.input) {
             (Some(Modal::Help { .. } | Modal::Invitation(_)), _) => vec![Ctx::Help],
             (Some(Modal::Confirm { .. }), _) => vec![Ctx::Confirm],
-            (Some(Modal::Form(_)), _) => vec![Ctx::Form],
+            (Some(Modal::Form(_) | Modal::Role(_)), _) => vec![Ctx::Form],
             (None, Some(_)) => vec![Ctx::Input],
             (None, None) => match self.tab {
                 Tab::Invitations => vec![Ctx::Invitations, Ctx::Table, Ctx::Global],
                 Tab::Users => vec![Ctx::Users, Ctx::Table, Ctx::Global],
                 Tab::Import => vec![Ctx::Import, Ctx::Global],
+                Tab::Roles => vec![Ctx::Roles, Ctx::Table, Ctx::Global],
+                Tab::Domains => vec![Ctx::Domains, Ctx::Table, Ctx::Global],
             },
         }
     }
@@ -210,6 +303,44 @@ impl App {
                 }
                 Vec::new()
             }
+            Action::Roles { generation, result } => {
+                self.in_flight = self.in_flight.saturating_sub(1);
+                match result {
+                    Ok(rows) => {
+                        let fx = self.roles.loaded(rows, generation);
+                        self.in_flight += fx.len();
+                        fx
+                    }
+                    Err(e) => {
+                        self.error(e);
+                        Vec::new()
+                    }
+                }
+            }
+            Action::Role { generation, result } => {
+                self.in_flight = self.in_flight.saturating_sub(1);
+                self.roles.detail_loaded(generation, result);
+                Vec::new()
+            }
+            Action::Domains(r) => {
+                self.in_flight = self.in_flight.saturating_sub(1);
+                match r {
+                    Ok((d, m)) => self.domains.loaded(d, m),
+                    Err(e) => self.error(e),
+                }
+                Vec::new()
+            }
+            Action::Operator(r) => {
+                self.in_flight = self.in_flight.saturating_sub(1);
+                match r {
+                    Ok(op) => {
+                        self.keymap.set_denied(super::rights::denied(&op));
+                        self.operator = Some(op);
+                    }
+                    Err(e) => self.error(e),
+                }
+                Vec::new()
+            }
             Action::ImportProgress { stage, done, total } => {
                 self.import.progress = Some((stage, done, total));
                 Vec::new()
@@ -233,13 +364,13 @@ impl App {
                     }
                 }
                 let ok = r.is_ok();
-                if let Some(Modal::Form(f)) = &mut self.modal
-                    && f.sending
-                {
-                    let keep = f.finished(&r);
-                    if !keep {
-                        self.modal = None;
-                    }
+                let keep = match &mut self.modal {
+                    Some(Modal::Form(f)) if f.sending => f.finished(&r),
+                    Some(Modal::Role(f)) if f.sending => f.finished(&r),
+                    _ => true,
+                };
+                if !keep {
+                    self.modal = None;
                 }
                 match r {
                     Ok(m) => self.info(m),
@@ -263,6 +394,10 @@ impl App {
             fx.push(Effect::LoadUserDetail { generation: g, id });
         }
         fx.push(Effect::LoadImportHistory);
+        let g = self.next_generation();
+        fx.push(Effect::LoadRoles { generation: g });
+        fx.push(Effect::LoadDomains);
+        fx.push(Effect::LoadOperator);
         self.in_flight += fx.len();
         fx
     }
@@ -270,6 +405,10 @@ impl App {
     fn on_paste(&mut self, text: &str) -> Vec<Effect> {
         match (&mut self.modal, &mut self.input) {
             (Some(Modal::Form(f)), _) => {
+                f.paste(text);
+                Vec::new()
+            }
+            (Some(Modal::Role(f)), _) => {
                 f.paste(text);
                 Vec::new()
             }
@@ -350,6 +489,32 @@ impl App {
                 self.in_flight += fx.len();
                 return fx;
             }
+            Some(Modal::Role(form)) => {
+                let fx = match cmd {
+                    Some(Cmd::Cancel) => {
+                        self.modal = None;
+                        return Vec::new();
+                    }
+                    Some(Cmd::NextField) => {
+                        form.next_field();
+                        Vec::new()
+                    }
+                    Some(Cmd::PrevField) => {
+                        form.prev_field();
+                        Vec::new()
+                    }
+                    Some(Cmd::Submit) => form
+                        .submit()
+                        .map(|save| vec![Effect::SaveRole(save)])
+                        .unwrap_or_default(),
+                    _ => {
+                        form.key(key);
+                        Vec::new()
+                    }
+                };
+                self.in_flight += fx.len();
+                return fx;
+            }
             None => {}
         }
         if self.input.is_some() {
@@ -357,6 +522,11 @@ impl App {
         }
         let Some(cmd) = cmd else { return Vec::new() };
         self.message = None;
+        if let Some(why) = self.keymap.denied(cmd) {
+            let why = why.to_owned();
+            self.error(why);
+            return Vec::new();
+        }
         match cmd {
             Cmd::Quit => {
                 self.quit = true;
@@ -371,19 +541,77 @@ impl App {
                 Vec::new()
             }
             Cmd::NextTab => {
-                self.tab = match self.tab {
-                    Tab::Invitations => Tab::Users,
-                    Tab::Users => Tab::Import,
-                    Tab::Import => Tab::Invitations,
-                };
+                self.tab = self.tab.step(1);
                 Vec::new()
             }
             Cmd::PrevTab => {
-                self.tab = match self.tab {
-                    Tab::Invitations => Tab::Import,
-                    Tab::Users => Tab::Invitations,
-                    Tab::Import => Tab::Users,
+                self.tab = self.tab.step(-1);
+                Vec::new()
+            }
+            Cmd::TabRoles => {
+                self.tab = Tab::Roles;
+                Vec::new()
+            }
+            Cmd::TabDomains => {
+                self.tab = Tab::Domains;
+                Vec::new()
+            }
+            Cmd::NewRole => {
+                self.modal = Some(Modal::Role(Box::default()));
+                Vec::new()
+            }
+            Cmd::EditRole => match self.roles.editable() {
+                Ok(r) => {
+                    self.modal = Some(Modal::Role(Box::new(RoleForm::edit(r))));
+                    Vec::new()
+                }
+                Err(out) => self.apply(out),
+            },
+            Cmd::Grant | Cmd::RevokeGrant | Cmd::PersonalMailbox if self.tab == Tab::Users => {
+                let Some(u) = self.users.current() else {
+                    return Vec::new();
                 };
+                let (user_id, email) = (u.id, escape_for_display(&u.email_display));
+                let kind = match cmd {
+                    Cmd::PersonalMailbox => {
+                        self.in_flight += 1;
+                        return vec![Effect::PersonalMailbox(user_id)];
+                    }
+                    Cmd::Grant => PromptKind::Grant { user_id, email },
+                    _ => {
+                        let held: Vec<String> = match &self.users.detail {
+                            Some(d) if d.user.id == user_id => {
+                                d.grants.iter().map(|g| g.label()).collect()
+                            }
+                            _ => Vec::new(),
+                        };
+                        if held.is_empty() && self.users.detail.is_some() {
+                            self.info(format!("{email} holds no roles or permissions"));
+                            return Vec::new();
+                        }
+                        PromptKind::Revoke {
+                            user_id,
+                            email,
+                            held,
+                        }
+                    }
+                };
+                self.prompt(kind);
+                Vec::new()
+            }
+            Cmd::AddDomain => {
+                self.prompt(PromptKind::AddDomain);
+                Vec::new()
+            }
+            Cmd::NewMailbox => {
+                self.prompt(PromptKind::NewMailbox);
+                Vec::new()
+            }
+            Cmd::VerifyManually => {
+                if let Some(d) = self.domains.current() {
+                    let name = d.domain.name.clone();
+                    self.prompt(PromptKind::VerifyManually { name });
+                }
                 Vec::new()
             }
             Cmd::TabInvitations => {
@@ -414,7 +642,9 @@ impl App {
             Cmd::Search => {
                 let current = match self.tab {
                     Tab::Invitations => self.invitations.search.clone(),
-                    Tab::Users | Tab::Import => self.users.search.clone(),
+                    Tab::Users | Tab::Import | Tab::Roles | Tab::Domains => {
+                        self.users.search.clone()
+                    }
                 };
                 self.input = Some(Input::Search(current));
                 Vec::new()
@@ -441,6 +671,11 @@ impl App {
                         self.users.command(cmd, page, g)
                     }
                     Tab::Import => self.import.command(cmd, page),
+                    Tab::Roles => {
+                        let g = self.next_generation();
+                        self.roles.command(cmd, page, g)
+                    }
+                    Tab::Domains => self.domains.command(cmd),
                 };
                 self.apply(fx)
             }
@@ -467,6 +702,45 @@ impl App {
         }
     }
 
+    fn prompt(&mut self, kind: PromptKind) {
+        self.input = Some(Input::Prompt(Prompt {
+            kind,
+            text: String::new(),
+        }));
+    }
+
+    fn submit_prompt(&mut self, p: Prompt) -> Vec<Effect> {
+        let text = p.text.trim().to_owned();
+        if text.is_empty() {
+            return Vec::new();
+        }
+        let effect = match p.kind {
+            PromptKind::Grant { user_id, .. } | PromptKind::Revoke { user_id, .. } => {
+                let (what, mailbox) = split_grant(&text);
+                Effect::Grant {
+                    user_id,
+                    what,
+                    mailbox,
+                    revoke: matches!(p.kind, PromptKind::Revoke { .. }),
+                }
+            }
+            PromptKind::AddDomain => Effect::AddDomain(text),
+            PromptKind::VerifyManually { name } => Effect::VerifyDomain {
+                name,
+                how: crate::service::Verify::Manual(text),
+            },
+            PromptKind::NewMailbox => {
+                let (address, name) = text.split_once(' ').unwrap_or((&text, ""));
+                Effect::NewMailbox {
+                    address: address.to_owned(),
+                    name: name.trim().to_owned(),
+                }
+            }
+        };
+        self.in_flight += 1;
+        vec![effect]
+    }
+
     pub fn open_form(&mut self, to: &str) {
         if self.read_only() {
             self.error("read-only: inviting is switched off");
@@ -486,8 +760,34 @@ impl App {
                 self.input = None;
                 self.set_search(String::new())
             }
-            (Some(Cmd::Cancel), Input::Command(_) | Input::Path(_) | Input::Mapping(_)) => {
+            (
+                Some(Cmd::Cancel),
+                Input::Command(_) | Input::Path(_) | Input::Mapping(_) | Input::Prompt(_),
+            ) => {
                 self.input = None;
+                Vec::new()
+            }
+            (Some(Cmd::Submit), Input::Prompt(p)) => {
+                let p = p.clone();
+                self.input = None;
+                self.submit_prompt(p)
+            }
+            (Some(Cmd::Complete), Input::Prompt(p)) => {
+                let cands = prompt_candidates(p, &self.roles, &self.domains);
+                p.text = match &p.kind {
+                    // Cycles: the grants are few and a prefix would rarely narrow them.
+                    PromptKind::Revoke { held, .. } => {
+                        let at = held.iter().position(|h| *h == p.text);
+                        held.get(at.map_or(0, |i| (i + 1) % held.len()))
+                            .cloned()
+                            .unwrap_or_default()
+                    }
+                    _ => command::complete_from(&p.text, &cands),
+                };
+                Vec::new()
+            }
+            (_, Input::Prompt(p)) => {
+                edit(&mut p.text, &key);
                 Vec::new()
             }
             (Some(Cmd::Submit), Input::Path(path)) => {
@@ -558,7 +858,7 @@ impl App {
                 self.invitations.search = text;
                 self.invitations.reload(g)
             }
-            Tab::Users | Tab::Import => {
+            Tab::Users | Tab::Import | Tab::Roles | Tab::Domains => {
                 self.users.search = text;
                 self.users.reload(g, self.page_rows)
             }
@@ -606,6 +906,31 @@ impl App {
                 Vec::new()
             }
         }
+    }
+}
+
+/// What Tab may complete a prompt to: role names and permission keys, then, after
+/// " on ", the account's mailboxes.
+fn prompt_candidates(p: &Prompt, roles: &RolesTab, domains: &DomainsTab) -> Vec<String> {
+    match &p.kind {
+        PromptKind::Grant { .. } => match p.text.rsplit_once(" on ") {
+            Some((what, _)) => domains
+                .mailboxes
+                .iter()
+                .map(|m| format!("{what} on {}", m.address))
+                .collect(),
+            None => roles
+                .rows
+                .iter()
+                .map(|r| r.role.name.clone())
+                .chain(
+                    crate::domain::Permission::ALL
+                        .iter()
+                        .map(|p| p.key().to_owned()),
+                )
+                .collect(),
+        },
+        _ => Vec::new(),
     }
 }
 

@@ -14,6 +14,9 @@ pub const COMMANDS: &[&str] = &[
     "invite ",
     "invitations",
     "users",
+    "roles",
+    "domains",
+    "import",
     "resend expired",
     "filter ",
     "search ",
@@ -36,22 +39,7 @@ pub enum Parsed {
 impl CommandLine {
     /// Completes to the longest common prefix of the commands that start with the text.
     pub fn complete(&mut self) {
-        let matches: Vec<&str> = COMMANDS
-            .iter()
-            .copied()
-            .filter(|c| c.starts_with(self.text.as_str()))
-            .collect();
-        if let Some(first) = matches.first() {
-            let mut prefix = first.to_string();
-            for m in &matches[1..] {
-                while !m.starts_with(&prefix) {
-                    prefix.pop();
-                }
-            }
-            if prefix.len() > self.text.len() {
-                self.text = prefix;
-            }
-        }
+        self.text = complete_from(&self.text, COMMANDS);
     }
 
     /// The commands that the text could still become, for the hint line.
@@ -64,6 +52,34 @@ impl CommandLine {
     }
 }
 
+/// The text completed to the longest common prefix of the candidates it starts (any
+/// case); the text itself when none does.
+pub fn complete_from<S: AsRef<str>>(text: &str, candidates: &[S]) -> String {
+    let lower = text.to_lowercase();
+    let matches: Vec<&str> = candidates
+        .iter()
+        .map(AsRef::as_ref)
+        .filter(|c| c.to_lowercase().starts_with(&lower))
+        .collect();
+    let Some(first) = matches.first() else {
+        return text.to_owned();
+    };
+    let mut prefix: Vec<char> = first.chars().collect();
+    for m in &matches[1..] {
+        let n = prefix
+            .iter()
+            .zip(m.chars())
+            .take_while(|(a, b)| a.to_lowercase().eq(b.to_lowercase()))
+            .count();
+        prefix.truncate(n);
+    }
+    if prefix.len() > text.chars().count() {
+        prefix.into_iter().collect()
+    } else {
+        text.to_owned()
+    }
+}
+
 pub fn parse(text: &str) -> Result<Parsed, String> {
     let text = text.trim();
     let (word, rest) = text
@@ -73,6 +89,9 @@ pub fn parse(text: &str) -> Result<Parsed, String> {
         "q" | "quit" | "q!" => Parsed::Quit,
         "help" | "h" => Parsed::Help,
         "users" | "user" | "u" => Parsed::Tab(Tab::Users),
+        "roles" | "role" => Parsed::Tab(Tab::Roles),
+        "domains" | "domain" | "mailboxes" => Parsed::Tab(Tab::Domains),
+        "import" => Parsed::Tab(Tab::Import),
         "invitations" | "inv" | "i" => Parsed::Tab(Tab::Invitations),
         "invite" => Parsed::Invite(rest.to_owned()),
         "resend" if rest == "expired" => Parsed::ResendExpired,

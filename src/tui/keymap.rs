@@ -19,6 +19,8 @@ pub enum Ctx {
     Invitations,
     Users,
     Import,
+    Roles,
+    Domains,
     Form,
     Confirm,
     Help,
@@ -26,12 +28,14 @@ pub enum Ctx {
 }
 
 impl Ctx {
-    pub const ALL: [Ctx; 9] = [
+    pub const ALL: [Ctx; 11] = [
         Ctx::Global,
         Ctx::Table,
         Ctx::Invitations,
         Ctx::Users,
         Ctx::Import,
+        Ctx::Roles,
+        Ctx::Domains,
         Ctx::Form,
         Ctx::Confirm,
         Ctx::Help,
@@ -45,6 +49,8 @@ impl Ctx {
             Ctx::Invitations => "invitations",
             Ctx::Users => "users",
             Ctx::Import => "import",
+            Ctx::Roles => "roles",
+            Ctx::Domains => "domains",
             Ctx::Form => "form",
             Ctx::Confirm => "confirm",
             Ctx::Help => "help",
@@ -60,10 +66,12 @@ impl Ctx {
 macro_rules! commands {
     ($($variant:ident => $name:literal, $mutates:literal;)+) => {
         /// What a key does.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Cmd { $($variant),+ }
 
         impl Cmd {
+            pub const ALL: &'static [Cmd] = &[$(Cmd::$variant),+];
+
             pub fn name(self) -> &'static str {
                 match self { $(Cmd::$variant => $name),+ }
             }
@@ -89,6 +97,22 @@ commands! {
     TabInvitations => "tab_invitations", false;
     TabUsers => "tab_users", false;
     TabImport => "tab_import", false;
+    TabRoles => "tab_roles", false;
+    TabDomains => "tab_domains", false;
+    NewRole => "new_role", true;
+    EditRole => "edit_role", true;
+    DeleteRole => "delete_role", true;
+    Matrix => "matrix", false;
+    Grant => "grant", true;
+    RevokeGrant => "revoke_grant", true;
+    PersonalMailbox => "personal_mailbox", true;
+    AddDomain => "add_domain", true;
+    VerifyDomain => "verify_domain", true;
+    VerifyManually => "verify_manually", true;
+    ActivateDomain => "activate_domain", true;
+    DeactivateDomain => "deactivate_domain", true;
+    NewMailbox => "new_mailbox", true;
+    Toggle => "toggle", false;
     OpenFile => "open_file", false;
     MapColumns => "map_columns", false;
     MissingDecision => "missing_decision", false;
@@ -243,6 +267,9 @@ struct RawBinding {
 pub struct Keymap {
     bindings: Vec<Binding>,
     read_only: bool,
+    /// Commands the operator may not run, with why: hidden from the footer, marked in
+    /// the help, and explained when pressed.
+    denied: BTreeMap<Cmd, String>,
 }
 
 /// User overrides: context name -> key -> command name (or "none").
@@ -308,6 +335,7 @@ impl Keymap {
         Ok(Self {
             bindings,
             read_only,
+            denied: BTreeMap::new(),
         })
     }
 
@@ -315,6 +343,7 @@ impl Keymap {
         Self::load(&Overrides::new(), false).unwrap_or(Self {
             bindings: Vec::new(),
             read_only: false,
+            denied: BTreeMap::new(),
         })
     }
 
@@ -324,6 +353,15 @@ impl Keymap {
 
     fn offered(&self, b: &Binding) -> bool {
         !(self.read_only && b.cmd.mutates())
+    }
+
+    pub fn set_denied(&mut self, denied: BTreeMap<Cmd, String>) {
+        self.denied = denied;
+    }
+
+    /// Why the operator may not run `cmd`, if they may not.
+    pub fn denied(&self, cmd: Cmd) -> Option<&str> {
+        self.denied.get(&cmd).map(String::as_str)
     }
 
     /// The command for `key`, searching `ctxs` in order.
@@ -341,11 +379,9 @@ impl Keymap {
     pub fn hints(&self, ctxs: &[Ctx]) -> Vec<(String, String)> {
         let mut out: Vec<(Cmd, String, String)> = Vec::new();
         for ctx in ctxs {
-            for b in self
-                .bindings
-                .iter()
-                .filter(|b| b.ctx == *ctx && b.footer && self.offered(b))
-            {
+            for b in self.bindings.iter().filter(|b| {
+                b.ctx == *ctx && b.footer && self.offered(b) && !self.denied.contains_key(&b.cmd)
+            }) {
                 match out.iter_mut().find(|(c, _, _)| *c == b.cmd) {
                     Some((_, _, _)) => {}
                     None => out.push((b.cmd, b.key.to_string(), b.desc.clone())),
@@ -368,7 +404,13 @@ impl Keymap {
                 {
                     match rows.iter_mut().find(|(c, _, _)| *c == b.cmd) {
                         Some((_, keys, _)) => keys.push(b.key.to_string()),
-                        None => rows.push((b.cmd, vec![b.key.to_string()], b.desc.clone())),
+                        None => {
+                            let desc = match self.denied.get(&b.cmd) {
+                                Some(_) => format!("{} (not permitted)", b.desc),
+                                None => b.desc.clone(),
+                            };
+                            rows.push((b.cmd, vec![b.key.to_string()], desc))
+                        }
                     }
                 }
                 (

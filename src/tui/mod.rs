@@ -6,6 +6,8 @@ pub mod app;
 pub mod command;
 pub mod form;
 pub mod keymap;
+pub mod rights;
+pub mod role_form;
 pub mod tabs;
 pub mod theme;
 pub mod view;

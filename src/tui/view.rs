@@ -32,6 +32,8 @@ pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
         Tab::Invitations => app.invitations.render(f, body, theme, app.now),
         Tab::Users => app.users.render(f, body, theme),
         Tab::Import => app.import.render(f, body, theme),
+        Tab::Roles => app.roles.render(f, body, theme),
+        Tab::Domains => app.domains.render(f, body, theme),
     }
     draw_status(f, status, app, theme);
     draw_footer(f, footer, app, theme);
@@ -42,6 +44,10 @@ pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
         Some(Modal::Invitation(i)) => draw_invitation(f, area, i, theme),
         Some(Modal::Form(form)) => {
             let r = centered(area, 76, 24);
+            form.render(f, r, theme);
+        }
+        Some(Modal::Role(form)) => {
+            let r = centered(area, 90, 26);
             form.render(f, r, theme);
         }
         None => {}
@@ -165,6 +171,28 @@ fn draw_tabs(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Some(r) => format!("digest {}", r.plan.digest),
             None => String::new(),
         },
+        Tab::Roles => {
+            let r = &app.roles;
+            let custom = r.rows.iter().filter(|r| !r.role.system).count();
+            format!(
+                "{} roles, {custom} custom{}",
+                r.rows.len(),
+                if r.matrix { " · matrix" } else { "" }
+            )
+        }
+        Tab::Domains => {
+            let d = &app.domains;
+            let usable = d
+                .rows
+                .iter()
+                .filter(|d| d.domain.verified && d.domain.active)
+                .count();
+            format!(
+                "{} domains, {usable} verified and active · {} mailboxes",
+                d.rows.len(),
+                d.mailboxes.len()
+            )
+        }
         Tab::Users => {
             let u = &app.users;
             let mut d = match &app.status {
@@ -202,6 +230,12 @@ fn draw_status(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 "   FIELD=COLUMN,... (email, first_name, last_name, unique_ref, ...)",
                 theme.dim,
             ),
+        ]),
+        Some(Input::Prompt(p)) => Line::from(vec![
+            Span::styled(escape_for_display(&p.label()), theme.key),
+            Span::raw(escape_for_display(&p.text)),
+            Span::raw("▏"),
+            Span::styled(format!("   {}", p.hint()), theme.dim),
         ]),
         Some(Input::Command(c)) => {
             let mut spans = vec![

@@ -5,7 +5,8 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::action::{Action, Effect, UserPage};
 use crate::Usher;
-use crate::service::Target;
+use crate::service::{Target, Who};
+use crate::tui::role_form::Save;
 
 pub fn spawn(usher: Usher, actions: UnboundedSender<Action>) -> UnboundedSender<Effect> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Effect>();
@@ -162,6 +163,76 @@ pub async fn perform(u: &Usher, effect: Effect, actions: &UnboundedSender<Action
             format!("Import {id} undone: revoked {}, removed {}, restored {}, reactivated {}", o.revoked, o.deleted, o.restored, o.reactivated)
         })),
         Effect::LoadImportHistory => Action::ImportHistory(u.import_history(20).await.map_err(err)),
+        Effect::LoadOperator => Action::Operator(u.operator().await.map_err(err)),
+        Effect::LoadRoles { generation } => Action::Roles {
+            generation,
+            result: u.roles().await.map_err(err),
+        },
+        Effect::LoadRole { generation, name } => Action::Role {
+            generation,
+            result: u.role(&name).await.map_err(err),
+        },
+        Effect::SaveRole(save) => Action::Done(match save {
+            Save::Create(scope, spec) => u.create_role(scope, &spec).await,
+            Save::Edit(name, spec) => u.edit_role(&name, &spec).await,
+        }
+        .map_err(err)
+        .map(|r| format!("Saved the role {} ({} permissions)", r.role.name, r.permissions.len()))),
+        Effect::DeleteRole { name } => Action::Done(
+            u.delete_role(&name, true)
+                .await
+                .map_err(err)
+                .map(|n| format!("Deleted the role {name}; {} lost it", plural(n as usize, "holder"))),
+        ),
+        Effect::Grant { user_id, what, mailbox, revoke } => {
+            let who = Who::User(Target::Id(user_id));
+            let on = mailbox.as_ref().map(|m| format!(" on {m}")).unwrap_or_default();
+            Action::Done(if revoke {
+                u.revoke_grant(&who, &what, mailbox.as_deref())
+                    .await
+                    .map(|()| format!("Revoked {what}{on}"))
+            } else {
+                u.grant(&who, &what, mailbox.as_deref())
+                    .await
+                    .map(|_| format!("Granted {what}{on}"))
+            }
+            .map_err(err))
+        }
+        Effect::PersonalMailbox(id) => Action::Done(
+            u.create_personal_mailbox(&Target::Id(id))
+                .await
+                .map_err(err)
+                .map(|m| format!("Created the personal mailbox {}", m.address)),
+        ),
+        Effect::LoadDomains => Action::Domains(
+            async { Ok((u.domains().await?, u.mailboxes().await?)) }
+                .await
+                .map_err(err),
+        ),
+        Effect::AddDomain(name) => Action::Done(u.add_domain(&name).await.map_err(err).map(|d| {
+            match (d.txt_name, d.txt_value) {
+                (Some(n), Some(v)) => format!("Added {}: publish TXT {n} = \"{v}\", then v", d.domain.name),
+                _ => format!("Added {}", d.domain.name),
+            }
+        })),
+        Effect::VerifyDomain { name, how } => Action::Done(
+            u.verify_domain(&name, &how)
+                .await
+                .map_err(err)
+                .map(|d| format!("{} is verified", d.domain.name)),
+        ),
+        Effect::SetDomainActive { name, active } => Action::Done(
+            u.set_domain_active(&name, active)
+                .await
+                .map_err(err)
+                .map(|d| format!("{} is {}", d.domain.name, if active { "active" } else { "inactive" })),
+        ),
+        Effect::NewMailbox { address, name } => Action::Done(
+            u.create_shared_mailbox(&address, &name)
+                .await
+                .map_err(err)
+                .map(|m| format!("Created the shared mailbox {}", m.address)),
+        ),
         // Done by the terminal layer; never sent here.
         Effect::Copy(_) => Action::Resize,
     }

@@ -1,7 +1,9 @@
 //! One file per tab: its state, what its keys do, and how it is drawn.
 
+pub mod domains;
 pub mod import;
 pub mod invitations;
+pub mod roles;
 pub mod users;
 
 use std::cell::Cell;

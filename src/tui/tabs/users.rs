@@ -371,11 +371,22 @@ impl UsersTab {
                     ),
                     field("Created", &Timestamp(u.created_at).human()),
                     Line::from(""),
-                    Line::styled(
-                        format!("Invitations sent ({})", d.invitations.len()),
-                        theme.header,
-                    ),
                 ];
+                l.push(Line::styled(
+                    format!("Roles and permissions ({})", d.grants.len()),
+                    theme.header,
+                ));
+                for g in &d.grants {
+                    l.push(Line::from(format!("  {}", escape_for_display(&g.label()))));
+                }
+                if d.grants.is_empty() {
+                    l.push(Line::styled("  none; + grants one", theme.dim));
+                }
+                l.push(Line::from(""));
+                l.push(Line::styled(
+                    format!("Invitations sent ({})", d.invitations.len()),
+                    theme.header,
+                ));
                 for i in &d.invitations {
                     l.push(Line::from(format!(
                         "  {} {} by {}",

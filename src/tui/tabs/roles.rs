@@ -1,0 +1,265 @@
+//! The Roles tab (seed 001): the account's roles with what each allows and who holds it,
+//! and a matrix of every role against every permission.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
+
+use super::{Cursor, Outcome};
+use crate::domain::Permission;
+use crate::domain::sanitize::escape_for_display;
+use crate::service::{RoleDetail, RoleView};
+use crate::tui::action::Effect;
+use crate::tui::keymap::Cmd;
+use crate::tui::theme::Theme;
+
+#[derive(Debug, Default)]
+pub struct RolesTab {
+    pub rows: Vec<RoleView>,
+    pub cursor: Cursor,
+    /// The selected role's members, loaded when the cursor rests on it.
+    pub detail: Option<RoleDetail>,
+    pub detail_generation: u64,
+    /// Every role against every permission, instead of the list and one role's detail.
+    pub matrix: bool,
+}
+
+impl RolesTab {
+    pub fn current(&self) -> Option<&RoleView> {
+        self.rows.get(self.cursor.index)
+    }
+
+    pub fn loaded(&mut self, rows: Vec<RoleView>, generation: u64) -> Vec<Effect> {
+        let keep = self.current().map(|r| r.role.name.clone());
+        self.rows = rows;
+        if let Some(pos) = keep.and_then(|n| self.rows.iter().position(|r| r.role.name == n)) {
+            self.cursor.index = pos;
+        }
+        self.cursor.clamp(self.rows.len());
+        // Members may have changed too: ask again, showing the old list until then.
+        self.detail_effect(generation, true)
+    }
+
+    pub fn detail_loaded(&mut self, generation: u64, result: Result<RoleDetail, String>) {
+        if generation == self.detail_generation {
+            self.detail = result.ok();
+        }
+    }
+
+    fn detail_effect(&mut self, generation: u64, again: bool) -> Vec<Effect> {
+        let wanted = self
+            .current()
+            .filter(|r| {
+                again
+                    || self
+                        .detail
+                        .as_ref()
+                        .is_none_or(|d| d.view.role.id != r.role.id)
+            })
+            .map(|r| r.role.name.clone());
+        match wanted {
+            Some(name) => {
+                self.detail_generation = generation;
+                vec![Effect::LoadRole { generation, name }]
+            }
+            None => Vec::new(),
+        }
+    }
+
+    /// Refuses a system role for `verb`, saying why; else the custom role.
+    fn custom(&self, verb: &str) -> Result<&RoleView, Outcome> {
+        match self.current() {
+            None => Err(Outcome::None),
+            Some(r) if r.role.system => Err(Outcome::Message(format!(
+                "{} is a system role and cannot be {verb}; n creates a custom role",
+                r.role.name
+            ))),
+            Some(r) => Ok(r),
+        }
+    }
+
+    pub fn command(&mut self, cmd: Cmd, page: usize, generation: u64) -> Outcome {
+        let len = self.rows.len();
+        match cmd {
+            Cmd::Down => self.cursor.move_by(1, len),
+            Cmd::Up => self.cursor.move_by(-1, len),
+            Cmd::PageDown => self.cursor.move_by(page as isize, len),
+            Cmd::PageUp => self.cursor.move_by(-(page as isize), len),
+            Cmd::Top => self.cursor.index = 0,
+            Cmd::Bottom => self.cursor.index = len.saturating_sub(1),
+            Cmd::Matrix => self.matrix = !self.matrix,
+            Cmd::DeleteRole => {
+                let r = match self.custom("deleted") {
+                    Ok(r) => r,
+                    Err(o) => return o,
+                };
+                let name = escape_for_display(&r.role.name);
+                let prompt = if r.holders > 0 {
+                    format!(
+                        "Delete the role {name}? {} holder(s) lose it and what it allows.",
+                        r.holders
+                    )
+                } else {
+                    format!("Delete the role {name}? Nobody holds it.")
+                };
+                return Outcome::Confirm(
+                    prompt,
+                    Effect::DeleteRole {
+                        name: r.role.name.clone(),
+                    },
+                );
+            }
+            _ => return Outcome::None,
+        }
+        let fx = self.detail_effect(generation, false);
+        if fx.is_empty() {
+            Outcome::None
+        } else {
+            Outcome::Effects(fx)
+        }
+    }
+
+    /// The role to edit, or why it cannot be.
+    pub fn editable(&self) -> Result<&RoleView, Outcome> {
+        self.custom("edited")
+    }
+
+    pub fn render(&self, f: &mut Frame, area: Rect, theme: &Theme) {
+        if self.matrix {
+            self.render_matrix(f, area, theme);
+            return;
+        }
+        let [list, detail] = if area.width >= 100 {
+            Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(area)
+        } else {
+            Layout::vertical([Constraint::Fill(1), Constraint::Fill(1)]).areas(area)
+        };
+        let height = list.height.saturating_sub(1) as usize;
+        let start = self.cursor.window(height, self.rows.len());
+        let rows = self
+            .rows
+            .iter()
+            .enumerate()
+            .skip(start)
+            .take(height)
+            .map(|(n, r)| {
+                let row = Row::new(vec![
+                    Cell::from(escape_for_display(&r.role.name)),
+                    Cell::from(r.role.scope.clone()),
+                    Cell::from(if r.role.system { "system" } else { "custom" }),
+                    Cell::from(r.permissions.len().to_string()),
+                    Cell::from(r.holders.to_string()),
+                ]);
+                if n == self.cursor.index {
+                    row.style(theme.selected)
+                } else {
+                    row
+                }
+            });
+        let table = Table::new(
+            rows,
+            [
+                Constraint::Fill(1),
+                Constraint::Length(8),
+                Constraint::Length(7),
+                Constraint::Length(6),
+                Constraint::Length(8),
+            ],
+        )
+        .header(Row::new(["Role", "Scope", "Kind", "Perms", "Holders"]).style(theme.header))
+        .column_spacing(1);
+        f.render_widget(table, list);
+        self.render_detail(f, detail, theme);
+    }
+
+    fn render_detail(&self, f: &mut Frame, area: Rect, theme: &Theme) {
+        let Some(r) = self.current() else {
+            f.render_widget(Line::styled("No roles.", theme.dim), area);
+            return;
+        };
+        let mut lines = vec![
+            Line::styled(escape_for_display(&r.role.name), theme.title),
+            Line::styled(escape_for_display(&r.role.description), theme.dim),
+            Line::from(""),
+        ];
+        for p in Permission::ALL
+            .iter()
+            .filter(|p| p.scope().as_str() == r.role.scope)
+        {
+            let on = r.permissions.contains(p);
+            lines.push(Line::from(vec![
+                Span::styled(
+                    if on { " ✓ " } else { " · " },
+                    if on { theme.ok } else { theme.dim },
+                ),
+                Span::raw(format!("{:<20} ", p.key())),
+                Span::styled(p.describe(), theme.dim),
+            ]));
+        }
+        lines.push(Line::from(""));
+        match self.detail.as_ref().filter(|d| d.view.role.id == r.role.id) {
+            None => lines.push(Line::styled("members: loading…", theme.dim)),
+            Some(d) => {
+                lines.push(Line::styled(
+                    format!("Members ({})", d.members.len()),
+                    theme.header,
+                ));
+                for m in &d.members {
+                    let mut text = format!("  {}", escape_for_display(&m.email));
+                    if let Some(mb) = &m.mailbox {
+                        text.push_str(&format!(" on {}", escape_for_display(mb)));
+                    }
+                    if m.invitation {
+                        text.push_str(" (invitation)");
+                    }
+                    lines.push(Line::from(text));
+                }
+            }
+        }
+        f.render_widget(
+            Paragraph::new(lines).block(Block::bordered().title(" Role ")),
+            area,
+        );
+    }
+
+    /// Permissions down the side, roles across the top: ✓ where the role allows it.
+    fn render_matrix(&self, f: &mut Frame, area: Rect, theme: &Theme) {
+        let col = 9u16;
+        let fits = (area.width.saturating_sub(22) / (col + 1)) as usize;
+        let start = self
+            .cursor
+            .index
+            .min(self.rows.len().saturating_sub(fits.max(1)));
+        let roles: Vec<&RoleView> = self.rows.iter().skip(start).take(fits).collect();
+        let mut header = vec![Cell::from("Permission")];
+        header.extend(roles.iter().map(|r| {
+            let name: String = escape_for_display(&r.role.name)
+                .chars()
+                .take(col as usize)
+                .collect();
+            Cell::from(name)
+        }));
+        let rows = Permission::ALL.iter().map(|p| {
+            let mut cells = vec![Cell::from(p.key())];
+            cells.extend(roles.iter().map(|r| {
+                if r.role.scope != p.scope().as_str() {
+                    Cell::from(Span::styled("", theme.dim))
+                } else if r.permissions.contains(p) {
+                    Cell::from(Span::styled("✓", theme.ok))
+                } else {
+                    Cell::from(Span::styled("·", theme.dim))
+                }
+            }));
+            Row::new(cells)
+        });
+        let mut widths = vec![Constraint::Length(20)];
+        widths.extend(roles.iter().map(|_| Constraint::Length(col)));
+        f.render_widget(
+            Table::new(rows, widths)
+                .header(Row::new(header).style(theme.header))
+                .column_spacing(1),
+            area,
+        );
+    }
+}

@@ -1,0 +1,375 @@
+//! The Roles and Domains tabs, and grants from a user's detail, driven by keys against a
+//! real core on both backends: each key's effects run through the console's own worker,
+//! and the outcome is read back from the database and from the drawn screen.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::collections::VecDeque;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use tokio::sync::mpsc;
+use usher::Usher;
+use usher::domain::{Actor, Permission, UserType};
+use usher::service::{NewCorporateUser, Target, Who};
+use usher::tui::action::{Action, Effect};
+use usher::tui::app::{App, Input, Modal, Tab};
+use usher::tui::keymap::Keymap;
+use usher::tui::theme::Theme;
+use usher::tui::{view, worker};
+
+use common::{TestDb, account};
+
+on_both_backends!(
+    roles_are_created_and_granted_by_keyboard,
+    domains_and_mailboxes_by_keyboard,
+    a_limited_operator_sees_and_may_do_only_what_they_are_allowed,
+);
+
+/// The console on a real core: keys in, effects run to the end, screen out.
+struct Drive {
+    app: App,
+    u: Usher,
+    tx: mpsc::UnboundedSender<Action>,
+    rx: mpsc::UnboundedReceiver<Action>,
+}
+
+impl Drive {
+    async fn new(u: Usher) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut d = Self {
+            app: App::new(Keymap::defaults()),
+            u,
+            tx,
+            rx,
+        };
+        let fx = d.app.refresh();
+        d.run(fx).await;
+        d
+    }
+
+    /// Runs effects, and the effects their answers bring, until none are left.
+    async fn run(&mut self, fx: Vec<Effect>) {
+        let mut queue: VecDeque<Effect> = fx.into();
+        while let Some(e) = queue.pop_front() {
+            if matches!(e, Effect::Copy(_)) {
+                continue;
+            }
+            let a = worker::perform(&self.u, e, &self.tx).await;
+            while let Ok(progress) = self.rx.try_recv() {
+                queue.extend(self.app.update(progress));
+            }
+            queue.extend(self.app.update(a));
+        }
+    }
+
+    async fn press(&mut self, code: KeyCode, mods: KeyModifiers) {
+        let fx = self.app.update(Action::Key(KeyEvent::new(code, mods)));
+        self.run(fx).await;
+    }
+
+    async fn keys(&mut self, text: &str) {
+        for c in text.chars() {
+            self.press(KeyCode::Char(c), KeyModifiers::NONE).await;
+        }
+    }
+
+    async fn special(&mut self, code: KeyCode) {
+        self.press(code, KeyModifiers::NONE).await;
+    }
+
+    fn message(&self) -> String {
+        self.app
+            .message
+            .as_ref()
+            .map(|(_, m)| m.clone())
+            .unwrap_or_default()
+    }
+
+    fn screen(&mut self) -> String {
+        let mut t = Terminal::new(TestBackend::new(120, 36)).unwrap();
+        t.draw(|f| view::draw(f, &mut self.app, &Theme::plain()))
+            .unwrap();
+        let buf = t.backend().buffer();
+        (0..36)
+            .map(|y| (0..120).map(|x| buf[(x, y)].symbol()).collect::<String>())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Moves the Users tab's cursor onto `email`.
+    async fn select_user(&mut self, email: &str) {
+        self.keys("2").await;
+        self.keys("g").await;
+        for _ in 0..self.app.users.rows.len() {
+            if self.app.users.current().map(|u| u.email.as_str()) == Some(email) {
+                return;
+            }
+            self.keys("j").await;
+        }
+        panic!("{email} is not in the Users tab");
+    }
+}
+
+async fn corporate(u: &Usher, email: &str) {
+    u.create_user(&NewCorporateUser {
+        email: email.into(),
+        first_name: "Ivy".into(),
+        last_name: "Ng".into(),
+        user_type: UserType::Professional,
+        personal_mailbox: false,
+        timezone: String::new(),
+        phone: String::new(),
+    })
+    .await
+    .unwrap();
+}
+
+fn labels(u: &[usher::store::Grant]) -> Vec<String> {
+    u.iter().map(|g| g.label()).collect()
+}
+
+async fn roles_are_created_and_granted_by_keyboard(db: &TestDb) {
+    let (u, _clock) = account(db, 10).await;
+    corporate(&u, "ivy@acme.test").await;
+    u.create_shared_mailbox("sales@acme.test", "Sales")
+        .await
+        .unwrap();
+    let mut d = Drive::new(u.clone()).await;
+
+    d.keys("4").await;
+    assert_eq!(d.app.tab, Tab::Roles);
+    let s = d.screen();
+    assert!(
+        s.contains("Administrator") && s.contains("User manager"),
+        "{s}"
+    );
+    assert!(
+        s.contains("admin@acme.test"),
+        "members of Administrator:\n{s}"
+    );
+    d.keys("m").await;
+    let s = d.screen();
+    assert!(
+        s.contains("users.invite") && s.contains("✓"),
+        "matrix:\n{s}"
+    );
+    d.keys("m").await;
+
+    // A system role cannot be edited or deleted, and the console says so.
+    d.keys("e").await;
+    assert!(d.app.modal.is_none());
+    assert!(d.message().contains("system role"), "{}", d.message());
+
+    // A custom role: name, description, scope left at account, search, tick, save.
+    d.keys("n").await;
+    assert!(matches!(d.app.modal, Some(Modal::Role(_))));
+    d.keys("Helpdesk").await;
+    d.special(KeyCode::Tab).await;
+    d.keys("Front line").await;
+    d.special(KeyCode::Tab).await;
+    d.special(KeyCode::Tab).await;
+    d.keys("invite").await;
+    d.special(KeyCode::Tab).await;
+    d.keys(" ").await;
+    let s = d.screen();
+    assert!(s.contains("[x] users.invite"), "{s}");
+    d.press(KeyCode::Char('s'), KeyModifiers::CONTROL).await;
+    assert!(d.app.modal.is_none(), "{}", d.message());
+    let role = u.role("Helpdesk").await.unwrap();
+    assert_eq!(role.view.permissions, vec![Permission::InviteUsers]);
+    assert_eq!(role.view.role.description, "Front line");
+
+    // Grant it to Ivy from the Users tab, completing the name with Tab; then a mailbox
+    // role, completing the mailbox.
+    d.select_user("ivy@acme.test").await;
+    d.keys("+").await;
+    assert!(matches!(d.app.input, Some(Input::Prompt(_))));
+    d.keys("Helpd").await;
+    d.special(KeyCode::Tab).await;
+    d.special(KeyCode::Enter).await;
+    assert_eq!(d.message(), "Granted Helpdesk");
+    d.keys("+").await;
+    d.keys("Editor on sa").await;
+    d.special(KeyCode::Tab).await;
+    d.special(KeyCode::Enter).await;
+    assert_eq!(d.message(), "Granted Editor on sales@acme.test");
+    let ivy = Who::User(Target::Email("ivy@acme.test".into()));
+    let (grants, perms) = u.grants(&ivy).await.unwrap();
+    assert_eq!(labels(&grants), ["Helpdesk", "Editor on sales@acme.test"]);
+    assert!(perms.contains(&Permission::MailboxSend));
+
+    // A refusal reaches the status line with its reason.
+    d.keys("+").await;
+    d.keys("no-such-role").await;
+    d.special(KeyCode::Enter).await;
+    assert!(d.message().contains("no-such-role"), "{}", d.message());
+
+    // The detail lists the grants; revoke cycles through them with Tab.
+    d.special(KeyCode::Enter).await;
+    let s = d.screen();
+    assert!(s.contains("Roles and permissions (2)"), "{s}");
+    assert!(s.contains("Editor on sales@acme.test"), "{s}");
+    d.keys("-").await;
+    d.special(KeyCode::Tab).await;
+    d.special(KeyCode::Tab).await;
+    d.special(KeyCode::Enter).await;
+    assert_eq!(d.message(), "Revoked Editor on sales@acme.test");
+    let (grants, _) = u.grants(&ivy).await.unwrap();
+    assert_eq!(labels(&grants), ["Helpdesk"]);
+
+    // Edit the role: add a permission; then delete it after a question naming its holder.
+    d.keys("4").await;
+    let at = d
+        .app
+        .roles
+        .rows
+        .iter()
+        .position(|r| r.role.name == "Helpdesk")
+        .unwrap();
+    d.keys("g").await;
+    for _ in 0..at {
+        d.keys("j").await;
+    }
+    let s = d.screen();
+    assert!(s.contains("ivy@acme.test"), "Helpdesk's members:\n{s}");
+    d.keys("e").await;
+    for _ in 0..4 {
+        d.special(KeyCode::Tab).await;
+    }
+    d.keys("j ").await;
+    d.press(KeyCode::Char('s'), KeyModifiers::CONTROL).await;
+    assert_eq!(
+        u.role("Helpdesk").await.unwrap().view.permissions.len(),
+        2,
+        "{}",
+        d.message()
+    );
+    d.keys("d").await;
+    let Some(Modal::Confirm { prompt, .. }) = &d.app.modal else {
+        panic!("delete asks first: {}", d.message())
+    };
+    assert!(prompt.contains("1 holder(s)"), "{prompt}");
+    d.keys("y").await;
+    assert!(u.role("Helpdesk").await.is_err());
+    assert!(u.grants(&ivy).await.unwrap().0.is_empty());
+}
+
+async fn domains_and_mailboxes_by_keyboard(db: &TestDb) {
+    let (u, _clock) = account(db, 10).await;
+    let mut d = Drive::new(u.clone()).await;
+    d.keys("5").await;
+    assert_eq!(d.app.tab, Tab::Domains);
+    assert!(d.screen().contains("acme.test"));
+
+    d.keys("n").await;
+    d.keys("beta.test").await;
+    d.special(KeyCode::Enter).await;
+    assert!(
+        d.message().starts_with("Added beta.test"),
+        "{}",
+        d.message()
+    );
+    d.keys("j").await;
+    let s = d.screen();
+    assert!(s.contains("_usher-verification.beta.test"), "{s}");
+
+    // Not verified: activating is refused, with the reason.
+    d.keys("a").await;
+    assert!(d.message().contains("verif"), "{}", d.message());
+    d.keys("V").await;
+    d.keys("air-gapped; checked by phone").await;
+    d.special(KeyCode::Enter).await;
+    assert_eq!(d.message(), "beta.test is verified");
+    d.keys("a").await;
+    assert_eq!(d.message(), "beta.test is active");
+    let beta = |v: Vec<usher::service::DomainView>| {
+        v.into_iter()
+            .find(|d| d.domain.name == "beta.test")
+            .unwrap()
+    };
+    let b = beta(u.domains().await.unwrap());
+    assert!(b.domain.verified && b.domain.active);
+    assert_eq!(
+        b.domain.verified_reason.as_deref(),
+        Some("air-gapped; checked by phone")
+    );
+    assert!(d.screen().contains("manual"));
+
+    // A shared mailbox on the new domain, then deactivation after a question.
+    d.keys("b").await;
+    d.keys("desk@beta.test Help desk").await;
+    d.special(KeyCode::Enter).await;
+    assert_eq!(d.message(), "Created the shared mailbox desk@beta.test");
+    assert!(d.screen().contains("Help desk"));
+    d.keys("x").await;
+    assert!(matches!(d.app.modal, Some(Modal::Confirm { .. })));
+    d.keys("y").await;
+    assert!(!beta(u.domains().await.unwrap()).domain.active);
+    // Now a corporate user on it is refused.
+    let r = u
+        .create_user(&NewCorporateUser {
+            email: "new@beta.test".into(),
+            first_name: String::new(),
+            last_name: String::new(),
+            user_type: UserType::Guest,
+            personal_mailbox: false,
+            timezone: String::new(),
+            phone: String::new(),
+        })
+        .await;
+    assert!(r.is_err());
+}
+
+async fn a_limited_operator_sees_and_may_do_only_what_they_are_allowed(db: &TestDb) {
+    let (u, _clock) = account(db, 10).await;
+    corporate(&u, "ivy@acme.test").await;
+    let ivy = Who::User(Target::Email("ivy@acme.test".into()));
+    u.grant(&ivy, "users.invite", None).await.unwrap();
+    let mut d = Drive::new(u.with_actor(Actor::new("ivy@acme.test"))).await;
+    let op = d.app.operator.clone().unwrap();
+    assert_eq!(op.permissions.len(), 1);
+
+    // Users: suspend and grant are not offered in the footer, and pressed they explain.
+    d.select_user("admin@acme.test").await;
+    let s = d.screen();
+    assert!(!s.contains("suspend") && !s.contains("grant"), "{s}");
+    d.keys("z").await;
+    assert!(d.app.modal.is_none());
+    assert!(
+        d.message().contains("needs the permission users.manage"),
+        "{}",
+        d.message()
+    );
+    d.keys("+").await;
+    assert!(d.app.input.is_none());
+    assert!(d.message().contains("roles.manage"), "{}", d.message());
+
+    // Roles and Domains can be read, not changed.
+    d.keys("4").await;
+    assert!(d.screen().contains("Administrator"));
+    d.keys("n").await;
+    assert!(d.app.modal.is_none());
+    d.keys("5").await;
+    d.keys("n").await;
+    assert!(d.app.input.is_none());
+    assert!(d.message().contains("domains.manage"), "{}", d.message());
+
+    // The help marks what is not permitted; inviting is.
+    let help = d.app.keymap.help();
+    let users = &help.iter().find(|(c, _)| c.name() == "users").unwrap().1;
+    let row = |desc: &str| {
+        users
+            .iter()
+            .find(|(_, d)| d.starts_with(desc))
+            .unwrap()
+            .1
+            .clone()
+    };
+    assert_eq!(row("suspend"), "suspend (not permitted)");
+    assert_eq!(row("invite"), "invite");
+    d.keys("1n").await;
+    assert!(matches!(d.app.modal, Some(Modal::Form(_))));
+}
