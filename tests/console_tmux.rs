@@ -15,6 +15,7 @@ on_both_backends!(
     invite_by_keyboard_then_resend_and_quit_clean,
     sigterm_restores_the_terminal,
     import_a_file_by_keyboard,
+    a_custom_role_by_keyboard,
 );
 
 struct Tmux {
@@ -140,14 +141,19 @@ fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
     }
 }
 
-fn init(db: &TestDb) {
+/// The binary on the test's database, without a terminal.
+fn usher_cmd(db: &TestDb) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_usher"));
     c.env("USHER_DATA_DIR", db.dir.path().join("data"))
         .env("HOME", db.dir.path());
     if db.backend == Backend::Postgres {
         c.env("USHER_DATABASE_URL", &db.url);
     }
-    let out = c
+    c
+}
+
+fn init(db: &TestDb) {
+    let out = usher_cmd(db)
         .args([
             "init",
             "--org",
@@ -311,13 +317,51 @@ async fn import_a_file_by_keyboard(db: &TestDb) {
     t.wait_for("  kim@acme.test");
     t.keys(&["q"]);
     t.wait_for("EXITED:0");
-    let mut list = Command::new(env!("CARGO_BIN_EXE_usher"));
-    list.env("USHER_DATA_DIR", db.dir.path().join("data"))
-        .env("HOME", db.dir.path());
-    if db.backend == Backend::Postgres {
-        list.env("USHER_DATABASE_URL", &db.url);
-    }
-    let out = list.args(["import", "history", "--json"]).output().unwrap();
+    let out = usher_cmd(db)
+        .args(["import", "history", "--json"])
+        .output()
+        .unwrap();
     let history: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(history[0]["file_name"], "staff.csv");
+}
+
+/// The CLI on the same database, for reading back what the console did.
+fn cli(db: &TestDb, args: &[&str]) -> String {
+    let out = usher_cmd(db).args(args).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+async fn a_custom_role_by_keyboard(db: &TestDb) {
+    init(db);
+    let Some(t) = Tmux::start(db, 100, 30) else {
+        return;
+    };
+    t.literal(&format!("{}; echo EXITED:$?", env!("CARGO_BIN_EXE_usher")));
+    t.keys(&["Enter"]);
+    t.wait_for("1 Invitations");
+    t.keys(&["4"]);
+    t.wait_for("User manager");
+    t.keys(&["n"]);
+    t.wait_for("New custom role");
+    t.literal("Auditor");
+    // Past the description and the scope, to the search; then to the list.
+    t.keys(&["Tab", "Tab", "Tab"]);
+    t.literal("report");
+    t.keys(&["Tab", "Space"]);
+    t.wait_for("[x] reports.view");
+    t.keys(&["C-s"]);
+    t.wait_for("Saved the role Auditor (1 permissions)");
+    // Grant it to the admin from the Users tab.
+    t.keys(&["2"]);
+    t.wait_for("admin@acme.test");
+    t.keys(&["+"]);
+    t.wait_for("grant to admin@acme.test:");
+    t.literal("Audi");
+    t.keys(&["Tab", "Enter"]);
+    t.wait_for("Granted Auditor");
+    t.keys(&["q"]);
+    t.wait_for("EXITED:0");
+    let shown = cli(db, &["roles", "show", "Auditor"]);
+    assert!(shown.contains("reports.view"), "{shown}");
+    assert!(shown.contains("admin@acme.test"), "{shown}");
 }
