@@ -587,6 +587,7 @@ fn review_mapped(
         pending: vec![],
         domains: vec!["acme.test".into()],
         seats: Some(usher::domain::licence::Seats { used: 1, total: 10 }),
+        held: Default::default(),
     };
     let plan = usher::import::plan::plan(std::sync::Arc::new(parsed), state);
     usher::tui::tabs::import::Review {

@@ -313,6 +313,10 @@ pub enum ImportCmd {
         /// Where to write it
         #[arg(short, long)]
         output: PathBuf,
+        /// The roles workbook (xlsx): Roles and Permissions from the account, then
+        /// Users, Account and one sheet per mailbox, for creating corporate users
+        #[arg(long)]
+        with_roles: bool,
     },
 }
 

@@ -28,9 +28,25 @@ pub(super) async fn preview(u: &Usher, a: &ImportFileArgs) -> Result<()> {
     let plan = u.import_preview(std::sync::Arc::new(parsed)).await?;
     let errors = plan.counts.get(&Bucket::Error).copied().unwrap_or(0);
     let short = plan.licences.short_by;
-    // Errors or too few licences would stop the import from applying: say so by the exit status.
+    let workbook = plan.parsed().workbook.is_some();
+    let outside = plan
+        .counts
+        .get(&Bucket::OutsideDomains)
+        .copied()
+        .unwrap_or(0);
+    // Errors or too few licences would stop the import from applying: say so by the exit
+    // status. A workbook leaves the users at fault out, but refuses any off the domains.
     let verdict = || -> Result<()> {
-        if errors > 0 {
+        if workbook && outside > 0 {
+            return Err(color_eyre::eyre::eyre!(
+                "{outside} user(s) are not on a verified, active domain: the workbook would be refused whole"
+            ));
+        }
+        if workbook && errors > 0 {
+            eprintln!(
+                "{errors} fault(s): the users they concern are left out; the rest can be applied"
+            );
+        } else if errors > 0 {
             return Err(color_eyre::eyre::eyre!(
                 "{errors} row(s) cannot be imported; fix them and preview again"
             ));
@@ -50,7 +66,7 @@ pub(super) async fn preview(u: &Usher, a: &ImportFileArgs) -> Result<()> {
         println!(
             "{:>8}  {}",
             plan.counts.get(&b).copied().unwrap_or(0),
-            b.label()
+            b.label_for(workbook)
         );
     }
     println!(
@@ -71,7 +87,7 @@ pub(super) async fn preview(u: &Usher, a: &ImportFileArgs) -> Result<()> {
     );
     for r in plan
         .rows()
-        .filter(|r| !matches!(r.bucket, Bucket::Unchanged | Bucket::New))
+        .filter(|r| r.bucket != Bucket::Unchanged && (workbook || r.bucket != Bucket::New))
         .take(50)
     {
         let what = r.reason.clone().unwrap_or_else(|| r.changes.join("; "));
@@ -83,7 +99,7 @@ pub(super) async fn preview(u: &Usher, a: &ImportFileArgs) -> Result<()> {
             escape_for_display(&what)
         );
     }
-    Ok(())
+    if workbook { verdict() } else { Ok(()) }
 }
 
 pub(super) fn check(a: &ImportFileArgs) -> Result<()> {
@@ -325,5 +341,41 @@ async fn change(ctx: &Context, cmd: &ImportCmd) -> Result<()> {
         }
         _ => {}
     }
+    Ok(())
+}
+
+/// The roles workbook, with the account's roles, mailboxes and first usable domain.
+pub async fn roles_template(u: &Usher, output: &std::path::Path) -> Result<()> {
+    let roles: Vec<usher::import::template::RoleLine> = u
+        .roles()
+        .await?
+        .into_iter()
+        .map(|r| usher::import::template::RoleLine {
+            name: r.role.name,
+            scope: r.role.scope,
+            system: r.role.system,
+            description: r.role.description,
+            permissions: r.permissions.iter().map(|p| p.key().to_owned()).collect(),
+        })
+        .collect();
+    let mailboxes: Vec<String> = u
+        .mailboxes()
+        .await?
+        .into_iter()
+        .map(|m| m.address)
+        .collect();
+    let domain = u
+        .domains()
+        .await?
+        .into_iter()
+        .find(|d| d.domain.verified && d.domain.active)
+        .map_or_else(|| "example.org".to_owned(), |d| d.domain.name);
+    usher::import::template::write_roles_xlsx(output, &roles, &mailboxes, &domain)?;
+    println!(
+        "wrote the roles workbook ({} roles, {} mailbox sheet(s)) to {}",
+        roles.len(),
+        mailboxes.len(),
+        output.display()
+    );
     Ok(())
 }

@@ -94,7 +94,12 @@ pub async fn run(cli: Cli) -> Result<()> {
             ..
         }) => return import::check(a),
         Command::Import(ImportArgs {
-            cmd: Some(ImportCmd::Template { format, output }),
+            cmd:
+                Some(ImportCmd::Template {
+                    format,
+                    output,
+                    with_roles: false,
+                }),
             ..
         }) => {
             if format == "xlsx" {
@@ -110,6 +115,22 @@ pub async fn run(cli: Cli) -> Result<()> {
     let ctx = Context::open(&cli).await?;
     let u = &ctx.usher;
     match command {
+        Command::Import(ImportArgs {
+            cmd:
+                Some(ImportCmd::Template {
+                    format,
+                    output,
+                    with_roles: true,
+                }),
+            ..
+        }) => {
+            if format != "xlsx" {
+                return Err(color_eyre::eyre::eyre!(
+                    "--with-roles writes a workbook: add --format xlsx"
+                ));
+            }
+            import::roles_template(u, output).await?;
+        }
         Command::Init(a) => {
             let account = u
                 .init(&InitRequest {

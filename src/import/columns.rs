@@ -18,10 +18,11 @@ pub enum Field {
     UserType,
     Password,
     ForceChangePassword,
+    PersonalMailbox,
 }
 
 impl Field {
-    pub const ALL: [Field; 8] = [
+    pub const ALL: [Field; 9] = [
         Field::Email,
         Field::FirstName,
         Field::LastName,
@@ -30,6 +31,7 @@ impl Field {
         Field::UserType,
         Field::Password,
         Field::ForceChangePassword,
+        Field::PersonalMailbox,
     ];
 
     pub fn name(self) -> &'static str {
@@ -42,6 +44,7 @@ impl Field {
             Field::UserType => "user_type",
             Field::Password => "password",
             Field::ForceChangePassword => "force_change_password",
+            Field::PersonalMailbox => "personal_mailbox",
         }
     }
 
@@ -92,6 +95,12 @@ impl Field {
                 "changepasswordatnextlogon",
                 "changepasswordatnextsignin",
                 "forcepasswordchange",
+            ],
+            Field::PersonalMailbox => &[
+                "personalmailbox",
+                "createpersonalmailbox",
+                "personalmailboxyn",
+                "ownmailbox",
             ],
         }
     }

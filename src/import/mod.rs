@@ -11,6 +11,7 @@ pub mod progress;
 pub mod source;
 pub mod template;
 pub mod validate;
+pub mod workbook;
 
 pub use columns::{Columns, Field, parse_mapping};
 pub use progress::{Progress, Stage};

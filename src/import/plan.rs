@@ -65,6 +65,15 @@ impl Bucket {
         )
     }
 
+    /// `short_label` for a roles workbook's plan, where new users are created directly.
+    pub fn short_label_for(self, workbook: bool) -> &'static str {
+        match self {
+            Bucket::New if workbook => "new: will be created",
+            Bucket::Error if workbook => "left out (faults)",
+            b => b.short_label(),
+        }
+    }
+
     /// A few words, for narrow places (the console's bucket list).
     pub fn short_label(self) -> &'static str {
         match self {
@@ -75,6 +84,14 @@ impl Bucket {
             Bucket::Missing => "missing from the file",
             Bucket::OutsideDomains => "outside the domains",
             Bucket::Error => "errors",
+        }
+    }
+
+    /// The label for a roles workbook's plan, where new users are created directly.
+    pub fn label_for(self, workbook: bool) -> &'static str {
+        match self {
+            Bucket::New if workbook => "new users (created directly, active)",
+            b => b.label(),
         }
     }
 
@@ -313,6 +330,9 @@ pub struct AccountState {
     pub pending: Vec<String>,
     pub domains: Vec<String>,
     pub seats: Option<Seats>,
+    /// For a roles workbook: the grants its existing users hold now, by user id, as
+    /// lower-case labels ("editor on sales@acme.test").
+    pub held: std::collections::HashMap<i64, HashSet<String>>,
 }
 
 /// The type a new user gets when the file does not say: professional, as staff lists are.
@@ -421,7 +441,7 @@ pub fn outcomes(parsed: &Parsed, state: &AccountState) -> Outcomes {
                 {
                     wanted += 1;
                 }
-                let bucket = if changes(u, r).is_empty() {
+                let bucket = if all_changes(u, r, parsed, state).is_empty() {
                     Bucket::Unchanged
                 } else {
                     Bucket::Updated
@@ -430,6 +450,7 @@ pub fn outcomes(parsed: &Parsed, state: &AccountState) -> Outcomes {
             }
             (None, None) if pending.contains(r.email.canonical()) => (Bucket::Pending, None),
             (None, None) if !domains.contains(r.email.domain()) => (Bucket::OutsideDomains, None),
+            (None, None) if mailbox_for_invitation(r, parsed) => (Bucket::Error, None),
             (None, None) => {
                 if r.user_type.unwrap_or(DEFAULT_TYPE) == UserType::Professional {
                     wanted += 1;
@@ -448,10 +469,12 @@ pub fn outcomes(parsed: &Parsed, state: &AccountState) -> Outcomes {
         source: Source::Fault(i as u32),
         user: None,
     }));
+    // A workbook creates users and grants; it says nothing of the users it leaves out.
     list.extend(
         matched
             .iter()
             .enumerate()
+            .filter(|_| parsed.workbook.is_none())
             .filter(|(_, m)| !**m)
             .map(|(i, _)| Outcome {
                 bucket: Bucket::Missing,
@@ -476,7 +499,8 @@ pub fn outcomes(parsed: &Parsed, state: &AccountState) -> Outcomes {
                 Source::Row(i) => {
                     let r = &rows[i as usize];
                     let changed = match (o.bucket, user) {
-                        (Bucket::Updated, Some(u)) => changes(u, r).join(";"),
+                        (Bucket::Updated, Some(u)) => all_changes(u, r, parsed, state).join(";"),
+                        (Bucket::New, None) => new_changes(r, parsed).join(";"),
                         _ => String::new(),
                     };
                     (Some(r.row), r.email.display(), changed)
@@ -534,9 +558,20 @@ pub fn view(o: &Outcome, parsed: &Parsed, state: &AccountState) -> PlanRow {
                 }
                 (_, Some(u)) => {
                     row.user_id = Some(u.id);
-                    row.changes = changes(u, r);
+                    row.changes = all_changes(u, r, parsed, state);
                 }
-                (Bucket::New, None) => row.user_type = Some(r.user_type.unwrap_or(DEFAULT_TYPE)),
+                (Bucket::New, None) => {
+                    row.user_type = Some(r.user_type.unwrap_or(DEFAULT_TYPE));
+                    row.changes = new_changes(r, parsed);
+                }
+                (Bucket::Error, None) => {
+                    row.reason = Some(format!(
+                        "row {}: a personal mailbox is made only for users created directly \
+                         (with a password, or from the roles workbook); leave it out and run \
+                         `usher mailboxes personal` once the user has enrolled",
+                        r.row
+                    ));
+                }
                 _ => {}
             }
             row
@@ -580,6 +615,40 @@ fn simple(r: &ImportRow, bucket: Bucket) -> PlanRow {
         user_type: r.user_type,
         ..blank(bucket)
     }
+}
+
+/// A row's changes to an existing user, with the workbook grants they do not hold yet.
+fn all_changes(u: &Known, r: &ImportRow, parsed: &Parsed, state: &AccountState) -> Vec<String> {
+    let mut out = changes(u, r);
+    if let Some(book) = &parsed.workbook {
+        let held = state.held.get(&u.id);
+        out.extend(
+            book.of(r.row)
+                .iter()
+                .map(|w| w.label())
+                .filter(|l| held.is_none_or(|h| !h.contains(&l.to_lowercase())))
+                .map(|l| format!("+ {l}")),
+        );
+    }
+    out
+}
+
+/// An invitation cannot carry a personal mailbox yet: it is made for users created
+/// directly, so asking for one on an invited row is a fault, never silently dropped.
+fn mailbox_for_invitation(r: &ImportRow, parsed: &Parsed) -> bool {
+    r.personal_mailbox && r.password.is_none() && parsed.workbook.is_none()
+}
+
+/// What creating a workbook's new user brings: the mailbox and the grants.
+fn new_changes(r: &ImportRow, parsed: &Parsed) -> Vec<String> {
+    let mut out = Vec::new();
+    if r.personal_mailbox {
+        out.push("+ personal mailbox".to_owned());
+    }
+    if let Some(book) = &parsed.workbook {
+        out.extend(book.of(r.row).iter().map(|w| format!("+ {}", w.label())));
+    }
+    out
 }
 
 /// What the row would change on the user. Empty names in the file change nothing: a

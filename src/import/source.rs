@@ -35,7 +35,7 @@ pub struct ReadOptions {
 }
 
 /// What was read, for the summary.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct SourceInfo {
     pub format: String,
     pub encoding: Option<String>,

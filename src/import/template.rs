@@ -93,3 +93,129 @@ pub fn write_xlsx(path: &Path) -> Result<(), ImportError> {
     help.set_column_width(2, 60).map_err(fail)?;
     wb.save(path).map_err(fail)
 }
+
+/// A role as the workbook lists it.
+#[derive(Debug, Clone)]
+pub struct RoleLine {
+    pub name: String,
+    pub scope: String,
+    pub system: bool,
+    pub description: String,
+    pub permissions: Vec<String>,
+}
+
+/// Excel's sheet-name rules: at most 31 characters, none of `[]:*?/\`.
+fn sheet_name_for(address: &str, n: usize) -> String {
+    let bad = address.chars().any(|c| "[]:*?/\\".contains(c));
+    if address.chars().count() <= 31 && !bad {
+        address.to_owned()
+    } else {
+        format!("Mailbox {n}")
+    }
+}
+
+/// The roles workbook (seed 001's "example file for mass user creation"): Roles and
+/// Permissions from the live account for reference, then Users, Account, and one sheet
+/// per mailbox, each with an example row on `domain`.
+pub fn write_roles_xlsx(
+    path: &Path,
+    roles: &[RoleLine],
+    mailboxes: &[String],
+    domain: &str,
+) -> Result<(), ImportError> {
+    use super::workbook::{ACCOUNT, PERMISSIONS, ROLES, USERS};
+    use crate::domain::Permission;
+    let fail = |e: rust_xlsxwriter::XlsxError| ImportError::Io {
+        file: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    let mut sheet = |name: &str, header: &[&str], rows: Vec<Vec<String>>| {
+        let ws = wb.add_worksheet().set_name(name)?;
+        for (c, h) in header.iter().enumerate() {
+            ws.write_string_with_format(0, c as u16, *h, &bold)?;
+            ws.set_column_width(c as u16, if c == 0 { 28 } else { 24 })?;
+        }
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                ws.write_string(r as u32 + 1, c as u16, v)?;
+            }
+        }
+        Ok::<_, rust_xlsxwriter::XlsxError>(())
+    };
+    let role_rows = roles
+        .iter()
+        .map(|r| {
+            vec![
+                r.name.clone(),
+                r.scope.clone(),
+                if r.system { "system" } else { "custom" }.to_owned(),
+                r.description.clone(),
+                r.permissions.join(", "),
+            ]
+        })
+        .collect();
+    sheet(
+        ROLES,
+        &["Role", "Scope", "Kind", "Description", "Permissions"],
+        role_rows,
+    )
+    .map_err(fail)?;
+    let perm_rows = Permission::ALL
+        .iter()
+        .map(|p| {
+            vec![
+                p.key().to_owned(),
+                p.scope().to_string(),
+                if p.guest_may_hold() { "yes" } else { "no" }.to_owned(),
+                p.describe().to_owned(),
+            ]
+        })
+        .collect();
+    sheet(
+        PERMISSIONS,
+        &["Permission", "Scope", "Guests may hold", "Allows"],
+        perm_rows,
+    )
+    .map_err(fail)?;
+    let example = format!("ann.lee@{domain}");
+    sheet(
+        USERS,
+        &["First name", "Last name", "Email", "Personal mailbox (Y/N)"],
+        vec![vec![
+            "Ann".into(),
+            "Lee".into(),
+            example.clone(),
+            "Y".into(),
+        ]],
+    )
+    .map_err(fail)?;
+    sheet(
+        ACCOUNT,
+        &["Email", "Roles", "Permissions"],
+        vec![vec![example.clone(), "Professional".into(), String::new()]],
+    )
+    .map_err(fail)?;
+    for (n, address) in mailboxes.iter().enumerate() {
+        let name = sheet_name_for(address, n + 1);
+        // The Mailbox column names the mailbox when the sheet's name cannot.
+        let mailbox = if name == *address {
+            String::new()
+        } else {
+            address.clone()
+        };
+        sheet(
+            &name,
+            &["Email", "Roles", "Permissions", "Mailbox"],
+            vec![vec![
+                example.clone(),
+                "Reader".into(),
+                String::new(),
+                mailbox,
+            ]],
+        )
+        .map_err(fail)?;
+    }
+    wb.save(path).map_err(fail)
+}

@@ -35,6 +35,8 @@ pub struct ImportRow {
     pub user_type: Option<UserType>,
     pub password: Option<Box<Secret>>,
     pub force_change_password: bool,
+    /// Create a personal mailbox the user owns (seed 001), for users created directly.
+    pub personal_mailbox: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -65,6 +67,8 @@ pub struct Parsed {
     pub columns: Columns,
     pub rows: Vec<ImportRow>,
     pub errors: Vec<RowError>,
+    /// Set for a roles workbook: users are created directly, with these grants.
+    pub workbook: Option<Box<super::workbook::Workbook>>,
 }
 
 /// Reads and checks a whole file.
@@ -73,6 +77,9 @@ pub fn parse_file(
     opts: &ReadOptions,
     mapping: &[(Field, String)],
 ) -> Result<Parsed, ImportError> {
+    if opts.sheet.is_none() && super::workbook::is_roles_workbook(path) {
+        return super::workbook::parse(path, opts, mapping);
+    }
     let mut v = Validator::new(path.display().to_string(), mapping.to_vec());
     v.progress = opts.progress.clone();
     let source = read(path, opts, &mut v)?;
@@ -87,6 +94,7 @@ pub fn parse_file(
         columns,
         rows: v.rows,
         errors: v.errors,
+        workbook: None,
     })
 }
 
@@ -277,19 +285,24 @@ fn check_row(
             fault(Field::Password, "contains control characters".into());
         }
     }
-    let force_change_password = match get(Field::ForceChangePassword)
-        .to_ascii_lowercase()
-        .as_str()
-    {
-        "" => true,
-        "true" | "yes" | "y" | "1" => true,
-        "false" | "no" | "n" | "0" => false,
-        other => {
+    let force_change_password = match yes_no(get(Field::ForceChangePassword)) {
+        Ok(v) => v.unwrap_or(true),
+        Err(other) => {
             fault(
                 Field::ForceChangePassword,
-                format!("'{}' is not TRUE or FALSE", escape_for_display(other)),
+                format!("'{}' is not TRUE or FALSE", escape_for_display(&other)),
             );
             true
+        }
+    };
+    let personal_mailbox = match yes_no(get(Field::PersonalMailbox)) {
+        Ok(v) => v.unwrap_or(false),
+        Err(other) => {
+            fault(
+                Field::PersonalMailbox,
+                format!("'{}' is not Y or N", escape_for_display(&other)),
+            );
+            false
         }
     };
     if let Some(e) = &email
@@ -321,7 +334,18 @@ fn check_row(
             user_type,
             password: password.map(|p| Box::new(Secret::new(p))),
             force_change_password,
+            personal_mailbox,
         }),
         _ => Err(errors),
+    }
+}
+
+/// Y/N, yes/no, true/false, 1/0 in any case; None when empty; the text when neither.
+pub fn yes_no(v: &str) -> Result<Option<bool>, String> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "" => Ok(None),
+        "true" | "yes" | "y" | "1" => Ok(Some(true)),
+        "false" | "no" | "n" | "0" => Ok(Some(false)),
+        other => Err(other.to_owned()),
     }
 }

@@ -8,13 +8,14 @@ use serde_json::json;
 
 use super::Usher;
 use super::import_invites::Invites;
+use super::import_workbook::{grant_from_json, grant_json};
 use super::invite::seats;
 use crate::domain::licence::SeatsExhausted;
 use crate::domain::{Permission, Timestamp, UserStatus, UserType};
 use crate::error::{Error, Result};
 use crate::import::plan::{AccountState, Bucket, DEFAULT_TYPE, Outcome, Source, outcomes, view};
 use crate::import::{Parsed, Progress, Stage};
-use crate::store::{Account, Batch, NewAudit, NewUser, Tx, User, UserFields};
+use crate::store::{Account, Batch, Grantable, Holder, NewAudit, NewUser, Tx, User, UserFields};
 
 /// What happens to users in the account that the file does not mention.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -84,7 +85,55 @@ pub(super) fn fields(u: &User) -> UserFields<'_> {
     }
 }
 
+/// An import change's saved state, as JSON.
+fn before_of(c: &crate::store::Change) -> serde_json::Value {
+    serde_json::from_str(&c.before).unwrap_or_default()
+}
+
+/// A user not on a verified, active domain refuses the whole workbook (seed 001), naming
+/// every one of them.
+fn refuse_outside(list: &[Outcome], parsed: &Parsed) -> Result<()> {
+    let outside: Vec<String> = list
+        .iter()
+        .filter(|o| o.bucket == Bucket::OutsideDomains)
+        .filter_map(|o| match o.source {
+            Source::Row(i) => parsed.rows.get(i as usize),
+            _ => None,
+        })
+        .map(|r| format!("{} (Users row {})", r.email.display(), r.row))
+        .collect();
+    if outside.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Forbidden(format!(
+        "the workbook is refused whole: {} user(s) are not on a verified, active domain of \
+         the account: {}; nothing was applied (add and verify the domain, or take them out)",
+        outside.len(),
+        outside.join(", ")
+    )))
+}
+
 impl Usher {
+    /// A workbook creates users directly and may grant; any import may make personal
+    /// mailboxes: the operator needs each of those permissions too.
+    async fn also_allowed(&self, tx: &mut Tx, account: &Account, parsed: &Parsed) -> Result<()> {
+        if parsed.workbook.is_some() {
+            self.require(tx, account, Permission::CreateUsers).await?;
+        }
+        if parsed
+            .workbook
+            .as_ref()
+            .is_some_and(|b| !b.grants.is_empty())
+        {
+            self.require(tx, account, Permission::ManageRoles).await?;
+        }
+        if parsed.rows.iter().any(|r| r.personal_mailbox) {
+            self.require(tx, account, Permission::ManageMailboxes)
+                .await?;
+        }
+        Ok(())
+    }
+
     pub(super) async fn account_state(
         &self,
         tx: &mut Tx,
@@ -96,6 +145,7 @@ impl Usher {
             pending: tx.pending_emails(account.id, now).await?,
             domains: tx.domain_names(account.id).await?,
             seats: Some(seats(tx, account, now).await?),
+            held: HashMap::new(),
         })
     }
 
@@ -116,7 +166,14 @@ impl Usher {
         self.require(&mut tx, &account, Permission::ImportUsers)
             .await?;
         tx.lock_account(account.id).await?;
-        let state = self.account_state(&mut tx, &account, now).await?;
+        let mut state = self.account_state(&mut tx, &account, now).await?;
+        let checked = self
+            .check_workbook(&mut tx, &account, parsed, &state)
+            .await?;
+        state.held = checked.held;
+        let parsed: &Parsed = checked.parsed.as_ref().unwrap_or(parsed);
+        let workbook = parsed.workbook.is_some();
+        self.also_allowed(&mut tx, &account, parsed).await?;
         let plan = outcomes(parsed, &state);
         if let Some(expected) = &opts.expect_digest
             && *expected != plan.digest
@@ -133,7 +190,9 @@ impl Usher {
             )));
         }
         let errors = plan.counts.get(&Bucket::Error).copied().unwrap_or(0);
-        if errors > 0 {
+        // A workbook leaves out the users at fault and says so (seed 001); any other
+        // file is applied whole or not at all.
+        if errors > 0 && !workbook {
             return Err(Error::Conflict(format!(
                 "{errors} row(s) cannot be imported; nothing was applied"
             )));
@@ -186,9 +245,14 @@ impl Usher {
             }
             .into());
         }
-        let inviting = plan.list.iter().any(|o| {
-            o.bucket == Bucket::New || (opts.include_outside && o.bucket == Bucket::OutsideDomains)
-        });
+        if workbook {
+            refuse_outside(&plan.list, parsed)?;
+        }
+        let inviting = !workbook
+            && plan.list.iter().any(|o| {
+                o.bucket == Bucket::New
+                    || (opts.include_outside && o.bucket == Bucket::OutsideDomains)
+            });
         if inviting && !account.invitations_enabled {
             return Err(Error::InvitationsDisabled(account.name));
         }
@@ -285,6 +349,8 @@ impl Usher {
                         json!({"batch": batch, "changes": changes}),
                     )
                     .await?;
+                    self.apply_workbook_row(&mut tx, &account, batch, u.id, r, parsed, false, now)
+                        .await?;
                     out.updated += 1;
                 }
                 (Bucket::New | Bucket::OutsideDomains, _) => {
@@ -301,10 +367,11 @@ impl Usher {
                             out.invited_as_guests += 1;
                         }
                     }
-                    if r.password.is_some() {
-                        let Some(phc) = hashes.get(&r.row) else {
+                    if r.password.is_some() || workbook {
+                        let phc = hashes.get(&r.row);
+                        if r.password.is_some() && phc.is_none() {
                             continue;
-                        };
+                        }
                         let id = tx
                             .insert_user(&NewUser {
                                 account_id: account.id,
@@ -318,16 +385,21 @@ impl Usher {
                                 now,
                             })
                             .await?;
-                        tx.set_password_hash(id, phc, r.force_change_password)
-                            .await?;
+                        if let Some(phc) = phc {
+                            tx.set_password_hash(id, phc, r.force_change_password)
+                                .await?;
+                        }
                         tx.insert_change(batch, "create", Some(id), None, &json!({}))
+                            .await?;
+                        self.apply_workbook_row(&mut tx, &account, batch, id, r, parsed, true, now)
                             .await?;
                         self.record(
                             &mut tx,
                             now,
                             "user.create",
                             &format!("user:{id} {}", r.email.canonical()),
-                            json!({"batch": batch, "user_type": user_type, "with_password": true}),
+                            json!({"batch": batch, "user_type": user_type,
+                                "with_password": phc.is_some(), "corporate": workbook}),
                         )
                         .await?;
                         out.created += 1;
@@ -390,6 +462,23 @@ impl Usher {
                 .await?;
                 out.suspended += 1;
             } else if opts.missing == Missing::Remove {
+                // Their grants go with them; kept here so that undo gives them back.
+                let grants: Vec<serde_json::Value> = tx
+                    .grants_of(Holder::User(u.id))
+                    .await?
+                    .iter()
+                    .map(|g| grant_json(&Grantable::of(g), g.mailbox_id))
+                    .collect();
+                if !grants.is_empty() {
+                    tx.insert_change(
+                        batch,
+                        "regrant",
+                        Some(u.id),
+                        None,
+                        &json!({"grants": grants}),
+                    )
+                    .await?;
+                }
                 tx.delete_user(u.id).await?;
                 tx.insert_change(
                     batch,
@@ -475,6 +564,32 @@ impl Usher {
                     if tx.user_by_id(account.id, id).await?.is_some() {
                         tx.delete_user(id).await?;
                         out.deleted += 1;
+                    }
+                }
+                "grant" => {
+                    if let (Some(id), Some((g, m))) = (c.user_id, grant_from_json(&before_of(&c))) {
+                        tx.delete_grant(Holder::User(id), &g, m).await?;
+                    }
+                }
+                "regrant" => {
+                    let Some(id) = c.user_id else { continue };
+                    if let Some(list) = before_of(&c)["grants"].as_array() {
+                        for (g, m) in list.iter().filter_map(grant_from_json) {
+                            tx.insert_grant(
+                                account.id,
+                                Holder::User(id),
+                                &g,
+                                m,
+                                &self.actor.name,
+                                now,
+                            )
+                            .await?;
+                        }
+                    }
+                }
+                "mailbox" => {
+                    if let Some(m) = before_of(&c)["mailbox_id"].as_i64() {
+                        tx.delete_mailbox(m).await?;
                     }
                 }
                 "suspend" => {

@@ -6,6 +6,7 @@ mod corporate;
 mod domains;
 mod import;
 mod import_invites;
+mod import_workbook;
 mod init;
 mod invite;
 mod mailboxes;

@@ -104,7 +104,12 @@ impl Usher {
         let now = self.clock.now();
         let mut tx = self.store.read().await?;
         let account = self.account_in(&mut tx).await?;
-        let state = self.account_state(&mut tx, &account, now).await?;
+        let mut state = self.account_state(&mut tx, &account, now).await?;
+        let checked = self
+            .check_workbook(&mut tx, &account, &parsed, &state)
+            .await?;
+        state.held = checked.held;
+        let parsed = checked.parsed.map(std::sync::Arc::new).unwrap_or(parsed);
         drop(tx);
         // A million rows take a second or two to sort: off the async threads.
         tokio::task::spawn_blocking(move || crate::import::plan::plan(parsed, state))

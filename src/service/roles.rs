@@ -443,7 +443,11 @@ async fn resolve(tx: &mut Tx, account: &Account, who: &Who, now: Timestamp) -> R
     }
 }
 
-async fn mailbox_id(tx: &mut Tx, account: &Account, mailbox: Option<&str>) -> Result<Option<i64>> {
+pub(super) async fn mailbox_id(
+    tx: &mut Tx,
+    account: &Account,
+    mailbox: Option<&str>,
+) -> Result<Option<i64>> {
     let Some(address) = mailbox else {
         return Ok(None);
     };
@@ -462,7 +466,7 @@ async fn mailbox_id(tx: &mut Tx, account: &Account, mailbox: Option<&str>) -> Re
 
 /// A role's name or a permission's key, checked against the grant's scope; with the
 /// permissions it carries and a label for messages.
-async fn grantable(
+pub(super) async fn grantable(
     tx: &mut Tx,
     account: &Account,
     what: &str,

@@ -85,4 +85,16 @@ impl Tx {
         })?;
         Ok(id)
     }
+
+    /// Removes a mailbox and, by cascade, its grants (an import's undo).
+    pub async fn delete_mailbox(&mut self, id: i64) -> Result<()> {
+        on_tx!(self, |c| {
+            sqlx::query("DELETE FROM mailboxes WHERE id = $1")
+                .bind(id)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
 }

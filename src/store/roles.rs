@@ -94,6 +94,14 @@ impl Grant {
 }
 
 impl Grantable {
+    /// What a grant gives.
+    pub fn of(g: &Grant) -> Self {
+        match (g.role_id, &g.permission) {
+            (Some(id), _) => Grantable::Role(id),
+            (None, p) => Grantable::Permission(p.clone().unwrap_or_default()),
+        }
+    }
+
     fn columns(&self) -> (Option<i64>, Option<&str>) {
         match self {
             Grantable::Role(id) => (Some(*id), None),
@@ -362,7 +370,7 @@ impl Tx {
                  LEFT JOIN roles r ON r.id = g.role_id
                  LEFT JOIN mailboxes m ON m.id = g.mailbox_id
                  WHERE g.user_id = $1 OR g.invitation_id = $2
-                 ORDER BY m.address IS NOT NULL, m.address, r.name, g.permission",
+                 ORDER BY m.address IS NOT NULL, m.address, r.name IS NULL, r.name, g.permission",
             )
             .bind(user)
             .bind(invitation)

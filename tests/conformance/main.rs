@@ -11,6 +11,7 @@ mod invitations;
 mod roles;
 mod store;
 mod users;
+mod workbook;
 
 use sqlx::Connection;
 use usher::Usher;

@@ -257,9 +257,11 @@ impl ImportTab {
                     Missing::Remove => format!("REMOVE {}", c(Bucket::Missing)),
                 };
                 let excluded = self.excluded_rows.len() + self.excluded_emails.len();
+                let workbook = review.parsed.workbook.is_some();
                 let prompt = format!(
-                    "Apply {}? Invite {}{}, update {}, missing users: {missing}{}.",
+                    "Apply {}? {} {}{}, update {}, missing users: {missing}{}.",
                     escape_for_display(&review.path),
+                    if workbook { "Create" } else { "Invite" },
                     c(Bucket::New),
                     if self.include_outside {
                         format!(" + {} outside", c(Bucket::OutsideDomains))
@@ -267,10 +269,10 @@ impl ImportTab {
                         String::new()
                     },
                     c(Bucket::Updated),
-                    if excluded > 0 {
-                        format!("; {excluded} row(s) left out")
-                    } else {
-                        String::new()
+                    match (excluded, workbook) {
+                        (0, true) => format!("; {} left out for faults", c(Bucket::Error)),
+                        (0, false) => String::new(),
+                        (n, _) => format!("; {n} row(s) left out"),
                     },
                 );
                 let opts = self.options(review);
@@ -395,6 +397,7 @@ impl ImportTab {
         if let Some(r) = &self.review {
             let [buckets, rows] =
                 Layout::horizontal([Constraint::Length(44), Constraint::Fill(1)]).areas(main);
+            let workbook = r.parsed.workbook.is_some();
             let lines: Vec<Line> = Bucket::ALL
                 .iter()
                 .enumerate()
@@ -405,7 +408,10 @@ impl ImportTab {
                     } else {
                         "    "
                     };
-                    let line = Line::from(format!("{n:>8}  {:<22} {mark}", b.short_label()));
+                    let line = Line::from(format!(
+                        "{n:>8}  {:<22} {mark}",
+                        b.short_label_for(workbook)
+                    ));
                     if i == self.bucket && !self.browsing {
                         line.style(theme.selected)
                     } else {

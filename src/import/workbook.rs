@@ -1,0 +1,292 @@
+//! The roles workbook (seed 001's mass creation of corporate users): sheets Roles and
+//! Permissions (reference lists, not read back), Users (names, address, personal mailbox
+//! Y/N), Account (each user's account roles and permissions) and one sheet per mailbox
+//! (its roles and permissions per user). Users are read by the ordinary validator; the
+//! grants are attached to them here by address.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::columns::{Field, normalise};
+use super::source::{ReadOptions, Record, RecordSink, read};
+use super::validate::{Parsed, RowError, parse_file};
+use super::{ImportError, Progress};
+use crate::domain::Email;
+use crate::domain::sanitize::{escape_for_display, has_unsafe_chars};
+
+pub const USERS: &str = "Users";
+pub const ACCOUNT: &str = "Account";
+pub const ROLES: &str = "Roles";
+pub const PERMISSIONS: &str = "Permissions";
+/// Sheets that are read for reference only, never as a mailbox.
+const REFERENCE: [&str; 3] = [ROLES, PERMISSIONS, "Columns"];
+
+/// A role or permission asked for one user, and where the workbook asked for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Wanted {
+    /// A role's name or a permission's key.
+    pub what: String,
+    /// None at account scope (the Account sheet).
+    pub mailbox: Option<String>,
+    pub sheet: String,
+    pub row: u64,
+    /// The column's header, for messages.
+    pub column: String,
+}
+
+impl Wanted {
+    /// As a grant is shown: "Editor on sales@acme.test".
+    pub fn label(&self) -> String {
+        match &self.mailbox {
+            Some(m) => format!("{} on {m}", self.what),
+            None => self.what.clone(),
+        }
+    }
+}
+
+/// What a roles workbook adds to its user rows.
+#[derive(Debug, Clone, Default)]
+pub struct Workbook {
+    /// By the user's row on the Users sheet.
+    pub grants: BTreeMap<u64, Vec<Wanted>>,
+}
+
+impl Workbook {
+    pub fn of(&self, row: u64) -> &[Wanted] {
+        self.grants.get(&row).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// The sheet names of a spreadsheet; empty for anything else.
+fn sheet_names(path: &Path) -> Vec<String> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if !matches!(ext.as_str(), "xlsx" | "xlsm" | "xls" | "ods") {
+        return Vec::new();
+    }
+    use calamine::Reader;
+    calamine::open_workbook_auto(path)
+        .map(|b| b.sheet_names())
+        .unwrap_or_default()
+}
+
+fn has(sheets: &[String], name: &str) -> bool {
+    sheets.iter().any(|s| s.eq_ignore_ascii_case(name))
+}
+
+/// A workbook with a Users and an Account sheet.
+pub fn is_roles_workbook(path: &Path) -> bool {
+    let sheets = sheet_names(path);
+    has(&sheets, USERS) && has(&sheets, ACCOUNT)
+}
+
+/// One sheet's header and records, as read.
+#[derive(Default)]
+struct Collect {
+    header: Vec<String>,
+    records: Vec<Record>,
+}
+
+impl RecordSink for Collect {
+    fn header(&mut self, cells: Vec<String>) -> Result<(), ImportError> {
+        self.header = cells;
+        Ok(())
+    }
+    fn record(&mut self, record: Record) -> Result<(), ImportError> {
+        self.records.push(record);
+        Ok(())
+    }
+}
+
+/// "Editor; Reader, users.invite" -> its names, in order, without blanks.
+fn names(cell: &str) -> impl Iterator<Item = &str> {
+    cell.split([',', ';', '\n'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+/// Reads a roles workbook: the Users sheet as any import, then the grants. A fault in a
+/// grant sheet leaves out the user it concerns (seed 001: "such users will not be
+/// created"), and says so with its sheet, row and column.
+pub fn parse(
+    path: &Path,
+    opts: &ReadOptions,
+    mapping: &[(Field, String)],
+) -> Result<Parsed, ImportError> {
+    let file = path.display().to_string();
+    let sheets = sheet_names(path);
+    let users_sheet = sheets
+        .iter()
+        .find(|s| s.eq_ignore_ascii_case(USERS))
+        .cloned()
+        .unwrap_or_else(|| USERS.to_owned());
+    let mut parsed = parse_file(
+        path,
+        &ReadOptions {
+            sheet: Some(users_sheet),
+            ..opts.clone()
+        },
+        mapping,
+    )?;
+    let by_email: HashMap<String, u64> = parsed
+        .rows
+        .iter()
+        .map(|r| (r.email.canonical().to_owned(), r.row))
+        .collect();
+    let mut book = Workbook::default();
+    // Users rows to leave out, with why.
+    let mut leave_out: BTreeMap<u64, RowError> = BTreeMap::new();
+    for sheet in &sheets {
+        if sheet.eq_ignore_ascii_case(USERS)
+            || REFERENCE.iter().any(|r| sheet.eq_ignore_ascii_case(r))
+        {
+            continue;
+        }
+        let account = sheet.eq_ignore_ascii_case(ACCOUNT);
+        let mut c = Collect::default();
+        read(
+            path,
+            &ReadOptions {
+                sheet: Some(sheet.clone()),
+                encoding: None,
+                progress: Progress::default(),
+            },
+            &mut c,
+        )
+        .or_else(|e| match e {
+            // An empty mailbox sheet grants nothing.
+            ImportError::Empty { .. } => Ok(Default::default()),
+            e => Err(e),
+        })?;
+        if c.header.is_empty() {
+            continue;
+        }
+        let norm: Vec<String> = c.header.iter().map(|h| normalise(h)).collect();
+        let col = |names: &[&str]| norm.iter().position(|h| names.contains(&h.as_str()));
+        let Some(email_col) = col(Field::Email.aliases()) else {
+            return Err(ImportError::Sheet {
+                file,
+                reason: format!(
+                    "sheet '{}' has no Email column (its columns: {})",
+                    escape_for_display(sheet),
+                    escape_for_display(&c.header.join(", "))
+                ),
+            });
+        };
+        let grant_cols: Vec<usize> = norm
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| matches!(h.as_str(), "roles" | "role" | "permissions" | "permission"))
+            .map(|(i, _)| i)
+            .collect();
+        let mailbox_col = col(&["mailbox", "mailboxaddress"]);
+        fn cell(r: &Record, i: usize) -> &str {
+            r.cells.get(i).map_or("", |s| s.trim())
+        }
+        let here = |row: u64, i: usize, reason: String| RowError {
+            row,
+            column: Some(format!(
+                "{sheet}!{}",
+                c.header.get(i).map_or("", |h| h.trim())
+            )),
+            reason,
+        };
+        for r in &c.records {
+            let raw = cell(r, email_col);
+            let email = match Email::parse(raw) {
+                Ok(e) => e,
+                Err(e) => {
+                    parsed.errors.push(here(
+                        r.row,
+                        email_col,
+                        format!("{e}; this row grants nothing, and no user is created from it"),
+                    ));
+                    continue;
+                }
+            };
+            let Some(&user_row) = by_email.get(email.canonical()) else {
+                parsed.errors.push(here(
+                    r.row,
+                    email_col,
+                    format!(
+                        "{} is not a valid user on the Users sheet; this row grants nothing",
+                        email.display()
+                    ),
+                ));
+                continue;
+            };
+            let mailbox = if account {
+                None
+            } else {
+                Some(
+                    mailbox_col
+                        .map(|i| cell(r, i))
+                        .filter(|m| !m.is_empty())
+                        .unwrap_or(sheet)
+                        .to_owned(),
+                )
+            };
+            for &i in &grant_cols {
+                for what in names(cell(r, i)) {
+                    if has_unsafe_chars(what) || mailbox.as_deref().is_some_and(has_unsafe_chars) {
+                        leave_out.entry(user_row).or_insert_with(|| {
+                            here(
+                                r.row,
+                                i,
+                                format!(
+                                    "'{}' contains control or invisible characters; {} is left out",
+                                    escape_for_display(what),
+                                    email.display()
+                                ),
+                            )
+                        });
+                        continue;
+                    }
+                    book.grants.entry(user_row).or_default().push(Wanted {
+                        what: what.to_owned(),
+                        mailbox: mailbox.clone(),
+                        sheet: sheet.clone(),
+                        row: r.row,
+                        column: c.header.get(i).map_or("", |h| h.trim()).to_owned(),
+                    });
+                }
+            }
+        }
+    }
+    // The same grant asked twice (on two sheets, say) is one grant.
+    for list in book.grants.values_mut() {
+        let mut seen = BTreeSet::new();
+        list.retain(|w| seen.insert(w.label().to_lowercase()));
+    }
+    if !leave_out.is_empty() {
+        parsed.rows.retain(|r| !leave_out.contains_key(&r.row));
+        for row in leave_out.keys() {
+            book.grants.remove(row);
+        }
+        parsed.errors.extend(leave_out.into_values());
+    }
+    parsed.workbook = Some(Box::new(book));
+    Ok(parsed)
+}
+
+/// Users whose grants the database refuses (an unknown role, a missing mailbox, a
+/// permission a guest may not hold) are left out, each with the reason: `faults` maps a
+/// Users row to the sheet, row and column at fault.
+pub fn leave_out(parsed: &Parsed, faults: BTreeMap<u64, RowError>) -> Parsed {
+    let mut rows = parsed.rows.clone();
+    rows.retain(|r| !faults.contains_key(&r.row));
+    let mut errors = parsed.errors.clone();
+    errors.extend(faults.into_values());
+    Parsed {
+        source: parsed.source.clone(),
+        columns: parsed.columns.clone(),
+        rows,
+        errors,
+        workbook: parsed.workbook.clone(),
+    }
+}
