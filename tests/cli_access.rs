@@ -12,7 +12,69 @@ use common::TestDb;
 on_both_backends!(
     roles_grants_and_mailboxes_by_cli_with_a_limited_operator,
     domains_and_corporate_users_by_cli,
+    a_roles_workbook_by_cli,
 );
+
+/// The roles workbook's template, written from the account, read back, previewed and
+/// applied: its example user is created with a personal mailbox and its roles.
+async fn a_roles_workbook_by_cli(db: &TestDb) {
+    init(db, "5");
+    ok(
+        db,
+        &[
+            "mailboxes",
+            "create",
+            "support@acme.test",
+            "--name",
+            "Support",
+        ],
+    );
+    let file = db.dir.path().join("people.xlsx");
+    let path = file.to_str().unwrap();
+    let refused = run(db, &["import", "template", "--with-roles", "-o", path]);
+    assert!(!refused.status.success());
+    let out = ok(
+        db,
+        &[
+            "import",
+            "template",
+            "--format",
+            "xlsx",
+            "--with-roles",
+            "-o",
+            path,
+        ],
+    );
+    assert!(out.contains("1 mailbox sheet(s)"), "{out}");
+    let preview = ok(db, &["import", "preview", path]);
+    assert!(
+        preview.contains("1  new users (created directly, active)"),
+        "{preview}"
+    );
+    assert!(
+        preview.contains("+ personal mailbox; + Professional; + Reader on support@acme.test"),
+        "{preview}"
+    );
+    let applied = ok(db, &["import", "apply", path, "--yes"]);
+    assert!(applied.contains("created 1, invited 0"), "{applied}");
+    let shown = ok(db, &["users", "show", "ann.lee@acme.test"]);
+    assert!(
+        shown.contains("Roles and permissions:\n  Professional\n  Owner on ann.lee@acme.test\n  Reader on support@acme.test"),
+        "{shown}"
+    );
+    let boxes = json(db, &["mailboxes", "list", "--json"]);
+    assert!(
+        boxes
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["address"] == "ann.lee@acme.test" && m["kind"] == "personal"),
+        "{boxes}"
+    );
+    let reader = json(db, &["roles", "show", "Reader", "--json"]);
+    assert_eq!(reader["members"][0]["email"], "ann.lee@acme.test");
+    assert_eq!(reader["members"][0]["mailbox"], "support@acme.test");
+}
 
 /// The CLI twins of the Roles tab, and an operator whose rights are limited: each refusal
 /// says why, and leaves nothing changed.

@@ -281,13 +281,19 @@ async fn change(ctx: &Context, cmd: &ImportCmd) -> Result<()> {
                 println!("{}", output::json(&out));
             } else {
                 println!(
-                    "import {}: invited {} ({} as guests for want of licences), updated {}, suspended {}, removed {}",
+                    "import {}: created {}, invited {} ({} as guests for want of licences), updated {}, suspended {}, removed {}{}",
                     out.batch_id,
+                    out.created,
                     out.invited,
                     out.invited_as_guests,
                     out.updated,
                     out.suspended,
-                    out.removed
+                    out.removed,
+                    match out.left_out {
+                        0 => String::new(),
+                        n =>
+                            format!(", left out {n} for faults (`usher import preview` lists them)"),
+                    }
                 );
                 println!("{mail}");
                 println!("undo with: usher import undo {} --yes", out.batch_id);

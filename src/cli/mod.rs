@@ -337,6 +337,16 @@ async fn users(ctx: &Context, cmd: &UsersCmd) -> Result<()> {
                 println!("{}", output::json(&d));
             } else {
                 println!("{}", output::users(std::slice::from_ref(&d.user), false));
+                println!("\nRoles and permissions:");
+                for g in &d.grants {
+                    println!(
+                        "  {}",
+                        usher::domain::sanitize::escape_for_display(&g.label())
+                    );
+                }
+                if d.grants.is_empty() {
+                    println!("  none (`usher grant {user} ROLE` gives one)");
+                }
                 println!("\nInvitations sent to this address:");
                 println!("{}", output::invitations(&d.invitations, false));
             }

@@ -58,6 +58,8 @@ pub struct ApplyOutcome {
     pub updated: usize,
     pub suspended: usize,
     pub removed: usize,
+    /// Users a roles workbook left out for faults (seed 001: "will not be created").
+    pub left_out: usize,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -269,6 +271,7 @@ impl Usher {
             .await?;
         let mut out = ApplyOutcome {
             batch_id: batch,
+            left_out: errors,
             ..Default::default()
         };
         let days = account.invite_validity_days;
