@@ -308,19 +308,46 @@ async fn domains_and_mailboxes_by_keyboard(db: &TestDb) {
     assert!(matches!(d.app.modal, Some(Modal::Confirm { .. })));
     d.keys("y").await;
     assert!(!beta(u.domains().await.unwrap()).domain.active);
-    // Now a corporate user on it is refused.
-    let r = u
-        .create_user(&NewCorporateUser {
-            email: "new@beta.test".into(),
-            first_name: String::new(),
-            last_name: String::new(),
-            user_type: UserType::Guest,
-            personal_mailbox: false,
-            timezone: String::new(),
-            phone: String::new(),
-        })
-        .await;
-    assert!(r.is_err());
+    // A corporate user by keyboard: refused on the inactive domain, with the reason kept
+    // in the form; created on the active one, as a guest with a personal mailbox.
+    d.keys("2c").await;
+    assert!(matches!(d.app.modal, Some(Modal::User(_))));
+    d.keys("new@beta.test").await;
+    d.press(KeyCode::Char('s'), KeyModifiers::CONTROL).await;
+    let s = d.screen();
+    assert!(s.contains("beta.test is not active"), "{s}");
+    for _ in 0..13 {
+        d.special(KeyCode::Backspace).await;
+    }
+    d.keys("new@acme.test").await;
+    for field in [
+        "New",
+        "Person",
+        " ",
+        " ",
+        "Europe/Paris",
+        "+33 1 23 45 67 89",
+    ] {
+        d.special(KeyCode::Tab).await;
+        d.keys(field).await;
+    }
+    d.press(KeyCode::Char('s'), KeyModifiers::CONTROL).await;
+    assert!(d.app.modal.is_none(), "{}", d.message());
+    assert_eq!(
+        d.message(),
+        "Created new@acme.test, active, without an invitation"
+    );
+    let new = u
+        .user_detail(&Target::Email("new@acme.test".into()))
+        .await
+        .unwrap();
+    assert_eq!(new.user.user_type, UserType::Guest);
+    assert_eq!(new.user.display_name, "New Person");
+    assert!(
+        labels(&new.grants).contains(&"Owner on new@acme.test".to_owned()),
+        "{:?}",
+        labels(&new.grants)
+    );
 }
 
 async fn a_limited_operator_sees_and_may_do_only_what_they_are_allowed(db: &TestDb) {

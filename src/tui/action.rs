@@ -127,6 +127,7 @@ pub enum Effect {
         revoke: bool,
     },
     PersonalMailbox(i64),
+    CreateUser(Box<crate::service::NewCorporateUser>),
     LoadDomains,
     AddDomain(String),
     VerifyDomain {

@@ -64,6 +64,64 @@ pub enum Modal {
     },
     Form(Box<InviteForm>),
     Role(Box<RoleForm>),
+    User(Box<super::user_form::UserForm>),
+}
+
+/// A form in a popup that saves through one effect: the role and user forms.
+pub trait FormModal {
+    fn next_field(&mut self);
+    fn prev_field(&mut self);
+    fn key(&mut self, key: KeyEvent);
+    fn paste(&mut self, text: &str);
+    /// The effect that saves it, or None when something must be fixed first.
+    fn save(&mut self) -> Option<Effect>;
+    fn sending(&self) -> bool;
+    /// The save's outcome; true keeps the form open.
+    fn finished(&mut self, result: &Result<String, String>) -> bool;
+}
+
+macro_rules! form_modal {
+    ($ty:ty, |$f:ident| $save:expr) => {
+        impl FormModal for $ty {
+            fn next_field(&mut self) {
+                <$ty>::next_field(self)
+            }
+            fn prev_field(&mut self) {
+                <$ty>::prev_field(self)
+            }
+            fn key(&mut self, key: KeyEvent) {
+                <$ty>::key(self, key)
+            }
+            fn paste(&mut self, text: &str) {
+                <$ty>::paste(self, text)
+            }
+            fn save(&mut self) -> Option<Effect> {
+                let $f = self;
+                $save
+            }
+            fn sending(&self) -> bool {
+                self.sending
+            }
+            fn finished(&mut self, result: &Result<String, String>) -> bool {
+                <$ty>::finished(self, result)
+            }
+        }
+    };
+}
+
+form_modal!(RoleForm, |f| f.submit().map(Effect::SaveRole));
+form_modal!(super::user_form::UserForm, |f| f
+    .submit()
+    .map(|u| Effect::CreateUser(Box::new(u))));
+
+impl Modal {
+    fn form(&mut self) -> Option<&mut dyn FormModal> {
+        match self {
+            Modal::Role(f) => Some(f.as_mut()),
+            Modal::User(f) => Some(f.as_mut()),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -226,7 +284,7 @@ impl App {
         match (&self.modal, &self.input) {
             (Some(Modal::Help { .. } | Modal::Invitation(_)), _) => vec![Ctx::Help],
             (Some(Modal::Confirm { .. }), _) => vec![Ctx::Confirm],
-            (Some(Modal::Form(_) | Modal::Role(_)), _) => vec![Ctx::Form],
+            (Some(Modal::Form(_) | Modal::Role(_) | Modal::User(_)), _) => vec![Ctx::Form],
             (None, Some(_)) => vec![Ctx::Input],
             (None, None) => match self.tab {
                 Tab::Invitations => vec![Ctx::Invitations, Ctx::Table, Ctx::Global],
@@ -366,8 +424,11 @@ impl App {
                 let ok = r.is_ok();
                 let keep = match &mut self.modal {
                     Some(Modal::Form(f)) if f.sending => f.finished(&r),
-                    Some(Modal::Role(f)) if f.sending => f.finished(&r),
-                    _ => true,
+                    Some(m) => match m.form() {
+                        Some(f) if f.sending() => f.finished(&r),
+                        _ => true,
+                    },
+                    None => true,
                 };
                 if !keep {
                     self.modal = None;
@@ -408,8 +469,10 @@ impl App {
                 f.paste(text);
                 Vec::new()
             }
-            (Some(Modal::Role(f)), _) => {
-                f.paste(text);
+            (Some(m @ (Modal::Role(_) | Modal::User(_))), _) => {
+                if let Some(f) = m.form() {
+                    f.paste(text);
+                }
                 Vec::new()
             }
             (None, Some(_)) => text
@@ -489,7 +552,10 @@ impl App {
                 self.in_flight += fx.len();
                 return fx;
             }
-            Some(Modal::Role(form)) => {
+            Some(m @ (Modal::Role(_) | Modal::User(_))) => {
+                let Some(form) = m.form() else {
+                    return Vec::new();
+                };
                 let fx = match cmd {
                     Some(Cmd::Cancel) => {
                         self.modal = None;
@@ -503,10 +569,7 @@ impl App {
                         form.prev_field();
                         Vec::new()
                     }
-                    Some(Cmd::Submit) => form
-                        .submit()
-                        .map(|save| vec![Effect::SaveRole(save)])
-                        .unwrap_or_default(),
+                    Some(Cmd::Submit) => form.save().into_iter().collect(),
                     _ => {
                         form.key(key);
                         Vec::new()
@@ -597,6 +660,10 @@ impl App {
                     }
                 };
                 self.prompt(kind);
+                Vec::new()
+            }
+            Cmd::CreateUser => {
+                self.modal = Some(Modal::User(Box::default()));
                 Vec::new()
             }
             Cmd::AddDomain => {

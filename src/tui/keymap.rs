@@ -113,6 +113,7 @@ commands! {
     DeactivateDomain => "deactivate_domain", true;
     NewMailbox => "new_mailbox", true;
     Toggle => "toggle", false;
+    CreateUser => "create_user", true;
     OpenFile => "open_file", false;
     MapColumns => "map_columns", false;
     MissingDecision => "missing_decision", false;

@@ -10,6 +10,7 @@ pub mod rights;
 pub mod role_form;
 pub mod tabs;
 pub mod theme;
+pub mod user_form;
 pub mod view;
 pub mod worker;
 

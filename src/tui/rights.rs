@@ -19,6 +19,7 @@ pub fn needs(cmd: Cmd) -> Option<Permission> {
             Permission::ManageDomains
         }
         NewMailbox | PersonalMailbox => Permission::ManageMailboxes,
+        CreateUser => Permission::CreateUsers,
         _ => return None,
     })
 }

@@ -50,6 +50,10 @@ pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
             let r = centered(area, 90, 26);
             form.render(f, r, theme);
         }
+        Some(Modal::User(form)) => {
+            let r = centered(area, 76, 12);
+            form.render(f, r, theme);
+        }
         None => {}
     }
 }

@@ -204,6 +204,12 @@ pub async fn perform(u: &Usher, effect: Effect, actions: &UnboundedSender<Action
                 .map_err(err)
                 .map(|m| format!("Created the personal mailbox {}", m.address)),
         ),
+        Effect::CreateUser(req) => Action::Done(
+            u.create_user(&req)
+                .await
+                .map_err(err)
+                .map(|u| format!("Created {}, active, without an invitation", u.email_display)),
+        ),
         Effect::LoadDomains => Action::Domains(
             async { Ok((u.domains().await?, u.mailboxes().await?)) }
                 .await

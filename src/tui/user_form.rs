@@ -1,0 +1,199 @@
+//! Creating one corporate user directly, without an invitation (seed 001): address, names,
+//! type, an optional personal mailbox, timezone and phone.
+
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui_textarea::TextArea;
+
+use super::theme::Theme;
+use crate::domain::UserType;
+use crate::domain::sanitize::escape_for_display;
+use crate::service::NewCorporateUser;
+
+/// The form's fields in order; the two toggles have no text.
+const LABELS: [&str; 7] = [
+    "Address", "First", "Last", "Type", "Mailbox", "Timezone", "Phone",
+];
+const TYPE: usize = 3;
+const MAILBOX: usize = 4;
+
+#[derive(Debug)]
+pub struct UserForm {
+    pub focus: usize,
+    /// Address, first, last, timezone, phone (the toggles are not text).
+    texts: [TextArea<'static>; 5],
+    pub user_type: UserType,
+    pub personal_mailbox: bool,
+    pub error: Option<String>,
+    pub sending: bool,
+}
+
+/// The text area behind a field, if it has one.
+fn text_index(field: usize) -> Option<usize> {
+    match field {
+        0..=2 => Some(field),
+        5 | 6 => Some(field - 2),
+        _ => None,
+    }
+}
+
+impl UserForm {
+    pub fn new() -> Self {
+        let mut texts: [TextArea<'static>; 5] = Default::default();
+        texts[0].set_placeholder_text("ann@example.org (a verified, active domain)");
+        texts[3].set_placeholder_text("optional, e.g. Europe/Paris");
+        texts[4].set_placeholder_text("optional");
+        Self {
+            focus: 0,
+            texts,
+            user_type: UserType::Professional,
+            personal_mailbox: false,
+            error: None,
+            sending: false,
+        }
+    }
+
+    pub fn next_field(&mut self) {
+        self.focus = (self.focus + 1) % LABELS.len();
+    }
+
+    pub fn prev_field(&mut self) {
+        self.focus = (self.focus + LABELS.len() - 1) % LABELS.len();
+    }
+
+    pub fn key(&mut self, key: KeyEvent) {
+        if self.sending {
+            return;
+        }
+        self.error = None;
+        let toggle = matches!(
+            key.code,
+            KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right
+        );
+        match (self.focus, text_index(self.focus)) {
+            (TYPE, _) if toggle => {
+                self.user_type = match self.user_type {
+                    UserType::Professional => UserType::Guest,
+                    UserType::Guest => UserType::Professional,
+                }
+            }
+            (MAILBOX, _) if toggle => self.personal_mailbox = !self.personal_mailbox,
+            (_, _) if key.code == KeyCode::Enter => self.next_field(),
+            (_, Some(i)) => {
+                self.texts[i].input(key);
+            }
+            _ => {}
+        }
+    }
+
+    pub fn paste(&mut self, text: &str) {
+        if let Some(i) = text_index(self.focus) {
+            self.texts[i].insert_str(text.replace(['\r', '\n'], " "));
+        }
+    }
+
+    fn text(&self, i: usize) -> String {
+        self.texts[i].lines().join(" ").trim().to_owned()
+    }
+
+    /// The request, or None with `error` set when the address is missing.
+    pub fn submit(&mut self) -> Option<NewCorporateUser> {
+        if self.sending {
+            return None;
+        }
+        if self.text(0).is_empty() {
+            self.focus = 0;
+            self.error = Some("address: a user needs one".into());
+            return None;
+        }
+        self.sending = true;
+        Some(NewCorporateUser {
+            email: self.text(0),
+            first_name: self.text(1),
+            last_name: self.text(2),
+            user_type: self.user_type,
+            personal_mailbox: self.personal_mailbox,
+            timezone: self.text(3),
+            phone: self.text(4),
+        })
+    }
+
+    /// The outcome: an error keeps the form open to fix it.
+    pub fn finished(&mut self, result: &Result<String, String>) -> bool {
+        self.sending = false;
+        if let Err(e) = result {
+            self.error = Some(e.clone());
+        }
+        result.is_err()
+    }
+
+    pub fn render(&mut self, f: &mut Frame, area: Rect, theme: &Theme) {
+        f.render_widget(Clear, area);
+        let block = Block::bordered()
+            .title(" New corporate user (no invitation) ")
+            .title_style(theme.title);
+        let inner = block.inner(area);
+        f.render_widget(block, area);
+        let mut rows = [Constraint::Length(1); 9];
+        rows[8] = Constraint::Fill(1);
+        let areas = Layout::vertical(rows).split(inner);
+        let mark = |on: bool| if on { "(•) " } else { "( ) " };
+        for (field, label) in LABELS.iter().enumerate() {
+            let [l, r] = Layout::horizontal([Constraint::Length(11), Constraint::Fill(1)])
+                .areas(areas[field]);
+            let style = if self.focus == field {
+                theme.key
+            } else {
+                theme.header
+            };
+            f.render_widget(Span::styled(format!("{label:>9}: "), style), l);
+            match text_index(field) {
+                Some(i) => {
+                    let ta = &mut self.texts[i];
+                    ta.set_cursor_line_style(ratatui::style::Style::new());
+                    ta.set_cursor_style(if self.focus == field {
+                        theme.selected
+                    } else {
+                        ratatui::style::Style::new()
+                    });
+                    f.render_widget(&*ta, r);
+                }
+                None if field == TYPE => f.render_widget(
+                    Line::from(format!(
+                        "{}professional   {}guest",
+                        mark(self.user_type == UserType::Professional),
+                        mark(self.user_type == UserType::Guest)
+                    )),
+                    r,
+                ),
+                None => f.render_widget(
+                    Line::from(format!(
+                        "[{}] create a personal mailbox they own",
+                        if self.personal_mailbox { "x" } else { " " }
+                    )),
+                    r,
+                ),
+            }
+        }
+        let status = if self.sending {
+            Line::styled("  creating…", theme.dim)
+        } else if let Some(e) = &self.error {
+            Line::styled(format!("  {}", escape_for_display(e)), theme.error)
+        } else {
+            Line::styled(
+                "  tab: next field · space toggles · ^s creates · esc cancels",
+                theme.dim,
+            )
+        };
+        f.render_widget(Paragraph::new(status).wrap(Wrap { trim: true }), areas[8]);
+    }
+}
+
+impl Default for UserForm {
+    fn default() -> Self {
+        Self::new()
+    }
+}
