@@ -90,6 +90,14 @@ impl Tmux {
         self.tmux(&["send-keys", "-t", &self.session, "-l", text]);
     }
 
+    /// Runs the console from the shell (which prints EXITED:<status> when it ends) and
+    /// waits for its first screen.
+    fn open_console(&self) {
+        self.literal(&format!("{}; echo EXITED:$?", env!("CARGO_BIN_EXE_usher")));
+        self.keys(&["Enter"]);
+        self.wait_for("1 Invitations");
+    }
+
     fn screen(&self) -> String {
         self.tmux(&["capture-pane", "-p", "-t", &self.session])
     }
@@ -199,9 +207,7 @@ async fn invite_by_keyboard_then_resend_and_quit_clean(db: &TestDb) {
             return;
         };
         let before = spool_count(db.dir.path());
-        t.literal(&format!("{}; echo EXITED:$?", env!("CARGO_BIN_EXE_usher")));
-        t.keys(&["Enter"]);
-        t.wait_for("1 Invitations");
+        t.open_console();
         t.keys(&["n"]);
         t.wait_for("New invitation");
         let who = format!("newbie{w}@acme.test");
@@ -274,9 +280,7 @@ async fn sigterm_restores_the_terminal(db: &TestDb) {
     let Some(t) = Tmux::start(db, 100, 30) else {
         return;
     };
-    t.literal(&format!("{}; echo EXITED:$?", env!("CARGO_BIN_EXE_usher")));
-    t.keys(&["Enter"]);
-    t.wait_for("1 Invitations");
+    t.open_console();
     let shell = t.tmux(&["display", "-p", "-t", &t.session, "#{pane_pid}"]);
     let child = Command::new("pgrep")
         .args(["-P", shell.trim()])
@@ -296,9 +300,7 @@ async fn import_a_file_by_keyboard(db: &TestDb) {
     let Some(t) = Tmux::start(db, 100, 30) else {
         return;
     };
-    t.literal(&format!("{}; echo EXITED:$?", env!("CARGO_BIN_EXE_usher")));
-    t.keys(&["Enter"]);
-    t.wait_for("1 Invitations");
+    t.open_console();
     t.keys(&["3"]);
     t.wait_for("o open a file");
     t.keys(&["o"]);
@@ -336,9 +338,7 @@ async fn a_custom_role_by_keyboard(db: &TestDb) {
     let Some(t) = Tmux::start(db, 100, 30) else {
         return;
     };
-    t.literal(&format!("{}; echo EXITED:$?", env!("CARGO_BIN_EXE_usher")));
-    t.keys(&["Enter"]);
-    t.wait_for("1 Invitations");
+    t.open_console();
     t.keys(&["4"]);
     t.wait_for("User manager");
     t.keys(&["n"]);

@@ -352,18 +352,8 @@ async fn change(ctx: &Context, cmd: &ImportCmd) -> Result<()> {
 
 /// The roles workbook, with the account's roles, mailboxes and first usable domain.
 pub async fn roles_template(u: &Usher, output: &std::path::Path) -> Result<()> {
-    let roles: Vec<usher::import::template::RoleLine> = u
-        .roles()
-        .await?
-        .into_iter()
-        .map(|r| usher::import::template::RoleLine {
-            name: r.role.name,
-            scope: r.role.scope,
-            system: r.role.system,
-            description: r.role.description,
-            permissions: r.permissions.iter().map(|p| p.key().to_owned()).collect(),
-        })
-        .collect();
+    let roles: Vec<usher::import::template::RoleLine> =
+        u.roles().await?.into_iter().map(Into::into).collect();
     let mailboxes: Vec<String> = u
         .mailboxes()
         .await?

@@ -29,6 +29,18 @@ pub struct RoleDetail {
     pub members: Vec<Member>,
 }
 
+impl From<RoleView> for crate::import::template::RoleLine {
+    fn from(r: RoleView) -> Self {
+        Self {
+            name: r.role.name,
+            scope: r.role.scope,
+            system: r.role.system,
+            description: r.role.description,
+            permissions: r.permissions.iter().map(|p| p.key().to_owned()).collect(),
+        }
+    }
+}
+
 /// Who receives a grant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Who {

@@ -611,14 +611,6 @@ impl App {
                 self.tab = self.tab.step(-1);
                 Vec::new()
             }
-            Cmd::TabRoles => {
-                self.tab = Tab::Roles;
-                Vec::new()
-            }
-            Cmd::TabDomains => {
-                self.tab = Tab::Domains;
-                Vec::new()
-            }
             Cmd::NewRole => {
                 self.modal = Some(Modal::Role(Box::default()));
                 Vec::new()
@@ -681,16 +673,22 @@ impl App {
                 }
                 Vec::new()
             }
-            Cmd::TabInvitations => {
-                self.tab = Tab::Invitations;
-                Vec::new()
-            }
-            Cmd::TabUsers => {
-                self.tab = Tab::Users;
-                Vec::new()
-            }
-            Cmd::TabImport => {
-                self.tab = Tab::Import;
+            Cmd::TabInvitations
+            | Cmd::TabUsers
+            | Cmd::TabImport
+            | Cmd::TabRoles
+            | Cmd::TabDomains => {
+                let n = [
+                    Cmd::TabInvitations,
+                    Cmd::TabUsers,
+                    Cmd::TabImport,
+                    Cmd::TabRoles,
+                    Cmd::TabDomains,
+                ]
+                .iter()
+                .position(|c| *c == cmd)
+                .unwrap_or(0);
+                self.tab = Tab::ALL[n];
                 Vec::new()
             }
             Cmd::OpenFile => {

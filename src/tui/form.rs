@@ -8,6 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 use ratatui_textarea::TextArea;
 
+use super::fields;
 use super::theme::Theme;
 use crate::domain::{UserType, parse_address_list};
 use crate::mail::template::{INVITATION_BODY, INVITATION_SUBJECT};
@@ -275,17 +276,6 @@ impl InviteForm {
         ])
         .areas(inner);
         let focus = self.focus;
-        let label = |f: &mut Frame, area: Rect, name: &str, field: Field| -> Rect {
-            let [l, r] =
-                Layout::horizontal([Constraint::Length(11), Constraint::Fill(1)]).areas(area);
-            let style = if focus == field {
-                theme.key
-            } else {
-                theme.header
-            };
-            f.render_widget(Span::styled(format!("{name:>9}: "), style), l);
-            r
-        };
         for (area, name, field) in [
             (to, "To", Field::To),
             (first, "First", Field::First),
@@ -293,7 +283,6 @@ impl InviteForm {
             (validity, "Days", Field::Validity),
             (subject, "Subject", Field::Subject),
         ] {
-            let r = label(f, area, name, field);
             let ta = match field {
                 Field::To => &mut self.to,
                 Field::First => &mut self.first,
@@ -301,15 +290,9 @@ impl InviteForm {
                 Field::Validity => &mut self.validity,
                 _ => &mut self.subject,
             };
-            ta.set_cursor_line_style(ratatui::style::Style::new());
-            ta.set_cursor_style(if focus == field {
-                theme.selected
-            } else {
-                ratatui::style::Style::new()
-            });
-            f.render_widget(&*ta, r);
+            fields::line(f, area, name, 11, ta, focus == field, theme);
         }
-        let r = label(f, kind, "Type", Field::Type);
+        let r = fields::label(f, kind, "Type", 11, focus == Field::Type, theme);
         let pro = match &self.professional_unavailable {
             Some(_) => Span::styled("professional (no licence free)", theme.dim),
             None => Span::raw("professional"),

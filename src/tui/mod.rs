@@ -4,6 +4,7 @@
 pub mod action;
 pub mod app;
 pub mod command;
+pub mod fields;
 pub mod form;
 pub mod keymap;
 pub mod rights;

@@ -10,6 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use ratatui_textarea::TextArea;
 
+use super::fields;
 use super::theme::Theme;
 use crate::domain::{Permission, Scope};
 use crate::service::{RoleSpec, RoleView};
@@ -236,37 +237,19 @@ impl RoleForm {
         ])
         .areas(inner);
         let focus = self.focus;
-        let label = |f: &mut Frame, area: Rect, name: &str, field: Field| -> Rect {
-            let [l, r] =
-                Layout::horizontal([Constraint::Length(14), Constraint::Fill(1)]).areas(area);
-            let style = if focus == field {
-                theme.key
-            } else {
-                theme.header
-            };
-            f.render_widget(Span::styled(format!("{name:>12}: "), style), l);
-            r
-        };
         for (area, title, field) in [
             (name, "Name", Field::Name),
             (desc, "Description", Field::Description),
             (search, "Search", Field::Search),
         ] {
-            let r = label(f, area, title, field);
             let ta = match field {
                 Field::Name => &mut self.name,
                 Field::Description => &mut self.description,
                 _ => &mut self.search,
             };
-            ta.set_cursor_line_style(ratatui::style::Style::new());
-            ta.set_cursor_style(if focus == field {
-                theme.selected
-            } else {
-                ratatui::style::Style::new()
-            });
-            f.render_widget(&*ta, r);
+            fields::line(f, area, title, 14, ta, focus == field, theme);
         }
-        let r = label(f, scope, "Scope", Field::Scope);
+        let r = fields::label(f, scope, "Scope", 14, focus == Field::Scope, theme);
         let mark = |on: bool| if on { "(•) " } else { "( ) " };
         f.render_widget(
             Line::from(format!(

@@ -4,10 +4,11 @@
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::{Line, Span};
+use ratatui::text::Line;
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use ratatui_textarea::TextArea;
 
+use super::fields;
 use super::theme::Theme;
 use crate::domain::UserType;
 use crate::domain::sanitize::escape_for_display;
@@ -142,25 +143,10 @@ impl UserForm {
         let areas = Layout::vertical(rows).split(inner);
         let mark = |on: bool| if on { "(•) " } else { "( ) " };
         for (field, label) in LABELS.iter().enumerate() {
-            let [l, r] = Layout::horizontal([Constraint::Length(11), Constraint::Fill(1)])
-                .areas(areas[field]);
-            let style = if self.focus == field {
-                theme.key
-            } else {
-                theme.header
-            };
-            f.render_widget(Span::styled(format!("{label:>9}: "), style), l);
+            let focused = self.focus == field;
+            let r = fields::label(f, areas[field], label, 11, focused, theme);
             match text_index(field) {
-                Some(i) => {
-                    let ta = &mut self.texts[i];
-                    ta.set_cursor_line_style(ratatui::style::Style::new());
-                    ta.set_cursor_style(if self.focus == field {
-                        theme.selected
-                    } else {
-                        ratatui::style::Style::new()
-                    });
-                    f.render_widget(&*ta, r);
-                }
+                Some(i) => fields::text(f, r, &mut self.texts[i], focused, theme),
                 None if field == TYPE => f.render_widget(
                     Line::from(format!(
                         "{}professional   {}guest",

@@ -312,13 +312,7 @@ async fn the_template_lists_the_live_roles_and_reads_back_as_a_workbook(db: &Tes
         .await
         .unwrap()
         .into_iter()
-        .map(|r| usher::import::template::RoleLine {
-            name: r.role.name,
-            scope: r.role.scope,
-            system: r.role.system,
-            description: r.role.description,
-            permissions: r.permissions.iter().map(|p| p.key().to_owned()).collect(),
-        })
+        .map(Into::into)
         .collect();
     let long = "a-very-long-shared-mailbox-name@acme.test".to_owned();
     let path = db.dir.path().join("template.xlsx");

@@ -121,11 +121,7 @@ impl DomainsTab {
                             d.verified_reason.as_deref().unwrap_or(""),
                         )),
                     ]);
-                    if n == self.cursor.index {
-                        row.style(theme.selected)
-                    } else {
-                        row
-                    }
+                    super::highlight(row, n == self.cursor.index, theme)
                 });
             f.render_widget(
                 Table::new(

@@ -8,7 +8,19 @@ pub mod users;
 
 use std::cell::Cell;
 
+use ratatui::widgets::Row;
+
 use super::action::Effect;
+use super::theme::Theme;
+
+/// The row under the cursor, highlighted.
+pub fn highlight<'a>(row: Row<'a>, under_cursor: bool, theme: &Theme) -> Row<'a> {
+    if under_cursor {
+        row.style(theme.selected)
+    } else {
+        row
+    }
+}
 
 /// What a tab's command asks of the app.
 #[derive(Debug)]

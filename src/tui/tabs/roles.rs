@@ -151,11 +151,7 @@ impl RolesTab {
                     Cell::from(r.permissions.len().to_string()),
                     Cell::from(r.holders.to_string()),
                 ]);
-                if n == self.cursor.index {
-                    row.style(theme.selected)
-                } else {
-                    row
-                }
+                super::highlight(row, n == self.cursor.index, theme)
             });
         let table = Table::new(
             rows,

@@ -335,11 +335,7 @@ impl UsersTab {
                         )));
                     }
                     let row = Row::new(cells);
-                    if n == self.cursor.index {
-                        row.style(theme.selected)
-                    } else {
-                        row
-                    }
+                    super::highlight(row, n == self.cursor.index, theme)
                 });
             let table = Table::new(rows, widths)
                 .header(Row::new(header).style(theme.header))

@@ -1,0 +1,51 @@
+//! Pieces the popup forms share: a label beside a one-line text area.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::Span;
+use ratatui_textarea::TextArea;
+
+use super::theme::Theme;
+
+/// Draws `name` right-aligned in `width` columns, highlighted when `focused`, and returns
+/// the area left beside it.
+pub fn label(
+    f: &mut Frame,
+    area: Rect,
+    name: &str,
+    width: u16,
+    focused: bool,
+    theme: &Theme,
+) -> Rect {
+    let [l, r] = Layout::horizontal([Constraint::Length(width), Constraint::Fill(1)]).areas(area);
+    let style = if focused { theme.key } else { theme.header };
+    let w = width.saturating_sub(2) as usize;
+    f.render_widget(Span::styled(format!("{name:>w$}: "), style), l);
+    r
+}
+
+/// Draws a one-line text area, its cursor shown only when `focused`.
+pub fn text(f: &mut Frame, area: Rect, ta: &mut TextArea<'static>, focused: bool, theme: &Theme) {
+    ta.set_cursor_line_style(Style::new());
+    ta.set_cursor_style(if focused {
+        theme.selected
+    } else {
+        Style::new()
+    });
+    f.render_widget(&*ta, area);
+}
+
+/// A labelled one-line text field.
+pub fn line(
+    f: &mut Frame,
+    area: Rect,
+    name: &str,
+    width: u16,
+    ta: &mut TextArea<'static>,
+    focused: bool,
+    theme: &Theme,
+) {
+    let r = label(f, area, name, width, focused, theme);
+    text(f, r, ta, focused, theme);
+}
