@@ -109,6 +109,9 @@ macro_rules! form_modal {
     };
 }
 
+form_modal!(InviteForm, |f| f
+    .submit()
+    .map(|req| Effect::Invite(Box::new(req))));
 form_modal!(RoleForm, |f| f.submit().map(Effect::SaveRole));
 form_modal!(super::user_form::UserForm, |f| f
     .submit()
@@ -117,6 +120,7 @@ form_modal!(super::user_form::UserForm, |f| f
 impl Modal {
     fn form(&mut self) -> Option<&mut dyn FormModal> {
         match self {
+            Modal::Form(f) => Some(f.as_mut()),
             Modal::Role(f) => Some(f.as_mut()),
             Modal::User(f) => Some(f.as_mut()),
             _ => None,
@@ -423,7 +427,6 @@ impl App {
                 }
                 let ok = r.is_ok();
                 let keep = match &mut self.modal {
-                    Some(Modal::Form(f)) if f.sending => f.finished(&r),
                     Some(m) => match m.form() {
                         Some(f) if f.sending() => f.finished(&r),
                         _ => true,
@@ -465,11 +468,7 @@ impl App {
 
     fn on_paste(&mut self, text: &str) -> Vec<Effect> {
         match (&mut self.modal, &mut self.input) {
-            (Some(Modal::Form(f)), _) => {
-                f.paste(text);
-                Vec::new()
-            }
-            (Some(m @ (Modal::Role(_) | Modal::User(_))), _) => {
+            (Some(m @ (Modal::Form(_) | Modal::Role(_) | Modal::User(_))), _) => {
                 if let Some(f) = m.form() {
                     f.paste(text);
                 }
@@ -522,37 +521,11 @@ impl App {
                     _ => Vec::new(),
                 };
             }
-            Some(Modal::Form(form)) => {
-                let fx = match cmd {
-                    Some(Cmd::Cancel) => {
-                        self.modal = None;
-                        return Vec::new();
-                    }
-                    Some(Cmd::NextField) => {
-                        form.next_field();
-                        Vec::new()
-                    }
-                    Some(Cmd::PrevField) => {
-                        form.prev_field();
-                        Vec::new()
-                    }
-                    Some(Cmd::ToggleAnother) => {
-                        form.another = !form.another;
-                        Vec::new()
-                    }
-                    Some(Cmd::Submit) => form
-                        .submit()
-                        .map(|req| vec![Effect::Invite(Box::new(req))])
-                        .unwrap_or_default(),
-                    _ => {
-                        form.key(key);
-                        Vec::new()
-                    }
-                };
-                self.in_flight += fx.len();
-                return fx;
+            Some(Modal::Form(form)) if cmd == Some(Cmd::ToggleAnother) => {
+                form.another = !form.another;
+                return Vec::new();
             }
-            Some(m @ (Modal::Role(_) | Modal::User(_))) => {
+            Some(m @ (Modal::Form(_) | Modal::Role(_) | Modal::User(_))) => {
                 let Some(form) = m.form() else {
                     return Vec::new();
                 };
@@ -740,7 +713,7 @@ impl App {
                         let g = self.next_generation();
                         self.roles.command(cmd, page, g)
                     }
-                    Tab::Domains => self.domains.command(cmd),
+                    Tab::Domains => self.domains.command(cmd, page),
                 };
                 self.apply(fx)
             }

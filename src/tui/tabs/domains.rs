@@ -37,13 +37,9 @@ impl DomainsTab {
         self.cursor.clamp(self.rows.len());
     }
 
-    pub fn command(&mut self, cmd: Cmd) -> Outcome {
-        let len = self.rows.len();
+    pub fn command(&mut self, cmd: Cmd, page: usize) -> Outcome {
         match cmd {
-            Cmd::Down => self.cursor.move_by(1, len),
-            Cmd::Up => self.cursor.move_by(-1, len),
-            Cmd::Top => self.cursor.index = 0,
-            Cmd::Bottom => self.cursor.index = len.saturating_sub(1),
+            c if self.cursor.navigate(c, page, self.rows.len()) => {}
             Cmd::VerifyDomain => {
                 if let Some(d) = self.current() {
                     return Outcome::Effects(vec![Effect::VerifyDomain {

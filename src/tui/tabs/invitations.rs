@@ -130,21 +130,15 @@ impl InvitationsTab {
     }
 
     pub fn command(&mut self, cmd: Cmd, page: usize, generation: u64) -> Outcome {
-        let len = self.rows.len();
         match cmd {
-            Cmd::Down => self.cursor.move_by(1, len),
-            Cmd::Up => self.cursor.move_by(-1, len),
-            Cmd::PageDown => self.cursor.move_by(page as isize, len),
-            Cmd::PageUp => self.cursor.move_by(-(page as isize), len),
-            Cmd::Top => self.cursor.index = 0,
-            Cmd::Bottom => self.cursor.index = len.saturating_sub(1),
+            c if self.cursor.navigate(c, page, self.rows.len()) => {}
             Cmd::Mark => {
                 if let Some(id) = self.current().map(|i| i.id)
                     && !self.marked.remove(&id)
                 {
                     self.marked.insert(id);
                 }
-                self.cursor.move_by(1, len);
+                self.cursor.move_by(1, self.rows.len());
             }
             Cmd::Back => {
                 self.marked.clear();

@@ -62,6 +62,21 @@ impl Cursor {
         off
     }
 
+    /// Moves for the keys every list shares; false when `cmd` is not one of them.
+    pub fn navigate(&mut self, cmd: super::keymap::Cmd, page: usize, len: usize) -> bool {
+        use super::keymap::Cmd;
+        match cmd {
+            Cmd::Down => self.move_by(1, len),
+            Cmd::Up => self.move_by(-1, len),
+            Cmd::PageDown => self.move_by(page as isize, len),
+            Cmd::PageUp => self.move_by(-(page as isize), len),
+            Cmd::Top => self.index = 0,
+            Cmd::Bottom => self.index = len.saturating_sub(1),
+            _ => return false,
+        }
+        true
+    }
+
     pub fn shift(&mut self, by: isize) {
         self.index = (self.index as isize + by).max(0) as usize;
         self.offset
