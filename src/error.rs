@@ -45,6 +45,10 @@ pub enum Error {
     Template(String),
     #[error("mail: {0}")]
     Mail(String),
+    /// An invitation link that cannot be followed. Unknown, expired, revoked and used
+    /// links look the same, so a visitor learns nothing of which it was.
+    #[error("this invitation link cannot be used; ask your administrator to send a new one")]
+    LinkUnusable,
     #[error("DNS lookup failed: {0}")]
     Dns(String),
     #[error(transparent)]

@@ -4,6 +4,7 @@
 mod access;
 mod corporate;
 mod domains;
+mod enrol;
 mod import;
 mod import_invites;
 mod import_workbook;
@@ -30,6 +31,7 @@ use crate::store::{Account, Store, Tx};
 pub use access::Operator;
 pub use corporate::NewCorporateUser;
 pub use domains::{DomainView, Verify};
+pub use enrol::{Enrolment, check_new_password};
 pub use import::{ApplyOptions, ApplyOutcome, Missing, UndoOutcome};
 pub use init::InitRequest;
 pub use invite::{InviteOutcome, InviteRequest, Invited};

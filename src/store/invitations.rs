@@ -359,4 +359,49 @@ impl Tx {
         })?;
         Ok(done == 1)
     }
+
+    /// Takes a pending, unexpired invitation to `accepted` or `declined`; false when
+    /// another request got there first (the link is used once, whatever the race).
+    pub async fn answer_invitation(
+        &mut self,
+        id: i64,
+        accept: bool,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let done = on_tx!(self, |c| {
+            sqlx::query(
+                "UPDATE invitations SET
+                    status = CASE WHEN $2 THEN 'accepted' ELSE 'declined' END,
+                    accepted_at = CASE WHEN $2 THEN $3 ELSE accepted_at END,
+                    declined_at = CASE WHEN $2 THEN declined_at ELSE $3 END
+                 WHERE id = $1 AND status = 'pending' AND expires_at > $3",
+            )
+            .bind(id)
+            .bind(accept)
+            .bind(now.0)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(done == 1)
+    }
+
+    /// Grants promised to an invitation become the new user's.
+    pub async fn move_invitation_grants(
+        &mut self,
+        invitation_id: i64,
+        user_id: i64,
+    ) -> Result<u64> {
+        on_tx!(self, |c| {
+            sqlx::query(
+                "UPDATE grants SET user_id = $2, invitation_id = NULL WHERE invitation_id = $1",
+            )
+            .bind(invitation_id)
+            .bind(user_id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+        })
+        .map_err(Into::into)
+    }
 }

@@ -6,6 +6,7 @@
 mod common;
 
 mod domains;
+mod enrol;
 mod imports;
 mod invitations;
 mod roles;
