@@ -43,12 +43,24 @@ pub fn check_new_password(password: &str, email: &str) -> Result<()> {
     Ok(())
 }
 
+/// The invitation behind a link if it can still be answered (its status is computed at
+/// `now`, so an expired one is not pending).
+pub(super) async fn pending_for_token(
+    tx: &mut Tx,
+    token: &str,
+    now: crate::domain::Timestamp,
+) -> Result<Option<Invitation>> {
+    Ok(tx
+        .invitation_by_token_hash(&hash_token(token), now)
+        .await?
+        .filter(|i| i.status == InvitationStatus::Pending))
+}
+
 /// The pending invitation behind a link, or the one refusal for every other case.
 async fn pending(tx: &mut Tx, token: &str, now: crate::domain::Timestamp) -> Result<Invitation> {
-    match tx.invitation_by_token_hash(&hash_token(token), now).await? {
-        Some(i) if i.status == InvitationStatus::Pending && i.expires_at > now.0 => Ok(i),
-        _ => Err(Error::LinkUnusable),
-    }
+    pending_for_token(tx, token, now)
+        .await?
+        .ok_or(Error::LinkUnusable)
 }
 
 impl Usher {

@@ -173,6 +173,7 @@ impl Usher {
             .check_workbook(&mut tx, &account, parsed, &state)
             .await?;
         state.held = checked.held;
+        let mut resolver = checked.resolver;
         let parsed: &Parsed = checked.parsed.as_ref().unwrap_or(parsed);
         let workbook = parsed.workbook.is_some();
         self.also_allowed(&mut tx, &account, parsed).await?;
@@ -352,8 +353,18 @@ impl Usher {
                         json!({"batch": batch, "changes": changes}),
                     )
                     .await?;
-                    self.apply_workbook_row(&mut tx, &account, batch, u.id, r, parsed, false, now)
-                        .await?;
+                    self.apply_workbook_row(
+                        &mut tx,
+                        &account,
+                        batch,
+                        u.id,
+                        r,
+                        parsed,
+                        false,
+                        &mut resolver,
+                        now,
+                    )
+                    .await?;
                     out.updated += 1;
                 }
                 (Bucket::New | Bucket::OutsideDomains, _) => {
@@ -394,8 +405,18 @@ impl Usher {
                         }
                         tx.insert_change(batch, "create", Some(id), None, &json!({}))
                             .await?;
-                        self.apply_workbook_row(&mut tx, &account, batch, id, r, parsed, true, now)
-                            .await?;
+                        self.apply_workbook_row(
+                            &mut tx,
+                            &account,
+                            batch,
+                            id,
+                            r,
+                            parsed,
+                            true,
+                            &mut resolver,
+                            now,
+                        )
+                        .await?;
                         self.record(
                             &mut tx,
                             now,

@@ -23,6 +23,8 @@ pub(super) struct Checked {
     pub parsed: Option<Parsed>,
     /// The grants each of its existing users holds, as the plan compares them.
     pub held: HashMap<i64, HashSet<String>>,
+    /// Every role and permission the workbook names, resolved; apply grants from it.
+    pub resolver: Resolver,
 }
 
 /// A role or permission resolved once per workbook, not once per user.
@@ -40,7 +42,7 @@ async fn resolve(tx: &mut Tx, account: &Account, what: &str, mailbox: Option<&st
 
 /// Caches resolutions by (name, mailbox), in any case.
 #[derive(Default)]
-struct Resolver(HashMap<(String, Option<String>), Resolved>);
+pub(super) struct Resolver(HashMap<(String, Option<String>), Resolved>);
 
 impl Resolver {
     async fn get(
@@ -73,6 +75,7 @@ impl Usher {
         let mut out = Checked {
             parsed: None,
             held: HashMap::new(),
+            resolver: Resolver::default(),
         };
         let Some(book) = &parsed.workbook else {
             return Ok(out);
@@ -84,7 +87,7 @@ impl Usher {
             .filter(|u| wanted.contains(u.email()))
             .map(|u| (u.email(), u))
             .collect();
-        let mut resolver = Resolver::default();
+        let resolver = &mut out.resolver;
         let mut faults: BTreeMap<u64, RowError> = BTreeMap::new();
         for r in &parsed.rows {
             let user = existing.get(r.email.canonical());
@@ -139,6 +142,7 @@ impl Usher {
         r: &ImportRow,
         parsed: &Parsed,
         created: bool,
+        resolver: &mut Resolver,
         now: Timestamp,
     ) -> Result<()> {
         if created && r.personal_mailbox {
@@ -167,7 +171,6 @@ impl Usher {
         let Some(book) = &parsed.workbook else {
             return Ok(());
         };
-        let mut resolver = Resolver::default();
         for w in book.of(r.row) {
             let (g, _, m) = resolver
                 .get(tx, account, &w.what, w.mailbox.as_deref())

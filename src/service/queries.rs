@@ -63,10 +63,7 @@ impl Usher {
     pub async fn open_invitation_for_token(&self, token: &str) -> Result<Option<Invitation>> {
         let now = self.clock.now();
         let mut tx = self.store.read().await?;
-        let found = tx
-            .invitation_by_token_hash(&crate::domain::token::hash_token(token), now)
-            .await?;
-        Ok(found.filter(|i| i.status == crate::domain::InvitationStatus::Pending))
+        super::enrol::pending_for_token(&mut tx, token, now).await
     }
 
     pub async fn users(&self, search: &str, after: &str, limit: i64) -> Result<Vec<User>> {

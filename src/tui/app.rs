@@ -7,6 +7,7 @@ use super::action::{Action, Effect};
 use super::command::{self, CommandLine};
 use super::form::InviteForm;
 use super::keymap::{Cmd, Ctx, Keymap};
+use super::prompt::{Prompt, PromptKind, split_grant};
 use super::role_form::RoleForm;
 use super::tabs::domains::DomainsTab;
 use super::tabs::invitations::InvitationsTab;
@@ -67,67 +68,6 @@ pub enum Modal {
     User(Box<super::user_form::UserForm>),
 }
 
-/// A form in a popup that saves through one effect: the role and user forms.
-pub trait FormModal {
-    fn next_field(&mut self);
-    fn prev_field(&mut self);
-    fn key(&mut self, key: KeyEvent);
-    fn paste(&mut self, text: &str);
-    /// The effect that saves it, or None when something must be fixed first.
-    fn save(&mut self) -> Option<Effect>;
-    fn sending(&self) -> bool;
-    /// The save's outcome; true keeps the form open.
-    fn finished(&mut self, result: &Result<String, String>) -> bool;
-}
-
-macro_rules! form_modal {
-    ($ty:ty, |$f:ident| $save:expr) => {
-        impl FormModal for $ty {
-            fn next_field(&mut self) {
-                <$ty>::next_field(self)
-            }
-            fn prev_field(&mut self) {
-                <$ty>::prev_field(self)
-            }
-            fn key(&mut self, key: KeyEvent) {
-                <$ty>::key(self, key)
-            }
-            fn paste(&mut self, text: &str) {
-                <$ty>::paste(self, text)
-            }
-            fn save(&mut self) -> Option<Effect> {
-                let $f = self;
-                $save
-            }
-            fn sending(&self) -> bool {
-                self.sending
-            }
-            fn finished(&mut self, result: &Result<String, String>) -> bool {
-                <$ty>::finished(self, result)
-            }
-        }
-    };
-}
-
-form_modal!(InviteForm, |f| f
-    .submit()
-    .map(|req| Effect::Invite(Box::new(req))));
-form_modal!(RoleForm, |f| f.submit().map(Effect::SaveRole));
-form_modal!(super::user_form::UserForm, |f| f
-    .submit()
-    .map(|u| Effect::CreateUser(Box::new(u))));
-
-impl Modal {
-    fn form(&mut self) -> Option<&mut dyn FormModal> {
-        match self {
-            Modal::Form(f) => Some(f.as_mut()),
-            Modal::Role(f) => Some(f.as_mut()),
-            Modal::User(f) => Some(f.as_mut()),
-            _ => None,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
     Info,
@@ -145,66 +85,6 @@ pub enum Input {
     Mapping(String),
     /// One line asked for by an action (what to grant, a domain's name, ...).
     Prompt(Prompt),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PromptKind {
-    /// ROLE|PERMISSION [on MAILBOX], for this user.
-    Grant {
-        user_id: i64,
-        email: String,
-    },
-    /// One of the user's grants, as the detail lists them.
-    Revoke {
-        user_id: i64,
-        email: String,
-        held: Vec<String>,
-    },
-    AddDomain,
-    /// Why the domain is vouched for by hand.
-    VerifyManually {
-        name: String,
-    },
-    /// ADDRESS NAME of a shared mailbox.
-    NewMailbox,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Prompt {
-    pub kind: PromptKind,
-    pub text: String,
-}
-
-impl Prompt {
-    pub fn label(&self) -> String {
-        match &self.kind {
-            PromptKind::Grant { email, .. } => format!("grant to {email}: "),
-            PromptKind::Revoke { email, .. } => format!("revoke from {email}: "),
-            PromptKind::AddDomain => "add domain: ".into(),
-            PromptKind::VerifyManually { name } => format!("verify {name} by hand, reason: "),
-            PromptKind::NewMailbox => "new shared mailbox: ".into(),
-        }
-    }
-
-    pub fn hint(&self) -> &'static str {
-        match &self.kind {
-            PromptKind::Grant { .. } => "ROLE or PERMISSION [on MAILBOX]; tab completes",
-            PromptKind::Revoke { .. } => "tab cycles through the user's grants",
-            PromptKind::AddDomain => "example.org",
-            PromptKind::VerifyManually { .. } => "kept in the audit log",
-            PromptKind::NewMailbox => "ADDRESS NAME, e.g. sales@example.org Sales team",
-        }
-    }
-}
-
-/// "Editor on sales@x.org" -> ("Editor", Some("sales@x.org")).
-pub fn split_grant(text: &str) -> (String, Option<String>) {
-    match text.trim().rsplit_once(" on ") {
-        Some((what, mb)) if !mb.trim().is_empty() => {
-            (what.trim().to_owned(), Some(mb.trim().to_owned()))
-        }
-        _ => (text.trim().to_owned(), None),
-    }
 }
 
 #[derive(Debug)]
@@ -811,7 +691,7 @@ impl App {
                 self.submit_prompt(p)
             }
             (Some(Cmd::Complete), Input::Prompt(p)) => {
-                let cands = prompt_candidates(p, &self.roles, &self.domains);
+                let cands = super::prompt::candidates(p, &self.roles, &self.domains);
                 p.text = match &p.kind {
                     // Cycles: the grants are few and a prefix would rarely narrow them.
                     PromptKind::Revoke { held, .. } => {
@@ -944,31 +824,6 @@ impl App {
                 Vec::new()
             }
         }
-    }
-}
-
-/// What Tab may complete a prompt to: role names and permission keys, then, after
-/// " on ", the account's mailboxes.
-fn prompt_candidates(p: &Prompt, roles: &RolesTab, domains: &DomainsTab) -> Vec<String> {
-    match &p.kind {
-        PromptKind::Grant { .. } => match p.text.rsplit_once(" on ") {
-            Some((what, _)) => domains
-                .mailboxes
-                .iter()
-                .map(|m| format!("{what} on {}", m.address))
-                .collect(),
-            None => roles
-                .rows
-                .iter()
-                .map(|r| r.role.name.clone())
-                .chain(
-                    crate::domain::Permission::ALL
-                        .iter()
-                        .map(|p| p.key().to_owned()),
-                )
-                .collect(),
-        },
-        _ => Vec::new(),
     }
 }
 
