@@ -28,9 +28,73 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
     })
 }
 
+/// Only this much of a password is scored: zxcvbn's matching grows faster than the
+/// length, and anything longer is out of a guesser's reach anyway.
+const SCORED_CHARS: usize = 100;
+
+/// Why a password is too easy to guess, or None. It is refused when it is on the bundled
+/// list of common passwords (zxcvbn's, from leaked-password corpora) or mostly made of one
+/// of them, on the organisation's own list, or scores under 3 of 4 with zxcvbn given the
+/// person's own names and address.
+pub fn weakness(
+    password: &str,
+    context: &[&str],
+    banned: &std::collections::HashSet<String>,
+) -> Option<String> {
+    if banned.contains(&password.trim().to_lowercase()) {
+        return Some("is on this organisation's list of banned passwords".into());
+    }
+    let scored: String = password.chars().take(SCORED_CHARS).collect();
+    let e = zxcvbn::zxcvbn(&scored, context);
+    if e.score() >= zxcvbn::Score::Three {
+        return None;
+    }
+    use zxcvbn::feedback::Warning as W;
+    let warning = e.feedback().and_then(|f| f.warning());
+    if matches!(
+        warning,
+        Some(
+            W::ThisIsATop10Password
+                | W::ThisIsATop100Password
+                | W::ThisIsACommonPassword
+                | W::ThisIsSimilarToACommonlyUsedPassword
+        )
+    ) {
+        return Some("is on a list of commonly used passwords".into());
+    }
+    Some(match warning {
+        Some(w) => format!("is too easy to guess ({w})"),
+        None => "is too easy to guess".into(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn common_and_guessable_passwords_are_refused() {
+        let none = std::collections::HashSet::new();
+        for weak in [
+            "password1234",
+            "Password123!",
+            "qwertyuiop12",
+            "iloveyou2024",
+            "aaaaaaaaaaaaaaaa",
+            "123456789012",
+        ] {
+            assert!(weakness(weak, &[], &none).is_some(), "{weak} accepted");
+        }
+        let w = weakness("ann.lee.acme", &["ann", "lee", "acme"], &none);
+        assert!(w.is_some(), "the person's own names are guessable");
+        let banned = ["acme-secure-mail".to_owned()].into();
+        assert!(weakness("Acme-Secure-Mail", &[], &banned).is_some());
+        for strong in ["tawny-quarry-lemon-88", "Gx7#pL2!vQ9rZt4w"] {
+            assert_eq!(weakness(strong, &[], &none), None, "{strong}");
+        }
+        let long = "x7Q!".repeat(250);
+        assert_eq!(weakness(&long, &[], &none), None);
+    }
 
     #[test]
     fn hashes_with_argon2id_and_verifies() -> Result<(), HashError> {

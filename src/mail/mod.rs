@@ -9,5 +9,5 @@ pub mod transport;
 pub use compose::{Composed, compose};
 pub use draft::{Draft, Renderer};
 pub use sender::{FlushReport, Sender, SenderSettings};
-pub use template::{InvitationVars, Templates};
+pub use template::{InvitationVars, Notice, Templates};
 pub use transport::{MailTransport, SendError};

@@ -14,6 +14,54 @@ pub const SUBJECT_MAX_CHARS: usize = 256;
 pub const INVITATION_SUBJECT: &str = include_str!("../../assets/templates/invitation_subject.txt");
 pub const INVITATION_BODY: &str = include_str!("../../assets/templates/invitation_body.txt");
 
+/// The other messages usher sends, each a subject and a body template in `assets/templates`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    /// To the invitee, a while before the invitation expires.
+    Reminder,
+    /// To the inviter, when the invitee accepts or declines.
+    Answered,
+    /// To someone registering themselves, to prove the address.
+    Registration,
+}
+
+impl Notice {
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Notice::Reminder => ("reminder_subject", "reminder_body"),
+            Notice::Answered => ("answered_subject", "answered_body"),
+            Notice::Registration => ("registration_subject", "registration_body"),
+        }
+    }
+}
+
+const NOTICES: [(&str, &str); 6] = [
+    (
+        "reminder_subject",
+        include_str!("../../assets/templates/reminder_subject.txt"),
+    ),
+    (
+        "reminder_body",
+        include_str!("../../assets/templates/reminder_body.txt"),
+    ),
+    (
+        "answered_subject",
+        include_str!("../../assets/templates/answered_subject.txt"),
+    ),
+    (
+        "answered_body",
+        include_str!("../../assets/templates/answered_body.txt"),
+    ),
+    (
+        "registration_subject",
+        include_str!("../../assets/templates/registration_subject.txt"),
+    ),
+    (
+        "registration_body",
+        include_str!("../../assets/templates/registration_body.txt"),
+    ),
+];
+
 /// What an invitation template can use.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct InvitationVars {
@@ -44,10 +92,11 @@ impl Templates {
     pub fn builtin() -> Result<Self> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
-        for (name, text) in [
+        let invitation = [
             ("invitation_subject", INVITATION_SUBJECT),
             ("invitation_body", INVITATION_BODY),
-        ] {
+        ];
+        for (name, text) in invitation.into_iter().chain(NOTICES) {
             env.add_template(name, text)
                 .map_err(|e| Error::Template(format!("{name}: {e}")))?;
         }
@@ -74,6 +123,21 @@ impl Templates {
         Ok(Rendered {
             subject,
             body: normalise_body(&body),
+        })
+    }
+
+    /// One of the other messages, from whatever variables it is given.
+    pub fn notice(&self, which: Notice, vars: &impl Serialize) -> Result<Rendered> {
+        let (subject, body) = which.names();
+        let render = |name: &str| {
+            self.env
+                .get_template(name)
+                .and_then(|t| t.render(minijinja::value::Serde(vars)))
+                .map_err(|e| Error::Template(format!("{name}: {e}")))
+        };
+        Ok(Rendered {
+            subject: clamp_subject(&render(subject)?),
+            body: normalise_body(&render(body)?),
         })
     }
 

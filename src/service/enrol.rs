@@ -1,28 +1,45 @@
 //! Following an invitation's link (seeds 000 to 002): the invitee creates their account,
-//! or declines. The link's token is consumed once, inside the transaction that acts on
-//! it, so fifty submissions of one link make one account.
+//! or, when already registered on the platform (a user of another account here), signs in
+//! to accept; or declines. The link's token is consumed once, inside the transaction that
+//! acts on it, so fifty submissions of one link make one account. The inviter is told by
+//! mail either way.
 
 use serde_json::json;
 
 use super::Usher;
 use super::mailboxes::personal_mailbox;
+use super::notify::Answer;
 use crate::config::Secret;
+use crate::domain::password::{hash_password, verify_password, weakness};
 use crate::domain::token::hash_token;
-use crate::domain::{InvitationStatus, UserStatus};
+use crate::domain::{Actor, InvitationStatus, Timestamp, UserStatus};
 use crate::error::{Error, Result};
-use crate::store::{Invitation, NewUser, Tx, User};
+use crate::store::{Invitation, NewAudit, NewUser, Tx, User};
 
 /// Shortest password accepted at enrolment (OWASP ASVS: at least 12 characters).
 pub const MIN_PASSWORD: usize = 12;
 /// Longest; well above the 64 OWASP asks to allow, short enough to bound argon2's input.
 pub const MAX_PASSWORD: usize = 1024;
 
-/// What the enrolment page's form submits.
+/// What the enrolment page's form submits. For someone already registered, the password
+/// is their existing one (they sign in to accept) and the display name is not used.
 #[derive(Debug, Clone)]
 pub struct Enrolment {
     pub display_name: String,
     pub password: Secret,
     pub personal_mailbox: bool,
+}
+
+/// What the enrolment page shows for a usable link.
+#[derive(Debug, Clone)]
+pub struct EnrolPage {
+    pub org: String,
+    pub email: String,
+    /// Pre-filled from the invitation.
+    pub display_name: String,
+    /// The address already has an account on the platform: accept or decline, no new password.
+    pub registered: bool,
+    pub expires: String,
 }
 
 /// Refuses a password that is too short, too long, or the address itself.
@@ -48,7 +65,7 @@ pub fn check_new_password(password: &str, email: &str) -> Result<()> {
 pub(super) async fn pending_for_token(
     tx: &mut Tx,
     token: &str,
-    now: crate::domain::Timestamp,
+    now: Timestamp,
 ) -> Result<Option<Invitation>> {
     Ok(tx
         .invitation_by_token_hash(&hash_token(token), now)
@@ -57,25 +74,87 @@ pub(super) async fn pending_for_token(
 }
 
 /// The pending invitation behind a link, or the one refusal for every other case.
-async fn pending(tx: &mut Tx, token: &str, now: crate::domain::Timestamp) -> Result<Invitation> {
+async fn pending(tx: &mut Tx, token: &str, now: Timestamp) -> Result<Invitation> {
     pending_for_token(tx, token, now)
         .await?
         .ok_or(Error::LinkUnusable)
 }
 
+/// "Ann Lee" as first and last name (the last word is the last name).
+pub(super) fn split_name(name: &str) -> (String, String) {
+    match name.rsplit_once(' ') {
+        Some((f, l)) => (f.trim().to_owned(), l.to_owned()),
+        None => (name.to_owned(), String::new()),
+    }
+}
+
 impl Usher {
+    /// Refuses a password that breaks the length rules or is easy to guess for this person.
+    pub(super) fn check_password(&self, password: &str, email: &str, names: &[&str]) -> Result<()> {
+        check_new_password(password, email)?;
+        let local = email.split('@').next().unwrap_or_default();
+        let mut context: Vec<&str> = vec![email, local];
+        context.extend(names.iter().filter(|n| !n.is_empty()));
+        match weakness(password, &context, &self.settings.banned_passwords) {
+            Some(why) => Err(Error::invalid("password", why)),
+            None => Ok(()),
+        }
+    }
+
+    /// What the enrolment page shows, or None for a link that cannot be used (one answer
+    /// for every reason, so a link reveals nothing).
+    pub async fn enrol_page(&self, token: &str) -> Result<Option<EnrolPage>> {
+        let now = self.clock.now();
+        let mut tx = self.store.read().await?;
+        let Some(inv) = pending_for_token(&mut tx, token, now).await? else {
+            return Ok(None);
+        };
+        let org = tx
+            .account_by_id(inv.account_id)
+            .await?
+            .map(|a| a.name)
+            .unwrap_or_default();
+        let registered = tx.registered_identity(&inv.email).await?.is_some();
+        Ok(Some(EnrolPage {
+            org,
+            display_name: format!("{} {}", inv.first_name, inv.last_name)
+                .trim()
+                .to_owned(),
+            email: inv.email_display,
+            registered,
+            expires: Timestamp(inv.expires_at).human(),
+        }))
+    }
+
     /// Creates the invitee's account, active, with the invitation's grants and, if asked,
-    /// a personal mailbox; the invitation becomes accepted. Whole or not at all.
+    /// a personal mailbox; the invitation becomes accepted and the inviter is told. Whole
+    /// or not at all. Someone already registered proves it with their current password,
+    /// and keeps it and their name.
     pub async fn accept_invitation(&self, token: &str, e: &Enrolment) -> Result<User> {
         let now = self.clock.now();
         let mut tx = self.store.write().await?;
         let inv = pending(&mut tx, token, now).await?;
-        check_new_password(e.password.expose(), &inv.email)?;
-        let name = super::check_name("display name", &e.display_name)?;
-        // Hashing takes a moment by design; the write lock is held, but one enrolment at
-        // a time is what the account can bear anyway.
-        let phc = crate::domain::password::hash_password(&e.password)
-            .map_err(|err| Error::invalid("password", err.to_string()))?;
+        let (phc, name) = match tx.registered_identity(&inv.email).await? {
+            Some((phc, first, last)) => {
+                if !verify_password(e.password.expose(), &phc) {
+                    return Err(Error::invalid(
+                        "password",
+                        "is not the password of your existing account",
+                    ));
+                }
+                (phc, format!("{first} {last}").trim().to_owned())
+            }
+            None => {
+                let name = super::check_name("display name", &e.display_name)?;
+                let parts: Vec<&str> = name.split_whitespace().collect();
+                self.check_password(e.password.expose(), &inv.email, &parts)?;
+                // Hashing takes a moment by design; the write lock is held, but one
+                // enrolment at a time is what the account can bear anyway.
+                let phc = hash_password(&e.password)
+                    .map_err(|err| Error::invalid("password", err.to_string()))?;
+                (phc, name)
+            }
+        };
         if !tx.answer_invitation(inv.id, true, now).await? {
             return Err(Error::LinkUnusable);
         }
@@ -89,10 +168,7 @@ impl Usher {
                 inv.email_display
             )));
         }
-        let (first, last) = match name.rsplit_once(' ') {
-            Some((f, l)) => (f.trim().to_owned(), l.to_owned()),
-            None => (name.clone(), String::new()),
-        };
+        let (first, last) = split_name(&name);
         let id = tx
             .insert_user(&NewUser {
                 account_id: inv.account_id,
@@ -120,12 +196,19 @@ impl Usher {
             )
             .await?;
         }
-        self.record(
+        let answer = Answer {
+            accepted: true,
+            grants: usize::try_from(grants).unwrap_or(usize::MAX),
+            mailbox: e.personal_mailbox,
+        };
+        let told = self.answered(&mut tx, &inv, answer, now).await?;
+        self.audit_as_invitee(
             &mut tx,
-            now,
+            &inv,
             "invitation.accept",
-            &format!("invitation:{} {}", inv.id, inv.email),
-            json!({"user": id, "grants": grants, "personal_mailbox": e.personal_mailbox}),
+            json!({"user": id, "grants": grants, "personal_mailbox": e.personal_mailbox,
+                   "notified": told}),
+            now,
         )
         .await?;
         let user = tx
@@ -136,7 +219,8 @@ impl Usher {
         Ok(user)
     }
 
-    /// Declines: the invitation is closed and its promised grants go with it.
+    /// Declines: the invitation is closed, its promised grants go with it, and the inviter
+    /// is told.
     pub async fn decline_invitation(&self, token: &str) -> Result<Invitation> {
         let now = self.clock.now();
         let mut tx = self.store.write().await?;
@@ -144,15 +228,62 @@ impl Usher {
         if !tx.answer_invitation(inv.id, false, now).await? {
             return Err(Error::LinkUnusable);
         }
-        self.record(
+        let answer = Answer {
+            accepted: false,
+            grants: 0,
+            mailbox: false,
+        };
+        let told = self.answered(&mut tx, &inv, answer, now).await?;
+        self.audit_as_invitee(
             &mut tx,
-            now,
+            &inv,
             "invitation.decline",
-            &format!("invitation:{} {}", inv.id, inv.email),
-            json!({}),
+            json!({"notified": told}),
+            now,
         )
         .await?;
         tx.commit().await?;
         Ok(inv)
+    }
+
+    /// The inviter's notice, in the answering transaction.
+    async fn answered(
+        &self,
+        tx: &mut Tx,
+        inv: &Invitation,
+        answer: Answer,
+        now: Timestamp,
+    ) -> Result<Option<String>> {
+        let org = tx
+            .account_by_id(inv.account_id)
+            .await?
+            .map(|a| a.name)
+            .unwrap_or_default();
+        self.notify_inviter(tx, inv, &org, answer, now).await
+    }
+
+    /// The invitee acts, not an admin: the audit row names them, and the client address
+    /// the server saw.
+    async fn audit_as_invitee(
+        &self,
+        tx: &mut Tx,
+        inv: &Invitation,
+        action: &str,
+        details: serde_json::Value,
+        now: Timestamp,
+    ) -> Result<()> {
+        let actor = Actor {
+            name: inv.email.clone(),
+            from: self.actor.from.clone(),
+        };
+        tx.append_audit(&NewAudit {
+            at: now,
+            actor: &actor,
+            action,
+            target: &format!("invitation:{} {}", inv.id, inv.email),
+            details,
+        })
+        .await?;
+        Ok(())
     }
 }

@@ -11,7 +11,10 @@ mod import_workbook;
 mod init;
 mod invite;
 mod mailboxes;
+mod notify;
 mod queries;
+mod register;
+mod remind;
 mod resend;
 mod roles;
 mod users;
@@ -31,11 +34,12 @@ use crate::store::{Account, Store, Tx};
 pub use access::Operator;
 pub use corporate::NewCorporateUser;
 pub use domains::{DomainView, Verify};
-pub use enrol::{Enrolment, check_new_password};
+pub use enrol::{EnrolPage, Enrolment, check_new_password};
 pub use import::{ApplyOptions, ApplyOutcome, Missing, UndoOutcome};
 pub use init::InitRequest;
 pub use invite::{InviteOutcome, InviteRequest, Invited};
 pub use queries::Status;
+pub use register::RegisterPage;
 pub use resend::Target;
 pub use roles::{RoleDetail, RoleSpec, RoleView, Who};
 pub use users::UserDetail;
@@ -57,6 +61,13 @@ pub struct Settings {
     pub account: Option<String>,
     pub templates: Arc<Templates>,
     pub dns_servers: Vec<std::net::SocketAddr>,
+    /// Who hears of an answered invitation whose inviter is not a mail address.
+    pub notify_fallback: Option<String>,
+    /// How long before expiry a reminder is due, in milliseconds; None: never.
+    pub reminder_lead_ms: Option<i64>,
+    pub registration_link_ms: i64,
+    /// Passwords refused on top of the bundled common ones, lower-cased.
+    pub banned_passwords: std::collections::HashSet<String>,
 }
 
 impl Settings {
@@ -67,6 +78,27 @@ impl Settings {
             account: c.account.clone(),
             templates: Arc::new(Templates::builtin()?),
             dns_servers: c.dns_servers.clone(),
+            notify_fallback: c.serve.notify_fallback.clone(),
+            reminder_lead_ms: c
+                .serve
+                .reminder_hours_before
+                .map(|h| i64::try_from(h).unwrap_or(i64::MAX / 4) * 3_600_000),
+            registration_link_ms: i64::try_from(c.serve.registration_link_hours).unwrap_or(24)
+                * 3_600_000,
+            banned_passwords: match &c.serve.banned_passwords_file {
+                Some(p) => std::fs::read_to_string(p)
+                    .map_err(|e| {
+                        Error::invalid(
+                            "serve.banned_passwords_file",
+                            format!("{}: {e}", p.display()),
+                        )
+                    })?
+                    .lines()
+                    .map(|l| l.trim().to_lowercase())
+                    .filter(|l| !l.is_empty())
+                    .collect(),
+                None => Default::default(),
+            },
         })
     }
 }

@@ -14,6 +14,8 @@ pub struct Account {
     pub invite_validity_days: i64,
     pub invitations_enabled: bool,
     pub created_at: i64,
+    /// People on the account's verified, active domains may register themselves.
+    pub self_registration: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -30,7 +32,8 @@ impl Tx {
             sqlx::query_as::<_, Account>(
                 "INSERT INTO accounts (name, licences, invite_validity_days, invitations_enabled, created_at)
                  VALUES ($1, $2, $3, TRUE, $4)
-                 RETURNING id, name, licences, invite_validity_days, invitations_enabled, created_at",
+                 RETURNING id, name, licences, invite_validity_days, invitations_enabled, created_at,
+                    self_registration",
             )
             .bind(a.name)
             .bind(a.licences)
@@ -45,13 +48,18 @@ impl Tx {
     pub async fn accounts(&mut self) -> Result<Vec<Account>> {
         let rows = on_tx!(self, |c| {
             sqlx::query_as::<_, Account>(
-                "SELECT id, name, licences, invite_validity_days, invitations_enabled, created_at
+                "SELECT id, name, licences, invite_validity_days, invitations_enabled, created_at,
+                    self_registration
                  FROM accounts ORDER BY id",
             )
             .fetch_all(c)
             .await
         })?;
         Ok(rows)
+    }
+
+    pub async fn account_by_id(&mut self, id: i64) -> Result<Option<Account>> {
+        Ok(self.accounts().await?.into_iter().find(|a| a.id == id))
     }
 
     pub async fn set_licences(&mut self, account_id: i64, licences: i64) -> Result<()> {

@@ -319,7 +319,7 @@ impl Tx {
     ) -> Result<()> {
         on_tx!(self, |c| {
             sqlx::query(
-                "UPDATE invitations SET token_hash = $2, expires_at = $3, sent_at = NULL,
+                "UPDATE invitations SET token_hash = $2, expires_at = $3, sent_at = NULL, reminded_at = NULL,
                     resend_count = resend_count + 1
                  WHERE id = $1 AND status = 'pending'",
             )
@@ -384,6 +384,52 @@ impl Tx {
             .map(|r| r.rows_affected())
         })?;
         Ok(done == 1)
+    }
+
+    /// Pending invitations, already mailed and not yet reminded, that expire between `now`
+    /// and `until`: the ones a reminder is due for.
+    pub async fn invitations_to_remind(
+        &mut self,
+        now: Timestamp,
+        until: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<Invitation>> {
+        let rows = on_tx!(self, |c| {
+            sqlx::query_as::<_, InvitationRow>(select_invitations!(
+                " WHERE i.status = 'pending' AND i.reminded_at IS NULL AND i.sent_at IS NOT NULL
+                    AND i.expires_at > $1 AND i.expires_at <= $2
+                  ORDER BY i.expires_at, i.id LIMIT $3"
+            ))
+            .bind(now.0)
+            .bind(until.0)
+            .bind(limit)
+            .fetch_all(c)
+            .await
+        })?;
+        convert(rows, now)
+    }
+
+    /// Gives a reminded invitation its new token. False when another server reminded it
+    /// first, or it was answered meanwhile.
+    pub async fn mark_reminded(
+        &mut self,
+        id: i64,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let n = on_tx!(self, |c| {
+            sqlx::query(
+                "UPDATE invitations SET token_hash = $2, reminded_at = $3
+                 WHERE id = $1 AND status = 'pending' AND reminded_at IS NULL",
+            )
+            .bind(id)
+            .bind(token_hash)
+            .bind(now.0)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(n == 1)
     }
 
     /// Grants promised to an invitation become the new user's.

@@ -15,6 +15,7 @@ mod invitations;
 mod mailboxes;
 mod outbox;
 mod postgres;
+mod registrations;
 mod roles;
 mod search;
 mod sqlite;
@@ -36,6 +37,7 @@ pub use imports::{Batch, Change, UserFields};
 pub use invitations::{Invitation, InvitationFilter, NewInvitation};
 pub use mailboxes::Mailbox;
 pub use outbox::{Claimed, NewDraft, NewMessage, OutboxCounts, OutboxMessage};
+pub use registrations::{NewRegistration, Registration};
 pub use roles::{Grant, Grantable, Holder, Member, Role};
 pub use users::{BulkUser, NewUser, User};
 

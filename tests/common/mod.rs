@@ -113,6 +113,10 @@ pub fn settings() -> Settings {
         account: None,
         templates: Arc::new(Templates::builtin().unwrap()),
         dns_servers: vec![],
+        notify_fallback: None,
+        reminder_lead_ms: Some(2 * 86_400_000),
+        registration_link_ms: 86_400_000,
+        banned_passwords: ["acme-secure-mail".to_owned()].into(),
     }
 }
 

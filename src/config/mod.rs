@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+mod serve;
+pub use serve::ServeConfig;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
@@ -64,6 +67,8 @@ struct FileConfig {
     mail: FileMail,
     #[serde(default)]
     console: FileConsole,
+    #[serde(default)]
+    serve: serve::FileServe,
     /// Key overrides: [keys.<context>] "<key>" = "<command>".
     #[serde(default)]
     keys: BTreeMap<String, BTreeMap<String, String>>,
@@ -138,6 +143,7 @@ pub struct Config {
     pub dns_servers: Vec<std::net::SocketAddr>,
     pub mail: MailConfig,
     pub console: ConsoleConfig,
+    pub serve: ServeConfig,
     /// Key overrides for the console, checked when it starts.
     pub keys: BTreeMap<String, BTreeMap<String, String>>,
 }
@@ -373,6 +379,7 @@ impl Config {
                 refresh_seconds: f.console.refresh_seconds.unwrap_or(3).clamp(1, 3600),
             },
             keys: f.keys,
+            serve: serve::resolve(f.serve, env)?,
         })
     }
 }
@@ -489,7 +496,7 @@ mod tests {
     #[test]
     fn every_key_in_the_example_is_known() -> Result<(), ConfigError> {
         // Uncomment every `# key = value` line: deny_unknown_fields refuses any the code lacks.
-        let example = include_str!("../config.example.toml");
+        let example = include_str!("../../config.example.toml");
         let mut keys = 0;
         let text: String = example
             .lines()

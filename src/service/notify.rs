@@ -1,0 +1,102 @@
+//! The mail usher sends besides invitations: the inviter's notice of an answer, the
+//! reminder before an invitation expires, and the self-registration link. Each is queued
+//! in the transaction of the change it reports, so it leaves if and only if that commits.
+
+use serde::Serialize;
+
+use super::Usher;
+use crate::domain::{Email, Timestamp};
+use crate::error::Result;
+use crate::mail::compose::compose;
+use crate::mail::template::Notice;
+use crate::store::{Invitation, NewMessage, Tx};
+
+/// What the answered-invitation notice says.
+#[derive(Debug, Serialize)]
+struct AnsweredVars<'a> {
+    org: &'a str,
+    invitee: String,
+    answer: &'static str,
+    sent: String,
+    at: String,
+    grants: usize,
+    mailbox: bool,
+}
+
+/// How an invitation was answered, for the inviter's notice.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Answer {
+    pub accepted: bool,
+    pub grants: usize,
+    pub mailbox: bool,
+}
+
+impl Usher {
+    /// Renders one of the notices and queues it; returns its outbox id.
+    pub(super) async fn queue_notice(
+        &self,
+        tx: &mut Tx,
+        account_id: i64,
+        to: (&str, &str),
+        which: Notice,
+        vars: &impl Serialize,
+    ) -> Result<i64> {
+        let now = self.clock.now();
+        let r = self.settings.templates.notice(which, vars)?;
+        let m = compose(&self.settings.from, to.0, to.1, &r.subject, r.body, now)?;
+        let kind = match which {
+            Notice::Reminder => "reminder",
+            Notice::Answered => "notification",
+            Notice::Registration => "registration",
+        };
+        tx.insert_message(&NewMessage {
+            account_id,
+            kind,
+            message_id: &m.message_id,
+            env_from: &m.env_from,
+            env_to: &m.env_to.join(","),
+            subject: &m.subject,
+            raw: &m.raw,
+            now,
+        })
+        .await
+    }
+
+    /// Tells whoever sent the invitation that it was answered: the inviter when the
+    /// inviter is a mail address, else the configured fallback; returns who, if anyone.
+    pub(super) async fn notify_inviter(
+        &self,
+        tx: &mut Tx,
+        inv: &Invitation,
+        org: &str,
+        answer: Answer,
+        now: Timestamp,
+    ) -> Result<Option<String>> {
+        let to = Email::parse(&inv.inviter)
+            .ok()
+            .map(|e| e.display().to_owned())
+            .or_else(|| self.settings.notify_fallback.clone());
+        let Some(to) = to else { return Ok(None) };
+        let name = format!("{} {}", inv.first_name, inv.last_name);
+        let invitee = match name.trim() {
+            "" => inv.email_display.clone(),
+            n => format!("{n} <{}>", inv.email_display),
+        };
+        let vars = AnsweredVars {
+            org,
+            invitee,
+            answer: if answer.accepted {
+                "accepted"
+            } else {
+                "declined"
+            },
+            sent: Timestamp(inv.sent_at.unwrap_or(inv.created_at)).human(),
+            at: now.human(),
+            grants: answer.grants,
+            mailbox: answer.mailbox,
+        };
+        self.queue_notice(tx, inv.account_id, ("", &to), Notice::Answered, &vars)
+            .await?;
+        Ok(Some(to))
+    }
+}
