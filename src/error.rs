@@ -55,6 +55,8 @@ pub enum Error {
     Random(#[from] RandomError),
     #[error("a background task failed: {0}")]
     Task(String),
+    #[error("enrolment server: {0}")]
+    Serve(String),
 }
 
 fn join_lines(errs: &[EmailError]) -> String {

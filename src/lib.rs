@@ -1,7 +1,7 @@
 //! usher: invite, enrol and manage the users of a self-hosted secure mail platform.
 //!
 //! The library is the UI-free core: domain rules, storage, mail and use cases. The
-//! binary's command line (and later the console and the enrolment server) call it.
+//! binary's command line, the console (`tui`) and the enrolment server (`serve`) call it.
 
 pub mod config;
 pub mod dns;
@@ -9,6 +9,7 @@ pub mod domain;
 pub mod error;
 pub mod import;
 pub mod mail;
+pub mod serve;
 pub mod service;
 pub mod store;
 pub mod tui;

@@ -11,16 +11,23 @@ fn main() -> ExitCode {
         .display_location_section(false)
         .display_env_section(false)
         .install();
+    let cli = cli::Cli::parse();
+    // The server logs each request (never its link); other commands only warnings.
+    let level = match cli.command {
+        Some(cli::args::Command::Serve(_)) => "info",
+        _ => "warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("USHER_LOG")
                 // sqlx warns of every statement over a second: a million-row import has
                 // several, as expected, and the warning is noise to an operator.
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,sqlx::query=error")),
+                .unwrap_or_else(|_| {
+                    tracing_subscriber::EnvFilter::new(format!("{level},sqlx::query=error"))
+                }),
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = cli::Cli::parse();
     let result = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

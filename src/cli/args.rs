@@ -81,6 +81,9 @@ pub enum Command {
     /// Database maintenance
     #[command(subcommand)]
     Db(DbCmd),
+    /// Run the enrolment server behind the invitation link, with the mail sender and
+    /// reminders, until stopped (SIGTERM or Ctrl-C)
+    Serve(super::serve::ServeArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -173,6 +176,13 @@ pub enum InvitationsCmd {
         no_send: bool,
         #[command(flatten)]
         out: JsonFlag,
+    },
+    /// Queue the reminders due now (what `usher serve` does every minute; needs
+    /// serve.reminder_hours_before in the config)
+    Remind {
+        /// Only queue the mail; do not try to deliver it now
+        #[arg(long)]
+        no_send: bool,
     },
     /// Revoke: the link stops working and queued mail is withdrawn
     Revoke {

@@ -46,6 +46,12 @@ pub enum DomainsCmd {
         #[command(flatten)]
         out: JsonFlag,
     },
+    /// Let people on the account's verified, active domains register themselves at
+    /// <public_url>/register (on), or stop it (off)
+    SelfRegistration {
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+    },
 }
 
 fn rows(list: &[DomainView]) -> String {
@@ -79,6 +85,33 @@ pub async fn run(u: &Usher, cmd: &DomainsCmd) -> Result<()> {
         DomainsCmd::List { out } => {
             let list = u.domains().await?;
             println!("{}", if out.json { json(&list) } else { rows(&list) });
+            return Ok(());
+        }
+        DomainsCmd::SelfRegistration { state } => {
+            let on = state == "on";
+            u.set_self_registration(on).await?;
+            let a = u.account().await?;
+            if on {
+                let names: Vec<String> = u
+                    .domains()
+                    .await?
+                    .into_iter()
+                    .filter(|d| d.domain.verified && d.domain.active)
+                    .map(|d| d.domain.name)
+                    .collect();
+                println!(
+                    "Self-registration is on for {}: people on {} can register at {}/register (`usher serve` must be running).",
+                    a.name,
+                    if names.is_empty() {
+                        "its verified, active domains (none yet)".to_owned()
+                    } else {
+                        names.join(", ")
+                    },
+                    u.public_url()
+                );
+            } else {
+                println!("Self-registration is off for {}.", a.name);
+            }
             return Ok(());
         }
         DomainsCmd::Add { name, out } => (u.add_domain(name).await?, out.json, "Added"),

@@ -6,6 +6,7 @@ mod bar;
 mod domains;
 mod import;
 pub mod output;
+mod serve;
 
 use std::sync::Arc;
 
@@ -236,6 +237,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Revoke(a) => access::revoke(u, a).await?,
         Command::Mailboxes(cmd) => access::mailboxes(u, cmd).await?,
         Command::Domains(cmd) => domains::run(u, cmd).await?,
+        Command::Serve(a) => serve::run(&ctx.config, u, ctx.sender()?, a).await?,
         Command::Audit(AuditCmd::List { limit, out }) => {
             println!("{}", output::audit(&u.audit(*limit).await?, out.json));
         }
@@ -307,6 +309,13 @@ async fn invitations(ctx: &Context, cmd: &InvitationsCmd) -> Result<()> {
                     );
                 }
                 println!("{mail}");
+            }
+        }
+        InvitationsCmd::Remind { no_send } => {
+            let n = u.send_reminders().await?;
+            println!("queued {n} reminder(s)");
+            if n > 0 && !*no_send {
+                println!("{}", ctx.deliver_now().await);
             }
         }
         InvitationsCmd::Revoke { target, out } => {

@@ -44,6 +44,11 @@ pub use resend::Target;
 pub use roles::{RoleDetail, RoleSpec, RoleView, Who};
 pub use users::UserDetail;
 
+/// The shortest password enrolment accepts, for the pages' hint.
+pub fn enrol_min_password() -> usize {
+    enrol::MIN_PASSWORD
+}
+
 /// The core: everything a front end (CLI, console, enrolment server) may ask for.
 #[derive(Debug, Clone)]
 pub struct Usher {
@@ -166,6 +171,11 @@ impl Usher {
     pub async fn account(&self) -> Result<Account> {
         let mut tx = self.store.read().await?;
         self.account_in(&mut tx).await
+    }
+
+    /// Where `usher serve` is reached (the base of every link).
+    pub fn public_url(&self) -> &str {
+        &self.settings.public_url
     }
 
     fn link(&self, token: &str) -> String {

@@ -1,0 +1,73 @@
+//! `usher serve`: binds, says where it listens, and runs until SIGTERM or Ctrl-C.
+
+use std::net::SocketAddr;
+
+use clap::Args;
+use color_eyre::eyre::{Result, WrapErr};
+
+use usher::Usher;
+use usher::config::Config;
+use usher::mail::Sender;
+use usher::serve::{App, install_crypto, run as serve};
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Listen here instead of serve.bind (e.g. 0.0.0.0:8080; port 0 picks a free one)
+    #[arg(long)]
+    pub bind: Option<SocketAddr>,
+    /// Do not run the mail sender (another process, `usher outbox flush` from cron or a
+    /// console, sends the mail)
+    #[arg(long)]
+    pub no_send: bool,
+}
+
+pub async fn run(config: &Config, u: &Usher, sender: Sender, a: &ServeArgs) -> Result<()> {
+    install_crypto();
+    let bind = a.bind.unwrap_or(config.serve.bind);
+    let listener = std::net::TcpListener::bind(bind)
+        .wrap_err_with(|| format!("cannot listen on {bind} (serve.bind, or --bind)"))?;
+    let local = listener.local_addr()?;
+    let app = App::new(u.clone(), config)?;
+    let scheme = if config.serve.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    // The first line is for people and for scripts that start the server on port 0.
+    println!(
+        "usher serve: listening on {scheme}://{local}; links point at {}",
+        u.public_url()
+    );
+    if !a.no_send {
+        println!("usher serve: sending mail ({:?})", config.mail.transport);
+    }
+    if let Some(h) = config.serve.reminder_hours_before {
+        println!("usher serve: reminders {h} hour(s) before an invitation expires");
+    }
+    serve(
+        app,
+        listener,
+        config.serve.tls.clone(),
+        (!a.no_send).then_some(sender),
+        stop_signal(),
+    )
+    .await?;
+    println!("usher serve: stopped");
+    Ok(())
+}
+
+/// SIGTERM (systemd's stop) or SIGINT (Ctrl-C).
+async fn stop_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
