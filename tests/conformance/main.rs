@@ -5,10 +5,12 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod answers;
 mod domains;
 mod enrol;
 mod imports;
 mod invitations;
+mod registration;
 mod roles;
 mod store;
 mod users;
