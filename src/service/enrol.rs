@@ -93,7 +93,8 @@ impl Usher {
     pub(super) fn check_password(&self, password: &str, email: &str, names: &[&str]) -> Result<()> {
         check_new_password(password, email)?;
         let local = email.split('@').next().unwrap_or_default();
-        let mut context: Vec<&str> = vec![email, local];
+        let full = names.join(" ");
+        let mut context: Vec<&str> = vec![email, local, &full];
         context.extend(names.iter().filter(|n| !n.is_empty()));
         match weakness(password, &context, &self.settings.banned_passwords) {
             Some(why) => Err(Error::invalid("password", why)),
