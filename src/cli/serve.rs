@@ -34,15 +34,20 @@ pub async fn run(config: &Config, u: &Usher, sender: Sender, a: &ServeArgs) -> R
         "http"
     };
     // The first line is for people and for scripts that start the server on port 0.
-    println!(
+    say(format_args!(
         "usher serve: listening on {scheme}://{local}; links point at {}",
         u.public_url()
-    );
+    ));
     if !a.no_send {
-        println!("usher serve: sending mail ({:?})", config.mail.transport);
+        say(format_args!(
+            "usher serve: sending mail ({:?})",
+            config.mail.transport
+        ));
     }
     if let Some(h) = config.serve.reminder_hours_before {
-        println!("usher serve: reminders {h} hour(s) before an invitation expires");
+        say(format_args!(
+            "usher serve: reminders {h} hour(s) before an invitation expires"
+        ));
     }
     serve(
         app,
@@ -52,8 +57,17 @@ pub async fn run(config: &Config, u: &Usher, sender: Sender, a: &ServeArgs) -> R
         stop_signal(),
     )
     .await?;
-    println!("usher serve: stopped");
+    say(format_args!("usher serve: stopped"));
     Ok(())
+}
+
+/// A line on stdout; a closed stdout (a supervisor that stopped reading) is no reason to
+/// stop serving.
+fn say(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
 }
 
 /// SIGTERM (systemd's stop) or SIGINT (Ctrl-C).
