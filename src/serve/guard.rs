@@ -97,9 +97,12 @@ pub fn csrf_from_cookie(headers: &HeaderMap, secure: bool) -> Option<String> {
 }
 
 /// A form post is genuine when its hidden field matches its cookie (compared in constant
-/// time) and, when the browser names an Origin, it is ours.
+/// time) and, when the browser names an Origin, it is ours. Under `Referrer-Policy:
+/// no-referrer` browsers send `Origin: null` with a form post, which proves nothing either
+/// way; the SameSite=Strict cookie still does.
 pub fn csrf_ok(headers: &HeaderMap, field: &str, secure: bool, origin: &str) -> bool {
     if let Some(o) = headers.get(axum::http::header::ORIGIN)
+        && o.as_bytes() != b"null"
         && o.as_bytes() != origin.as_bytes()
     {
         return false;
@@ -153,6 +156,8 @@ mod tests {
             ("origin", "https://evil.test"),
         ]);
         assert!(!csrf_ok(&cross, &v, false, "http://localhost:8080"));
+        let opaque = headers(&[("cookie", &format!("usher_csrf={v}")), ("origin", "null")]);
+        assert!(csrf_ok(&opaque, &v, false, "http://localhost:8080"));
     }
 
     #[test]

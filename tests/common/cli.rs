@@ -1,4 +1,5 @@
 //! Running the real binary in a clean environment, for the command-line tests.
+#![allow(dead_code)] // each test binary uses a part
 
 use std::process::{Command, Output};
 

@@ -1,5 +1,6 @@
 //! `usher serve` as a subprocess, with its config pointing mail at a real SMTP sink and
 //! links at the port it listens on; the CLI commands of a test share that config.
+#![allow(dead_code)] // each test binary uses a part
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
