@@ -373,3 +373,50 @@ async fn self_registration_over_http(db: &TestDb) {
     let (st, _) = post(&c, &url, &cookie, &form).await;
     assert_eq!(st, StatusCode::NOT_FOUND, "the link works once");
 }
+
+/// HTTPS straight from PEM files: the certificate is served, HSTS is sent, the CSRF
+/// cookie is `__Host-` and Secure, and plain HTTP on that port gets nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_from_pem_files() {
+    let db = TestDb::sqlite();
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let (crt, key) = (db.dir.path().join("tls.crt"), db.dir.path().join("tls.key"));
+    std::fs::write(&crt, cert.cert.pem()).unwrap();
+    std::fs::write(&key, cert.signing_key.serialize_pem()).unwrap();
+    let sink = SmtpSink::start(&db.dir.path().join("sink"));
+    let extra = format!(
+        "tls_cert = \"{}\"\ntls_key = \"{}\"",
+        crt.display(),
+        key.display()
+    );
+    let s = Served::start_at(&db, &sink, "https://localhost", &extra);
+    let out = std::process::Command::new("curl")
+        .args(["-sS", "-i", "--cacert"])
+        .arg(&crt)
+        .arg(format!("{}/register", s.base))
+        .output()
+        .expect("curl");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines()
+            .next()
+            .is_some_and(|l| l.trim_end().ends_with(" 200")),
+        "{text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.to_lowercase()
+            .contains("strict-transport-security: max-age="),
+        "{text}"
+    );
+    assert!(
+        text.contains("set-cookie: __Host-usher_csrf=") && text.contains("; Secure"),
+        "{text}"
+    );
+    let plain = s.base.replace("https://", "http://");
+    let r = client().get(format!("{plain}/healthz")).send().await;
+    assert!(
+        r.map(|r| !r.status().is_success()).unwrap_or(true),
+        "plain HTTP is not served"
+    );
+}

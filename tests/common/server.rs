@@ -31,8 +31,13 @@ impl Served {
     /// Writes the config (with `extra` TOML appended to the [serve] section) and starts
     /// the server; returns once it listens.
     pub fn start(db: &TestDb, sink: &SmtpSink, extra: &str) -> Self {
+        Self::start_at(db, sink, "http://127.0.0.1", extra)
+    }
+
+    /// The same, with links under `origin` ("https://localhost") and the port picked here.
+    pub fn start_at(db: &TestDb, sink: &SmtpSink, origin: &str, extra: &str) -> Self {
         let port = free_port();
-        let base = format!("http://127.0.0.1:{port}");
+        let base = format!("{origin}:{port}");
         let config = db.dir.path().join("serve.toml");
         std::fs::write(
             &config,
