@@ -5,6 +5,7 @@
 
 mod guard;
 mod pages;
+mod respond;
 mod routes;
 
 use std::future::Future;
@@ -123,15 +124,7 @@ async fn protect(
         req.extensions_mut().insert(routes::ClientIp(ip));
         next.run(req).await
     } else {
-        let mut r = app.message(
-            StatusCode::TOO_MANY_REQUESTS,
-            "",
-            "Too many requests",
-            &["Wait a minute and try again."],
-        );
-        r.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
-        r
+        app.too_many()
     };
     let h = resp.headers_mut();
     for (name, value) in [
