@@ -299,14 +299,19 @@ async fn forms_are_guarded_and_values_escaped(db: &TestDb) {
 
     // A body over 32 KiB is refused whole.
     let big = "x".repeat(40 * 1024);
-    let (st, _) = post(
-        &c,
-        &format!("{}/register", s.base),
-        &cookie,
-        &[("email", &big)],
-    )
-    .await;
-    assert_eq!(st, StatusCode::PAYLOAD_TOO_LARGE);
+    let r = c
+        .post(format!("{}/register", s.base))
+        .header(COOKIE, &cookie)
+        .form(&[("email", big.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        r.headers()["referrer-policy"],
+        "no-referrer",
+        "refusals carry the headers too"
+    );
 
     // Forty requests a minute from one client; then 429 with Retry-After.
     let mut last = StatusCode::OK;

@@ -88,13 +88,14 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/static/usher.css", get(routes::css))
         .route("/healthz", get(routes::health))
         .fallback(routes::not_found)
-        .layer(middleware::from_fn_with_state(app.clone(), protect))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
         ))
+        // Outermost, so that a 413 or a timeout is logged and carries the headers too.
+        .layer(middleware::from_fn_with_state(app.clone(), protect))
         .with_state(app)
 }
 
