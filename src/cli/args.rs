@@ -84,6 +84,8 @@ pub enum Command {
     /// Run the enrolment server behind the invitation link, with the mail sender and
     /// reminders, until stopped (SIGTERM or Ctrl-C)
     Serve(super::serve::ServeArgs),
+    /// The users or invitations report, as CSV or XLSX, to a file or mailed as an attachment
+    Report(super::report::ReportArgs),
 }
 
 #[derive(Debug, Clone, Args)]

@@ -6,6 +6,7 @@ mod bar;
 mod domains;
 mod import;
 pub mod output;
+mod report;
 mod serve;
 
 use std::sync::Arc;
@@ -237,6 +238,13 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Revoke(a) => access::revoke(u, a).await?,
         Command::Mailboxes(cmd) => access::mailboxes(u, cmd).await?,
         Command::Domains(cmd) => domains::run(u, cmd).await?,
+        Command::Report(a) => {
+            let said = report::run(u, a).await?;
+            println!("{said}");
+            if a.email.is_some() {
+                println!("{}", ctx.deliver_now().await);
+            }
+        }
         Command::Serve(a) => serve::run(&ctx.config, u, ctx.sender()?, a).await?,
         Command::Audit(AuditCmd::List { limit, out }) => {
             println!("{}", output::audit(&u.audit(*limit).await?, out.json));

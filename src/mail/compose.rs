@@ -115,6 +115,56 @@ pub fn compose_with_id(
     })
 }
 
+/// A file carried by a message.
+#[derive(Debug, Clone)]
+pub struct Attachment {
+    pub filename: String,
+    pub mime: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A plain-text message with attachments (a report mailed to an admin), to one recipient.
+pub fn compose_with_attachments(
+    from: &Mailbox,
+    to_address: &str,
+    subject: &str,
+    body: String,
+    files: &[Attachment],
+    date: Timestamp,
+) -> Result<Composed> {
+    use lettre::message::{Attachment as Part, MultiPart};
+    let to = mailbox(None, to_address)?;
+    let subject = crate::mail::template::clamp_subject(subject);
+    let when = SystemTime::UNIX_EPOCH + Duration::from_millis(u64::try_from(date.0).unwrap_or(0));
+    let message_id = new_message_id(from)?;
+    let mut parts = MultiPart::mixed().singlepart(
+        SinglePart::builder()
+            .header(ContentType::TEXT_PLAIN)
+            .body(body),
+    );
+    for f in files {
+        let mime = ContentType::parse(&f.mime)
+            .map_err(|e| Error::Mail(format!("content type {}: {e}", f.mime)))?;
+        // The name travels in a header: one line, no control characters.
+        parts = parts.singlepart(Part::new(single_line(&f.filename)).body(f.bytes.clone(), mime));
+    }
+    let message = Message::builder()
+        .message_id(Some(message_id.clone()))
+        .from(from.clone())
+        .to(to.clone())
+        .subject(subject.clone())
+        .date(when)
+        .multipart(parts)
+        .map_err(|e| Error::Mail(format!("cannot build the message: {e}")))?;
+    Ok(Composed {
+        message_id,
+        env_from: from.email.to_string(),
+        env_to: vec![to.email.to_string()],
+        subject,
+        raw: message.formatted(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -32,7 +32,7 @@ pub struct Invitation {
 }
 
 #[derive(sqlx::FromRow)]
-struct InvitationRow {
+pub(super) struct InvitationRow {
     id: i64,
     account_id: i64,
     email: String,
@@ -89,7 +89,7 @@ impl InvitationRow {
     }
 }
 
-fn convert(rows: Vec<InvitationRow>, now: Timestamp) -> Result<Vec<Invitation>> {
+pub(super) fn convert(rows: Vec<InvitationRow>, now: Timestamp) -> Result<Vec<Invitation>> {
     rows.into_iter().map(|r| r.into_invitation(now)).collect()
 }
 
@@ -105,6 +105,7 @@ macro_rules! select_invitations {
         )
     };
 }
+pub(super) use select_invitations;
 
 #[derive(Debug, Clone)]
 pub struct NewInvitation<'a> {

@@ -16,6 +16,7 @@ mod mailboxes;
 mod outbox;
 mod postgres;
 mod registrations;
+mod reports;
 mod roles;
 mod search;
 mod sqlite;

@@ -6,7 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 
 /// A python3 that can import aiosmtpd: the system one, else a venv under target/.
-fn python() -> PathBuf {
+pub fn python() -> PathBuf {
     static PY: OnceLock<PathBuf> = OnceLock::new();
     PY.get_or_init(|| {
         let ok = |py: &Path| {
