@@ -48,6 +48,13 @@ pub enum Action {
     Domains(Result<(Vec<crate::service::DomainView>, Vec<crate::store::Mailbox>), String>),
     /// What the operator may do, so the console can hide the rest.
     Operator(Result<crate::service::Operator, String>),
+    /// How far a report has got: rows written, rows in all.
+    ReportProgress {
+        done: u64,
+        total: u64,
+    },
+    /// A report finished (what to say) or failed.
+    ReportDone(Result<String, String>),
     /// How far reading or applying an import has got.
     ImportProgress {
         stage: crate::import::Stage,
@@ -69,6 +76,12 @@ pub enum UserPage {
 
 #[derive(Debug, Clone)]
 pub enum Effect {
+    /// Write a report to a file (a path with ~ for the home directory).
+    Report {
+        kind: crate::service::ReportKind,
+        format: crate::report::Format,
+        path: String,
+    },
     LoadStatus,
     LoadInvitations {
         generation: u64,

@@ -90,6 +90,8 @@ pub enum Input {
 #[derive(Debug)]
 pub struct App {
     pub tab: Tab,
+    /// A report being written: rows done and in all, for the gauge.
+    pub report: Option<(u64, u64)>,
     pub keymap: Keymap,
     pub status: Option<Status>,
     pub invitations: InvitationsTab,
@@ -130,6 +132,7 @@ impl App {
             modal: None,
             input: None,
             message: None,
+            report: None,
             in_flight: 0,
             spinner: 0,
             quit: false,
@@ -279,6 +282,18 @@ impl App {
                         self.keymap.set_denied(super::rights::denied(&op));
                         self.operator = Some(op);
                     }
+                    Err(e) => self.error(e),
+                }
+                Vec::new()
+            }
+            Action::ReportProgress { done, total } => {
+                self.report = Some((done, total));
+                Vec::new()
+            }
+            Action::ReportDone(r) => {
+                self.report = None;
+                match r {
+                    Ok(m) => self.info(m),
                     Err(e) => self.error(e),
                 }
                 Vec::new()
@@ -454,6 +469,18 @@ impl App {
             }
             Cmd::Command => {
                 self.input = Some(Input::Command(CommandLine::default()));
+                Vec::new()
+            }
+            Cmd::Report => {
+                // The command line, filled in: the operator edits the format or the path.
+                let kind = if self.tab == Tab::Invitations {
+                    "invitations"
+                } else {
+                    "users"
+                };
+                self.input = Some(Input::Command(CommandLine {
+                    text: format!("report {kind} csv ~/usher-{kind}.csv"),
+                }));
                 Vec::new()
             }
             Cmd::NextTab => {
@@ -819,6 +846,16 @@ impl App {
                 vec![self.invitations.reload(g)]
             }
             Ok(command::Parsed::Search(t)) => self.set_search(t),
+            Ok(command::Parsed::Report { kind, format, path }) => {
+                if let Some(why) = self.keymap.denied(Cmd::Report) {
+                    let why = why.to_owned();
+                    self.error(why);
+                    return Vec::new();
+                }
+                self.report = Some((0, 0));
+                self.info(format!("writing the {} report to {path}", kind.name()));
+                vec![Effect::Report { kind, format, path }]
+            }
             Err(e) => {
                 self.error(e);
                 Vec::new()

@@ -18,6 +18,7 @@ pub const COMMANDS: &[&str] = &[
     "domains",
     "import",
     "resend expired",
+    "report ",
     "filter ",
     "search ",
     "help",
@@ -34,6 +35,12 @@ pub enum Parsed {
     ResendExpired,
     Filter(Option<InvitationStatus>),
     Search(String),
+    /// `:report users|invitations csv|xlsx PATH`
+    Report {
+        kind: crate::service::ReportKind,
+        format: crate::report::Format,
+        path: String,
+    },
 }
 
 impl CommandLine {
@@ -104,6 +111,19 @@ pub fn parse(text: &str) -> Result<Parsed, String> {
             ),
         }),
         "search" => Parsed::Search(rest.to_owned()),
+        "report" => {
+            let usage = "usage: :report users|invitations csv|xlsx PATH";
+            let mut words = rest.splitn(3, ' ');
+            let (Some(kind), Some(format), Some(path)) = (words.next(), words.next(), words.next())
+            else {
+                return Err(usage.into());
+            };
+            Parsed::Report {
+                kind: kind.parse().map_err(|_| usage.to_owned())?,
+                format: format.parse().map_err(|_| usage.to_owned())?,
+                path: path.trim().to_owned(),
+            }
+        }
         "" => return Err("type a command; Tab completes".into()),
         other => {
             return Err(format!(

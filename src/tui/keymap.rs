@@ -114,6 +114,7 @@ commands! {
     NewMailbox => "new_mailbox", true;
     Toggle => "toggle", false;
     CreateUser => "create_user", true;
+    Report => "report", false;
     OpenFile => "open_file", false;
     MapColumns => "map_columns", false;
     MissingDecision => "missing_decision", false;

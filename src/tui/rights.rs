@@ -20,6 +20,7 @@ pub fn needs(cmd: Cmd) -> Option<Permission> {
         }
         NewMailbox | PersonalMailbox => Permission::ManageMailboxes,
         CreateUser => Permission::CreateUsers,
+        Report => Permission::ViewReports,
         _ => return None,
     })
 }

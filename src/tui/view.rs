@@ -214,6 +214,24 @@ fn draw_tabs(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 }
 
 fn draw_status(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    if let (None, Some((done, total))) = (&app.input, app.report) {
+        // A report being written: a gauge where the status line goes.
+        let ratio = if total == 0 {
+            0.0
+        } else {
+            (done as f64 / total as f64).clamp(0.0, 1.0)
+        };
+        let gauge = ratatui::widgets::LineGauge::default()
+            .filled_style(theme.key)
+            .label(format!(
+                "report {} / {} rows",
+                thousands(i64::try_from(done).unwrap_or(i64::MAX)),
+                thousands(i64::try_from(total).unwrap_or(i64::MAX))
+            ))
+            .ratio(ratio);
+        f.render_widget(gauge, area);
+        return;
+    }
     let line = match &app.input {
         Some(Input::Search(t)) => Line::from(vec![
             Span::styled("/", theme.key),

@@ -38,10 +38,40 @@ fn progress_to(actions: &UnboundedSender<Action>) -> crate::import::Progress {
     })
 }
 
+/// Writes a report, sending its progress for the gauge; the file appears only when whole.
+async fn report(
+    u: &Usher,
+    kind: crate::service::ReportKind,
+    format: crate::report::Format,
+    path: &str,
+    actions: &UnboundedSender<Action>,
+) -> crate::Result<String> {
+    let path = crate::tui::tabs::import::expand_home(path);
+    let mut sink = crate::report::open(
+        std::path::Path::new(&path),
+        format,
+        kind.name(),
+        kind.columns(),
+    )?;
+    let actions = actions.clone();
+    let mut progress = move |done, total| {
+        let _ = actions.send(Action::ReportProgress { done, total });
+    };
+    let rows = u.write_report(kind, sink.as_mut(), &mut progress).await?;
+    sink.finish()?;
+    Ok(format!(
+        "wrote the {} report, {rows} row(s), to {path}",
+        kind.name()
+    ))
+}
+
 pub async fn perform(u: &Usher, effect: Effect, actions: &UnboundedSender<Action>) -> Action {
     let err = |e: crate::Error| e.to_string();
     match effect {
         Effect::LoadStatus => Action::Status(u.status().await.map_err(err)),
+        Effect::Report { kind, format, path } => {
+            Action::ReportDone(report(u, kind, format, &path, actions).await.map_err(err))
+        }
         Effect::LoadInvitations { generation, filter } => Action::Invitations {
             generation,
             result: u.invitations(&filter).await.map_err(err),
