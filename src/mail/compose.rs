@@ -91,6 +91,42 @@ pub fn compose_with_id(
     date: Timestamp,
     message_id: String,
 ) -> Result<Composed> {
+    compose_alternative(from, to_name, to_address, subject, body, None, date, message_id)
+}
+
+/// A rendered template as a message: plain text, with its HTML alternative when the
+/// account gave one.
+pub fn compose_rendered(
+    from: &Mailbox,
+    to_name: &str,
+    to_address: &str,
+    r: &crate::mail::template::Rendered,
+    date: Timestamp,
+    message_id: String,
+) -> Result<Composed> {
+    compose_alternative(
+        from,
+        to_name,
+        to_address,
+        &r.subject,
+        r.body.clone(),
+        r.html.clone(),
+        date,
+        message_id,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn compose_alternative(
+    from: &Mailbox,
+    to_name: &str,
+    to_address: &str,
+    subject: &str,
+    body: String,
+    html: Option<String>,
+    date: Timestamp,
+    message_id: String,
+) -> Result<Composed> {
     let to = mailbox(Some(to_name), to_address)?;
     let subject = crate::mail::template::clamp_subject(subject);
     let when = SystemTime::UNIX_EPOCH + Duration::from_millis(u64::try_from(date.0).unwrap_or(0));
@@ -99,13 +135,23 @@ pub fn compose_with_id(
         .from(from.clone())
         .to(to.clone())
         .subject(subject.clone())
-        .date(when)
-        .singlepart(
-            SinglePart::builder()
-                .header(ContentType::TEXT_PLAIN)
-                .body(body),
-        )
-        .map_err(|e| Error::Mail(format!("cannot build the message: {e}")))?;
+        .date(when);
+    let text = SinglePart::builder()
+        .header(ContentType::TEXT_PLAIN)
+        .body(body);
+    let message = match html {
+        None => message.singlepart(text),
+        Some(h) => message.multipart(
+            lettre::message::MultiPart::alternative()
+                .singlepart(text)
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_HTML)
+                        .body(h),
+                ),
+        ),
+    }
+    .map_err(|e| Error::Mail(format!("cannot build the message: {e}")))?;
     Ok(Composed {
         message_id,
         env_from: from.email.to_string(),

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::Timestamp;
 use crate::error::{Error, Result};
-use crate::mail::compose::compose_with_id;
+use crate::mail::compose::compose_rendered;
 use crate::mail::template::{InvitationVars, Templates};
 
 /// An invitation to render later.
@@ -26,6 +26,24 @@ pub struct Draft {
     pub subject: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The account's saved invitation template in force when it was queued (None:
+    /// usher's own), so that an edit later does not change a queued message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<i64>,
+}
+
+/// Only the template version of a stored draft, read without the rest.
+#[derive(Deserialize)]
+struct VersionOnly {
+    #[serde(default)]
+    template: Option<i64>,
+}
+
+/// The saved template version a stored draft names, if any.
+pub fn template_version(draft: &str) -> Option<i64> {
+    serde_json::from_str::<VersionOnly>(draft)
+        .ok()
+        .and_then(|v| v.template)
 }
 
 /// Renders drafts with the account's templates and sender address.
@@ -38,6 +56,18 @@ pub struct Renderer {
 impl Renderer {
     pub fn new(templates: Arc<Templates>, from: Mailbox) -> Self {
         Self { templates, from }
+    }
+
+    /// The same sender address with other templates (an account's, or one saved version).
+    pub fn with_templates(&self, templates: Templates) -> Self {
+        Self {
+            templates: Arc::new(templates),
+            from: self.from.clone(),
+        }
+    }
+
+    pub fn templates(&self) -> &Templates {
+        &self.templates
     }
 
     /// The subject, for the outbox's list, when the draft is queued.
@@ -59,12 +89,11 @@ impl Renderer {
             d.message.as_deref(),
             &d.vars,
         )?;
-        let composed = compose_with_id(
+        let composed = compose_rendered(
             &self.from,
             d.to_name.trim(),
             &d.to,
-            &r.subject,
-            r.body,
+            &r,
             date,
             message_id.to_owned(),
         )?;

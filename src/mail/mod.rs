@@ -1,5 +1,6 @@
 //! Mail: templates, message composition, transports and the outbox sender.
 
+pub mod catalog;
 pub mod compose;
 pub mod draft;
 pub mod sender;
@@ -9,5 +10,5 @@ pub mod transport;
 pub use compose::{Composed, compose};
 pub use draft::{Draft, Renderer};
 pub use sender::{FlushReport, Sender, SenderSettings};
-pub use template::{InvitationVars, Notice, Templates};
+pub use template::{InvitationVars, TemplateName, Templates};
 pub use transport::{MailTransport, SendError};

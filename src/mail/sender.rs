@@ -80,6 +80,8 @@ pub struct Sender {
     owner: String,
     limiter: Option<DefaultDirectRateLimiter>,
     renderer: Arc<Renderer>,
+    /// Renderers for the saved template versions that drafts name, loaded once each.
+    versions: tokio::sync::Mutex<std::collections::HashMap<i64, Arc<Renderer>>>,
 }
 
 enum Outcome {
@@ -108,6 +110,7 @@ impl Sender {
             owner: format!("{}-{}", std::process::id(), random_hex(6)?),
             limiter,
             renderer,
+            versions: Default::default(),
         })
     }
 
@@ -201,6 +204,28 @@ impl Sender {
         report
     }
 
+    /// The renderer for a draft: usher's own templates, or the saved version it names.
+    async fn renderer_for(&self, draft: &str) -> Result<Arc<Renderer>> {
+        let Some(id) = crate::mail::draft::template_version(draft) else {
+            return Ok(self.renderer.clone());
+        };
+        let mut versions = self.versions.lock().await;
+        if let Some(r) = versions.get(&id) {
+            return Ok(r.clone());
+        }
+        let saved = {
+            let mut tx = self.store.read().await?;
+            tx.template_by_id(id).await?
+        };
+        let templates = self
+            .renderer
+            .templates()
+            .with_account(saved.as_slice())?;
+        let r = Arc::new(self.renderer.with_templates(templates));
+        versions.insert(id, r.clone());
+        Ok(r)
+    }
+
     async fn send_one(&self, m: Claimed) -> (Claimed, Outcome) {
         if let Some(l) = &self.limiter {
             l.until_ready().await;
@@ -208,10 +233,11 @@ impl Sender {
         let to: Vec<String> = m.env_to.split(',').map(str::to_owned).collect();
         let raw = match &m.draft {
             Some(draft) if m.raw.is_empty() => {
-                match self
-                    .renderer
-                    .render(draft, &m.message_id, Timestamp(m.created_at))
-                {
+                let renderer = match self.renderer_for(draft).await {
+                    Ok(r) => r,
+                    Err(e) => return (m, Outcome::Retry(e.to_string())),
+                };
+                match renderer.render(draft, &m.message_id, Timestamp(m.created_at)) {
                     Ok(r) => Cow::Owned(r),
                     // A draft that cannot be rendered never will be: no retry.
                     Err(e) => return (m, Outcome::Failed(e.to_string())),

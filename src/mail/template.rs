@@ -1,66 +1,23 @@
 //! Mail templates, rendered with minijinja. Unknown variables are errors, so a typo in a
 //! template fails loudly rather than mailing a blank.
 
+use std::collections::HashMap;
+
 use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
 
 use crate::domain::sanitize::single_line;
 use crate::error::{Error, Result};
+use crate::store::StoredTemplate;
 
 pub const SUBJECT_MAX_CHARS: usize = 256;
+
+pub use super::catalog::TemplateName;
 
 /// The built-in invitation templates (minijinja source), which the console's form shows
 /// for editing.
 pub const INVITATION_SUBJECT: &str = include_str!("../../assets/templates/invitation_subject.txt");
 pub const INVITATION_BODY: &str = include_str!("../../assets/templates/invitation_body.txt");
-
-/// The other messages usher sends, each a subject and a body template in `assets/templates`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Notice {
-    /// To the invitee, a while before the invitation expires.
-    Reminder,
-    /// To the inviter, when the invitee accepts or declines.
-    Answered,
-    /// To someone registering themselves, to prove the address.
-    Registration,
-}
-
-impl Notice {
-    fn names(self) -> (&'static str, &'static str) {
-        match self {
-            Notice::Reminder => ("reminder_subject", "reminder_body"),
-            Notice::Answered => ("answered_subject", "answered_body"),
-            Notice::Registration => ("registration_subject", "registration_body"),
-        }
-    }
-}
-
-const NOTICES: [(&str, &str); 6] = [
-    (
-        "reminder_subject",
-        include_str!("../../assets/templates/reminder_subject.txt"),
-    ),
-    (
-        "reminder_body",
-        include_str!("../../assets/templates/reminder_body.txt"),
-    ),
-    (
-        "answered_subject",
-        include_str!("../../assets/templates/answered_subject.txt"),
-    ),
-    (
-        "answered_body",
-        include_str!("../../assets/templates/answered_body.txt"),
-    ),
-    (
-        "registration_subject",
-        include_str!("../../assets/templates/registration_subject.txt"),
-    ),
-    (
-        "registration_body",
-        include_str!("../../assets/templates/registration_body.txt"),
-    ),
-];
 
 /// What an invitation template can use.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
@@ -76,59 +33,100 @@ pub struct InvitationVars {
     pub validity_days: i64,
 }
 
-#[derive(Debug)]
+/// An account's templates: usher's own, with whatever the account saved in their place.
+#[derive(Debug, Clone)]
 pub struct Templates {
     env: Environment<'static>,
+    /// The saved version in force of each replaced template (for drafts to name).
+    versions: HashMap<TemplateName, i64>,
+    /// Templates with an HTML alternative.
+    html: Vec<TemplateName>,
 }
 
-/// A rendered message: subject (one line, at most 256 characters) and plain-text body.
+/// A rendered message: subject (one line, at most 256 characters), plain-text body, and
+/// the HTML alternative when the account gave one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
     pub subject: String,
     pub body: String,
+    pub html: Option<String>,
+}
+
+fn names(t: TemplateName) -> (String, String, String) {
+    let k = t.key();
+    (format!("{k}_subject"), format!("{k}_body"), format!("{k}_html.html"))
+}
+
+fn strict_env() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env
 }
 
 impl Templates {
     pub fn builtin() -> Result<Self> {
-        let mut env = Environment::new();
-        env.set_undefined_behavior(UndefinedBehavior::Strict);
-        let invitation = [
-            ("invitation_subject", INVITATION_SUBJECT),
-            ("invitation_body", INVITATION_BODY),
-        ];
-        for (name, text) in invitation.into_iter().chain(NOTICES) {
-            env.add_template(name, text)
-                .map_err(|e| Error::Template(format!("{name}: {e}")))?;
+        let mut env = strict_env();
+        for t in TemplateName::ALL {
+            let (subject, body) = t.builtin();
+            let (sn, bn, _) = names(t);
+            for (name, text) in [(sn, subject), (bn, body)] {
+                env.add_template_owned(name.clone(), text)
+                    .map_err(|e| Error::Template(format!("{name}: {e}")))?;
+            }
         }
-        Ok(Self { env })
-    }
-
-    pub fn invitation(&self, vars: &InvitationVars) -> Result<Rendered> {
-        self.invitation_custom(None, None, vars)
-    }
-
-    /// The invitation with this invitation's own subject and message (template source),
-    /// where given, instead of the account's.
-    pub fn invitation_custom(
-        &self,
-        subject: Option<&str>,
-        body: Option<&str>,
-        vars: &InvitationVars,
-    ) -> Result<Rendered> {
-        let subject = self.invitation_subject(subject, vars)?;
-        let body = match body {
-            Some(src) => self.render_source("message", src, vars)?,
-            None => self.render("invitation_body", vars)?,
-        };
-        Ok(Rendered {
-            subject,
-            body: normalise_body(&body),
+        Ok(Self {
+            env,
+            versions: HashMap::new(),
+            html: Vec::new(),
         })
     }
 
-    /// One of the other messages, from whatever variables it is given.
-    pub fn notice(&self, which: Notice, vars: &impl Serialize) -> Result<Rendered> {
-        let (subject, body) = which.names();
+    /// usher's own templates with the account's saved versions in their place.
+    pub fn with_account(&self, saved: &[StoredTemplate]) -> Result<Self> {
+        let mut out = self.clone();
+        for s in saved {
+            let Ok(t) = s.name.parse::<TemplateName>() else {
+                continue;
+            };
+            if s.builtin {
+                continue;
+            }
+            let (sn, bn, hn) = names(t);
+            for (name, text) in [(sn, &s.subject), (bn, &s.body)] {
+                out.env
+                    .add_template_owned(name.clone(), text.clone())
+                    .map_err(|e| Error::Template(format!("{name}: {e}")))?;
+            }
+            if let Some(h) = &s.html {
+                out.env
+                    .add_template_owned(hn.clone(), h.clone())
+                    .map_err(|e| Error::Template(format!("{hn}: {e}")))?;
+                out.html.push(t);
+            }
+            out.versions.insert(t, s.id);
+        }
+        Ok(out)
+    }
+
+    /// The saved version in force for a template, if the account replaced it.
+    pub fn version(&self, t: TemplateName) -> Option<i64> {
+        self.versions.get(&t).copied()
+    }
+
+    /// The source in force (subject, body, HTML), for the editor.
+    pub fn source(&self, t: TemplateName) -> (String, String, Option<String>) {
+        let (sn, bn, hn) = names(t);
+        let get = |n: &str| self.env.get_template(n).ok().map(|t| t.source().to_owned());
+        (
+            get(&sn).unwrap_or_default(),
+            get(&bn).unwrap_or_default(),
+            self.html.contains(&t).then(|| get(&hn)).flatten(),
+        )
+    }
+
+    /// A message from one of the templates.
+    pub fn render(&self, t: TemplateName, vars: &impl Serialize) -> Result<Rendered> {
+        let (sn, bn, hn) = names(t);
         let render = |name: &str| {
             self.env
                 .get_template(name)
@@ -136,9 +134,37 @@ impl Templates {
                 .map_err(|e| Error::Template(format!("{name}: {e}")))
         };
         Ok(Rendered {
-            subject: clamp_subject(&render(subject)?),
-            body: normalise_body(&render(body)?),
+            subject: clamp_subject(&render(&sn)?),
+            body: normalise_body(&render(&bn)?),
+            html: if self.html.contains(&t) {
+                Some(render(&hn)?)
+            } else {
+                None
+            },
         })
+    }
+
+    pub fn invitation(&self, vars: &InvitationVars) -> Result<Rendered> {
+        self.invitation_custom(None, None, vars)
+    }
+
+    /// The invitation with this invitation's own subject and message (template source),
+    /// where given, instead of the account's. A message of its own has no HTML part.
+    pub fn invitation_custom(
+        &self,
+        subject: Option<&str>,
+        body: Option<&str>,
+        vars: &InvitationVars,
+    ) -> Result<Rendered> {
+        let mut r = self.render(TemplateName::Invitation, vars)?;
+        if let Some(src) = subject {
+            r.subject = clamp_subject(&self.render_source("subject", src, vars)?);
+        }
+        if let Some(src) = body {
+            r.body = normalise_body(&self.render_source("message", src, vars)?);
+            r.html = None;
+        }
+        Ok(r)
     }
 
     /// Whether the account's subject names the recipient (so differs between the
@@ -162,7 +188,14 @@ impl Templates {
     ) -> Result<String> {
         let s = match subject {
             Some(src) => self.render_source("subject", src, vars)?,
-            None => self.render("invitation_subject", vars)?,
+            None => {
+                let t = self
+                    .env
+                    .get_template("invitation_subject")
+                    .map_err(|e| Error::Template(e.to_string()))?;
+                t.render(minijinja::value::Serde(vars))
+                    .map_err(|e| Error::Template(format!("invitation_subject: {e}")))?
+            }
         };
         Ok(clamp_subject(&s))
     }
@@ -170,26 +203,14 @@ impl Templates {
     /// Refuses a custom subject or message that would fail or that loses the link, before
     /// anything is written.
     pub fn check_custom(&self, subject: Option<&str>, body: Option<&str>) -> Result<()> {
-        let sample = InvitationVars {
-            org: "Example".into(),
-            inviter_name: "admin@example.org".into(),
-            first_name: "Ann".into(),
-            last_name: "Lee".into(),
-            email: "ann@example.org".into(),
-            link: "https://usher.example.org/enrol/SAMPLE-TOKEN".into(),
-            expires: "2026-01-11 00:00 UTC".into(),
-            validity_days: 10,
-        };
-        let r = self.invitation_custom(subject, body, &sample)?;
-        if r.subject.trim().is_empty() {
-            return Err(Error::Template("the subject is empty".into()));
-        }
-        if !r.body.contains(&sample.link) {
-            return Err(Error::Template(
-                "the message must contain the link: put {{ link }} in it".into(),
-            ));
-        }
-        Ok(())
+        let (s, b, _) = self.source(TemplateName::Invitation);
+        check(
+            TemplateName::Invitation,
+            subject.unwrap_or(&s),
+            body.unwrap_or(&b),
+            None,
+        )
+        .map(|_| ())
     }
 
     fn render_source(&self, what: &str, src: &str, vars: &InvitationVars) -> Result<String> {
@@ -197,15 +218,85 @@ impl Templates {
             .render_str(src, minijinja::value::Serde(vars))
             .map_err(|e| Error::Template(format!("{what}: {e}")))
     }
+}
 
-    fn render(&self, name: &str, vars: &InvitationVars) -> Result<String> {
-        let t = self
-            .env
-            .get_template(name)
-            .map_err(|e| Error::Template(format!("{name}: {e}")))?;
-        t.render(minijinja::value::Serde(vars))
-            .map_err(|e| Error::Template(format!("{name}: {e}")))
+/// Checks a template before it is saved: each part compiles, uses only the template's
+/// variables, renders with the sample, gives a subject of one non-empty line within 256
+/// characters, and (for a message that carries a link) has the link in the body and in
+/// the HTML part. Returns the sample rendering, for the preview.
+pub fn check(
+    t: TemplateName,
+    subject: &str,
+    body: &str,
+    html: Option<&str>,
+) -> Result<Rendered> {
+    if subject.chars().count() > SUBJECT_MAX_CHARS {
+        return Err(Error::Template(format!(
+            "the subject is over {SUBJECT_MAX_CHARS} characters"
+        )));
     }
+    let sample = t.sample();
+    let known = t.variables();
+    let mut env = strict_env();
+    let parts = [
+        ("subject", "subject".to_owned(), Some(subject)),
+        ("body", "body".to_owned(), Some(body)),
+        ("HTML part", "html.html".to_owned(), html),
+    ];
+    let mut out = Vec::new();
+    for (what, name, src) in parts {
+        let Some(src) = src else {
+            out.push(None);
+            continue;
+        };
+        env.add_template_owned(name.clone(), src.to_owned())
+            .map_err(|e| Error::Template(format!("{what}: {e}")))?;
+        let tpl = env
+            .get_template(&name)
+            .map_err(|e| Error::Template(format!("{what}: {e}")))?;
+        let mut unknown: Vec<String> = tpl
+            .undeclared_variables(false)
+            .into_iter()
+            .filter(|v| !known.contains(v))
+            .collect();
+        if !unknown.is_empty() {
+            unknown.sort();
+            return Err(Error::Template(format!(
+                "{what}: unknown variable{} {} (this template knows {})",
+                if unknown.len() == 1 { "" } else { "s" },
+                unknown.join(", "),
+                known.join(", ")
+            )));
+        }
+        let text = tpl
+            .render(minijinja::value::Serde(&sample))
+            .map_err(|e| Error::Template(format!("{what}: {e}")))?;
+        out.push(Some(text));
+    }
+    let subject = clamp_subject(out[0].as_deref().unwrap_or_default());
+    if subject.trim().is_empty() {
+        return Err(Error::Template("the subject is empty".into()));
+    }
+    let body = normalise_body(out[1].as_deref().unwrap_or_default());
+    let html = out[2].clone();
+    if t.needs_link() {
+        let link = sample["link"].as_str().unwrap_or_default();
+        if !body.contains(link) {
+            return Err(Error::Template(
+                "the message must contain the link: put {{ link }} in it".into(),
+            ));
+        }
+        if html.as_deref().is_some_and(|h| !h.contains(link)) {
+            return Err(Error::Template(
+                "the HTML part must contain the link: put {{ link }} in it".into(),
+            ));
+        }
+    }
+    Ok(Rendered {
+        subject,
+        body,
+        html,
+    })
 }
 
 /// One line, no control characters (so CR/LF never reach the header), at most 256 characters.
@@ -232,7 +323,14 @@ mod tests {
         let mut env = Environment::new();
         env.add_template("invitation_subject", "Hello {{ first_name }}")
             .map_err(|e| Error::Template(e.to_string()))?;
-        assert!(Templates { env }.subject_names_recipient());
+        assert!(
+            Templates {
+                env,
+                versions: HashMap::new(),
+                html: Vec::new()
+            }
+            .subject_names_recipient()
+        );
         Ok(())
     }
 

@@ -37,6 +37,8 @@ struct Preparer {
     message_ids: MessageIds,
     /// The subject, when it is the same for every invitation.
     shared_subject: Option<String>,
+    /// The account's saved invitation template in force, named in every draft.
+    template: Option<i64>,
 }
 
 impl Preparer {
@@ -59,6 +61,7 @@ impl Preparer {
                 },
                 subject: None,
                 message: None,
+                template: self.template,
             };
             let subject = match &self.shared_subject {
                 Some(s) => s.clone(),
@@ -107,9 +110,12 @@ impl<'a> Invites<'a> {
         batch: i64,
         now: Timestamp,
         expires_at: Timestamp,
+        templates: crate::mail::Templates,
     ) -> Result<Self> {
+        let template = templates.version(crate::mail::TemplateName::Invitation);
         let preparer = Preparer {
-            renderer: usher.renderer(),
+            renderer: Arc::new(usher.renderer().with_templates(templates)),
+            template,
             base: usher.invitation_base(account, expires_at, account.invite_validity_days),
             public_url: usher.settings.public_url.clone(),
             tokens: TokenBatch::default(),

@@ -7,7 +7,7 @@ use super::{Usher, check_name};
 use crate::domain::licence::Seats;
 use crate::domain::{Email, InvitationStatus, Permission, Timestamp, Token, UserType};
 use crate::error::{Error, Result};
-use crate::mail::{InvitationVars, compose};
+use crate::mail::InvitationVars;
 use crate::store::{Account, Invitation, NewAudit, NewInvitation, NewMessage, Tx};
 
 #[derive(Debug, Clone)]
@@ -250,17 +250,17 @@ impl Usher {
             m.days,
         );
         let rendered = self
-            .settings
-            .templates
+            .templates_in(tx, account.id)
+            .await?
             .invitation_custom(m.subject, m.message, &vars)?;
         let to_name = format!("{} {}", m.first_name, m.last_name);
-        let composed = compose(
+        let composed = crate::mail::compose::compose_rendered(
             &self.settings.from,
             to_name.trim(),
             m.email,
-            &rendered.subject,
-            rendered.body,
+            &rendered,
             self.clock.now(),
+            crate::mail::compose::new_message_id(&self.settings.from)?,
         )?;
         let outbox_id = tx
             .insert_message(&NewMessage {

@@ -7,8 +7,8 @@ use serde::Serialize;
 use super::Usher;
 use crate::domain::{Email, Timestamp};
 use crate::error::Result;
-use crate::mail::compose::compose;
-use crate::mail::template::Notice;
+use crate::mail::compose::{compose_rendered, new_message_id};
+use crate::mail::{TemplateName, Templates};
 use crate::store::{Invitation, NewMessage, Tx};
 
 /// What the answered-invitation notice says.
@@ -32,26 +32,35 @@ pub(super) struct Answer {
 }
 
 impl Usher {
+    /// The account's templates: usher's own with the account's saved versions in place.
+    pub(super) async fn templates_in(&self, tx: &mut Tx, account_id: i64) -> Result<Templates> {
+        self.settings
+            .templates
+            .with_account(&tx.current_templates(account_id).await?)
+    }
+
     /// Renders one of the notices and queues it; returns its outbox id.
     pub(super) async fn queue_notice(
         &self,
         tx: &mut Tx,
         account_id: i64,
         to: (&str, &str),
-        which: Notice,
+        which: TemplateName,
         vars: &impl Serialize,
     ) -> Result<i64> {
         let now = self.clock.now();
-        let r = self.settings.templates.notice(which, vars)?;
-        let m = compose(&self.settings.from, to.0, to.1, &r.subject, r.body, now)?;
-        let kind = match which {
-            Notice::Reminder => "reminder",
-            Notice::Answered => "notification",
-            Notice::Registration => "registration",
-        };
+        let r = self.templates_in(tx, account_id).await?.render(which, vars)?;
+        let m = compose_rendered(
+            &self.settings.from,
+            to.0,
+            to.1,
+            &r,
+            now,
+            new_message_id(&self.settings.from)?,
+        )?;
         tx.insert_message(&NewMessage {
             account_id,
-            kind,
+            kind: which.outbox_kind(),
             message_id: &m.message_id,
             env_from: &m.env_from,
             env_to: &m.env_to.join(","),
@@ -95,7 +104,12 @@ impl Usher {
             grants: answer.grants,
             mailbox: answer.mailbox,
         };
-        self.queue_notice(tx, inv.account_id, ("", &to), Notice::Answered, &vars)
+        let which = if answer.accepted {
+            TemplateName::Accepted
+        } else {
+            TemplateName::Declined
+        };
+        self.queue_notice(tx, inv.account_id, ("", &to), which, &vars)
             .await?;
         Ok(Some(to))
     }

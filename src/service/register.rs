@@ -14,7 +14,7 @@ use crate::domain::password::hash_password;
 use crate::domain::token::hash_token;
 use crate::domain::{Actor, Email, Timestamp, Token, UserStatus, UserType};
 use crate::error::{Error, Result};
-use crate::mail::Notice;
+use crate::mail::TemplateName;
 use crate::store::{NewAudit, NewRegistration, NewUser, Registration, Tx, User};
 
 /// Registration links one address may be sent per hour.
@@ -80,7 +80,7 @@ impl Usher {
             &mut tx,
             account.id,
             ("", email.display()),
-            Notice::Registration,
+            TemplateName::Registration,
             &vars,
         )
         .await?;

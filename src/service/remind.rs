@@ -7,7 +7,7 @@ use serde_json::json;
 use super::Usher;
 use crate::domain::{Timestamp, Token};
 use crate::error::Result;
-use crate::mail::{InvitationVars, Notice};
+use crate::mail::{InvitationVars, TemplateName};
 use crate::store::NewAudit;
 
 /// Reminders queued per transaction, so a large backlog does not hold the lock long.
@@ -55,7 +55,7 @@ impl Usher {
                         &mut tx,
                         inv.account_id,
                         (to_name.trim(), &inv.email_display),
-                        Notice::Reminder,
+                        TemplateName::Reminder,
                         &vars,
                     )
                     .await?;

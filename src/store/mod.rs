@@ -20,6 +20,7 @@ mod reports;
 mod roles;
 mod search;
 mod sqlite;
+mod templates;
 mod users;
 
 use std::sync::{Arc, Mutex};
@@ -40,6 +41,7 @@ pub use mailboxes::Mailbox;
 pub use outbox::{Claimed, NewDraft, NewMessage, OutboxCounts, OutboxMessage};
 pub use registrations::{NewRegistration, Registration};
 pub use roles::{Grant, Grantable, Holder, Member, Role};
+pub use templates::{NewTemplate, StoredTemplate};
 pub use users::{BulkUser, NewUser, User};
 
 /// Runs `$body` with `$c` bound to the transaction's connection, once per backend, so
