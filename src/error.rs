@@ -41,6 +41,9 @@ pub enum Error {
     Forbidden(String),
     #[error("invitations are switched off for account '{0}'")]
     InvitationsDisabled(String),
+    /// The invite feature is off for this operator alone (seed 002).
+    #[error("invitations are switched off for {operator}: {reason}")]
+    InviteBlocked { operator: String, reason: String },
     #[error("mail template: {0}")]
     Template(String),
     #[error("mail: {0}")]

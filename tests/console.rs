@@ -138,6 +138,7 @@ fn loaded_app(read_only: bool) -> App {
         user_id: None,
         name: "os:test".into(),
         permissions: usher::domain::Permission::ALL.iter().copied().collect(),
+        invite_off: None,
     })));
     app.update(Action::Invitations {
         generation: inv_gen,

@@ -84,6 +84,9 @@ pub enum Command {
     /// Run the enrolment server behind the invitation link, with the mail sender and
     /// reminders, until stopped (SIGTERM or Ctrl-C)
     Serve(super::serve::ServeArgs),
+    /// The account's mail templates: list, show, preview, set, reset
+    #[command(subcommand)]
+    Templates(super::templates::TemplatesCmd),
     /// The users or invitations report, as CSV or XLSX, to a file or mailed as an attachment
     Report(super::report::ReportArgs),
 }
@@ -185,6 +188,18 @@ pub enum InvitationsCmd {
         /// Only queue the mail; do not try to deliver it now
         #[arg(long)]
         no_send: bool,
+    },
+    /// Switch inviting back on, for the account or (with --operator) for one operator
+    Enable {
+        #[arg(long)]
+        operator: Option<String>,
+    },
+    /// Switch inviting off for the account, or for one operator with the reason they see
+    Disable {
+        #[arg(long, requires = "reason")]
+        operator: Option<String>,
+        #[arg(long)]
+        reason: Option<String>,
     },
     /// Revoke: the link stops working and queued mail is withdrawn
     Revoke {

@@ -8,6 +8,7 @@ mod import;
 pub mod output;
 mod report;
 mod serve;
+mod templates;
 
 use std::sync::Arc;
 
@@ -238,6 +239,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Revoke(a) => access::revoke(u, a).await?,
         Command::Mailboxes(cmd) => access::mailboxes(u, cmd).await?,
         Command::Domains(cmd) => domains::run(u, cmd).await?,
+        Command::Templates(cmd) => templates::run(u, cmd).await?,
         Command::Report(a) => {
             let said = report::run(u, a).await?;
             println!("{said}");
@@ -318,6 +320,30 @@ async fn invitations(ctx: &Context, cmd: &InvitationsCmd) -> Result<()> {
                 }
                 println!("{mail}");
             }
+        }
+        InvitationsCmd::Enable { operator: None } => {
+            u.set_invitations_enabled(true).await?;
+            println!("Invitations are on for the account.");
+        }
+        InvitationsCmd::Disable {
+            operator: None,
+            reason: _,
+        } => {
+            u.set_invitations_enabled(false).await?;
+            println!(
+                "Invitations are off for the account: nobody can invite, resend or import new users."
+            );
+        }
+        InvitationsCmd::Enable { operator: Some(op) } => {
+            u.set_invite_block(op, None).await?;
+            println!("{op} may invite again (if their roles allow it).");
+        }
+        InvitationsCmd::Disable {
+            operator: Some(op),
+            reason,
+        } => {
+            u.set_invite_block(op, reason.as_deref()).await?;
+            println!("Invitations are off for {op}; they are told why.");
         }
         InvitationsCmd::Remind { no_send } => {
             let n = u.send_reminders().await?;

@@ -124,15 +124,12 @@ impl TemplateName {
 impl std::str::FromStr for TemplateName {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|t| t.key() == s)
-            .ok_or_else(|| {
-                format!(
-                    "'{s}' is not a template: {}",
-                    Self::ALL.map(|t| t.key()).join(", ")
-                )
-            })
+        Self::ALL.into_iter().find(|t| t.key() == s).ok_or_else(|| {
+            format!(
+                "'{s}' is not a template: {}",
+                Self::ALL.map(|t| t.key()).join(", ")
+            )
+        })
     }
 }
 

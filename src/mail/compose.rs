@@ -91,7 +91,9 @@ pub fn compose_with_id(
     date: Timestamp,
     message_id: String,
 ) -> Result<Composed> {
-    compose_alternative(from, to_name, to_address, subject, body, None, date, message_id)
+    compose_alternative(
+        from, to_name, to_address, subject, body, None, date, message_id,
+    )
 }
 
 /// A rendered template as a message: plain text, with its HTML alternative when the
@@ -144,11 +146,7 @@ fn compose_alternative(
         Some(h) => message.multipart(
             lettre::message::MultiPart::alternative()
                 .singlepart(text)
-                .singlepart(
-                    SinglePart::builder()
-                        .header(ContentType::TEXT_HTML)
-                        .body(h),
-                ),
+                .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(h)),
         ),
     }
     .map_err(|e| Error::Mail(format!("cannot build the message: {e}")))?;

@@ -217,10 +217,7 @@ impl Sender {
             let mut tx = self.store.read().await?;
             tx.template_by_id(id).await?
         };
-        let templates = self
-            .renderer
-            .templates()
-            .with_account(saved.as_slice())?;
+        let templates = self.renderer.templates().with_account(saved.as_slice())?;
         let r = Arc::new(self.renderer.with_templates(templates));
         versions.insert(id, r.clone());
         Ok(r)

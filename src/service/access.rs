@@ -19,6 +19,8 @@ pub struct Operator {
     pub user_id: Option<i64>,
     pub name: String,
     pub permissions: BTreeSet<Permission>,
+    /// Why inviting is off for them (for the whole account, or for them alone), if it is.
+    pub invite_off: Option<String>,
 }
 
 impl Operator {
@@ -87,6 +89,7 @@ impl Usher {
         if name.starts_with("os:") {
             return Ok(Operator {
                 user_id: None,
+                invite_off: None,
                 name,
                 permissions: Permission::ALL
                     .iter()
@@ -113,6 +116,7 @@ impl Usher {
             user_id: Some(user.id),
             name,
             permissions,
+            invite_off: None,
         })
     }
 
@@ -141,6 +145,12 @@ impl Usher {
     pub async fn operator(&self) -> Result<Operator> {
         let mut tx = self.store.read().await?;
         let account = self.account_in(&mut tx).await?;
-        self.operator_in(&mut tx, &account).await
+        let mut op = self.operator_in(&mut tx, &account).await?;
+        op.invite_off = self
+            .may_invite(&mut tx, &account)
+            .await
+            .err()
+            .map(|e| e.to_string());
+        Ok(op)
     }
 }

@@ -256,8 +256,8 @@ impl Usher {
                 o.bucket == Bucket::New
                     || (opts.include_outside && o.bucket == Bucket::OutsideDomains)
             });
-        if inviting && !account.invitations_enabled {
-            return Err(Error::InvitationsDisabled(account.name));
+        if inviting {
+            self.may_invite(&mut tx, &account).await?;
         }
         let counts = serde_json::to_string(&plan.counts).unwrap_or_default();
         let batch = tx

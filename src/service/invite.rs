@@ -81,9 +81,7 @@ impl Usher {
         let account = self.account_in(&mut tx).await?;
         self.require(&mut tx, &account, Permission::InviteUsers)
             .await?;
-        if !account.invitations_enabled {
-            return Err(Error::InvitationsDisabled(account.name));
-        }
+        self.may_invite(&mut tx, &account).await?;
         tx.lock_account(account.id).await?;
 
         let mut plans = Vec::with_capacity(req.addresses.len());

@@ -18,6 +18,7 @@ mod remind;
 mod reports;
 mod resend;
 mod roles;
+mod templates;
 mod users;
 
 use std::sync::Arc;
@@ -44,6 +45,7 @@ pub use register::RegisterPage;
 pub use reports::{Progress, ReportKind};
 pub use resend::Target;
 pub use roles::{RoleDetail, RoleSpec, RoleView, Who};
+pub use templates::TemplateView;
 pub use users::UserDetail;
 
 /// The shortest password enrolment accepts, for the pages' hint.

@@ -49,7 +49,10 @@ impl Usher {
         vars: &impl Serialize,
     ) -> Result<i64> {
         let now = self.clock.now();
-        let r = self.templates_in(tx, account_id).await?.render(which, vars)?;
+        let r = self
+            .templates_in(tx, account_id)
+            .await?
+            .render(which, vars)?;
         let m = compose_rendered(
             &self.settings.from,
             to.0,

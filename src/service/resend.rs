@@ -118,9 +118,7 @@ impl Usher {
                 )));
             }
         }
-        if !account.invitations_enabled {
-            return Err(Error::InvitationsDisabled(account.name.clone()));
-        }
+        self.may_invite(tx, account).await?;
         let token = Token::generate()?;
         let days = account.invite_validity_days;
         let expires_at = now.plus_days(days);

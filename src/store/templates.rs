@@ -84,7 +84,11 @@ impl Tx {
     }
 
     /// Why this operator may not invite, if the invite feature is off for them.
-    pub async fn invite_block(&mut self, account_id: i64, operator: &str) -> Result<Option<String>> {
+    pub async fn invite_block(
+        &mut self,
+        account_id: i64,
+        operator: &str,
+    ) -> Result<Option<String>> {
         let row = on_tx!(self, |c| {
             sqlx::query_scalar::<_, String>(
                 "SELECT reason FROM invite_blocks WHERE account_id = $1 AND operator = $2",

@@ -13,6 +13,7 @@ mod invitations;
 mod registration;
 mod roles;
 mod store;
+mod templates;
 mod users;
 mod workbook;
 
