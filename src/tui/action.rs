@@ -53,6 +53,11 @@ pub enum Action {
         done: u64,
         total: u64,
     },
+    /// The account's templates, for the editor to open on `name`.
+    Templates {
+        name: crate::mail::TemplateName,
+        result: Result<Vec<crate::service::TemplateView>, String>,
+    },
     /// A report finished (what to say) or failed.
     ReportDone(Result<String, String>),
     /// How far reading or applying an import has got.
@@ -76,6 +81,15 @@ pub enum UserPage {
 
 #[derive(Debug, Clone)]
 pub enum Effect {
+    /// Load the templates and open the editor on one.
+    LoadTemplates(crate::mail::TemplateName),
+    SaveTemplate {
+        name: crate::mail::TemplateName,
+        subject: String,
+        body: String,
+        html: Option<String>,
+    },
+    ResetTemplate(crate::mail::TemplateName),
     /// Write a report to a file (a path with ~ for the home directory).
     Report {
         kind: crate::service::ReportKind,

@@ -66,6 +66,7 @@ pub enum Modal {
     Form(Box<InviteForm>),
     Role(Box<RoleForm>),
     User(Box<super::user_form::UserForm>),
+    Template(Box<super::template_form::TemplateForm>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,7 +172,9 @@ impl App {
         match (&self.modal, &self.input) {
             (Some(Modal::Help { .. } | Modal::Invitation(_)), _) => vec![Ctx::Help],
             (Some(Modal::Confirm { .. }), _) => vec![Ctx::Confirm],
-            (Some(Modal::Form(_) | Modal::Role(_) | Modal::User(_)), _) => vec![Ctx::Form],
+            (Some(Modal::Form(_) | Modal::Role(_) | Modal::User(_) | Modal::Template(_)), _) => {
+                vec![Ctx::Form]
+            }
             (None, Some(_)) => vec![Ctx::Input],
             (None, None) => match self.tab {
                 Tab::Invitations => vec![Ctx::Invitations, Ctx::Table, Ctx::Global],
@@ -286,6 +289,17 @@ impl App {
                 }
                 Vec::new()
             }
+            Action::Templates { name, result } => {
+                match result {
+                    Ok(views) => {
+                        self.modal = Some(Modal::Template(Box::new(
+                            super::template_form::TemplateForm::new(views, name),
+                        )));
+                    }
+                    Err(e) => self.error(e),
+                }
+                Vec::new()
+            }
             Action::ReportProgress { done, total } => {
                 self.report = Some((done, total));
                 Vec::new()
@@ -363,7 +377,10 @@ impl App {
 
     fn on_paste(&mut self, text: &str) -> Vec<Effect> {
         match (&mut self.modal, &mut self.input) {
-            (Some(m @ (Modal::Form(_) | Modal::Role(_) | Modal::User(_))), _) => {
+            (
+                Some(m @ (Modal::Form(_) | Modal::Role(_) | Modal::User(_) | Modal::Template(_))),
+                _,
+            ) => {
                 if let Some(f) = m.form() {
                     f.paste(text);
                 }
@@ -420,7 +437,7 @@ impl App {
                 form.another = !form.another;
                 return Vec::new();
             }
-            Some(m @ (Modal::Form(_) | Modal::Role(_) | Modal::User(_))) => {
+            Some(m @ (Modal::Form(_) | Modal::Role(_) | Modal::User(_) | Modal::Template(_))) => {
                 let Some(form) = m.form() else {
                     return Vec::new();
                 };
@@ -471,6 +488,7 @@ impl App {
                 self.input = Some(Input::Command(CommandLine::default()));
                 Vec::new()
             }
+            Cmd::Templates => vec![Effect::LoadTemplates(crate::mail::TemplateName::Invitation)],
             Cmd::Report => {
                 // The command line, filled in: the operator edits the format or the path.
                 let kind = if self.tab == Tab::Invitations {
@@ -846,6 +864,14 @@ impl App {
                 vec![self.invitations.reload(g)]
             }
             Ok(command::Parsed::Search(t)) => self.set_search(t),
+            Ok(command::Parsed::Template(name)) => {
+                if let Some(why) = self.keymap.denied(Cmd::Templates) {
+                    let why = why.to_owned();
+                    self.error(why);
+                    return Vec::new();
+                }
+                vec![Effect::LoadTemplates(name)]
+            }
             Ok(command::Parsed::Report { kind, format, path }) => {
                 if let Some(why) = self.keymap.denied(Cmd::Report) {
                     let why = why.to_owned();

@@ -19,6 +19,7 @@ pub const COMMANDS: &[&str] = &[
     "import",
     "resend expired",
     "report ",
+    "template ",
     "filter ",
     "search ",
     "help",
@@ -35,6 +36,8 @@ pub enum Parsed {
     ResendExpired,
     Filter(Option<InvitationStatus>),
     Search(String),
+    /// `:template NAME`: the editor, on that template.
+    Template(crate::mail::TemplateName),
     /// `:report users|invitations csv|xlsx PATH`
     Report {
         kind: crate::service::ReportKind,
@@ -111,6 +114,11 @@ pub fn parse(text: &str) -> Result<Parsed, String> {
             ),
         }),
         "search" => Parsed::Search(rest.to_owned()),
+        "template" | "templates" => Parsed::Template(if rest.is_empty() {
+            crate::mail::TemplateName::Invitation
+        } else {
+            rest.parse()?
+        }),
         "report" => {
             let usage = "usage: :report users|invitations csv|xlsx PATH";
             let mut words = rest.splitn(3, ' ');

@@ -56,6 +56,7 @@ form_modal!(InviteForm, |f| f
     .submit()
     .map(|req| Effect::Invite(Box::new(req))));
 form_modal!(RoleForm, |f| f.submit().map(Effect::SaveRole));
+form_modal!(super::template_form::TemplateForm, |f| f.submit());
 form_modal!(UserForm, |f| f
     .submit()
     .map(|u| Effect::CreateUser(Box::new(u))));
@@ -66,6 +67,7 @@ impl Modal {
             Modal::Form(f) => Some(f.as_mut()),
             Modal::Role(f) => Some(f.as_mut()),
             Modal::User(f) => Some(f.as_mut()),
+            Modal::Template(f) => Some(f.as_mut()),
             _ => None,
         }
     }

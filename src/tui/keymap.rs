@@ -115,6 +115,7 @@ commands! {
     Toggle => "toggle", false;
     CreateUser => "create_user", true;
     Report => "report", false;
+    Templates => "templates", false;
     OpenFile => "open_file", false;
     MapColumns => "map_columns", false;
     MissingDecision => "missing_decision", false;

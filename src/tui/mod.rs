@@ -12,6 +12,7 @@ pub mod prompt;
 pub mod rights;
 pub mod role_form;
 pub mod tabs;
+pub mod template_form;
 pub mod theme;
 pub mod user_form;
 pub mod view;

@@ -21,6 +21,7 @@ pub fn needs(cmd: Cmd) -> Option<Permission> {
         NewMailbox | PersonalMailbox => Permission::ManageMailboxes,
         CreateUser => Permission::CreateUsers,
         Report => Permission::ViewReports,
+        Templates => Permission::ManageSettings,
         _ => return None,
     })
 }

@@ -54,6 +54,14 @@ pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
             let r = centered(area, 76, 12);
             form.render(f, r, theme);
         }
+        Some(Modal::Template(form)) => {
+            let r = centered(
+                area,
+                area.width.saturating_sub(4).max(60),
+                area.height.saturating_sub(2).max(16),
+            );
+            form.render(f, r, theme);
+        }
         None => {}
     }
 }

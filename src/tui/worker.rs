@@ -69,6 +69,27 @@ pub async fn perform(u: &Usher, effect: Effect, actions: &UnboundedSender<Action
     let err = |e: crate::Error| e.to_string();
     match effect {
         Effect::LoadStatus => Action::Status(u.status().await.map_err(err)),
+        Effect::LoadTemplates(name) => Action::Templates {
+            name,
+            result: u.templates().await.map_err(err),
+        },
+        Effect::SaveTemplate {
+            name,
+            subject,
+            body,
+            html,
+        } => Action::Done(
+            u.save_template(name, &subject, &body, html.as_deref())
+                .await
+                .map(|v| format!("saved the {name} template (version {v}); new mail uses it"))
+                .map_err(err),
+        ),
+        Effect::ResetTemplate(name) => Action::Done(
+            u.reset_template(name)
+                .await
+                .map(|_| format!("the {name} template is usher's own again"))
+                .map_err(err),
+        ),
         Effect::Report { kind, format, path } => {
             Action::ReportDone(report(u, kind, format, &path, actions).await.map_err(err))
         }

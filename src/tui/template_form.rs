@@ -1,0 +1,269 @@
+//! The mail template editor (seeds 002 and 004): subject, body and an optional HTML part
+//! in ratatui-textarea, beside a preview rendered with sample values as you type. A
+//! template that would be refused shows why instead of a preview, and cannot be saved.
+//! ^n / ^p move to the next template, ^r puts usher's own text in the editor (saving it
+//! then is a reset).
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Text};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui_textarea::TextArea;
+
+use super::action::Effect;
+use super::fields;
+use super::theme::Theme;
+use crate::domain::sanitize::escape_for_display;
+use crate::mail::TemplateName;
+use crate::mail::template::{Rendered, check};
+use crate::service::TemplateView;
+
+const SUBJECT: usize = 0;
+const BODY: usize = 1;
+const HTML: usize = 2;
+
+#[derive(Debug)]
+pub struct TemplateForm {
+    pub name: TemplateName,
+    pub focus: usize,
+    texts: [TextArea<'static>; 3],
+    views: Vec<TemplateView>,
+    pub error: Option<String>,
+    pub sending: bool,
+}
+
+fn area_of(text: &str) -> TextArea<'static> {
+    TextArea::new(text.lines().map(str::to_owned).collect())
+}
+
+impl TemplateForm {
+    pub fn new(views: Vec<TemplateView>, name: TemplateName) -> Self {
+        let mut f = Self {
+            name,
+            focus: BODY,
+            texts: Default::default(),
+            views,
+            error: None,
+            sending: false,
+        };
+        f.load(name);
+        f
+    }
+
+    fn load(&mut self, name: TemplateName) {
+        self.name = name;
+        let view = self.views.iter().find(|v| v.name == name.key());
+        let (subject, body, html) = match view {
+            Some(v) => (v.subject.clone(), v.body.clone(), v.html.clone()),
+            None => {
+                let (s, b) = name.builtin();
+                (s.to_owned(), b.to_owned(), None)
+            }
+        };
+        self.set_texts(subject.trim_end(), &body, html.as_deref().unwrap_or(""));
+    }
+
+    fn set_texts(&mut self, subject: &str, body: &str, html: &str) {
+        self.texts = [area_of(subject), area_of(body), area_of(html)];
+        self.texts[HTML].set_placeholder_text("optional HTML alternative part");
+    }
+
+    /// Moves to the next (or previous) template; unsaved edits are dropped.
+    pub fn switch(&mut self, step: isize) {
+        let all = TemplateName::ALL;
+        let at = all.iter().position(|t| *t == self.name).unwrap_or(0) as isize;
+        let n = all.len() as isize;
+        self.load(all[((at + step) % n + n) as usize % all.len()]);
+        self.error = None;
+    }
+
+    pub fn next_field(&mut self) {
+        self.focus = (self.focus + 1) % 3;
+    }
+
+    pub fn prev_field(&mut self) {
+        self.focus = (self.focus + 2) % 3;
+    }
+
+    pub fn key(&mut self, key: KeyEvent) {
+        if self.sending {
+            return;
+        }
+        self.error = None;
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Char('n') if ctrl => self.switch(1),
+            KeyCode::Char('p') if ctrl => self.switch(-1),
+            KeyCode::Char('r') if ctrl => {
+                let (s, b) = self.name.builtin();
+                self.set_texts(s.trim_end(), b, "");
+            }
+            KeyCode::Enter if self.focus == SUBJECT => self.next_field(),
+            _ => {
+                self.texts[self.focus].input(key);
+            }
+        }
+    }
+
+    pub fn paste(&mut self, text: &str) {
+        let text = if self.focus == SUBJECT {
+            text.replace(['\r', '\n'], " ")
+        } else {
+            text.replace("\r\n", "\n")
+        };
+        self.texts[self.focus].insert_str(text);
+    }
+
+    /// Subject, body and HTML part as typed.
+    pub fn parts(&self) -> (String, String, Option<String>) {
+        let join = |i: usize| self.texts[i].lines().join("\n");
+        let html = join(HTML);
+        (
+            join(SUBJECT),
+            format!("{}\n", join(BODY).trim_end()),
+            (!html.trim().is_empty()).then_some(html),
+        )
+    }
+
+    /// usher's own text is in the editor: saving it is a reset.
+    fn is_builtin(&self) -> bool {
+        let (s, b, h) = self.parts();
+        let (bs, bb) = self.name.builtin();
+        h.is_none() && s.trim() == bs.trim() && b.trim() == bb.trim()
+    }
+
+    /// The preview with sample values, or why it would be refused.
+    pub fn preview(&self) -> Result<Rendered, String> {
+        let (s, b, h) = self.parts();
+        check(self.name, &s, &b, h.as_deref()).map_err(|e| e.to_string())
+    }
+
+    pub fn submit(&mut self) -> Option<Effect> {
+        if self.sending {
+            return None;
+        }
+        if let Err(e) = self.preview() {
+            self.error = Some(e);
+            return None;
+        }
+        self.sending = true;
+        if self.is_builtin() {
+            return Some(Effect::ResetTemplate(self.name));
+        }
+        let (subject, body, html) = self.parts();
+        Some(Effect::SaveTemplate {
+            name: self.name,
+            subject,
+            body,
+            html,
+        })
+    }
+
+    pub fn finished(&mut self, result: &Result<String, String>) -> bool {
+        self.sending = false;
+        match result {
+            Err(e) => self.error = Some(e.clone()),
+            Ok(_) => {
+                // Stay open on the saved text, now the account's.
+                let (subject, body, html) = self.parts();
+                if let Some(v) = self.views.iter_mut().find(|v| v.name == self.name.key()) {
+                    (v.subject, v.body, v.html) = (subject, body, html);
+                }
+            }
+        }
+        true
+    }
+
+    pub fn render(&mut self, f: &mut Frame, area: Rect, theme: &Theme) {
+        f.render_widget(Clear, area);
+        let block = Block::bordered()
+            .title(format!(
+                " Template: {} ({}) ",
+                self.name.key(),
+                self.name.describe()
+            ))
+            .title_style(theme.title);
+        let inner = block.inner(area);
+        f.render_widget(block, area);
+        let [left, right] =
+            Layout::horizontal([Constraint::Percentage(55), Constraint::Fill(1)]).areas(inner);
+        let [subject, body_label, body, html_label, html, status] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Fill(3),
+            Constraint::Length(1),
+            Constraint::Fill(1),
+            Constraint::Length(2),
+        ])
+        .areas(left);
+        fields::line(
+            f,
+            subject,
+            "Subject",
+            10,
+            &mut self.texts[SUBJECT],
+            self.focus == SUBJECT,
+            theme,
+        );
+        for (label_area, text_area, i, name) in [
+            (body_label, body, BODY, "Body (plain text)"),
+            (html_label, html, HTML, "HTML part"),
+        ] {
+            let style = if self.focus == i {
+                theme.key
+            } else {
+                theme.header
+            };
+            f.render_widget(Line::styled(name, style), label_area);
+            fields::text(f, text_area, &mut self.texts[i], self.focus == i, theme);
+        }
+        let hint = if self.sending {
+            Line::styled("saving…", theme.dim)
+        } else if let Some(e) = &self.error {
+            Line::styled(escape_for_display(e), theme.error)
+        } else {
+            Line::styled(
+                "tab: field · ^s saves · ^r usher's text · ^n/^p next template · esc closes",
+                theme.dim,
+            )
+        };
+        f.render_widget(Paragraph::new(hint).wrap(Wrap { trim: true }), status);
+        self.render_preview(f, right, theme);
+    }
+
+    fn render_preview(&self, f: &mut Frame, area: Rect, theme: &Theme) {
+        let block = Block::bordered()
+            .title(" Preview with sample values ")
+            .title_style(theme.header);
+        let inner = block.inner(area);
+        f.render_widget(block, area);
+        let vars = self.name.variables().join(", ");
+        let text = match self.preview() {
+            Ok(r) => {
+                let mut lines = vec![
+                    Line::styled(
+                        format!("Subject: {}", escape_for_display(&r.subject)),
+                        theme.key,
+                    ),
+                    Line::from(""),
+                ];
+                lines.extend(r.body.lines().map(|l| Line::from(escape_for_display(l))));
+                if r.html.is_some() {
+                    lines.push(Line::from(""));
+                    lines.push(Line::styled("(with an HTML alternative part)", theme.dim));
+                }
+                lines.push(Line::from(""));
+                lines.push(Line::styled(format!("variables: {vars}"), theme.dim));
+                Text::from(lines)
+            }
+            Err(e) => Text::from(vec![
+                Line::styled("Cannot be saved:", theme.error),
+                Line::styled(escape_for_display(&e), theme.error),
+                Line::from(""),
+                Line::styled(format!("variables: {vars}"), theme.dim),
+            ]),
+        };
+        f.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }), inner);
+    }
+}

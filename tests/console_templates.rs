@@ -1,0 +1,92 @@
+//! The template editor by keyboard (issue 7), against a real core on both backends: the
+//! preview follows the typing, a template that would be refused shows why and is not
+//! saved, ^s saves a version, ^n/^p move between templates, ^r and ^s reset.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+#[path = "common/drive.rs"]
+mod drive;
+
+use crossterm::event::{KeyCode, KeyModifiers};
+use usher::mail::TemplateName;
+use usher::tui::app::Modal;
+
+use common::{TestDb, account};
+use drive::Drive;
+
+on_both_backends!(templates_are_edited_by_keyboard);
+
+fn editing(d: &Drive) -> TemplateName {
+    match &d.app.modal {
+        Some(Modal::Template(f)) => f.name,
+        other => panic!("the editor is not open: {other:?}"),
+    }
+}
+
+async fn ctrl(d: &mut Drive, c: char) {
+    d.press(KeyCode::Char(c), KeyModifiers::CONTROL).await;
+}
+
+async fn clear_subject(d: &mut Drive) {
+    d.special(KeyCode::BackTab).await; // body -> subject
+    d.special(KeyCode::End).await;
+    for _ in 0..120 {
+        d.special(KeyCode::Backspace).await;
+    }
+}
+
+async fn templates_are_edited_by_keyboard(db: &TestDb) {
+    let (u, _clock) = account(db, 10).await;
+    let mut d = Drive::new(u.clone()).await;
+    d.keys("T").await;
+    assert_eq!(editing(&d), TemplateName::Invitation);
+    assert!(d.screen().contains("Preview with sample values"));
+
+    clear_subject(&mut d).await;
+    d.keys("Welcome to {{ org }} {{ nope }}").await;
+    let s = d.screen();
+    assert!(s.contains("Cannot be saved") && s.contains("nope"), "{s}");
+    ctrl(&mut d, 's').await;
+    assert!(
+        u.templates().await.unwrap().iter().all(|t| !t.customised),
+        "nothing saved"
+    );
+    for _ in 0.." {{ nope }}".len() {
+        d.special(KeyCode::Backspace).await;
+    }
+    assert!(
+        d.screen().contains("Subject: Welcome to Example Ltd"),
+        "{}",
+        d.screen()
+    );
+    ctrl(&mut d, 's').await;
+    assert!(
+        d.message().contains("saved the invitation template"),
+        "{}",
+        d.message()
+    );
+    let inv = u
+        .templates()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.name == "invitation")
+        .unwrap();
+    assert!(inv.customised);
+    assert_eq!(inv.subject, "Welcome to {{ org }}");
+
+    // Next template and back: the saved text is what the editor shows.
+    ctrl(&mut d, 'n').await;
+    assert_eq!(editing(&d), TemplateName::Reminder);
+    ctrl(&mut d, 'p').await;
+    assert_eq!(editing(&d), TemplateName::Invitation);
+    assert!(d.screen().contains("Welcome to {{ org }}"));
+
+    // usher's own text back, saved as a reset.
+    ctrl(&mut d, 'r').await;
+    ctrl(&mut d, 's').await;
+    assert!(d.message().contains("usher's own again"), "{}", d.message());
+    assert!(u.templates().await.unwrap().iter().all(|t| !t.customised));
+    d.special(KeyCode::Esc).await;
+    assert!(d.app.modal.is_none());
+}
