@@ -140,8 +140,20 @@ pub struct InviteArgs {
     #[arg(long)]
     pub subject: Option<String>,
     /// This invitation's message (template text; must contain {{ link }})
-    #[arg(long)]
+    #[arg(long, conflicts_with = "message_file")]
     pub message: Option<String>,
+    /// This invitation's message, from a file
+    #[arg(long, value_name = "FILE")]
+    pub message_file: Option<std::path::PathBuf>,
+    /// Send a copy to this address (repeat, or separate with commas)
+    #[arg(long, value_name = "ADDRESS")]
+    pub cc: Vec<String>,
+    /// Send a blind copy to this address (repeat, or separate with commas)
+    #[arg(long, value_name = "ADDRESS")]
+    pub bcc: Vec<String>,
+    /// Attach this file (repeat; mail.attachment_max_kib in all, 10 MiB by default)
+    #[arg(long, value_name = "FILE")]
+    pub attach: Vec<std::path::PathBuf>,
     /// Only queue the mail; do not try to deliver it now
     #[arg(long)]
     pub no_send: bool,

@@ -86,6 +86,14 @@ impl Context {
     }
 }
 
+/// Addresses from repeated or comma-separated options (--cc a@x --cc "b@x, c@x").
+fn addresses_of(values: &[String]) -> Result<Vec<usher::domain::Email>> {
+    if values.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(parse_address_list(&values.join(",")).map_err(Error::Emails)?)
+}
+
 pub async fn run(cli: Cli) -> Result<()> {
     let Some(command) = &cli.command else {
         return overview(&cli).await;
@@ -167,7 +175,21 @@ pub async fn run(cli: Cli) -> Result<()> {
                     },
                     expires_in_days: a.expires_in,
                     subject: a.subject.clone(),
-                    message: a.message.clone(),
+                    message: match &a.message_file {
+                        Some(f) => Some(std::fs::read_to_string(f).wrap_err_with(|| {
+                            format!("cannot read the message file {}", f.display())
+                        })?),
+                        None => a.message.clone(),
+                    },
+                    options: usher::service::InviteOptions {
+                        cc: addresses_of(&a.cc)?,
+                        bcc: addresses_of(&a.bcc)?,
+                        attachments: a
+                            .attach
+                            .iter()
+                            .map(|p| usher::mail::compose::Attachment::from_file(p))
+                            .collect::<Result<_, _>>()?,
+                    },
                 })
                 .await?;
             let mail = if a.no_send {

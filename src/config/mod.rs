@@ -95,6 +95,7 @@ struct FileMail {
     retry_base_seconds: Option<u64>,
     lease_seconds: Option<u64>,
     batch_size: Option<usize>,
+    attachment_max_kib: Option<usize>,
     #[serde(default)]
     smtp: FileSmtp,
 }
@@ -169,6 +170,8 @@ pub struct MailConfig {
     pub retry_base_seconds: u64,
     pub lease_seconds: u64,
     pub batch_size: usize,
+    /// The files attached to one invitation, in KiB in all.
+    pub attachment_max_kib: usize,
     pub smtp: SmtpConfig,
 }
 
@@ -318,6 +321,7 @@ impl Config {
             retry_base_seconds: m.retry_base_seconds.unwrap_or(30),
             lease_seconds: m.lease_seconds.unwrap_or(300).max(5),
             batch_size: positive("mail.batch_size", m.batch_size.unwrap_or(200))?,
+            attachment_max_kib: m.attachment_max_kib.unwrap_or(10 * 1024),
             smtp: SmtpConfig {
                 host: env
                     .get("USHER_SMTP_HOST")

@@ -92,7 +92,15 @@ pub fn compose_with_id(
     message_id: String,
 ) -> Result<Composed> {
     compose_alternative(
-        from, to_name, to_address, subject, body, None, date, message_id,
+        from,
+        to_name,
+        to_address,
+        subject,
+        body,
+        None,
+        date,
+        message_id,
+        &Extras::default(),
     )
 }
 
@@ -106,6 +114,37 @@ pub fn compose_rendered(
     date: Timestamp,
     message_id: String,
 ) -> Result<Composed> {
+    compose_with_extras(
+        from,
+        to_name,
+        to_address,
+        r,
+        date,
+        message_id,
+        &Extras::default(),
+    )
+}
+
+/// Copies and files one message carries besides its recipient (seed 002's invitation
+/// options).
+#[derive(Debug, Clone, Default)]
+pub struct Extras {
+    pub cc: Vec<String>,
+    pub bcc: Vec<String>,
+    pub attachments: Vec<Attachment>,
+}
+
+/// The same, with copies (CC; and BCC, which is in the envelope but not in the headers)
+/// and attachments.
+pub fn compose_with_extras(
+    from: &Mailbox,
+    to_name: &str,
+    to_address: &str,
+    r: &crate::mail::template::Rendered,
+    date: Timestamp,
+    message_id: String,
+    extras: &Extras,
+) -> Result<Composed> {
     compose_alternative(
         from,
         to_name,
@@ -115,6 +154,7 @@ pub fn compose_rendered(
         r.html.clone(),
         date,
         message_id,
+        extras,
     )
 }
 
@@ -128,6 +168,7 @@ fn compose_alternative(
     html: Option<String>,
     date: Timestamp,
     message_id: String,
+    extras: &Extras,
 ) -> Result<Composed> {
     let to = mailbox(Some(to_name), to_address)?;
     let subject = crate::mail::template::clamp_subject(subject);
@@ -138,24 +179,54 @@ fn compose_alternative(
         .to(to.clone())
         .subject(subject.clone())
         .date(when);
-    let text = SinglePart::builder()
-        .header(ContentType::TEXT_PLAIN)
-        .body(body);
-    let message = match html {
-        None => message.singlepart(text),
-        Some(h) => message.multipart(
-            lettre::message::MultiPart::alternative()
-                .singlepart(text)
-                .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(h)),
-        ),
+    let mut message = message;
+    for a in &extras.cc {
+        message = message.cc(mailbox(None, a)?);
+    }
+    for a in &extras.bcc {
+        message = message.bcc(mailbox(None, a)?);
+    }
+    use lettre::message::{Attachment as Part, MultiPart};
+    let text = || {
+        SinglePart::builder()
+            .header(ContentType::TEXT_PLAIN)
+            .body(body.clone())
+    };
+    let alternative = html.map(|h| {
+        MultiPart::alternative()
+            .singlepart(text())
+            .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(h))
+    });
+    let built = match (alternative, extras.attachments.is_empty()) {
+        (None, true) => message.singlepart(text()),
+        (Some(alt), true) => message.multipart(alt),
+        (alt, false) => {
+            let mut mixed = match alt {
+                Some(a) => MultiPart::mixed().multipart(a),
+                None => MultiPart::mixed().singlepart(text()),
+            };
+            for f in &extras.attachments {
+                let mime = ContentType::parse(&f.mime)
+                    .map_err(|e| Error::Mail(format!("content type {}: {e}", f.mime)))?;
+                // The name travels in a header: one line, no control characters.
+                mixed = mixed
+                    .singlepart(Part::new(single_line(&f.filename)).body(f.bytes.clone(), mime));
+            }
+            message.multipart(mixed)
+        }
     }
     .map_err(|e| Error::Mail(format!("cannot build the message: {e}")))?;
     Ok(Composed {
         message_id,
         env_from: from.email.to_string(),
-        env_to: vec![to.email.to_string()],
+        env_to: built
+            .envelope()
+            .to()
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
         subject,
-        raw: message.formatted(),
+        raw: built.formatted(),
     })
 }
 
@@ -167,46 +238,36 @@ pub struct Attachment {
     pub bytes: Vec<u8>,
 }
 
-/// A plain-text message with attachments (a report mailed to an admin), to one recipient.
-pub fn compose_with_attachments(
-    from: &Mailbox,
-    to_address: &str,
-    subject: &str,
-    body: String,
-    files: &[Attachment],
-    date: Timestamp,
-) -> Result<Composed> {
-    use lettre::message::{Attachment as Part, MultiPart};
-    let to = mailbox(None, to_address)?;
-    let subject = crate::mail::template::clamp_subject(subject);
-    let when = SystemTime::UNIX_EPOCH + Duration::from_millis(u64::try_from(date.0).unwrap_or(0));
-    let message_id = new_message_id(from)?;
-    let mut parts = MultiPart::mixed().singlepart(
-        SinglePart::builder()
-            .header(ContentType::TEXT_PLAIN)
-            .body(body),
-    );
-    for f in files {
-        let mime = ContentType::parse(&f.mime)
-            .map_err(|e| Error::Mail(format!("content type {}: {e}", f.mime)))?;
-        // The name travels in a header: one line, no control characters.
-        parts = parts.singlepart(Part::new(single_line(&f.filename)).body(f.bytes.clone(), mime));
+impl Attachment {
+    /// A file to attach, its type told by its extension (what mail clients go by).
+    pub fn from_file(path: &std::path::Path) -> Result<Self> {
+        let bytes = std::fs::read(path)
+            .map_err(|e| Error::invalid("attachments", format!("{}: {e}", path.display())))?;
+        let filename = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "attachment".into());
+        let ext = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_lowercase())
+            .unwrap_or_default();
+        let mime = match ext.as_str() {
+            "pdf" => "application/pdf",
+            "txt" => "text/plain",
+            "csv" => "text/csv",
+            "png" => "image/png",
+            "jpg" | "jpeg" => "image/jpeg",
+            "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "zip" => "application/zip",
+            _ => "application/octet-stream",
+        };
+        Ok(Self {
+            filename,
+            mime: mime.into(),
+            bytes,
+        })
     }
-    let message = Message::builder()
-        .message_id(Some(message_id.clone()))
-        .from(from.clone())
-        .to(to.clone())
-        .subject(subject.clone())
-        .date(when)
-        .multipart(parts)
-        .map_err(|e| Error::Mail(format!("cannot build the message: {e}")))?;
-    Ok(Composed {
-        message_id,
-        env_from: from.email.to_string(),
-        env_to: vec![to.email.to_string()],
-        subject,
-        raw: message.formatted(),
-    })
 }
 
 #[cfg(test)]

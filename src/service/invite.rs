@@ -21,6 +21,55 @@ pub struct InviteRequest {
     /// This invitation's own subject and message (minijinja source, like the templates).
     pub subject: Option<String>,
     pub message: Option<String>,
+    /// Copies and files for this invitation's message (seed 002).
+    pub options: InviteOptions,
+}
+
+/// Seed 002's invitation options: copies to others and attached files. They travel with
+/// this message only; a resend or a reminder carries neither.
+#[derive(Debug, Clone, Default)]
+pub struct InviteOptions {
+    pub cc: Vec<Email>,
+    pub bcc: Vec<Email>,
+    pub attachments: Vec<crate::mail::compose::Attachment>,
+}
+
+/// Files at most per invitation, and their size in all.
+pub const MAX_ATTACHMENTS: usize = 10;
+
+impl InviteOptions {
+    /// Refuses more files or bytes than the limit, naming the file that crosses it.
+    pub fn check(&self, max_bytes: usize) -> Result<()> {
+        if self.attachments.len() > MAX_ATTACHMENTS {
+            return Err(Error::invalid(
+                "attachments",
+                format!("at most {MAX_ATTACHMENTS} files"),
+            ));
+        }
+        let mut total = 0usize;
+        for a in &self.attachments {
+            total += a.bytes.len();
+            if total > max_bytes {
+                return Err(Error::invalid(
+                    "attachments",
+                    format!(
+                        "{} takes the files over {} KiB in all",
+                        crate::domain::sanitize::escape_for_display(&a.filename),
+                        max_bytes / 1024
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn extras(&self) -> crate::mail::compose::Extras {
+        crate::mail::compose::Extras {
+            cc: self.cc.iter().map(|e| e.display().to_owned()).collect(),
+            bcc: self.bcc.iter().map(|e| e.display().to_owned()).collect(),
+            attachments: self.attachments.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -54,6 +103,7 @@ pub(super) struct MailFor<'a> {
     pub expires_at: Timestamp,
     pub subject: Option<&'a str>,
     pub message: Option<&'a str>,
+    pub options: Option<&'a InviteOptions>,
 }
 
 impl Usher {
@@ -76,6 +126,7 @@ impl Usher {
         self.settings
             .templates
             .check_custom(req.subject.as_deref(), req.message.as_deref())?;
+        req.options.check(self.settings.attachment_max_bytes)?;
         let now = self.clock.now();
         let mut tx = self.store.write().await?;
         let account = self.account_in(&mut tx).await?;
@@ -157,6 +208,7 @@ impl Usher {
                     expires_at,
                     subject: req.subject.as_deref(),
                     message: req.message.as_deref(),
+                    options: Some(&req.options),
                 },
                 &token,
             )
@@ -252,13 +304,14 @@ impl Usher {
             .await?
             .invitation_custom(m.subject, m.message, &vars)?;
         let to_name = format!("{} {}", m.first_name, m.last_name);
-        let composed = crate::mail::compose::compose_rendered(
+        let composed = crate::mail::compose::compose_with_extras(
             &self.settings.from,
             to_name.trim(),
             m.email,
             &rendered,
             self.clock.now(),
             crate::mail::compose::new_message_id(&self.settings.from)?,
+            &m.options.map(InviteOptions::extras).unwrap_or_default(),
         )?;
         let outbox_id = tx
             .insert_message(&NewMessage {

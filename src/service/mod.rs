@@ -39,7 +39,7 @@ pub use domains::{DomainView, Verify};
 pub use enrol::{EnrolPage, Enrolment, check_new_password};
 pub use import::{ApplyOptions, ApplyOutcome, Missing, UndoOutcome};
 pub use init::InitRequest;
-pub use invite::{InviteOutcome, InviteRequest, Invited};
+pub use invite::{InviteOptions, InviteOutcome, InviteRequest, Invited};
 pub use queries::Status;
 pub use register::RegisterPage;
 pub use reports::{Progress, ReportKind};
@@ -75,6 +75,8 @@ pub struct Settings {
     /// How long before expiry a reminder is due, in milliseconds; None: never.
     pub reminder_lead_ms: Option<i64>,
     pub registration_link_ms: i64,
+    /// The files of one invitation, in bytes in all.
+    pub attachment_max_bytes: usize,
     /// Passwords refused on top of the bundled common ones, lower-cased.
     pub banned_passwords: std::collections::HashSet<String>,
 }
@@ -88,6 +90,7 @@ impl Settings {
             templates: Arc::new(Templates::builtin()?),
             dns_servers: c.dns_servers.clone(),
             notify_fallback: c.serve.notify_fallback.clone(),
+            attachment_max_bytes: c.mail.attachment_max_kib.saturating_mul(1024),
             reminder_lead_ms: c
                 .serve
                 .reminder_hours_before

@@ -234,6 +234,7 @@ impl Usher {
         self.require(&mut tx, &account, Permission::ViewReports)
             .await?;
         let subject = format!("{} report for {}", kind.name(), account.name);
+        let bytes = file.bytes.len();
         let body = format!(
             "The {} report of {}, {} row(s), made {} by {}, is attached as {}.\n",
             kind.name(),
@@ -243,13 +244,21 @@ impl Usher {
             self.actor.name,
             file.filename
         );
-        let m = crate::mail::compose::compose_with_attachments(
+        let m = crate::mail::compose::compose_with_extras(
             &self.settings.from,
+            "",
             to.display(),
-            &subject,
-            body,
-            std::slice::from_ref(&file),
+            &crate::mail::template::Rendered {
+                subject,
+                body,
+                html: None,
+            },
             now,
+            crate::mail::compose::new_message_id(&self.settings.from)?,
+            &crate::mail::compose::Extras {
+                attachments: vec![file],
+                ..Default::default()
+            },
         )?;
         let id = tx
             .insert_message(&crate::store::NewMessage {
@@ -268,7 +277,7 @@ impl Usher {
             actor: &self.actor,
             action: "report.mail",
             target: &format!("report:{} {}", kind.name(), to.canonical()),
-            details: serde_json::json!({"rows": rows, "bytes": file.bytes.len(), "outbox": id}),
+            details: serde_json::json!({"rows": rows, "bytes": bytes, "outbox": id}),
         })
         .await?;
         tx.commit().await?;

@@ -137,6 +137,7 @@ impl Usher {
                 expires_at,
                 subject: None,
                 message: None,
+                options: None,
             },
             &token,
         )

@@ -1,5 +1,6 @@
-//! The invitation form (seeds 000 and 002): several addresses, names, type, validity, and
-//! the subject and message pre-filled from the template and editable.
+//! The invitation form (seeds 000 and 002): several addresses, names, type, validity,
+//! copies (CC, BCC), attached files, and a subject and message of its own (left empty,
+//! the account's template is used).
 
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
@@ -11,8 +12,7 @@ use ratatui_textarea::TextArea;
 use super::fields;
 use super::theme::Theme;
 use crate::domain::{UserType, parse_address_list};
-use crate::mail::template::{INVITATION_BODY, INVITATION_SUBJECT};
-use crate::service::InviteRequest;
+use crate::service::{InviteOptions, InviteRequest};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
@@ -21,16 +21,22 @@ pub enum Field {
     Last,
     Type,
     Validity,
+    Cc,
+    Bcc,
+    Files,
     Subject,
     Message,
 }
 
-const ORDER: [Field; 7] = [
+const ORDER: [Field; 10] = [
     Field::To,
     Field::First,
     Field::Last,
     Field::Type,
     Field::Validity,
+    Field::Cc,
+    Field::Bcc,
+    Field::Files,
     Field::Subject,
     Field::Message,
 ];
@@ -42,6 +48,9 @@ pub struct InviteForm {
     pub first: TextArea<'static>,
     pub last: TextArea<'static>,
     pub validity: TextArea<'static>,
+    pub cc: TextArea<'static>,
+    pub bcc: TextArea<'static>,
+    pub files: TextArea<'static>,
     pub subject: TextArea<'static>,
     pub message: TextArea<'static>,
     pub user_type: UserType,
@@ -66,20 +75,25 @@ impl InviteForm {
         validity.set_placeholder_text("account default (10)");
         let mut to_area = line_area(to);
         to_area.set_placeholder_text("ann@example.org, bob@example.org; …");
+        let placeholder = |text: &str| {
+            let mut t = line_area("");
+            t.set_placeholder_text(text);
+            t
+        };
+        let mut message = TextArea::default();
+        message
+            .set_placeholder_text("the account's template (T edits it); must contain {{ link }}");
         Self {
             focus: Field::To,
             to: to_area,
             first: line_area(""),
             last: line_area(""),
             validity,
-            subject: line_area(INVITATION_SUBJECT.trim_end()),
-            message: TextArea::new(
-                INVITATION_BODY
-                    .trim_end()
-                    .lines()
-                    .map(str::to_owned)
-                    .collect(),
-            ),
+            cc: placeholder("optional: copies, e.g. manager@example.org"),
+            bcc: placeholder("optional: blind copies"),
+            files: placeholder("optional: files to attach, e.g. ~/welcome.pdf, ~/policy.pdf"),
+            subject: placeholder("the account's template"),
+            message,
             user_type: UserType::Professional,
             another: false,
             professional_unavailable: None,
@@ -112,6 +126,9 @@ impl InviteForm {
             Field::First => Some(&mut self.first),
             Field::Last => Some(&mut self.last),
             Field::Validity => Some(&mut self.validity),
+            Field::Cc => Some(&mut self.cc),
+            Field::Bcc => Some(&mut self.bcc),
+            Field::Files => Some(&mut self.files),
             Field::Subject => Some(&mut self.subject),
             Field::Message => Some(&mut self.message),
             Field::Type => None,
@@ -209,6 +226,14 @@ impl InviteForm {
         };
         let subject = Self::text(&self.subject);
         let message = Self::text(&self.message);
+        let options = match self.options() {
+            Ok(o) => o,
+            Err((field, e)) => {
+                self.focus = field;
+                self.error = Some(e);
+                return None;
+            }
+        };
         self.sending = true;
         Some(InviteRequest {
             addresses,
@@ -216,9 +241,45 @@ impl InviteForm {
             last_name: Self::text(&self.last),
             user_type: self.user_type,
             expires_in_days,
-            // Unchanged text is the account's template: send nothing special.
-            subject: (subject.trim() != INVITATION_SUBJECT.trim()).then_some(subject),
-            message: (message.trim() != INVITATION_BODY.trim()).then_some(message),
+            // Empty: the account's template.
+            subject: (!subject.trim().is_empty()).then_some(subject),
+            message: (!message.trim().is_empty()).then_some(message),
+            options,
+        })
+    }
+
+    /// Copies and files, read now; the field to fix and why, if something is wrong.
+    fn options(&self) -> Result<InviteOptions, (Field, String)> {
+        let list = |field: Field, a: &TextArea<'_>| {
+            let text = Self::text(a);
+            if text.trim().is_empty() {
+                return Ok(Vec::new());
+            }
+            parse_address_list(&text).map_err(|errs| {
+                (
+                    field,
+                    errs.iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                )
+            })
+        };
+        let mut attachments = Vec::new();
+        for path in Self::text(&self.files)
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            let full = crate::tui::tabs::import::expand_home(path);
+            let a = crate::mail::compose::Attachment::from_file(std::path::Path::new(&full))
+                .map_err(|e| (Field::Files, e.to_string()))?;
+            attachments.push(a);
+        }
+        Ok(InviteOptions {
+            cc: list(Field::Cc, &self.cc)?,
+            bcc: list(Field::Bcc, &self.bcc)?,
+            attachments,
         })
     }
 
@@ -259,11 +320,17 @@ impl InviteForm {
             last,
             kind,
             validity,
+            cc,
+            bcc,
+            files,
             subject,
             message,
             another,
             error,
         ] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Length(1),
             Constraint::Length(1),
             Constraint::Length(1),
             Constraint::Length(1),
@@ -281,6 +348,9 @@ impl InviteForm {
             (first, "First", Field::First),
             (last, "Last", Field::Last),
             (validity, "Days", Field::Validity),
+            (cc, "Cc", Field::Cc),
+            (bcc, "Bcc", Field::Bcc),
+            (files, "Files", Field::Files),
             (subject, "Subject", Field::Subject),
         ] {
             let ta = match field {
@@ -288,6 +358,9 @@ impl InviteForm {
                 Field::First => &mut self.first,
                 Field::Last => &mut self.last,
                 Field::Validity => &mut self.validity,
+                Field::Cc => &mut self.cc,
+                Field::Bcc => &mut self.bcc,
+                Field::Files => &mut self.files,
                 _ => &mut self.subject,
             };
             fields::line(f, area, name, 11, ta, focus == field, theme);

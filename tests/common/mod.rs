@@ -114,6 +114,7 @@ pub fn settings() -> Settings {
         templates: Arc::new(Templates::builtin().unwrap()),
         dns_servers: vec![],
         notify_fallback: None,
+        attachment_max_bytes: 64 * 1024,
         reminder_lead_ms: Some(2 * 86_400_000),
         registration_link_ms: 86_400_000,
         banned_passwords: ["acme-secure-mail".to_owned()].into(),
@@ -157,6 +158,7 @@ pub fn invite_req(addresses: &str, user_type: UserType) -> InviteRequest {
         expires_in_days: None,
         subject: None,
         message: None,
+        options: Default::default(),
     }
 }
 

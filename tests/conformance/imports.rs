@@ -35,6 +35,7 @@ async fn undo_revokes_the_batch_and_cancels_its_mail_only(db: &TestDb) {
             expires_in_days: None,
             subject: None,
             message: None,
+            options: Default::default(),
         })
         .await
         .unwrap();

@@ -1,6 +1,7 @@
-//! The template editor by keyboard (issue 7), against a real core on both backends: the
-//! preview follows the typing, a template that would be refused shows why and is not
-//! saved, ^s saves a version, ^n/^p move between templates, ^r and ^s reset.
+//! Mail from the console (issue 7), against a real core on both backends. The template
+//! editor: the preview follows the typing, a template that would be refused shows why and
+//! is not saved, ^s saves a version, ^n/^p move between templates, ^r and ^s reset. The
+//! invitation form's options: CC, BCC and an attached file.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -14,7 +15,10 @@ use usher::tui::app::Modal;
 use common::{TestDb, account};
 use drive::Drive;
 
-on_both_backends!(templates_are_edited_by_keyboard);
+on_both_backends!(
+    templates_are_edited_by_keyboard,
+    an_invitation_with_copies_and_a_file_by_keyboard,
+);
 
 fn editing(d: &Drive) -> TemplateName {
     match &d.app.modal {
@@ -89,4 +93,33 @@ async fn templates_are_edited_by_keyboard(db: &TestDb) {
     assert!(u.templates().await.unwrap().iter().all(|t| !t.customised));
     d.special(KeyCode::Esc).await;
     assert!(d.app.modal.is_none());
+}
+
+async fn an_invitation_with_copies_and_a_file_by_keyboard(db: &TestDb) {
+    let (u, _clock) = account(db, 10).await;
+    let file = db.dir.path().join("handbook.txt");
+    std::fs::write(&file, "read me").unwrap();
+    let mut d = Drive::new(u.clone()).await;
+    d.keys("n").await;
+    d.keys("ann@acme.test").await;
+    for _ in 0..5 {
+        d.special(KeyCode::Tab).await; // first, last, type, days, cc
+    }
+    d.keys("boss@acme.test").await;
+    d.special(KeyCode::Tab).await;
+    d.keys("audit@acme.test").await;
+    d.special(KeyCode::Tab).await;
+    d.keys(&file.display().to_string()).await;
+    ctrl(&mut d, 's').await;
+    assert!(d.app.modal.is_none(), "sent: {}", d.message());
+    let msgs = u.outbox(10).await.unwrap();
+    let m = msgs.iter().find(|m| m.kind == "invitation").unwrap();
+    assert_eq!(m.env_to, "ann@acme.test,boss@acme.test,audit@acme.test");
+    let mut tx = u.store().read().await.unwrap();
+    let raw = String::from_utf8(tx.outbox_raw(m.id).await.unwrap().unwrap()).unwrap();
+    assert!(
+        raw.contains("Cc: boss@acme.test") && !raw.contains("audit@"),
+        "{raw}"
+    );
+    assert!(raw.contains("filename=\"handbook.txt\""), "{raw}");
 }
