@@ -16,6 +16,7 @@ on_both_backends!(
     sigterm_restores_the_terminal,
     import_a_file_by_keyboard,
     a_custom_role_by_keyboard,
+    a_template_edited_by_keyboard,
 );
 
 struct Tmux {
@@ -364,4 +365,40 @@ async fn a_custom_role_by_keyboard(db: &TestDb) {
     let shown = cli(db, &["roles", "show", "Auditor"]);
     assert!(shown.contains("reports.view"), "{shown}");
     assert!(shown.contains("admin@acme.test"), "{shown}");
+}
+
+/// The real binary: T opens the editor, the subject is replaced and saved, the preview
+/// followed; then `usher templates show` and a report written from the command line.
+async fn a_template_edited_by_keyboard(db: &TestDb) {
+    init(db);
+    let Some(t) = Tmux::start(db, 120, 36) else {
+        return;
+    };
+    t.open_console();
+    t.keys(&["T"]);
+    t.wait_for("Preview with sample values");
+    // To the subject, to its end, and away with it.
+    t.keys(&["BTab", "End"]);
+    for _ in 0..80 {
+        t.keys(&["BSpace"]);
+    }
+    t.literal("Hello from {{ org }}");
+    t.wait_for("Subject: Hello from Example Ltd");
+    t.keys(&["C-s"]);
+    t.wait_for("saved the invitation template");
+    t.keys(&["Escape"]);
+    let report = db.dir.path().join("from-console.csv");
+    t.keys(&[":"]);
+    t.literal(&format!("report users csv {}", report.display()));
+    t.keys(&["Enter"]);
+    t.wait_for("wrote the users report");
+    t.keys(&["q"]);
+    t.wait_for("EXITED:0");
+    let shown = cli(db, &["templates", "show", "invitation"]);
+    assert!(shown.contains("subject: Hello from {{ org }}"), "{shown}");
+    assert!(
+        std::fs::read_to_string(&report)
+            .unwrap()
+            .starts_with("id,email,")
+    );
 }

@@ -30,6 +30,8 @@ pub struct TemplateForm {
     texts: [TextArea<'static>; 3],
     views: Vec<TemplateView>,
     pub error: Option<String>,
+    /// The last save's outcome, shown in the editor (the status line is behind it).
+    pub saved: Option<String>,
     pub sending: bool,
 }
 
@@ -45,6 +47,7 @@ impl TemplateForm {
             texts: Default::default(),
             views,
             error: None,
+            saved: None,
             sending: false,
         };
         f.load(name);
@@ -91,6 +94,7 @@ impl TemplateForm {
             return;
         }
         self.error = None;
+        self.saved = None;
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {
             KeyCode::Char('n') if ctrl => self.switch(1),
@@ -164,7 +168,8 @@ impl TemplateForm {
         self.sending = false;
         match result {
             Err(e) => self.error = Some(e.clone()),
-            Ok(_) => {
+            Ok(m) => {
+                self.saved = Some(m.clone());
                 // Stay open on the saved text, now the account's.
                 let (subject, body, html) = self.parts();
                 if let Some(v) = self.views.iter_mut().find(|v| v.name == self.name.key()) {
@@ -222,6 +227,8 @@ impl TemplateForm {
             Line::styled("saving…", theme.dim)
         } else if let Some(e) = &self.error {
             Line::styled(escape_for_display(e), theme.error)
+        } else if let Some(m) = &self.saved {
+            Line::styled(escape_for_display(m), theme.ok)
         } else {
             Line::styled(
                 "tab: field · ^s saves · ^r usher's text · ^n/^p next template · esc closes",
