@@ -8,7 +8,7 @@
 mod cli;
 mod common;
 
-use cli::{init, ok, usher};
+use cli::{init, ok, received, usher, with_sink};
 use common::TestDb;
 use common::smtp::SmtpSink;
 
@@ -16,21 +16,6 @@ on_both_backends!(
     copies_and_files_travel_with_one_invitation,
     inviting_switched_off_says_why,
 );
-
-fn with_sink(db: &TestDb, sink: &SmtpSink) -> std::process::Command {
-    let cfg = db.dir.path().join("smtp.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "[mail]\ntransport = \"smtp\"\nattachment_max_kib = 64\n[mail.smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\n",
-            sink.port
-        ),
-    )
-    .unwrap();
-    let mut c = usher(db);
-    c.env("USHER_CONFIG", cfg);
-    c
-}
 
 async fn copies_and_files_travel_with_one_invitation(db: &TestDb) {
     let sink = SmtpSink::start(&db.dir.path().join("sink"));
@@ -61,12 +46,7 @@ async fn copies_and_files_travel_with_one_invitation(db: &TestDb) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let (to, raw) = sink
-        .messages()
-        .into_iter()
-        .find(|(_, raw)| raw.contains("Welcome aboard"))
-        .expect("the invitation arrived");
-    let mut to = to;
+    let (mut to, raw) = received(&sink, "Welcome aboard");
     to.sort();
     assert_eq!(to, ["ann@acme.test", "audit@acme.test", "boss@acme.test"]);
     assert!(raw.contains("Cc: boss@acme.test"), "{raw}");

@@ -10,7 +10,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use cli::{init, ok, usher};
+use cli::{init, ok, received, usher, with_sink};
 use common::TestDb;
 use common::smtp::{SmtpSink, python};
 
@@ -204,11 +204,7 @@ async fn reports_have_every_field_and_no_formula(db: &TestDb) {
 async fn a_report_is_mailed_as_an_attachment(db: &TestDb) {
     let sink = SmtpSink::start(&db.dir.path().join("sink"));
     hostile_account(db);
-    let out = usher(db)
-        .env("USHER_MAIL_TRANSPORT", "smtp")
-        .env("USHER_SMTP_HOST", "127.0.0.1")
-        .env("USHER_SMTP_PORT", sink.port.to_string())
-        .env("USHER_CONFIG", write_tls_none(db))
+    let out = with_sink(db, &sink)
         .args([
             "report",
             "users",
@@ -224,19 +220,8 @@ async fn a_report_is_mailed_as_an_attachment(db: &TestDb) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let (to, raw) = sink
-        .messages()
-        .into_iter()
-        .find(|(_, raw)| raw.contains("users report"))
-        .expect("the report arrived");
+    let (to, raw) = received(&sink, "users report");
     assert_eq!(to, ["auditor@acme.test"]);
     assert!(raw.contains("filename=\"usher-users.xlsx\""), "{raw}");
     assert!(raw.contains("spreadsheetml"), "{raw}");
-}
-
-/// A config with plain SMTP (the sink speaks no TLS).
-fn write_tls_none(db: &TestDb) -> std::path::PathBuf {
-    let p = db.dir.path().join("plain-smtp.toml");
-    std::fs::write(&p, "[mail.smtp]\ntls = \"none\"\n").unwrap();
-    p
 }

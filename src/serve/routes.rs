@@ -55,29 +55,61 @@ fn mismatch() -> Option<(&'static str, String)> {
     Some(("confirm", "The two passwords differ.".into()))
 }
 
-/// The invitation behind a link, as a page; Err is the response for a link that cannot
-/// be used or a failure.
-async fn invitation_link(app: &App, u: &crate::Usher, token: &str) -> Result<LinkPage, Response> {
-    match u.enrol_page(token).await {
-        Ok(Some(p)) => Ok(LinkPage::invitation(token, p)),
+/// Which kind of link a path carries.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Invitation,
+    Registration,
+}
+
+/// The link behind a token, as a page; Err is the response for a link that cannot be
+/// used, or a failure.
+async fn link(app: &App, u: &crate::Usher, kind: Kind, token: &str) -> Result<LinkPage, Response> {
+    let page = match kind {
+        Kind::Invitation => u
+            .enrol_page(token)
+            .await
+            .map(|p| p.map(|p| LinkPage::invitation(token, p))),
+        Kind::Registration => u
+            .registration_page(token)
+            .await
+            .map(|p| p.map(|p| LinkPage::registration(token, p))),
+    };
+    match page {
+        Ok(Some(p)) => Ok(p),
         Ok(None) => Err(app.unusable()),
         Err(e) => Err(app.failed(&e)),
     }
 }
 
-async fn registration_link(app: &App, u: &crate::Usher, token: &str) -> Result<LinkPage, Response> {
-    match u.registration_page(token).await {
-        Ok(Some(p)) => Ok(LinkPage::registration(token, p)),
-        Ok(None) => Err(app.unusable()),
-        Err(e) => Err(app.failed(&e)),
+/// What every post to a link goes through first: its limits and CSRF, then the link.
+/// Gives the core acting for this client, and the page.
+async fn posted(
+    app: &App,
+    ip: IpAddr,
+    headers: &HeaderMap,
+    f: &AccountForm,
+    kind: Kind,
+    token: &str,
+) -> Result<(crate::Usher, LinkPage), Response> {
+    if let Some(r) = app.refuse_post(headers, &f.csrf, Some(token)) {
+        return Err(r);
+    }
+    let u = app.usher_for(ip);
+    let page = link(app, &u, kind, token).await?;
+    Ok((u, page))
+}
+
+/// The form page of a link.
+async fn shown(app: &App, kind: Kind, token: &str) -> Response {
+    match link(app, &app.usher, kind, token).await {
+        Ok(page) => app.account_form(&page, None, None),
+        Err(r) => r,
     }
 }
 
 pub async fn enrol_get(State(app): State<Arc<App>>, Path(token): Path<String>) -> Response {
-    match invitation_link(&app, &app.usher, &token).await {
-        Ok(link) => app.account_form(&link, None, None),
-        Err(r) => r,
-    }
+    shown(&app, Kind::Invitation, &token).await
 }
 
 pub async fn enrol_post(
@@ -87,12 +119,8 @@ pub async fn enrol_post(
     headers: HeaderMap,
     Form(f): Form<AccountForm>,
 ) -> Response {
-    if let Some(r) = app.refuse_post(&headers, &f.csrf, Some(&token)) {
-        return r;
-    }
-    let u = app.usher_for(ip);
-    let link = match invitation_link(&app, &u, &token).await {
-        Ok(link) => link,
+    let (u, link) = match posted(&app, ip, &headers, &f, Kind::Invitation, &token).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     if f.answer == "decline" {
@@ -147,10 +175,7 @@ pub async fn register_post(
 }
 
 pub async fn complete_get(State(app): State<Arc<App>>, Path(token): Path<String>) -> Response {
-    match registration_link(&app, &app.usher, &token).await {
-        Ok(link) => app.account_form(&link, None, None),
-        Err(r) => r,
-    }
+    shown(&app, Kind::Registration, &token).await
 }
 
 pub async fn complete_post(
@@ -160,12 +185,8 @@ pub async fn complete_post(
     headers: HeaderMap,
     Form(f): Form<AccountForm>,
 ) -> Response {
-    if let Some(r) = app.refuse_post(&headers, &f.csrf, Some(&token)) {
-        return r;
-    }
-    let u = app.usher_for(ip);
-    let link = match registration_link(&app, &u, &token).await {
-        Ok(link) => link,
+    let (u, link) = match posted(&app, ip, &headers, &f, Kind::Registration, &token).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     if f.password != f.confirm {

@@ -54,3 +54,28 @@ pub fn init(db: &TestDb, licences: &str) {
         ],
     );
 }
+
+/// `usher` with mail going to a real SMTP sink (plain, no TLS) and attachments limited
+/// to 64 KiB.
+pub fn with_sink(db: &TestDb, sink: &crate::common::smtp::SmtpSink) -> Command {
+    let cfg = db.dir.path().join("smtp.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[mail]\ntransport = \"smtp\"\nattachment_max_kib = 64\n[mail.smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\n",
+            sink.port
+        ),
+    )
+    .unwrap();
+    let mut c = usher(db);
+    c.env("USHER_CONFIG", cfg);
+    c
+}
+
+/// The first message the sink received whose text contains `needle`: (recipients, raw).
+pub fn received(sink: &crate::common::smtp::SmtpSink, needle: &str) -> (Vec<String>, String) {
+    sink.messages()
+        .into_iter()
+        .find(|(_, raw)| raw.contains(needle))
+        .unwrap_or_else(|| panic!("no message containing {needle:?}"))
+}
