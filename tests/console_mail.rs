@@ -18,6 +18,7 @@ use drive::Drive;
 on_both_backends!(
     templates_are_edited_by_keyboard,
     an_invitation_with_copies_and_a_file_by_keyboard,
+    the_console_says_why_inviting_is_off,
 );
 
 fn editing(d: &Drive) -> TemplateName {
@@ -122,4 +123,35 @@ async fn an_invitation_with_copies_and_a_file_by_keyboard(db: &TestDb) {
         "{raw}"
     );
     assert!(raw.contains("filename=\"handbook.txt\""), "{raw}");
+}
+
+async fn the_console_says_why_inviting_is_off(db: &TestDb) {
+    let (u, _clock) = account(db, 10).await;
+    let mut d = Drive::new(u.clone()).await;
+    d.keys("1").await;
+    assert!(d.screen().contains("n invite"), "{}", d.screen());
+    u.set_invite_block("admin@acme.test", Some("frozen during the audit"))
+        .await
+        .unwrap();
+    ctrl(&mut d, 'r').await; // reload: the operator's rights come again
+    assert!(
+        !d.screen().contains("n invite"),
+        "the key leaves the footer"
+    );
+    d.keys("n").await;
+    assert!(d.app.modal.is_none());
+    assert!(
+        d.message().contains("frozen during the audit"),
+        "{}",
+        d.message()
+    );
+    d.keys(":").await;
+    d.keys("invite ann@acme.test").await;
+    d.special(KeyCode::Enter).await;
+    assert!(d.app.modal.is_none());
+    assert!(
+        d.message().contains("frozen during the audit"),
+        "{}",
+        d.message()
+    );
 }

@@ -845,6 +845,12 @@ impl App {
                 Vec::new()
             }
             Ok(command::Parsed::Invite(to)) => {
+                // The same refusal as the key: no permission, or inviting switched off.
+                if let Some(why) = self.keymap.denied(Cmd::Invite) {
+                    let why = why.to_owned();
+                    self.error(why);
+                    return Vec::new();
+                }
                 self.open_form(&to);
                 Vec::new()
             }
