@@ -452,6 +452,8 @@ pub enum AuditCmd {
         #[command(flatten)]
         out: JsonFlag,
     },
+    /// Check the hash chain: a changed or removed row is named, and the exit status is 1
+    Verify(JsonFlag),
 }
 
 #[derive(Debug, Subcommand)]

@@ -270,6 +270,32 @@ pub async fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Serve(a) => serve::run(&ctx.config, u, ctx.sender()?, a).await?,
+        Command::Audit(AuditCmd::Verify(out)) => {
+            let c = u.verify_audit().await?;
+            if out.json {
+                println!("{}", output::json(&c));
+            } else {
+                for f in &c.faults {
+                    println!("FAULT {f}");
+                }
+                println!(
+                    "{} row(s) verified{}; chain head {}",
+                    c.verified,
+                    if c.before_chain > 0 {
+                        format!(", {} from before the chain began", c.before_chain)
+                    } else {
+                        String::new()
+                    },
+                    c.head.as_deref().unwrap_or("(empty)")
+                );
+            }
+            if !c.faults.is_empty() {
+                return Err(color_eyre::eyre::eyre!(
+                    "the audit log does not verify: {} fault(s)",
+                    c.faults.len()
+                ));
+            }
+        }
         Command::Audit(AuditCmd::List { limit, out }) => {
             println!("{}", output::audit(&u.audit(*limit).await?, out.json));
         }

@@ -2,6 +2,7 @@
 //! work in one transaction and writes its audit row in that same transaction.
 
 mod access;
+mod audit_verify;
 mod corporate;
 mod domains;
 mod enrol;
@@ -34,6 +35,7 @@ use crate::mail::compose::mailbox;
 use crate::store::{Account, Store, Tx};
 
 pub use access::Operator;
+pub use audit_verify::AuditCheck;
 pub use corporate::NewCorporateUser;
 pub use domains::{DomainView, Verify};
 pub use enrol::{EnrolPage, Enrolment, check_new_password};

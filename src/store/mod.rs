@@ -32,7 +32,7 @@ use crate::config::Secret;
 use crate::error::{Error, Result};
 
 pub use accounts::{Account, NewAccount};
-pub use audit::{AuditEntry, NewAudit};
+pub use audit::{AuditEntry, ChainedEntry, NewAudit, chain_hash};
 pub use bulk::BulkInvitation;
 pub use domains::Domain;
 pub use imports::{Batch, Change, UserFields};
@@ -269,6 +269,21 @@ impl Tx {
     /// Serialises writers that decide on an account's licences. On PostgreSQL this locks
     /// the account row until commit; on SQLite the write transaction already holds the
     /// database's single write lock.
+    /// Serialises appends to the audit chain until the transaction ends (PostgreSQL; a
+    /// SQLite write transaction is alone already).
+    pub async fn lock_audit_chain(&mut self) -> Result<()> {
+        match &mut self.inner {
+            TxInner::Sqlite(_) => Ok(()),
+            TxInner::Postgres(t) => {
+                // An arbitrary constant: the audit chain's advisory lock.
+                sqlx::query("SELECT pg_advisory_xact_lock(7305811812001)")
+                    .execute(&mut **t)
+                    .await?;
+                Ok(())
+            }
+        }
+    }
+
     pub async fn lock_account(&mut self, account_id: i64) -> Result<()> {
         match &mut self.inner {
             TxInner::Sqlite(_) => Ok(()),

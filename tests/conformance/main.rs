@@ -6,6 +6,7 @@
 mod common;
 
 mod answers;
+mod audit;
 mod domains;
 mod enrol;
 mod imports;
