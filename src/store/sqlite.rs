@@ -38,6 +38,17 @@ pub(super) async fn connect(url: &str, opts: &ConnectOptions) -> Result<SqlitePo
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .map_err(|e| fail(format!("cannot create directory {}: {e}", dir.display())))?;
+        if let Some(fs) = nix::sys::statfs::statfs(dir)
+            .ok()
+            .and_then(|s| network_filesystem(s.filesystem_type().0))
+        {
+            return Err(fail(format!(
+                "{} is on a network filesystem ({fs}): SQLite's locks and its WAL's shared \
+                 memory do not hold across hosts there, and the file can be corrupted. Keep \
+                 it on a local disk (USHER_DATA_DIR), or use PostgreSQL for several hosts",
+                dir.display()
+            )));
+        }
     }
     SqlitePoolOptions::new()
         .max_connections(opts.max_connections)
@@ -45,6 +56,20 @@ pub(super) async fn connect(url: &str, opts: &ConnectOptions) -> Result<SqlitePo
         .connect_with(options)
         .await
         .map_err(|e| fail(e.to_string()))
+}
+
+/// The network filesystem a `statfs` type names, if it is one (Linux magic numbers).
+pub(super) fn network_filesystem(f_type: i64) -> Option<&'static str> {
+    Some(match f_type {
+        0x6969 => "NFS",
+        0x517B => "SMB",
+        0xFF53_4D42 => "CIFS",
+        0xFE53_4D42 => "SMB2",
+        0x0102_1997 => "9p",
+        0x00C3_6400 => "CephFS",
+        0x5346_414F => "AFS",
+        _ => return None,
+    })
 }
 
 fn database_path(pool: &SqlitePool) -> PathBuf {
@@ -132,4 +157,24 @@ pub(super) async fn insert_users_bulk(
     .execute(&mut **t)
     .await?;
     Ok(done.rows_affected())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::network_filesystem;
+
+    #[test]
+    fn network_filesystems_are_told_from_local_ones() {
+        assert_eq!(network_filesystem(0x6969), Some("NFS"));
+        assert_eq!(network_filesystem(0xFF53_4D42), Some("CIFS"));
+        // ext4, xfs, btrfs, tmpfs, overlayfs: local.
+        for local in [0xEF53, 0x5846_5342, 0x9123_683E, 0x0102_1994, 0x794C_7630] {
+            assert_eq!(network_filesystem(local), None, "{local:#x}");
+        }
+        // And the directory the tests run in is local, so opening works.
+        let fs = nix::sys::statfs::statfs(std::env::temp_dir().as_path())
+            .map(|s| s.filesystem_type().0)
+            .unwrap_or(0);
+        assert_eq!(network_filesystem(fs), None);
+    }
 }
