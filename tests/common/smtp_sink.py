@@ -2,12 +2,15 @@
 
 Every accepted message is written to DIR as <n>.eml with the envelope in <n>.json.
 Recipients whose local part starts with "reject" get 550, with "tempfail" get 451.
+With --faults N:MODE the first N DATA commands fail, then all succeed; MODE is 421 or 451
+(that reply), drop (the connection closed before any reply) or stall (no reply for 6 s,
+then the connection closed). A failed DATA never stores the message.
 With --tls starttls|implicit (and --cert, --key) it speaks TLS; with --auth USER:PASS it
 requires that login (over TLS) and records who authenticated.
 The server prints "READY <port>" once listening and exits when its stdin closes, so it
 never outlives the test that started it.
 """
-import argparse, json, os, sys, threading, itertools, time
+import argparse, asyncio, json, os, sys, threading, itertools, time
 
 import ssl
 
@@ -19,8 +22,10 @@ lock = threading.Lock()
 
 
 class Handler:
-    def __init__(self, outdir):
+    def __init__(self, outdir, faults=0, mode="451"):
         self.outdir = outdir
+        self.faults = faults
+        self.mode = mode
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         local = address.split("@", 1)[0].lower()
@@ -32,6 +37,21 @@ class Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        with lock:
+            fault = self.faults > 0
+            if fault:
+                self.faults -= 1
+        if fault:
+            with open(os.path.join(self.outdir, "faults.log"), "a") as f:
+                f.write(self.mode + "\n")
+            if self.mode == "421":
+                return "421 4.3.2 shutting down, try later"
+            if self.mode == "451":
+                return "451 4.3.0 local error, try later"
+            if self.mode == "stall":
+                await asyncio.sleep(6)
+            server.transport.close()
+            return "421 gone"
         with lock:
             n = next(counter)
         base = os.path.join(self.outdir, "%06d" % n)
@@ -55,7 +75,9 @@ def main():
     p.add_argument("--cert")
     p.add_argument("--key")
     p.add_argument("--auth")
+    p.add_argument("--faults", default="0:451")
     a = p.parse_args()
+    faults, mode = a.faults.split(":", 1)
     os.makedirs(a.dir, exist_ok=True)
     port = a.port
     if port == 0:
@@ -82,7 +104,7 @@ def main():
 
         kwargs.update(authenticator=authenticator, auth_required=True,
                       auth_require_tls=a.tls != "none")
-    c = Controller(Handler(a.dir), hostname="127.0.0.1", port=port, **kwargs)
+    c = Controller(Handler(a.dir, int(faults), mode), hostname="127.0.0.1", port=port, **kwargs)
     c.start()
     print("READY %d" % port, flush=True)
     try:
