@@ -51,8 +51,12 @@ pub struct App {
 impl App {
     pub fn new(usher: Usher, config: &Config) -> Result<Self> {
         let s = &config.serve;
+        let banned = match &s.banned_passwords_file {
+            Some(p) => banned_passwords(p)?,
+            None => Default::default(),
+        };
         Ok(Self {
-            usher,
+            usher: usher.with_banned_passwords(banned),
             pages: Pages::load(s.templates_dir.as_deref())?,
             limits: Limits::new(s.requests_per_minute, s.attempts_per_link),
             secure: config.public_url.starts_with("https://"),
@@ -60,6 +64,22 @@ impl App {
             trusted: s.trusted_proxies.clone(),
         })
     }
+}
+
+/// The organisation's own list of refused passwords, one per line, read when the server
+/// starts (so a wrong path stops it at once, not an enrolment later).
+fn banned_passwords(path: &std::path::Path) -> Result<std::collections::HashSet<String>> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::invalid(
+            "serve.banned_passwords_file",
+            format!("{}: {e}", path.display()),
+        )
+    })?;
+    Ok(text
+        .lines()
+        .map(|l| l.trim().to_lowercase())
+        .filter(|l| !l.is_empty())
+        .collect())
 }
 
 /// "https://host:port" of "https://host:port/path".

@@ -263,8 +263,6 @@ impl Usher {
         self.notify_inviter(tx, inv, &org, answer, now).await
     }
 
-    /// The invitee acts, not an admin: the audit row names them, and the client address
-    /// the server saw.
     async fn audit_as_invitee(
         &self,
         tx: &mut Tx,
@@ -273,15 +271,31 @@ impl Usher {
         details: serde_json::Value,
         now: Timestamp,
     ) -> Result<()> {
+        let target = format!("invitation:{} {}", inv.id, inv.email);
+        self.audit_as(tx, &inv.email, action, &target, details, now)
+            .await
+    }
+
+    /// Someone following a link acts, not an admin: the audit row names them by address,
+    /// with the client address the server saw.
+    pub(super) async fn audit_as(
+        &self,
+        tx: &mut Tx,
+        who: &str,
+        action: &str,
+        target: &str,
+        details: serde_json::Value,
+        now: Timestamp,
+    ) -> Result<()> {
         let actor = Actor {
-            name: inv.email.clone(),
+            name: who.to_owned(),
             from: self.actor.from.clone(),
         };
         tx.append_audit(&NewAudit {
             at: now,
             actor: &actor,
             action,
-            target: &format!("invitation:{} {}", inv.id, inv.email),
+            target,
             details,
         })
         .await?;

@@ -134,6 +134,8 @@ impl Usher {
             .await?;
         self.may_invite(&mut tx, &account).await?;
         tx.lock_account(account.id).await?;
+        // Read once for every address of the request.
+        let templates = self.templates_in(&mut tx, account.id).await?;
 
         let mut plans = Vec::with_capacity(req.addresses.len());
         let mut refusals = Vec::new();
@@ -198,6 +200,7 @@ impl Usher {
             self.queue_invitation_mail(
                 &mut tx,
                 &account,
+                &templates,
                 &MailFor {
                     invitation_id: id,
                     email: &email,
@@ -287,6 +290,7 @@ impl Usher {
         &self,
         tx: &mut Tx,
         account: &Account,
+        templates: &crate::mail::Templates,
         m: &MailFor<'_>,
         token: &Token,
     ) -> Result<()> {
@@ -299,10 +303,7 @@ impl Usher {
             m.expires_at,
             m.days,
         );
-        let rendered = self
-            .templates_in(tx, account.id)
-            .await?
-            .invitation_custom(m.subject, m.message, &vars)?;
+        let rendered = templates.invitation_custom(m.subject, m.message, &vars)?;
         let to_name = format!("{} {}", m.first_name, m.last_name);
         let composed = crate::mail::compose::compose_with_extras(
             &self.settings.from,

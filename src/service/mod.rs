@@ -65,7 +65,7 @@ pub struct Usher {
 }
 
 /// What the use cases need from the configuration.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     pub public_url: String,
     pub from: Mailbox,
@@ -99,20 +99,8 @@ impl Settings {
                 .map(|h| i64::try_from(h).unwrap_or(i64::MAX / 4) * 3_600_000),
             registration_link_ms: i64::try_from(c.serve.registration_link_hours).unwrap_or(24)
                 * 3_600_000,
-            banned_passwords: match &c.serve.banned_passwords_file {
-                Some(p) => std::fs::read_to_string(p)
-                    .map_err(|e| {
-                        Error::invalid(
-                            "serve.banned_passwords_file",
-                            format!("{}: {e}", p.display()),
-                        )
-                    })?
-                    .lines()
-                    .map(|l| l.trim().to_lowercase())
-                    .filter(|l| !l.is_empty())
-                    .collect(),
-                None => Default::default(),
-            },
+            // Read by `usher serve` only, which enrols (see `with_banned_passwords`).
+            banned_passwords: Default::default(),
         })
     }
 }
@@ -145,6 +133,16 @@ impl Usher {
 
     pub fn actor(&self) -> &Actor {
         &self.actor
+    }
+
+    /// The same core refusing these passwords (lower-cased) besides the common ones.
+    pub fn with_banned_passwords(&self, banned: std::collections::HashSet<String>) -> Self {
+        let mut settings = (*self.settings).clone();
+        settings.banned_passwords = banned;
+        Self {
+            settings: Arc::new(settings),
+            ..self.clone()
+        }
     }
 
     /// The same core acting as someone else (for tests and, later, the enrolment server).

@@ -39,7 +39,8 @@ impl Usher {
             .with_account(&tx.current_templates(account_id).await?)
     }
 
-    /// Renders one of the notices and queues it; returns its outbox id.
+    /// Renders one of the notices with the account's templates and queues it; returns its
+    /// outbox id.
     pub(super) async fn queue_notice(
         &self,
         tx: &mut Tx,
@@ -48,11 +49,23 @@ impl Usher {
         which: TemplateName,
         vars: &impl Serialize,
     ) -> Result<i64> {
+        let templates = self.templates_in(tx, account_id).await?;
+        self.queue_notice_with(tx, &templates, account_id, to, which, vars)
+            .await
+    }
+
+    /// The same, with templates already read (several notices in one transaction).
+    pub(super) async fn queue_notice_with(
+        &self,
+        tx: &mut Tx,
+        templates: &Templates,
+        account_id: i64,
+        to: (&str, &str),
+        which: TemplateName,
+        vars: &impl Serialize,
+    ) -> Result<i64> {
         let now = self.clock.now();
-        let r = self
-            .templates_in(tx, account_id)
-            .await?
-            .render(which, vars)?;
+        let r = templates.render(which, vars)?;
         let m = compose_rendered(
             &self.settings.from,
             to.0,

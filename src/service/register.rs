@@ -12,10 +12,10 @@ use super::mailboxes::personal_mailbox;
 use super::{Enrolment, Usher};
 use crate::domain::password::hash_password;
 use crate::domain::token::hash_token;
-use crate::domain::{Actor, Email, Timestamp, Token, UserStatus, UserType};
+use crate::domain::{Email, Timestamp, Token, UserStatus, UserType};
 use crate::error::{Error, Result};
 use crate::mail::TemplateName;
-use crate::store::{NewAudit, NewRegistration, NewUser, Registration, Tx, User};
+use crate::store::{NewRegistration, NewUser, Registration, Tx, User};
 
 /// Registration links one address may be sent per hour.
 const LINKS_PER_HOUR: i64 = 3;
@@ -161,21 +161,14 @@ impl Usher {
 
     /// Switches self-registration on or off for the account (needs `domains.manage`).
     pub async fn set_self_registration(&self, on: bool) -> Result<()> {
-        let now = self.clock.now();
-        let mut tx = self.store.write().await?;
-        let account = self.account_in(&mut tx).await?;
-        self.require(&mut tx, &account, crate::domain::Permission::ManageDomains)
-            .await?;
-        tx.set_self_registration(account.id, on).await?;
-        tx.append_audit(&NewAudit {
-            at: now,
-            actor: &self.actor,
-            action: "account.self_registration",
-            target: &format!("account:{} {}", account.id, account.name),
-            details: json!({"on": on}),
-        })
-        .await?;
-        tx.commit().await
+        let p = crate::domain::Permission::ManageDomains;
+        self.settings_change(
+            p,
+            "account.self_registration",
+            json!({"on": on}),
+            |tx, a| Box::pin(async move { tx.set_self_registration(a.id, on).await }),
+        )
+        .await
     }
 
     async fn audit_registrant(
@@ -186,19 +179,9 @@ impl Usher {
         id: i64,
         now: Timestamp,
     ) -> Result<()> {
-        let actor = Actor {
-            name: email.to_owned(),
-            from: self.actor.from.clone(),
-        };
-        tx.append_audit(&NewAudit {
-            at: now,
-            actor: &actor,
-            action,
-            target: &format!("registration:{id} {email}"),
-            details: json!({}),
-        })
-        .await?;
-        Ok(())
+        let target = format!("registration:{id} {email}");
+        self.audit_as(tx, email, action, &target, json!({}), now)
+            .await
     }
 }
 

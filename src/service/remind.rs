@@ -4,10 +4,13 @@
 
 use serde_json::json;
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
 use super::Usher;
 use crate::domain::{Timestamp, Token};
 use crate::error::Result;
-use crate::mail::{InvitationVars, TemplateName};
+use crate::mail::{InvitationVars, TemplateName, Templates};
 use crate::store::NewAudit;
 
 /// Reminders queued per transaction, so a large backlog does not hold the lock long.
@@ -29,16 +32,26 @@ impl Usher {
                 .invitations_to_remind(now, now.plus_ms(lead), BATCH)
                 .await?;
             let mut queued = 0;
+            // Each account's name and templates, read once per batch.
+            let mut accounts: HashMap<i64, (String, Templates)> = HashMap::new();
             for inv in &due {
                 let token = Token::generate()?;
                 if !tx.mark_reminded(inv.id, &token.hash(), now).await? {
                     continue;
                 }
-                let org = tx
-                    .account_by_id(inv.account_id)
-                    .await?
-                    .map(|a| a.name)
-                    .unwrap_or_default();
+                let (org, templates) = match accounts.entry(inv.account_id) {
+                    Entry::Occupied(e) => e.into_mut(),
+                    Entry::Vacant(e) => {
+                        let name = tx
+                            .account_by_id(inv.account_id)
+                            .await?
+                            .map(|a| a.name)
+                            .unwrap_or_default();
+                        let templates = self.templates_in(&mut tx, inv.account_id).await?;
+                        e.insert((name, templates))
+                    }
+                };
+                let org = org.clone();
                 let vars = InvitationVars {
                     org,
                     inviter_name: inv.inviter.trim_start_matches("os:").to_owned(),
@@ -51,8 +64,9 @@ impl Usher {
                 };
                 let to_name = format!("{} {}", inv.first_name, inv.last_name);
                 let outbox = self
-                    .queue_notice(
+                    .queue_notice_with(
                         &mut tx,
+                        templates,
                         inv.account_id,
                         (to_name.trim(), &inv.email_display),
                         TemplateName::Reminder,

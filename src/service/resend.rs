@@ -62,7 +62,8 @@ impl Usher {
             .await?;
         tx.lock_account(account.id).await?;
         let inv = self.find(&mut tx, &account, target, now).await?;
-        let done = self.renew(&mut tx, &account, inv, now).await?;
+        let templates = self.templates_in(&mut tx, account.id).await?;
+        let done = self.renew(&mut tx, &account, &templates, inv, now).await?;
         tx.commit().await?;
         Ok(done)
     }
@@ -88,9 +89,10 @@ impl Usher {
         seats(&mut tx, &account, now)
             .await?
             .check(i64::try_from(professional).unwrap_or(i64::MAX))?;
+        let templates = self.templates_in(&mut tx, account.id).await?;
         let mut done = Vec::with_capacity(expired.len());
         for inv in expired {
-            done.push(self.renew(&mut tx, &account, inv, now).await?);
+            done.push(self.renew(&mut tx, &account, &templates, inv, now).await?);
         }
         tx.commit().await?;
         Ok(done)
@@ -100,6 +102,7 @@ impl Usher {
         &self,
         tx: &mut Tx,
         account: &Account,
+        templates: &crate::mail::Templates,
         inv: Invitation,
         now: Timestamp,
     ) -> Result<Invited> {
@@ -127,6 +130,7 @@ impl Usher {
         self.queue_invitation_mail(
             tx,
             account,
+            templates,
             &MailFor {
                 invitation_id: inv.id,
                 email: &inv.email_display,

@@ -155,7 +155,8 @@ impl Usher {
 
     /// Switches the invite feature on or off for the whole account (`settings.manage`).
     pub async fn set_invitations_enabled(&self, on: bool) -> Result<()> {
-        self.settings_change("invitations.enabled", json!({"on": on}), |tx, a| {
+        let p = Permission::ManageSettings;
+        self.settings_change(p, "invitations.enabled", json!({"on": on}), |tx, a| {
             Box::pin(async move { tx.set_invitations_enabled(a.id, on).await })
         })
         .await
@@ -172,7 +173,8 @@ impl Usher {
         let by = self.actor.name.clone();
         let now = self.clock.now();
         let details = json!({"operator": operator, "reason": reason});
-        self.settings_change("invitations.operator", details, |tx, a| {
+        let p = Permission::ManageSettings;
+        self.settings_change(p, "invitations.operator", details, |tx, a| {
             Box::pin(async move {
                 tx.set_invite_block(a.id, &operator, reason.as_deref(), &by, now)
                     .await
@@ -181,8 +183,14 @@ impl Usher {
         .await
     }
 
-    /// One audited change of the account's settings, needing `settings.manage`.
-    async fn settings_change<F>(&self, action: &str, details: serde_json::Value, f: F) -> Result<()>
+    /// One audited change of the account's settings, needing `permission`.
+    pub(super) async fn settings_change<F>(
+        &self,
+        permission: Permission,
+        action: &str,
+        details: serde_json::Value,
+        f: F,
+    ) -> Result<()>
     where
         F: for<'t> FnOnce(
             &'t mut Tx,
@@ -194,8 +202,7 @@ impl Usher {
         let now = self.clock.now();
         let mut tx = self.store.write().await?;
         let account = self.account_in(&mut tx).await?;
-        self.require(&mut tx, &account, Permission::ManageSettings)
-            .await?;
+        self.require(&mut tx, &account, permission).await?;
         f(&mut tx, &account).await?;
         tx.append_audit(&NewAudit {
             at: now,

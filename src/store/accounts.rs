@@ -59,7 +59,17 @@ impl Tx {
     }
 
     pub async fn account_by_id(&mut self, id: i64) -> Result<Option<Account>> {
-        Ok(self.accounts().await?.into_iter().find(|a| a.id == id))
+        let row = on_tx!(self, |c| {
+            sqlx::query_as::<_, Account>(
+                "SELECT id, name, licences, invite_validity_days, invitations_enabled, created_at,
+                    self_registration
+                 FROM accounts WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(c)
+            .await
+        })?;
+        Ok(row)
     }
 
     pub async fn set_licences(&mut self, account_id: i64, licences: i64) -> Result<()> {

@@ -470,9 +470,7 @@ impl App {
         }
         let Some(cmd) = cmd else { return Vec::new() };
         self.message = None;
-        if let Some(why) = self.keymap.denied(cmd) {
-            let why = why.to_owned();
-            self.error(why);
+        if self.refused(cmd) {
             return Vec::new();
         }
         match cmd {
@@ -830,8 +828,27 @@ impl App {
         vec![fx]
     }
 
+    /// Says why the operator may not run `cmd`, if they may not; true then.
+    fn refused(&mut self, cmd: Cmd) -> bool {
+        match self.keymap.denied(cmd) {
+            Some(why) => {
+                let why = why.to_owned();
+                self.error(why);
+                true
+            }
+            None => false,
+        }
+    }
+
     fn run_command(&mut self, text: &str) -> Vec<Effect> {
-        match command::parse(text) {
+        let parsed = command::parse(text);
+        // A command is refused as its key is: no permission, or inviting switched off.
+        if let Some(cmd) = parsed.as_ref().ok().and_then(command::Parsed::key_twin)
+            && self.refused(cmd)
+        {
+            return Vec::new();
+        }
+        match parsed {
             Ok(command::Parsed::Quit) => {
                 self.quit = true;
                 Vec::new()
@@ -845,12 +862,6 @@ impl App {
                 Vec::new()
             }
             Ok(command::Parsed::Invite(to)) => {
-                // The same refusal as the key: no permission, or inviting switched off.
-                if let Some(why) = self.keymap.denied(Cmd::Invite) {
-                    let why = why.to_owned();
-                    self.error(why);
-                    return Vec::new();
-                }
                 self.open_form(&to);
                 Vec::new()
             }
@@ -870,20 +881,8 @@ impl App {
                 vec![self.invitations.reload(g)]
             }
             Ok(command::Parsed::Search(t)) => self.set_search(t),
-            Ok(command::Parsed::Template(name)) => {
-                if let Some(why) = self.keymap.denied(Cmd::Templates) {
-                    let why = why.to_owned();
-                    self.error(why);
-                    return Vec::new();
-                }
-                vec![Effect::LoadTemplates(name)]
-            }
+            Ok(command::Parsed::Template(name)) => vec![Effect::LoadTemplates(name)],
             Ok(command::Parsed::Report { kind, format, path }) => {
-                if let Some(why) = self.keymap.denied(Cmd::Report) {
-                    let why = why.to_owned();
-                    self.error(why);
-                    return Vec::new();
-                }
                 self.report = Some((0, 0));
                 self.info(format!("writing the {} report to {path}", kind.name()));
                 vec![Effect::Report { kind, format, path }]

@@ -46,6 +46,19 @@ pub enum Parsed {
     },
 }
 
+impl Parsed {
+    /// The key whose permission this command needs, when it needs one.
+    pub fn key_twin(&self) -> Option<super::keymap::Cmd> {
+        use super::keymap::Cmd;
+        match self {
+            Parsed::Invite(_) => Some(Cmd::Invite),
+            Parsed::Template(_) => Some(Cmd::Templates),
+            Parsed::Report { .. } => Some(Cmd::Report),
+            _ => None,
+        }
+    }
+}
+
 impl CommandLine {
     /// Completes to the longest common prefix of the commands that start with the text.
     pub fn complete(&mut self) {
