@@ -9,7 +9,13 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("database error: {0}")]
-    Db(#[from] sqlx::Error),
+    Db(sqlx::Error),
+    /// The database went away (restarted, network cut, pool unable to connect). The
+    /// transaction in progress, if any, is rolled back by the server.
+    #[error(
+        "lost the connection to the database ({0}); a change in progress was rolled back, so nothing of it was saved"
+    )]
+    ConnectionLost(sqlx::Error),
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot open the database {url}: {reason}")]
@@ -69,11 +75,61 @@ fn join_lines(errs: &[EmailError]) -> String {
         .join("; ")
 }
 
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        if connection_lost(&e) {
+            Self::ConnectionLost(e)
+        } else {
+            Self::Db(e)
+        }
+    }
+}
+
+/// Whether a database error means the connection itself failed, rather than the query:
+/// a socket error, a pool that could not connect in time, or PostgreSQL's connection
+/// exception class (08) and shutdown codes (57P01-57P03).
+fn connection_lost(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Database(d) => d
+            .code()
+            .is_some_and(|c| c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03")),
+        _ => false,
+    }
+}
+
 impl Error {
+    /// Worth trying again once the database is back: nothing was saved.
+    pub fn is_connection_lost(&self) -> bool {
+        matches!(self, Self::ConnectionLost(_))
+    }
+
     pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
         Self::Invalid {
             field,
             reason: reason.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn socket_and_pool_failures_are_a_lost_connection() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset");
+        assert!(Error::from(sqlx::Error::Io(io)).is_connection_lost());
+        assert!(Error::from(sqlx::Error::PoolTimedOut).is_connection_lost());
+        assert!(!Error::from(sqlx::Error::RowNotFound).is_connection_lost());
+        assert!(
+            Error::from(sqlx::Error::PoolTimedOut)
+                .to_string()
+                .starts_with("lost the connection to the database")
+        );
     }
 }

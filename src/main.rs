@@ -26,6 +26,8 @@ fn main() -> ExitCode {
                     tracing_subscriber::EnvFilter::new(format!("{level},sqlx::query=error"))
                 }),
         )
+        // Colour only on a terminal: a log file or journal gets plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .init();
     let result = tokio::runtime::Builder::new_multi_thread()

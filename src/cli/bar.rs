@@ -12,6 +12,12 @@ pub(super) fn progress() -> Progress {
     let bar = ProgressBar::new_spinner();
     let stage_now = std::sync::Mutex::new(None::<Stage>);
     Progress::new(move |stage, done, total| {
+        // For logs (USHER_LOG=debug), where no bar is drawn.
+        tracing::debug!(
+            "import {} {done}/{}",
+            stage.label(),
+            total.map_or_else(|| "?".to_owned(), |t| t.to_string())
+        );
         if let Ok(mut s) = stage_now.lock()
             && *s != Some(stage)
         {

@@ -120,11 +120,22 @@ impl Sender {
         self
     }
 
-    /// Sends everything due now, batch after batch, then returns.
+    /// Sends everything due now, batch after batch, then returns. A database that goes
+    /// away (a restart) is tried again, 30 times a second apart, before giving up.
     pub async fn flush(&self) -> Result<FlushReport> {
         let mut total = FlushReport::default();
+        let mut lost = 0;
         loop {
-            let r = self.run_once().await?;
+            let r = match self.run_once().await {
+                Err(e) if e.is_connection_lost() && lost < 30 => {
+                    lost += 1;
+                    tracing::warn!("mail sender: {e}; trying again in a second");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+                r => r?,
+            };
+            lost = 0;
             if r.is_empty() {
                 return Ok(total);
             }
@@ -156,6 +167,9 @@ impl Sender {
     /// Claims one batch of due messages and sends it.
     pub async fn run_once(&self) -> Result<FlushReport> {
         let now = self.clock.now();
+        // Results are recorded while the lease holds, a second short of its end.
+        let record_by = tokio::time::Instant::now()
+            + Duration::from_millis(u64::try_from(self.settings.lease_ms - 1000).unwrap_or(0));
         let claimed = {
             let mut tx = self.store.write().await?;
             let c = tx
@@ -196,7 +210,7 @@ impl Sender {
                         Err(_) => break,
                     }
                 }
-                report.add(self.record(chunk).await?);
+                report.add(self.record_surely(chunk, record_by).await?);
             }
             Ok::<_, crate::Error>(report)
         };
@@ -260,7 +274,29 @@ impl Sender {
         (m, outcome)
     }
 
-    async fn record(&self, results: Vec<(Claimed, Outcome)>) -> Result<FlushReport> {
+    /// Records results, trying again while the database is away (restarted, say): the
+    /// mail has left, and recording that before the lease ends is what keeps it from
+    /// being sent a second time.
+    async fn record_surely(
+        &self,
+        results: Vec<(Claimed, Outcome)>,
+        until: tokio::time::Instant,
+    ) -> Result<FlushReport> {
+        loop {
+            match self.record(&results).await {
+                Err(e) if e.is_connection_lost() && tokio::time::Instant::now() < until => {
+                    tracing::warn!(
+                        "mail sender: {e}; recording {} result(s) again shortly",
+                        results.len()
+                    );
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                r => return r,
+            }
+        }
+    }
+
+    async fn record(&self, results: &[(Claimed, Outcome)]) -> Result<FlushReport> {
         let now: Timestamp = self.clock.now();
         let mut report = FlushReport::default();
         let mut tx = self.store.write().await?;
@@ -272,11 +308,11 @@ impl Sender {
                 }
                 Outcome::Retry(e) => {
                     let next = now.plus_ms(self.settings.backoff_ms(m.attempts));
-                    tx.mark_retry(m.id, &self.owner, next, &e).await?;
+                    tx.mark_retry(m.id, &self.owner, next, e).await?;
                     report.retried += 1;
                 }
                 Outcome::Failed(e) => {
-                    tx.mark_failed(m.id, &self.owner, &e).await?;
+                    tx.mark_failed(m.id, &self.owner, e).await?;
                     report.failed += 1;
                 }
             }

@@ -17,6 +17,8 @@ pub enum Action {
     /// Time passes: spinner, "expires in", and a refresh every few ticks.
     Tick(crate::domain::Timestamp),
     Status(Result<Status, String>),
+    /// A request failed because the database went away (sent beside its own result).
+    ConnectionLost(String),
     Invitations {
         generation: u64,
         result: Result<Vec<Invitation>, String>,

@@ -112,6 +112,11 @@ pub struct App {
     /// Table rows that fit on screen, for page moves; set by the view's caller.
     pub page_rows: usize,
     pub refresh_every_ticks: u64,
+    /// Set while the database is unreachable: why, for the header's "reconnecting".
+    pub connection_lost: Option<String>,
+    /// A status probe is out while reconnecting (one at a time: each may wait for the
+    /// pool's connect timeout).
+    probing: bool,
     /// The time the screen shows ("expires in"), moved on by ticks.
     pub now: crate::domain::Timestamp,
     ticks: u64,
@@ -139,6 +144,8 @@ impl App {
             quit: false,
             page_rows: 20,
             refresh_every_ticks: 12,
+            connection_lost: None,
+            probing: false,
             now: crate::domain::Timestamp(0),
             ticks: 0,
             generation: 0,
@@ -195,6 +202,15 @@ impl App {
                 self.now = now;
                 self.ticks += 1;
                 self.spinner = self.spinner.wrapping_add(1);
+                if self.connection_lost.is_some() {
+                    // No refreshes pile up while the database is away: one probe a second.
+                    if !self.probing && self.ticks.is_multiple_of(4) {
+                        self.probing = true;
+                        self.in_flight += 1;
+                        return vec![Effect::LoadStatus];
+                    }
+                    return Vec::new();
+                }
                 if self.refresh_every_ticks > 0
                     && self.ticks.is_multiple_of(self.refresh_every_ticks)
                 {
@@ -202,14 +218,33 @@ impl App {
                 }
                 Vec::new()
             }
+            Action::ConnectionLost(e) => {
+                if self.connection_lost.is_none() {
+                    self.error(format!("{e}; reconnecting…"));
+                }
+                self.connection_lost = Some(e);
+                Vec::new()
+            }
             Action::Status(r) => {
                 self.in_flight = self.in_flight.saturating_sub(1);
+                self.probing = false;
+                let mut reconnected = false;
                 match r {
-                    Ok(s) => self.status = Some(s),
+                    Ok(s) => {
+                        self.status = Some(s);
+                        reconnected = self.connection_lost.take().is_some();
+                    }
+                    // While reconnecting, the first message (what was lost) stays.
+                    Err(_) if self.connection_lost.is_some() => {}
                     Err(e) => self.error(e),
                 }
                 if let Some(Modal::Form(f)) = &mut self.modal {
                     f.set_professional_unavailable(professional_unavailable(self.status.as_ref()));
+                }
+                if reconnected {
+                    // Everything on screen may be stale: read it all again.
+                    self.info("reconnected to the database");
+                    return self.refresh();
                 }
                 Vec::new()
             }

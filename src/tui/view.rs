@@ -80,6 +80,17 @@ fn draw_header(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 fn header_line(app: &App, theme: &Theme, compact: bool) -> Line<'static> {
     let sep = if compact { " · " } else { " │ " };
     let mut spans = vec![Span::styled(" usher ", theme.title)];
+    if app.connection_lost.is_some() {
+        // What follows is the last status read, kept until the database answers again.
+        spans.push(Span::styled(
+            if compact {
+                "reconnecting… "
+            } else {
+                "reconnecting to the database… "
+            },
+            theme.error,
+        ));
+    }
     match &app.status {
         Some(s) => {
             let licences_style = if s.licences_used >= s.licences_total {

@@ -66,7 +66,14 @@ async fn report(
 }
 
 pub async fn perform(u: &Usher, effect: Effect, actions: &UnboundedSender<Action>) -> Action {
-    let err = |e: crate::Error| e.to_string();
+    // A lost connection is told to the app as well, which then shows "reconnecting" and
+    // probes until the database answers again.
+    let err = |e: crate::Error| {
+        if e.is_connection_lost() {
+            let _ = actions.send(Action::ConnectionLost(e.to_string()));
+        }
+        e.to_string()
+    };
     match effect {
         Effect::LoadStatus => Action::Status(u.status().await.map_err(err)),
         Effect::LoadTemplates(name) => Action::Templates {

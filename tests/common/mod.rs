@@ -67,6 +67,16 @@ impl TestDb {
         })
     }
 
+    /// A database at `url` that the test set up itself (a private PostgreSQL server).
+    pub fn at(url: String, backend: Backend) -> Self {
+        Self {
+            url,
+            backend,
+            dir: tempfile::tempdir().expect("tempdir"),
+            pg: None,
+        }
+    }
+
     pub async fn open(backend: Backend) -> Option<Self> {
         match backend {
             Backend::Sqlite => Some(Self::sqlite()),

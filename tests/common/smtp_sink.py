@@ -4,7 +4,8 @@ Every accepted message is written to DIR as <n>.eml with the envelope in <n>.jso
 Recipients whose local part starts with "reject" get 550, with "tempfail" get 451.
 With --faults N:MODE the first N DATA commands fail, then all succeed; MODE is 421 or 451
 (that reply), drop (the connection closed before any reply) or stall (no reply for 6 s,
-then the connection closed). A failed DATA never stores the message.
+then the connection closed). A failed DATA never stores the message. With --delay-ms N every accepted message takes
+N ms before its 250, as a slow relay does (so that a test can stop usher mid-send).
 With --tls starttls|implicit (and --cert, --key) it speaks TLS; with --auth USER:PASS it
 requires that login (over TLS) and records who authenticated.
 The server prints "READY <port>" once listening and exits when its stdin closes, so it
@@ -22,8 +23,9 @@ lock = threading.Lock()
 
 
 class Handler:
-    def __init__(self, outdir, faults=0, mode="451"):
+    def __init__(self, outdir, faults=0, mode="451", delay_ms=0):
         self.outdir = outdir
+        self.delay = delay_ms / 1000.0
         self.faults = faults
         self.mode = mode
 
@@ -52,6 +54,8 @@ class Handler:
                 await asyncio.sleep(6)
             server.transport.close()
             return "421 gone"
+        if self.delay:
+            await asyncio.sleep(self.delay)
         with lock:
             n = next(counter)
         base = os.path.join(self.outdir, "%06d" % n)
@@ -76,6 +80,7 @@ def main():
     p.add_argument("--key")
     p.add_argument("--auth")
     p.add_argument("--faults", default="0:451")
+    p.add_argument("--delay-ms", type=int, default=0)
     a = p.parse_args()
     faults, mode = a.faults.split(":", 1)
     os.makedirs(a.dir, exist_ok=True)
@@ -104,7 +109,7 @@ def main():
 
         kwargs.update(authenticator=authenticator, auth_required=True,
                       auth_require_tls=a.tls != "none")
-    c = Controller(Handler(a.dir, int(faults), mode), hostname="127.0.0.1", port=port, **kwargs)
+    c = Controller(Handler(a.dir, int(faults), mode, a.delay_ms), hostname="127.0.0.1", port=port, **kwargs)
     c.start()
     print("READY %d" % port, flush=True)
     try:

@@ -1,0 +1,419 @@
+//! usher killed (`kill -9`) and the database crashed and restarted, in the middle of an
+//! import and of a send (issue 8). After each: the import left nothing behind, or all of
+//! it; no invitation is lost; a message sent twice carries one Message-ID; the audit
+//! chain holds and agrees with what is in the database.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "common/cli.rs"]
+mod cli;
+mod common;
+#[path = "common/pg_cluster.rs"]
+mod pg_cluster;
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use common::TestDb;
+use common::smtp::SmtpSink;
+use pg_cluster::Cluster;
+use usher::store::Backend;
+
+on_both_backends!(
+    kill_9_while_an_import_applies_leaves_nothing_behind,
+    kill_9_while_sending_loses_nothing_and_keeps_message_ids,
+);
+
+/// Rows in the file killed mid-apply: enough that the kill lands well inside the write.
+const ROWS: usize = 30_000;
+/// Invitations the sender is killed among.
+const MESSAGES: usize = 60;
+
+/// A CSV of new users u{from}..u{to}@acme.test.
+fn users_csv(dir: &Path, name: &str, range: std::ops::Range<usize>) -> PathBuf {
+    let mut text = String::from("email,first_name,last_name\n");
+    for i in range {
+        text.push_str(&format!("u{i}@acme.test,First{i},Last{i}\n"));
+    }
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// What the database holds, as the command line reports it.
+#[derive(Debug, PartialEq, Eq)]
+struct Snapshot {
+    users: i64,
+    pending: i64,
+    queued: i64,
+    batches: usize,
+    audit_rows: usize,
+}
+
+fn snapshot(db: &TestDb) -> Snapshot {
+    let s = cli::json(db, &["status", "--json"]);
+    let n = |k: &str| s[k].as_i64().unwrap_or_else(|| panic!("status {k}: {s}"));
+    Snapshot {
+        users: n("users"),
+        pending: n("pending_invitations"),
+        queued: n("outbox_queued"),
+        batches: cli::json(db, &["import", "history", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        audit_rows: audit(db).len(),
+    }
+}
+
+fn audit(db: &TestDb) -> Vec<serde_json::Value> {
+    cli::json(db, &["audit", "list", "--limit", "1000000", "--json"])
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+/// The audit chain verifies, and its import entries account for every invitation.
+fn consistent(db: &TestDb) {
+    let v = cli::run(db, &["audit", "verify", "--json"]);
+    assert!(
+        v.status.success(),
+        "audit verify: {}",
+        String::from_utf8_lossy(&v.stdout)
+    );
+    let invited: i64 = audit(db)
+        .iter()
+        .filter(|e| e["action"] == "import.apply")
+        .map(|e| {
+            let d: serde_json::Value =
+                serde_json::from_str(e["details"].as_str().unwrap()).unwrap();
+            d["outcome"]["invited"].as_i64().unwrap()
+        })
+        .sum();
+    let invitations = cli::json(db, &["invitations", "list", "--limit", "0", "--json"]);
+    assert_eq!(
+        invitations.as_array().unwrap().len() as i64,
+        invited,
+        "the audit log's imports account for every invitation"
+    );
+}
+
+/// Lines of a child's stderr, as they come.
+fn stderr_lines(child: &mut Child) -> mpsc::Receiver<String> {
+    let err = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(err).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Waits for a stderr line that `want` accepts; panics after two minutes.
+fn wait_for_line(rx: &mpsc::Receiver<String>, want: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut seen = Vec::new();
+    while Instant::now() < deadline {
+        match rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(l) if want(&l) => return l,
+            Ok(l) => seen.push(l),
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    panic!("no such line; stderr was:\n{}", seen.join("\n"));
+}
+
+/// "import applying 10000/30000" with at least `at` rows done and more to go.
+fn applying_past(line: &str, at: u64) -> bool {
+    line.split("import applying ")
+        .nth(1)
+        .and_then(|r| r.trim().split_once('/'))
+        .and_then(|(d, t)| Some((d.parse::<u64>().ok()?, t.parse::<u64>().ok()?)))
+        .is_some_and(|(d, t)| d >= at && d < t)
+}
+
+/// `usher import FILE --apply --yes`, logging its progress, started in the background.
+fn start_apply(db: &TestDb, file: &Path) -> (Child, mpsc::Receiver<String>) {
+    let mut child = cli::usher(db)
+        .args(["import"])
+        .arg(file)
+        .args(["--apply", "--yes", "--no-send"])
+        .env("USHER_LOG", "warn,usher=debug")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let rx = stderr_lines(&mut child);
+    (child, rx)
+}
+
+async fn kill_9_while_an_import_applies_leaves_nothing_behind(db: &TestDb) {
+    cli::init(db, "100000");
+    let first = users_csv(db.dir.path(), "first.csv", 0..100);
+    cli::ok(
+        db,
+        &[
+            "import",
+            first.to_str().unwrap(),
+            "--apply",
+            "--yes",
+            "--no-send",
+        ],
+    );
+    let before = snapshot(db);
+    assert_eq!(before.pending, 100);
+
+    let big = users_csv(db.dir.path(), "big.csv", 100..100 + ROWS);
+    let (mut child, rx) = start_apply(db, &big);
+    wait_for_line(&rx, |l| applying_past(l, 10_000));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "still applying when killed"
+    );
+    child.kill().unwrap(); // SIGKILL: no destructor, no rollback of its own
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), None, "killed by a signal, not exited");
+
+    // The same as before, to the row, and the audit log agrees.
+    assert_eq!(snapshot(db), before);
+    consistent(db);
+
+    // And the import goes through when run again.
+    cli::ok(
+        db,
+        &[
+            "import",
+            big.to_str().unwrap(),
+            "--apply",
+            "--yes",
+            "--no-send",
+        ],
+    );
+    let after = snapshot(db);
+    assert_eq!(after.pending, before.pending + ROWS as i64);
+    assert_eq!(after.batches, before.batches + 1);
+    consistent(db);
+}
+
+/// A config sending through `sink`, four at a time, with a five-second lease.
+fn smtp_config(db: &TestDb, sink: &SmtpSink) -> PathBuf {
+    let cfg = db.dir.path().join("smtp.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[mail]\ntransport = \"smtp\"\nconcurrency = 4\nbatch_size = 8\nlease_seconds = 5\n\
+             retry_base_seconds = 1\n[mail.smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\n",
+            sink.port
+        ),
+    )
+    .unwrap();
+    cfg
+}
+
+fn flush(db: &TestDb, cfg: &Path) -> Command {
+    let mut c = cli::usher(db);
+    c.env("USHER_CONFIG", cfg).args(["outbox", "flush"]);
+    c
+}
+
+/// Queues `MESSAGES` invitations (an import that sends nothing yet).
+fn queue_invitations(db: &TestDb) {
+    cli::init(db, "1000");
+    let file = users_csv(db.dir.path(), "send.csv", 0..MESSAGES);
+    cli::ok(
+        db,
+        &[
+            "import",
+            file.to_str().unwrap(),
+            "--apply",
+            "--yes",
+            "--no-send",
+        ],
+    );
+    assert_eq!(snapshot(db).queued, MESSAGES as i64);
+}
+
+/// Every queued message arrived, each recipient's copies carry one Message-ID, and the
+/// outbox says sent. Returns how many arrived twice.
+fn all_arrived_once_or_same_id(db: &TestDb, sink: &SmtpSink) -> usize {
+    let mut ids: HashMap<String, Vec<String>> = HashMap::new();
+    for (to, raw) in sink.messages() {
+        let id = raw
+            .lines()
+            .find_map(|l| l.strip_prefix("Message-ID: "))
+            .unwrap()
+            .to_owned();
+        ids.entry(to.join(",")).or_default().push(id);
+    }
+    assert_eq!(ids.len(), MESSAGES, "every invitation arrived");
+    for (to, copies) in &ids {
+        assert!(
+            copies.iter().all(|c| *c == copies[0]),
+            "{to}: copies with different Message-IDs {copies:?}"
+        );
+    }
+    let out = cli::json(db, &["outbox", "list", "--json", "--limit", "1000"]);
+    let by_id: HashMap<&str, &str> = out
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["message_id"].as_str().unwrap(),
+                m["state"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    for copies in ids.values() {
+        let id = copies[0].trim_matches(['<', '>']);
+        let state = by_id
+            .iter()
+            .find(|(k, _)| k.trim_matches(['<', '>']) == id)
+            .map(|(_, s)| *s);
+        assert_eq!(state, Some("sent"), "{id}");
+    }
+    ids.values().filter(|c| c.len() > 1).count()
+}
+
+/// Runs flushes until the outbox is empty, waiting out leases held by a dead sender.
+fn drain(db: &TestDb, cfg: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let out = flush(db, cfg).output().unwrap();
+        assert!(
+            out.status.success(),
+            "flush: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if snapshot(db).queued == 0 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "mail still queued after a minute"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+async fn kill_9_while_sending_loses_nothing_and_keeps_message_ids(db: &TestDb) {
+    let sink = SmtpSink::start_with(&db.dir.path().join("smtp"), 0, &["--delay-ms", "100"]);
+    queue_invitations(db);
+    let cfg = smtp_config(db, &sink);
+    let mut child = flush(db, &cfg)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while sink.messages().len() < 12 {
+        assert!(Instant::now() < deadline, "the sender never got going");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "still sending when killed"
+    );
+    child.kill().unwrap();
+    assert_eq!(child.wait().unwrap().code(), None);
+    let sent_before_kill = sink.messages().len();
+    assert!(sent_before_kill < MESSAGES, "killed mid-send");
+    assert!(snapshot(db).queued > 0);
+
+    drain(db, &cfg);
+    let twice = all_arrived_once_or_same_id(db, &sink);
+    // Only what was in flight at the kill (four connections) can go twice.
+    eprintln!("sent before the kill: {sent_before_kill}; sent twice: {twice}");
+    assert!(twice <= 4, "{twice} sent twice");
+    consistent(db);
+}
+
+/// A database on a PostgreSQL server of the test's own, which it may crash.
+fn cluster_db() -> Option<(Cluster, TestDb)> {
+    let c = Cluster::start()?;
+    let db = TestDb::at(c.url(), Backend::Postgres);
+    Some((c, db))
+}
+
+#[test]
+fn the_database_crashing_while_an_import_applies_leaves_nothing_behind() {
+    let Some((cluster, db)) = cluster_db() else {
+        return;
+    };
+    cli::init(&db, "100000");
+    let before = snapshot(&db);
+    let big = users_csv(db.dir.path(), "big.csv", 0..ROWS);
+    let (mut child, rx) = start_apply(&db, &big);
+    wait_for_line(&rx, |l| applying_past(l, 10_000));
+    cluster.crash();
+    cluster.up();
+    let status = child.wait().unwrap();
+    let said: Vec<String> = rx.try_iter().collect();
+    assert!(!status.success(), "the import failed: {said:?}");
+    assert!(
+        said.iter()
+            .any(|l| l.contains("lost the connection to the database")),
+        "{said:?}"
+    );
+    assert_eq!(snapshot(&db), before, "nothing of it was saved");
+    consistent(&db);
+    cli::ok(
+        &db,
+        &[
+            "import",
+            big.to_str().unwrap(),
+            "--apply",
+            "--yes",
+            "--no-send",
+        ],
+    );
+    assert_eq!(snapshot(&db).pending, ROWS as i64);
+    consistent(&db);
+}
+
+#[test]
+fn the_database_crashing_while_sending_loses_nothing_and_sends_once() {
+    let Some((cluster, db)) = cluster_db() else {
+        return;
+    };
+    let sink = SmtpSink::start_with(&db.dir.path().join("smtp"), 0, &["--delay-ms", "100"]);
+    queue_invitations(&db);
+    let cfg = smtp_config(&db, &sink);
+    let mut child = flush(&db, &cfg)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let rx = stderr_lines(&mut child);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while sink.messages().len() < 12 {
+        assert!(Instant::now() < deadline, "the sender never got going");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    cluster.crash();
+    std::thread::sleep(Duration::from_millis(500));
+    cluster.up();
+    let status = child.wait().unwrap();
+    let said: Vec<String> = rx.try_iter().collect();
+    assert!(
+        status.success(),
+        "the sender rode out the restart: {said:?}"
+    );
+    // The server told the sender's connections it was going down (a notice sqlx logs);
+    // the pool replaced them once it was back.
+    assert!(
+        said.iter()
+            .any(|l| l.contains("terminating connection") || l.contains("lost the connection")),
+        "the restart reached the sender: {said:?}"
+    );
+    drain(&db, &cfg);
+    let twice = all_arrived_once_or_same_id(&db, &sink);
+    assert_eq!(twice, 0, "results are recorded once the database is back");
+    consistent(&db);
+}
