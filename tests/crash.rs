@@ -4,6 +4,8 @@
 //! chain holds and agrees with what is in the database.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "common/checks.rs"]
+mod checks;
 #[path = "common/cli.rs"]
 mod cli;
 mod common;
@@ -17,6 +19,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use checks::{consistent, snapshot};
 use common::TestDb;
 use common::smtp::SmtpSink;
 use pg_cluster::Cluster;
@@ -41,63 +44,6 @@ fn users_csv(dir: &Path, name: &str, range: std::ops::Range<usize>) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
     p
-}
-
-/// What the database holds, as the command line reports it.
-#[derive(Debug, PartialEq, Eq)]
-struct Snapshot {
-    users: i64,
-    pending: i64,
-    queued: i64,
-    batches: usize,
-    audit_rows: usize,
-}
-
-fn snapshot(db: &TestDb) -> Snapshot {
-    let s = cli::json(db, &["status", "--json"]);
-    let n = |k: &str| s[k].as_i64().unwrap_or_else(|| panic!("status {k}: {s}"));
-    Snapshot {
-        users: n("users"),
-        pending: n("pending_invitations"),
-        queued: n("outbox_queued"),
-        batches: cli::json(db, &["import", "history", "--json"])
-            .as_array()
-            .unwrap()
-            .len(),
-        audit_rows: audit(db).len(),
-    }
-}
-
-fn audit(db: &TestDb) -> Vec<serde_json::Value> {
-    cli::json(db, &["audit", "list", "--limit", "1000000", "--json"])
-        .as_array()
-        .unwrap()
-        .clone()
-}
-
-/// The audit chain verifies, and its import entries account for every invitation.
-fn consistent(db: &TestDb) {
-    let v = cli::run(db, &["audit", "verify", "--json"]);
-    assert!(
-        v.status.success(),
-        "audit verify: {}",
-        String::from_utf8_lossy(&v.stdout)
-    );
-    let invited: i64 = audit(db)
-        .iter()
-        .filter(|e| e["action"] == "import.apply")
-        .map(|e| {
-            let d: serde_json::Value =
-                serde_json::from_str(e["details"].as_str().unwrap()).unwrap();
-            d["outcome"]["invited"].as_i64().unwrap()
-        })
-        .sum();
-    let invitations = cli::json(db, &["invitations", "list", "--limit", "0", "--json"]);
-    assert_eq!(
-        invitations.as_array().unwrap().len() as i64,
-        invited,
-        "the audit log's imports account for every invitation"
-    );
 }
 
 /// Lines of a child's stderr, as they come.
