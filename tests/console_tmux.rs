@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+#[path = "common/pg_cluster.rs"]
+mod pg_cluster;
 
 use std::path::Path;
 use std::process::Command;
@@ -401,4 +403,28 @@ async fn a_template_edited_by_keyboard(db: &TestDb) {
             .unwrap()
             .starts_with("id,email,")
     );
+}
+
+/// PostgreSQL crashes under the running console and comes back: the header says
+/// "reconnecting" within seconds, and the console finds the database again by itself.
+#[test]
+fn the_database_crashing_shows_reconnecting_then_recovers() {
+    let Some(cluster) = pg_cluster::Cluster::start() else {
+        return;
+    };
+    let db = TestDb::at(cluster.url(), Backend::Postgres);
+    init(&db);
+    let Some(t) = Tmux::start(&db, 120, 30) else {
+        return;
+    };
+    t.open_console();
+    t.wait_for("0 pending");
+    cluster.crash();
+    let s = t.wait_for("reconnecting to the database");
+    assert!(s.contains("lost the connection to the database"), "{s}");
+    cluster.up();
+    let s = t.wait_for("reconnected to the database");
+    assert!(!s.contains("reconnecting"), "{s}");
+    t.keys(&["q"]);
+    t.wait_for("EXITED:0");
 }

@@ -11,6 +11,7 @@ mod serve;
 mod templates;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use color_eyre::eyre::{Result, WrapErr};
 
@@ -44,6 +45,9 @@ impl Context {
             &config.database_url,
             &ConnectOptions {
                 password: config.database_password.clone(),
+                // The console (no command) must say "reconnecting" within seconds of
+                // losing the database; a command may wait longer for it.
+                connect_timeout: Duration::from_secs(if cli.command.is_none() { 4 } else { 10 }),
                 ..ConnectOptions::default()
             },
         )
