@@ -1,7 +1,8 @@
 //! A relay that misbehaves (issue 8), on both backends: the first DATA commands are
 //! answered 421 or 451, or the connection is dropped before any reply, or the relay
 //! stalls past the timeout. Each message is retried, arrives exactly once in the end, with
-//! the Message-ID it was queued with, and the outbox agrees.
+//! the Message-ID it was queued with, and the outbox agrees. A 550 fails the message where
+//! the operator sees it, and a retry delivers it once.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -18,6 +19,7 @@ on_both_backends!(
     replies_451_are_retried_until_delivered,
     a_connection_dropped_in_data_is_retried,
     a_stalled_relay_times_out_and_is_retried,
+    a_550_fails_the_message_visibly_and_a_retry_delivers_it_once,
 );
 
 async fn survives(db: &TestDb, mode: &str) {
@@ -95,4 +97,49 @@ async fn a_connection_dropped_in_data_is_retried(db: &TestDb) {
 
 async fn a_stalled_relay_times_out_and_is_retried(db: &TestDb) {
     survives(db, "stall").await;
+}
+
+/// A permanent refusal is not retried on its own, and not lost either: the message is
+/// failed with the relay's words where the operator looks, and `outbox retry` (after the
+/// relay's policy is fixed) sends it, once.
+async fn a_550_fails_the_message_visibly_and_a_retry_delivers_it_once(db: &TestDb) {
+    let dir = db.dir.path().join("smtp");
+    let sink = SmtpSink::start_with(&dir, 0, &["--faults", "1:550"]);
+    let (u, clock) = account(db, 10).await;
+    u.invite(&invite_req("a@acme.test,b@acme.test", UserType::Guest))
+        .await
+        .unwrap();
+    let toml = format!(
+        "[mail]\ntransport = \"smtp\"\nfrom = \"it@acme.test\"\nconcurrency = 1\n\
+         [mail.smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\n",
+        sink.port
+    );
+    let sender = common::sender_from_toml(&u, &clock, &toml, Vec::new());
+    let r = sender.flush().await.unwrap();
+    assert_eq!((r.sent, r.failed, r.retried), (1, 1, 0));
+    let invs = u.invitations(&InvitationFilter::default()).await.unwrap();
+    let failed: Vec<_> = invs
+        .iter()
+        .filter(|i| i.delivery == Some(DeliveryState::Failed))
+        .collect();
+    assert_eq!(failed.len(), 1);
+    let said = failed[0].last_error.clone().unwrap_or_default();
+    assert!(
+        said.contains("550") && said.contains("refused by policy"),
+        "{said}"
+    );
+    // Nothing more goes by itself, however long one waits.
+    clock.advance_ms(24 * 3_600_000);
+    assert!(sender.flush().await.unwrap().is_empty());
+    assert_eq!(sink.messages().len(), 1);
+
+    assert_eq!(u.retry_failed_mail(None).await.unwrap(), 1);
+    let r = sender.flush().await.unwrap();
+    assert_eq!((r.sent, r.failed), (1, 0));
+    let got: Vec<String> = sink.messages().into_iter().flat_map(|(to, _)| to).collect();
+    let mut sorted = got.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["a@acme.test", "b@acme.test"], "each once");
+    let invs = u.invitations(&InvitationFilter::default()).await.unwrap();
+    assert!(invs.iter().all(|i| i.delivery == Some(DeliveryState::Sent)));
 }

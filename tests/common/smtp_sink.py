@@ -3,7 +3,7 @@
 Every accepted message is written to DIR as <n>.eml with the envelope in <n>.json.
 Recipients whose local part starts with "reject" get 550, with "tempfail" get 451.
 With --faults N:MODE the first N DATA commands fail, then all succeed; MODE is 421 or 451
-(that reply), drop (the connection closed before any reply) or stall (no reply for 6 s,
+(that reply), 550 (a permanent refusal), drop (the connection closed before any reply) or stall (no reply for 6 s,
 then the connection closed). A failed DATA never stores the message. With --delay-ms N every accepted message takes
 N ms before its 250, as a slow relay does (so that a test can stop usher mid-send).
 With --tls starttls|implicit (and --cert, --key) it speaks TLS; with --auth USER:PASS it
@@ -50,6 +50,8 @@ class Handler:
                 return "421 4.3.2 shutting down, try later"
             if self.mode == "451":
                 return "451 4.3.0 local error, try later"
+            if self.mode == "550":
+                return "550 5.7.1 message refused by policy"
             if self.mode == "stall":
                 await asyncio.sleep(6)
             server.transport.close()
