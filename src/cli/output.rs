@@ -9,7 +9,28 @@ use usher::domain::sanitize::escape_for_display;
 use usher::store::{AuditEntry, Invitation, OutboxMessage, User};
 
 pub fn json<T: Serialize>(value: &T) -> String {
-    serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    let text =
+        serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    json_terminal_safe(&text)
+}
+
+/// serde_json escapes C0 controls but writes C1 and bidi characters as they are, and a
+/// terminal may act on them. Escaped as `\uXXXX` they are still the same JSON string to
+/// any parser. Outside strings the only such character is the layout's newline.
+fn json_terminal_safe(text: &str) -> String {
+    use usher::domain::sanitize::is_unsafe_char;
+    if !text.chars().any(|c| c != '\n' && is_unsafe_char(c)) {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if c != '\n' && is_unsafe_char(c) {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 pub fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
@@ -195,4 +216,23 @@ pub fn audit(list: &[AuditEntry], as_json: bool) -> String {
             })
             .collect(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_escapes_what_a_terminal_acts_on_and_parses_back_the_same() {
+        let name = "Eve\u{1b}[2J\u{202e}gnp\u{9b}31m\u{2028}\u{feff}";
+        let text = json(&serde_json::json!({ "name": name }));
+        assert!(
+            !text
+                .chars()
+                .any(|c| c != '\n' && usher::domain::sanitize::is_unsafe_char(c)),
+            "{text:?}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back["name"], name);
+    }
 }
