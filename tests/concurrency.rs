@@ -15,11 +15,13 @@ use std::process::Output;
 
 use checks::{consistent, snapshot};
 use common::TestDb;
+use common::smtp::SmtpSink;
 
 on_both_backends!(
     two_admins_importing_overlapping_files_invite_each_address_once,
     two_admins_applying_racing_previews_one_is_refused_and_told_why,
     several_processes_writing_at_once_all_succeed_and_the_chain_holds,
+    four_sender_processes_drain_thousands_each_sent_once,
 );
 
 fn users_csv(dir: &Path, name: &str, range: std::ops::Range<usize>) -> PathBuf {
@@ -211,5 +213,63 @@ async fn several_processes_writing_at_once_all_succeed_and_the_chain_holds(db: &
     let s = snapshot(db);
     assert_eq!(s.pending, 40 + 600);
     assert_eq!(invited_once(db).len(), 640);
+    consistent(db);
+}
+
+/// Invitations four `usher outbox flush` processes share.
+const DRAIN: usize = 2000;
+
+async fn four_sender_processes_drain_thousands_each_sent_once(db: &TestDb) {
+    let sink = SmtpSink::start(&db.dir.path().join("smtp"));
+    cli::init(db, "10");
+    let file = users_csv(db.dir.path(), "many.csv", 0..DRAIN);
+    // Guests: no licences needed for two thousand.
+    let mut args = apply_args(&file, None);
+    args.push("--as-guests".into());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    cli::ok(db, &args);
+    assert_eq!(snapshot(db).queued, DRAIN as i64);
+    let cfg = db.dir.path().join("smtp.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[mail]\ntransport = \"smtp\"\nconcurrency = 4\nbatch_size = 50\n\
+             [mail.smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\n",
+            sink.port
+        ),
+    )
+    .unwrap();
+    let senders: Vec<_> = (0..4)
+        .map(|_| {
+            let mut c = cli::usher(db);
+            c.env("USHER_CONFIG", &cfg)
+                .args(["outbox", "flush", "--json"]);
+            std::thread::spawn(move || c.output().unwrap())
+        })
+        .collect();
+    let mut shares = Vec::new();
+    for s in senders {
+        let out = s.join().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        shares.push(r["sent"].as_u64().unwrap());
+    }
+    eprintln!("each sender's share: {shares:?}");
+    assert_eq!(shares.iter().sum::<u64>(), DRAIN as u64, "{shares:?}");
+    assert!(
+        shares.iter().filter(|n| **n > 0).count() >= 2,
+        "the senders shared the work: {shares:?}"
+    );
+    let mut seen = HashSet::new();
+    let msgs = sink.messages();
+    for (to, _) in &msgs {
+        assert!(seen.insert(to.join(",")), "{to:?} twice");
+    }
+    assert_eq!(msgs.len(), DRAIN);
+    assert_eq!(snapshot(db).queued, 0);
     consistent(db);
 }
