@@ -61,8 +61,17 @@ impl Email {
                 "the domain has no dot".to_owned(),
             ));
         }
-        let ascii_domain = idna::domain_to_ascii(domain)
-            .map_err(|e| EmailError::BadDomain(typed.to_owned(), e.to_string()))?;
+        // Strict: a mail domain is a host name (letters, digits, hyphens), and each label
+        // must fit DNS's 63 octets once in punycode, which a short Unicode label may not
+        // (found by fuzzing: the canonical form did not parse again).
+        let ascii_domain = idna::domain_to_ascii_strict(domain).map_err(|_| {
+            EmailError::BadDomain(
+                typed.to_owned(),
+                "not a valid host name (letters, digits and hyphens, labels of at most 63 \
+                 characters once encoded)"
+                    .to_owned(),
+            )
+        })?;
         let canonical = format!("{}@{}", local.to_lowercase(), ascii_domain);
         if canonical.len() > 254 {
             return Err(EmailError::TooLong(typed.to_owned()));
@@ -161,6 +170,11 @@ mod tests {
             "bob@x.org\r\nBcc: eve@y.org",
             "bo b@x.org",
             "bob@[127.0.0.1]",
+            "bob@x'y}.org",
+            "bob@-x.org",
+            // A Unicode label of 62 characters whose punycode is over 63 (from fuzzing).
+            "-@e\u{2d3}.e\u{2d3}yOOOOO''}}}}''OOOOOOOOOOOOOCOOOOOOOOOO",
+            &format!("a@{}.org", "é".repeat(60)),
         ] {
             assert!(Email::parse(bad).is_err(), "{bad} should be refused");
         }
