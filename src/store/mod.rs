@@ -14,6 +14,7 @@ mod imports;
 mod invitations;
 mod mailboxes;
 mod outbox;
+mod pg_copy;
 mod postgres;
 mod registrations;
 mod reports;
