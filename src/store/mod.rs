@@ -14,7 +14,6 @@ mod imports;
 mod invitations;
 mod mailboxes;
 mod outbox;
-mod pg_copy;
 mod postgres;
 mod registrations;
 mod reports;
