@@ -10,10 +10,10 @@ mod cli;
 mod common;
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
-use checks::{consistent, snapshot};
+use checks::{consistent, snapshot, users_csv};
 use common::TestDb;
 use common::smtp::SmtpSink;
 
@@ -23,16 +23,6 @@ on_both_backends!(
     several_processes_writing_at_once_all_succeed_and_the_chain_holds,
     four_sender_processes_drain_thousands_each_sent_once,
 );
-
-fn users_csv(dir: &Path, name: &str, range: std::ops::Range<usize>) -> PathBuf {
-    let mut text = String::from("Email,First Name,Last Name\n");
-    for i in range {
-        text.push_str(&format!("u{i}@acme.test,First{i},Last{i}\n"));
-    }
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
 
 /// The account, and a second administrator beside the first.
 fn two_admins(db: &TestDb) {
@@ -155,6 +145,11 @@ fn apply_args_str<'a>(file: &'a Path, digest: &'a str) -> Vec<&'a str> {
     ]
 }
 
+/// Runs the commands one after another, on a thread of their own.
+fn in_turn(cmds: Vec<std::process::Command>) -> std::thread::JoinHandle<Vec<Output>> {
+    std::thread::spawn(move || cmds.into_iter().map(|mut c| c.output().unwrap()).collect())
+}
+
 async fn several_processes_writing_at_once_all_succeed_and_the_chain_holds(db: &TestDb) {
     two_admins(db);
     let mut jobs = Vec::new();
@@ -166,11 +161,7 @@ async fn several_processes_writing_at_once_all_succeed_and_the_chain_holds(db: &
             c.args(["invite", &format!("w{p}x{i}@acme.test"), "--no-send"]);
             cmds.push(c);
         }
-        jobs.push(std::thread::spawn(move || {
-            cmds.into_iter()
-                .map(|mut c| c.output().unwrap())
-                .collect::<Vec<_>>()
-        }));
+        jobs.push(in_turn(cmds));
     }
     // An importer, three files of 200.
     let mut cmds = Vec::new();
@@ -181,11 +172,7 @@ async fn several_processes_writing_at_once_all_succeed_and_the_chain_holds(db: &
             .args(apply_args(&file, None));
         cmds.push(c);
     }
-    jobs.push(std::thread::spawn(move || {
-        cmds.into_iter()
-            .map(|mut c| c.output().unwrap())
-            .collect::<Vec<_>>()
-    }));
+    jobs.push(in_turn(cmds));
     // And a sender delivering to the local outbox directory all the while.
     let mut cmds = Vec::new();
     for _ in 0..5 {
@@ -193,11 +180,7 @@ async fn several_processes_writing_at_once_all_succeed_and_the_chain_holds(db: &
         c.args(["outbox", "flush"]);
         cmds.push(c);
     }
-    jobs.push(std::thread::spawn(move || {
-        cmds.into_iter()
-            .map(|mut c| c.output().unwrap())
-            .collect::<Vec<_>>()
-    }));
+    jobs.push(in_turn(cmds));
     let mut runs = 0;
     for j in jobs {
         for out in j.join().unwrap() {

@@ -19,7 +19,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use checks::{consistent, snapshot};
+use checks::{consistent, snapshot, users_csv};
 use common::TestDb;
 use common::smtp::SmtpSink;
 use pg_cluster::Cluster;
@@ -34,17 +34,6 @@ on_both_backends!(
 const ROWS: usize = 30_000;
 /// Invitations the sender is killed among.
 const MESSAGES: usize = 60;
-
-/// A CSV of new users u{from}..u{to}@acme.test.
-fn users_csv(dir: &Path, name: &str, range: std::ops::Range<usize>) -> PathBuf {
-    let mut text = String::from("email,first_name,last_name\n");
-    for i in range {
-        text.push_str(&format!("u{i}@acme.test,First{i},Last{i}\n"));
-    }
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
 
 /// Lines of a child's stderr, as they come.
 fn stderr_lines(child: &mut Child) -> mpsc::Receiver<String> {

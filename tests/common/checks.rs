@@ -1,9 +1,22 @@
-//! Checks shared by the fault and concurrency tests, through the command line: what the
-//! database holds, and that the audit log agrees with it.
+//! What the fault and concurrency tests share, through the command line: user lists to
+//! import, what the database holds, and that the audit log agrees with it.
 #![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
 
 use crate::cli;
 use crate::common::TestDb;
+
+/// A CSV of new users u{from}..u{to}@acme.test, with names.
+pub fn users_csv(dir: &Path, name: &str, range: std::ops::Range<usize>) -> PathBuf {
+    let mut text = String::from("Email,First Name,Last Name\n");
+    for i in range {
+        text.push_str(&format!("u{i}@acme.test,First{i},Last{i}\n"));
+    }
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
 
 /// What the database holds, as the command line reports it.
 #[derive(Debug, PartialEq, Eq)]
