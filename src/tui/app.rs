@@ -112,7 +112,8 @@ pub struct App {
     /// Table rows that fit on screen, for page moves; set by the view's caller.
     pub page_rows: usize,
     pub refresh_every_ticks: u64,
-    /// Set while the database is unreachable: why, for the header's "reconnecting".
+    /// Set (to what failed) while the database is unreachable; the header then says
+    /// "reconnecting" and the refreshes give way to one probe a second.
     pub connection_lost: Option<String>,
     /// A status probe is out while reconnecting (one at a time: each may wait for the
     /// pool's connect timeout).
