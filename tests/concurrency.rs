@@ -13,7 +13,7 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::process::Output;
 
-use checks::{consistent, snapshot, users_csv};
+use checks::{apply, apply_args, consistent, snapshot, users_csv};
 use common::TestDb;
 use common::smtp::SmtpSink;
 
@@ -36,20 +36,6 @@ fn spawn_as(db: &TestDb, operator: &str, args: Vec<String>) -> std::thread::Join
     let mut cmd = cli::usher(db);
     cmd.env("USHER_OPERATOR", operator).args(args);
     std::thread::spawn(move || cmd.output().unwrap())
-}
-
-fn apply_args(file: &Path, expect: Option<&str>) -> Vec<String> {
-    let mut a = vec![
-        "import".to_owned(),
-        file.display().to_string(),
-        "--apply".into(),
-        "--yes".into(),
-        "--no-send".into(),
-    ];
-    if let Some(d) = expect {
-        a.extend(["--expect".into(), d.to_owned()]);
-    }
-    a
 }
 
 /// Every invitation's address, checked to be there once.
@@ -127,22 +113,10 @@ async fn two_admins_applying_racing_previews_one_is_refused_and_told_why(db: &Te
 
     // The loser previews again (1,000 already pending now) and applies that.
     let again = digest(loser_file);
-    cli::ok(db, &apply_args_str(loser_file, &again));
+    apply(db, loser_file, Some(&again));
     assert_eq!(snapshot(db).pending, 5000);
     assert_eq!(invited_once(db).len(), 5000);
     consistent(db);
-}
-
-fn apply_args_str<'a>(file: &'a Path, digest: &'a str) -> Vec<&'a str> {
-    vec![
-        "import",
-        file.to_str().unwrap(),
-        "--apply",
-        "--yes",
-        "--no-send",
-        "--expect",
-        digest,
-    ]
 }
 
 /// Runs the commands one after another, on a thread of their own.

@@ -19,7 +19,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use checks::{consistent, snapshot, users_csv};
+use checks::{apply, consistent, snapshot, users_csv};
 use common::TestDb;
 use common::smtp::SmtpSink;
 use pg_cluster::Cluster;
@@ -91,16 +91,7 @@ fn start_apply(db: &TestDb, file: &Path) -> (Child, mpsc::Receiver<String>) {
 async fn kill_9_while_an_import_applies_leaves_nothing_behind(db: &TestDb) {
     cli::init(db, "100000");
     let first = users_csv(db.dir.path(), "first.csv", 0..100);
-    cli::ok(
-        db,
-        &[
-            "import",
-            first.to_str().unwrap(),
-            "--apply",
-            "--yes",
-            "--no-send",
-        ],
-    );
+    apply(db, &first, None);
     let before = snapshot(db);
     assert_eq!(before.pending, 100);
 
@@ -120,16 +111,7 @@ async fn kill_9_while_an_import_applies_leaves_nothing_behind(db: &TestDb) {
     consistent(db);
 
     // And the import goes through when run again.
-    cli::ok(
-        db,
-        &[
-            "import",
-            big.to_str().unwrap(),
-            "--apply",
-            "--yes",
-            "--no-send",
-        ],
-    );
+    apply(db, &big, None);
     let after = snapshot(db);
     assert_eq!(after.pending, before.pending + ROWS as i64);
     assert_eq!(after.batches, before.batches + 1);
@@ -161,16 +143,7 @@ fn flush(db: &TestDb, cfg: &Path) -> Command {
 fn queue_invitations(db: &TestDb) {
     cli::init(db, "1000");
     let file = users_csv(db.dir.path(), "send.csv", 0..MESSAGES);
-    cli::ok(
-        db,
-        &[
-            "import",
-            file.to_str().unwrap(),
-            "--apply",
-            "--yes",
-            "--no-send",
-        ],
-    );
+    apply(db, &file, None);
     assert_eq!(snapshot(db).queued, MESSAGES as i64);
 }
 
@@ -216,6 +189,15 @@ fn all_arrived_once_or_same_id(db: &TestDb, sink: &SmtpSink) -> usize {
     ids.values().filter(|c| c.len() > 1).count()
 }
 
+/// Waits until the sink holds `n` messages (the sender is well under way).
+fn wait_for_mail(sink: &SmtpSink, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while sink.messages().len() < n {
+        assert!(Instant::now() < deadline, "the sender never got going");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Runs flushes until the outbox is empty, waiting out leases held by a dead sender.
 fn drain(db: &TestDb, cfg: &Path) {
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -246,11 +228,7 @@ async fn kill_9_while_sending_loses_nothing_and_keeps_message_ids(db: &TestDb) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while sink.messages().len() < 12 {
-        assert!(Instant::now() < deadline, "the sender never got going");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_mail(&sink, 12);
     assert!(
         child.try_wait().unwrap().is_none(),
         "still sending when killed"
@@ -298,16 +276,7 @@ fn the_database_crashing_while_an_import_applies_leaves_nothing_behind() {
     );
     assert_eq!(snapshot(&db), before, "nothing of it was saved");
     consistent(&db);
-    cli::ok(
-        &db,
-        &[
-            "import",
-            big.to_str().unwrap(),
-            "--apply",
-            "--yes",
-            "--no-send",
-        ],
-    );
+    apply(&db, &big, None);
     assert_eq!(snapshot(&db).pending, ROWS as i64);
     consistent(&db);
 }
@@ -326,11 +295,7 @@ fn the_database_crashing_while_sending_loses_nothing_and_sends_once() {
         .spawn()
         .unwrap();
     let rx = stderr_lines(&mut child);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while sink.messages().len() < 12 {
-        assert!(Instant::now() < deadline, "the sender never got going");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_mail(&sink, 12);
     cluster.crash();
     std::thread::sleep(Duration::from_millis(500));
     cluster.up();

@@ -22,6 +22,21 @@ on_both_backends!(
     a_550_fails_the_message_visibly_and_a_retry_delivers_it_once,
 );
 
+/// A sender to `sink` over one connection, retrying a minute later, giving up on a
+/// silent relay after two seconds.
+fn one_at_a_time(
+    u: &usher::Usher,
+    clock: &usher::domain::ManualClock,
+    sink: &SmtpSink,
+) -> usher::mail::Sender {
+    let toml = format!(
+        "[mail]\ntransport = \"smtp\"\nfrom = \"it@acme.test\"\nconcurrency = 1\nretry_base_seconds = 60\n\
+         [mail.smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\ntimeout_seconds = 2\n",
+        sink.port
+    );
+    common::sender_from_toml(u, clock, &toml, Vec::new())
+}
+
 async fn survives(db: &TestDb, mode: &str) {
     let dir = db.dir.path().join("smtp");
     let faults = format!("3:{mode}");
@@ -33,12 +48,7 @@ async fn survives(db: &TestDb, mode: &str) {
     ))
     .await
     .unwrap();
-    let toml = format!(
-        "[mail]\ntransport = \"smtp\"\nfrom = \"it@acme.test\"\nconcurrency = 1\nretry_base_seconds = 60\n\
-         [mail.smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\ntimeout_seconds = 2\n",
-        sink.port
-    );
-    let sender = common::sender_from_toml(&u, &clock, &toml, Vec::new());
+    let sender = one_at_a_time(&u, &clock, &sink);
     let mut rounds = 0;
     loop {
         let r = sender.flush().await.unwrap();
@@ -109,12 +119,7 @@ async fn a_550_fails_the_message_visibly_and_a_retry_delivers_it_once(db: &TestD
     u.invite(&invite_req("a@acme.test,b@acme.test", UserType::Guest))
         .await
         .unwrap();
-    let toml = format!(
-        "[mail]\ntransport = \"smtp\"\nfrom = \"it@acme.test\"\nconcurrency = 1\n\
-         [mail.smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\n",
-        sink.port
-    );
-    let sender = common::sender_from_toml(&u, &clock, &toml, Vec::new());
+    let sender = one_at_a_time(&u, &clock, &sink);
     let r = sender.flush().await.unwrap();
     assert_eq!((r.sent, r.failed, r.retried), (1, 1, 0));
     let invs = u.invitations(&InvitationFilter::default()).await.unwrap();

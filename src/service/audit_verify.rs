@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::Usher;
 use crate::domain::Permission;
 use crate::error::Result;
-use crate::store::chain_hash;
+use crate::store::{ChainedEntry, chain_hash};
 
 /// Rows read per query.
 const PAGE: i64 = 10_000;
@@ -36,11 +36,11 @@ impl Usher {
         let (mut after, mut prev, mut prev_id) = (0i64, String::new(), 0i64);
         loop {
             let page = tx.audit_chain(after, PAGE).await?;
-            let Some(last) = page.last().map(|r| r.id) else {
+            let Some(last) = page.last().map(|r| r.entry.id) else {
                 break;
             };
-            for r in page {
-                match &r.hash {
+            for ChainedEntry { entry: r, hash } in page {
+                match &hash {
                     None if out.verified == 0 => {
                         out.before_chain += 1;
                     }

@@ -30,12 +30,8 @@ pub struct AuditEntry {
 /// An entry with its link in the chain, for `usher audit verify`.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ChainedEntry {
-    pub id: i64,
-    pub at: i64,
-    pub actor: String,
-    pub action: String,
-    pub target: String,
-    pub details: String,
+    #[sqlx(flatten)]
+    pub entry: AuditEntry,
     pub hash: Option<String>,
 }
 

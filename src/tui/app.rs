@@ -114,9 +114,9 @@ pub struct App {
     /// Table rows that fit on screen, for page moves; set by the view's caller.
     pub page_rows: usize,
     pub refresh_every_ticks: u64,
-    /// Set (to what failed) while the database is unreachable; the header then says
-    /// "reconnecting" and the refreshes give way to one probe a second.
-    pub connection_lost: Option<String>,
+    /// Set while the database is unreachable: the header then says "reconnecting" and
+    /// the refreshes give way to one probe a second.
+    pub connection_lost: bool,
     /// A status probe is out while reconnecting (one at a time: each may wait for the
     /// pool's connect timeout).
     probing: bool,
@@ -147,7 +147,7 @@ impl App {
             quit: false,
             page_rows: 20,
             refresh_every_ticks: 12,
-            connection_lost: None,
+            connection_lost: false,
             probing: false,
             now: crate::domain::Timestamp(0),
             ticks: 0,
@@ -205,7 +205,7 @@ impl App {
                 self.now = now;
                 self.ticks += 1;
                 self.spinner = self.spinner.wrapping_add(1);
-                if self.connection_lost.is_some() {
+                if self.connection_lost {
                     // No refreshes pile up while the database is away: one probe a second.
                     if !self.probing && self.ticks.is_multiple_of(4) {
                         self.probing = true;
@@ -222,10 +222,10 @@ impl App {
                 Vec::new()
             }
             Action::ConnectionLost(e) => {
-                if self.connection_lost.is_none() {
+                if !self.connection_lost {
                     self.error(format!("{e}; reconnecting…"));
                 }
-                self.connection_lost = Some(e);
+                self.connection_lost = true;
                 Vec::new()
             }
             Action::Status(r) => {
@@ -235,10 +235,10 @@ impl App {
                 match r {
                     Ok(s) => {
                         self.status = Some(s);
-                        reconnected = self.connection_lost.take().is_some();
+                        reconnected = std::mem::take(&mut self.connection_lost);
                     }
                     // While reconnecting, the first message (what was lost) stays.
-                    Err(_) if self.connection_lost.is_some() => {}
+                    Err(_) if self.connection_lost => {}
                     Err(e) => self.error(e),
                 }
                 if let Some(Modal::Form(f)) = &mut self.modal {

@@ -80,7 +80,7 @@ fn draw_header(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 fn header_line(app: &App, theme: &Theme, compact: bool) -> Line<'static> {
     let sep = if compact { " · " } else { " │ " };
     let mut spans = vec![Span::styled(" usher ", theme.title)];
-    if app.connection_lost.is_some() {
+    if app.connection_lost {
         // What follows is the last status read, kept until the database answers again.
         spans.push(Span::styled(
             if compact {

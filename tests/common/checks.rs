@@ -18,6 +18,27 @@ pub fn users_csv(dir: &Path, name: &str, range: std::ops::Range<usize>) -> PathB
     p
 }
 
+/// `usher import FILE --apply --yes --no-send`, with `--expect DIGEST` when given.
+pub fn apply_args(file: &Path, expect: Option<&str>) -> Vec<String> {
+    let mut a = vec![
+        "import".to_owned(),
+        file.display().to_string(),
+        "--apply".into(),
+        "--yes".into(),
+        "--no-send".into(),
+    ];
+    if let Some(d) = expect {
+        a.extend(["--expect".into(), d.to_owned()]);
+    }
+    a
+}
+
+/// Applies `file`, queueing its mail, and asserts that it went through.
+pub fn apply(db: &TestDb, file: &Path, expect: Option<&str>) -> String {
+    let args = apply_args(file, expect);
+    cli::ok(db, &args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
 /// What the database holds, as the command line reports it.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Snapshot {
