@@ -1,56 +1,42 @@
-//! Writes for a million rows: each statement takes a chunk of rows as one JSON array
-//! (`json_each` on SQLite, `json_array_elements` on PostgreSQL). One statement per row
-//! manages about 10k rows/s on SQLite; a chunk of 10,000 rows per statement goes 10-20
-//! times faster on both.
+//! Writes for a million rows. One statement per row manages about 10k rows/s on SQLite;
+//! a chunk of 10,000 rows per statement goes 10-20 times faster on both backends. SQLite
+//! takes each chunk as one JSON array (`jsonb_each`, parsed once into its binary form);
+//! PostgreSQL takes one array per column (`UNNEST`), sent in binary, so that nothing is
+//! escaped, parsed or re-scanned per field: its JSON path spent a fifth of a million-row
+//! apply re-reading the text of each row once per field.
 
 use std::collections::HashMap;
 
 use serde::Serialize;
+use sqlx::{Postgres, Transaction};
 
 use super::outbox::NewDraft;
-use super::{Tx, on_tx};
+use super::{Tx, TxInner};
 use crate::domain::{Timestamp, UserType};
 use crate::error::Result;
 
 /// Rows per statement.
 pub const CHUNK: usize = 10_000;
 
-/// The same statement for both backends, reading the rows of the JSON array `$param` as
-/// `j.value` (each row an array: `j.value ->> 0` is its first field, as text).
-macro_rules! json_rows_sql {
-    ($head:literal, $param:literal, $tail:literal) => {
-        (
-            concat!($head, " FROM jsonb_each(", $param, ") AS j ", $tail),
-            concat!(
-                $head,
-                " FROM json_array_elements(",
-                $param,
-                "::json) AS j(value) ",
-                $tail
-            ),
-        )
-    };
+/// A chunk's rows as one JSON array, for SQLite. Each row is serialized straight into
+/// the text (a tuple is a JSON array), without building values.
+fn json_rows<'a, T, R: Serialize>(chunk: &'a [T], row: impl Fn(&'a T) -> R) -> String {
+    let mut out = Vec::with_capacity(chunk.len() * 96);
+    out.push(b'[');
+    for (i, item) in chunk.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        // Tuples of strings and numbers always serialize.
+        let _ = serde_json::to_writer(&mut out, &row(item));
+    }
+    out.push(b']');
+    String::from_utf8(out).unwrap_or_default()
 }
 
-/// The rows as JSON arrays of at most `CHUNK` rows, one per statement. Each row is
-/// serialized straight into the text (a tuple is a JSON array), without building values.
-fn json_chunks<'a, T, R: Serialize>(
-    items: &'a [T],
-    row: impl Fn(&'a T) -> R + 'a,
-) -> impl Iterator<Item = String> + 'a {
-    items.chunks(CHUNK).map(move |chunk| {
-        let mut out = Vec::with_capacity(chunk.len() * 96);
-        out.push(b'[');
-        for (i, item) in chunk.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            // Tuples of strings and numbers always serialize.
-            let _ = serde_json::to_writer(&mut out, &row(item));
-        }
-        out.push(b']');
-        String::from_utf8(out).unwrap_or_default()
-    })
+/// One column of a chunk, for `UNNEST`.
+fn column<'a, T, R>(chunk: &'a [T], field: impl Fn(&'a T) -> R) -> Vec<R> {
+    chunk.iter().map(field).collect()
 }
 
 /// An invitation for a bulk insert.
@@ -65,6 +51,21 @@ pub struct BulkInvitation {
     pub outbox_id: i64,
 }
 
+/// What every row of one bulk insert shares.
+struct Shared<'a> {
+    account_id: i64,
+    now: Timestamp,
+    /// Drafts: the envelope sender. Invitations: the inviter.
+    who: &'a str,
+}
+
+/// What every invitation of one import shares besides (not `imports::Batch`, the stored
+/// record).
+struct InvitationBatch {
+    id: i64,
+    expires_at: Timestamp,
+}
+
 impl Tx {
     /// Queues drafts; returns each one's outbox id by Message-ID.
     pub async fn insert_drafts(
@@ -74,27 +75,17 @@ impl Tx {
         drafts: &[NewDraft],
         now: Timestamp,
     ) -> Result<HashMap<String, i64>> {
+        let shared = Shared {
+            account_id,
+            now,
+            who: env_from,
+        };
         let mut ids = HashMap::with_capacity(drafts.len());
-        let (sqlite, postgres) = json_rows_sql!(
-            "INSERT INTO outbox (account_id, kind, message_id, env_from, env_to, subject, raw,
-                draft, state, attempts, next_attempt_at, created_at)
-             SELECT $1, 'invitation', j.value ->> 0, $2, j.value ->> 1, j.value ->> 2, $3,
-                j.value ->> 3, 'queued', 0, $4, $4",
-            "$5",
-            "RETURNING id, message_id"
-        );
-        for json in json_chunks(drafts, |d| (&d.message_id, &d.env_to, &d.subject, &d.draft)) {
-            let back: Vec<(i64, String)> =
-                on_tx!(self, sqlite = sqlite, postgres = postgres, |c, sql| {
-                    sqlx::query_as(sql)
-                        .bind(account_id)
-                        .bind(env_from)
-                        .bind(Vec::<u8>::new())
-                        .bind(now.0)
-                        .bind(&json)
-                        .fetch_all(c)
-                        .await
-                })?;
+        for chunk in drafts.chunks(CHUNK) {
+            let back = match &mut self.inner {
+                TxInner::Sqlite(t) => sqlite_drafts(t, &shared, chunk).await?,
+                TxInner::Postgres(t) => postgres_drafts(t, &shared, chunk).await?,
+            };
             ids.extend(back.into_iter().map(|(id, mid)| (mid, id)));
         }
         Ok(ids)
@@ -110,41 +101,141 @@ impl Tx {
         now: Timestamp,
         expires_at: Timestamp,
     ) -> Result<u64> {
-        let (sqlite, postgres) = json_rows_sql!(
-            "INSERT INTO invitations (account_id, email, email_display, first_name, last_name,
-                user_type, inviter, token_hash, status, created_at, expires_at, outbox_id,
-                import_batch_id)
-             SELECT $1, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3,
-                j.value ->> 4, $2, j.value ->> 5, 'pending', $3, $4,
-                CAST(j.value ->> 6 AS BIGINT), $6",
-            "$5",
-            ""
-        );
+        let shared = Shared {
+            account_id,
+            now,
+            who: inviter,
+        };
+        let batch = InvitationBatch {
+            id: batch_id,
+            expires_at,
+        };
         let mut written = 0;
-        for json in json_chunks(invitations, |i| {
-            (
-                &i.email,
-                &i.email_display,
-                &i.first_name,
-                &i.last_name,
-                i.user_type.as_str(),
-                &i.token_hash,
-                i.outbox_id,
-            )
-        }) {
-            written += on_tx!(self, sqlite = sqlite, postgres = postgres, |c, sql| {
-                sqlx::query(sql)
-                    .bind(account_id)
-                    .bind(inviter)
-                    .bind(now.0)
-                    .bind(expires_at.0)
-                    .bind(&json)
-                    .bind(batch_id)
-                    .execute(c)
-                    .await
-                    .map(|r| r.rows_affected())
-            })?;
+        for chunk in invitations.chunks(CHUNK) {
+            written += match &mut self.inner {
+                TxInner::Sqlite(t) => sqlite_invitations(t, &shared, &batch, chunk).await?,
+                TxInner::Postgres(t) => postgres_invitations(t, &shared, &batch, chunk).await?,
+            };
         }
         Ok(written)
     }
+}
+
+async fn sqlite_drafts(
+    t: &mut Transaction<'static, sqlx::Sqlite>,
+    s: &Shared<'_>,
+    chunk: &[NewDraft],
+) -> Result<Vec<(i64, String)>> {
+    let json = json_rows(chunk, |d| (&d.message_id, &d.env_to, &d.subject, &d.draft));
+    Ok(sqlx::query_as(
+        "INSERT INTO outbox (account_id, kind, message_id, env_from, env_to, subject, raw,
+            draft, state, attempts, next_attempt_at, created_at)
+         SELECT $1, 'invitation', j.value ->> 0, $2, j.value ->> 1, j.value ->> 2, $3,
+            j.value ->> 3, 'queued', 0, $4, $4
+         FROM jsonb_each($5) AS j
+         RETURNING id, message_id",
+    )
+    .bind(s.account_id)
+    .bind(s.who)
+    .bind(Vec::<u8>::new())
+    .bind(s.now.0)
+    .bind(&json)
+    .fetch_all(&mut **t)
+    .await?)
+}
+
+async fn postgres_drafts(
+    t: &mut Transaction<'static, Postgres>,
+    s: &Shared<'_>,
+    chunk: &[NewDraft],
+) -> Result<Vec<(i64, String)>> {
+    Ok(sqlx::query_as(
+        "INSERT INTO outbox (account_id, kind, message_id, env_from, env_to, subject, raw,
+            draft, state, attempts, next_attempt_at, created_at)
+         SELECT $1, 'invitation', d.message_id, $2, d.env_to, d.subject, $3, d.draft,
+            'queued', 0, $4, $4
+         FROM UNNEST($5::text[], $6::text[], $7::text[], $8::text[])
+            AS d(message_id, env_to, subject, draft)
+         RETURNING id, message_id",
+    )
+    .bind(s.account_id)
+    .bind(s.who)
+    .bind(Vec::<u8>::new())
+    .bind(s.now.0)
+    .bind(column(chunk, |d| d.message_id.as_str()))
+    .bind(column(chunk, |d| d.env_to.as_str()))
+    .bind(column(chunk, |d| d.subject.as_str()))
+    .bind(column(chunk, |d| d.draft.as_str()))
+    .fetch_all(&mut **t)
+    .await?)
+}
+
+async fn sqlite_invitations(
+    t: &mut Transaction<'static, sqlx::Sqlite>,
+    s: &Shared<'_>,
+    b: &InvitationBatch,
+    chunk: &[BulkInvitation],
+) -> Result<u64> {
+    let json = json_rows(chunk, |i| {
+        (
+            &i.email,
+            &i.email_display,
+            &i.first_name,
+            &i.last_name,
+            i.user_type.as_str(),
+            &i.token_hash,
+            i.outbox_id,
+        )
+    });
+    Ok(sqlx::query(
+        "INSERT INTO invitations (account_id, email, email_display, first_name, last_name,
+            user_type, inviter, token_hash, status, created_at, expires_at, outbox_id,
+            import_batch_id)
+         SELECT $1, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3,
+            j.value ->> 4, $2, j.value ->> 5, 'pending', $3, $4,
+            CAST(j.value ->> 6 AS BIGINT), $6
+         FROM jsonb_each($5) AS j",
+    )
+    .bind(s.account_id)
+    .bind(s.who)
+    .bind(s.now.0)
+    .bind(b.expires_at.0)
+    .bind(&json)
+    .bind(b.id)
+    .execute(&mut **t)
+    .await?
+    .rows_affected())
+}
+
+async fn postgres_invitations(
+    t: &mut Transaction<'static, Postgres>,
+    s: &Shared<'_>,
+    b: &InvitationBatch,
+    chunk: &[BulkInvitation],
+) -> Result<u64> {
+    Ok(sqlx::query(
+        "INSERT INTO invitations (account_id, email, email_display, first_name, last_name,
+            user_type, inviter, token_hash, status, created_at, expires_at, outbox_id,
+            import_batch_id)
+         SELECT $1, r.email, r.email_display, r.first_name, r.last_name, r.user_type, $2,
+            r.token_hash, 'pending', $3, $4, r.outbox_id, $5
+         FROM UNNEST($6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+            $11::text[], $12::int8[])
+            AS r(email, email_display, first_name, last_name, user_type, token_hash, outbox_id)",
+    )
+    .bind(s.account_id)
+    .bind(s.who)
+    .bind(s.now.0)
+    .bind(b.expires_at.0)
+    .bind(b.id)
+    .bind(column(chunk, |i| i.email.as_str()))
+    .bind(column(chunk, |i| i.email_display.as_str()))
+    .bind(column(chunk, |i| i.first_name.as_str()))
+    .bind(column(chunk, |i| i.last_name.as_str()))
+    .bind(column(chunk, |i| i.user_type.as_str()))
+    .bind(column(chunk, |i| i.token_hash.as_str()))
+    .bind(column(chunk, |i| i.outbox_id))
+    .execute(&mut **t)
+    .await?
+    .rows_affected())
 }
