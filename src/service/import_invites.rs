@@ -196,8 +196,15 @@ impl<'a> Invites<'a> {
         let outbox = tx
             .insert_drafts(account.id, &env_from, &ready.drafts, now)
             .await?;
+        // No foreign key checks this on PostgreSQL (see its migration 0013): an id that
+        // did not come back stops the import instead of pointing nowhere.
         for (inv, d) in ready.invitations.iter_mut().zip(&ready.drafts) {
-            inv.outbox_id = outbox.get(&d.message_id).copied().unwrap_or_default();
+            inv.outbox_id = *outbox.get(&d.message_id).ok_or_else(|| {
+                Error::Task(format!(
+                    "the queued draft {} was not returned",
+                    d.message_id
+                ))
+            })?;
         }
         drop(ready.drafts);
         // The batch's import.apply audit entry counts these; each names its batch.

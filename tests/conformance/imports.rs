@@ -126,6 +126,27 @@ async fn an_import_of_several_chunks_queues_every_invitation_once(db: &TestDb) {
         n,
         "each invitation has its own queued message"
     );
+    // No foreign key holds these on PostgreSQL (its migration 0013): each invitation's
+    // message exists, is queued and goes to its address, and undo finds all by batch.
+    let to: std::collections::HashMap<i64, String> = u
+        .outbox(100_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.id, m.env_to))
+        .collect();
+    for i in &invs {
+        let id = i.outbox_id.unwrap();
+        assert_eq!(
+            to.get(&id),
+            Some(&i.email_display),
+            "message of {}",
+            i.email
+        );
+        assert_eq!(i.delivery, Some(usher::domain::DeliveryState::Queued));
+    }
+    let undo = u.import_undo(out.batch_id).await.unwrap();
+    assert_eq!(undo.revoked, n);
 }
 
 async fn a_missing_user_left_out_by_address_is_not_suspended(db: &TestDb) {
