@@ -14,6 +14,10 @@ use super::{ConnectOptions, redact_url};
 use crate::domain::Timestamp;
 use crate::error::{Error, Result};
 
+/// What the WAL is cut back to once checkpointed (bytes): well above its everyday size
+/// (SQLite checkpoints at about 4 MiB).
+const WAL_SIZE_LIMIT: &str = "16777216";
+
 pub(super) static MIGRATOR: Migrator = sqlx::migrate!("assets/migrations/sqlite");
 
 pub(super) async fn connect(url: &str, opts: &ConnectOptions) -> Result<SqlitePool> {
@@ -33,7 +37,10 @@ pub(super) async fn connect(url: &str, opts: &ConnectOptions) -> Result<SqlitePo
         // within a frame at a million users, and an import of a million stays under 500 MiB.
         .pragma("cache_size", "-32768")
         // ANALYZE samples rather than reads every row: seconds become milliseconds.
-        .pragma("analysis_limit", "1000");
+        .pragma("analysis_limit", "1000")
+        // A million-row import grows the WAL to about a gigabyte, and SQLite reuses the
+        // file rather than shrink it: a long-running `usher serve` would keep that on disk.
+        .pragma("journal_size_limit", WAL_SIZE_LIMIT);
     let path = options.get_filename().to_path_buf();
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)

@@ -184,6 +184,37 @@ async fn a_missing_user_left_out_by_address_is_not_suspended(db: &TestDb) {
     assert_eq!(status("gone2@acme.test").await, UserStatus::Suspended);
 }
 
+/// A big import grows SQLite's WAL past its limit; once checkpointed, the next write
+/// cuts the file back, so a long-running `usher serve` keeps no gigabyte WAL on disk.
+#[tokio::test]
+async fn sqlite_cuts_the_wal_back_after_a_big_import() {
+    let db = TestDb::sqlite();
+    let (u, _clock) = account(&db, 40_000).await;
+    let mut text = String::from("email,first name,last name\n");
+    for i in 0..30_000 {
+        text.push_str(&format!("w{i}@acme.test,W{i},Walker\n"));
+    }
+    let parsed = parse(&db, &text);
+    u.import_apply(&parsed, &ApplyOptions::default())
+        .await
+        .unwrap();
+    let wal = db.dir.path().join("usher.db-wal");
+    let size = || std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    const LIMIT: u64 = 16 << 20;
+    assert!(size() > LIMIT, "the import's WAL: {} bytes", size());
+    u.invite(&crate::common::invite_req(
+        "after@acme.test",
+        UserType::Guest,
+    ))
+    .await
+    .unwrap();
+    assert!(
+        size() <= LIMIT,
+        "the WAL after the next write: {} bytes",
+        size()
+    );
+}
+
 fn parse(db: &TestDb, text: &str) -> Parsed {
     let f = db.dir.path().join("import.csv");
     std::fs::write(&f, text).unwrap();
