@@ -100,14 +100,27 @@ async fn fill(c: &Client, id: &str, text: &str) {
     e.send_keys(text).await.unwrap();
 }
 
-async fn heading(c: &Client) -> String {
-    c.wait()
-        .for_element(Locator::Css("h1"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+/// Waits for the page's heading to read `want`. After a click the old page's heading can
+/// still be found, and go stale while it is read, so a mismatch or a stale element is
+/// read again until the new page is there (10 s at most); a wrong page still fails.
+async fn expect_heading(c: &Client, want: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut last = String::new();
+    while std::time::Instant::now() < deadline {
+        if let Ok(h) = c.find(Locator::Css("h1")).await
+            && let Ok(text) = h.text().await
+        {
+            if text == want {
+                return;
+            }
+            last = text;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!(
+        "the heading is {last:?}, not {want:?}: {}",
+        c.source().await.unwrap_or_default()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -149,7 +162,7 @@ async fn an_invitee_enrols_in_a_real_browser() {
     let driver = start_driver(&bin);
     let c = browser(&driver).await;
     c.goto(&link).await.unwrap();
-    assert_eq!(heading(&c).await, "Your invitation");
+    expect_heading(&c, "Your invitation").await;
     shots.take(&c, "1-invitation").await;
 
     // A common password first: the page says why, and keeps the name.
@@ -185,12 +198,12 @@ async fn an_invitee_enrols_in_a_real_browser() {
         .click()
         .await
         .unwrap();
-    assert_eq!(heading(&c).await, "Your account is ready");
+    expect_heading(&c, "Your account is ready").await;
     shots.take(&c, "4-ready").await;
 
     // The same link again: the one page for links that cannot be used.
     c.goto(&link).await.unwrap();
-    assert_eq!(heading(&c).await, "This link cannot be used");
+    expect_heading(&c, "This link cannot be used").await;
     shots.take(&c, "5-used-link").await;
     c.close().await.unwrap();
 
