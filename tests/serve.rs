@@ -312,6 +312,11 @@ async fn forms_are_guarded_and_values_escaped(db: &TestDb) {
         "no-referrer",
         "refusals carry the headers too"
     );
+    assert_eq!(
+        r.headers()["connection"],
+        "close",
+        "the unread body ends the connection, and the client is told"
+    );
 
     // Forty requests a minute from one client; then 429 with Retry-After.
     let mut last = StatusCode::OK;

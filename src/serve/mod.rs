@@ -147,6 +147,7 @@ async fn protect(
     } else {
         app.too_many()
     };
+    let status = resp.status();
     let h = resp.headers_mut();
     for (name, value) in [
         (header::REFERRER_POLICY, "no-referrer"),
@@ -160,6 +161,14 @@ async fn protect(
         (header::CACHE_CONTROL, "no-store"),
     ] {
         h.insert(name, HeaderValue::from_static(value));
+    }
+    // These answer before the request body is read, so the connection cannot carry another
+    // request: saying so stops a client reusing it and losing its next request to the close.
+    if matches!(
+        status,
+        StatusCode::PAYLOAD_TOO_LARGE | StatusCode::REQUEST_TIMEOUT | StatusCode::TOO_MANY_REQUESTS
+    ) {
+        h.insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     if app.secure {
         h.insert(
