@@ -10,6 +10,7 @@ use usher::store::InvitationFilter;
 crate::on_both_backends!(
     init_creates_account_admin_and_audit,
     invite_writes_invitation_mail_and_audit_together,
+    a_link_sent_before_token_stamps_still_opens,
     duplicates_are_refused_and_nothing_is_half_written,
     licences_limit_professionals_not_guests,
     invitations_expire_by_the_clock,
@@ -75,7 +76,7 @@ async fn invite_writes_invitation_mail_and_audit_together(db: &TestDb) {
     assert_eq!(msgs.len(), 2);
     for (_, _, raw) in &msgs {
         let token = token_in(raw);
-        assert!(token.len() >= 43, "token of at least 256 bits: {token}");
+        assert_eq!(token.len(), 55, "a stamp, then 256 bits: {token}");
         let found = u.open_invitation_for_token(&token).await.unwrap();
         assert!(found.is_some(), "the mailed link opens its invitation");
         let text = String::from_utf8_lossy(raw);
@@ -94,6 +95,30 @@ async fn invite_writes_invitation_mail_and_audit_together(db: &TestDb) {
         2
     );
     assert!(audit.iter().all(|a| a.actor == "admin@acme.test"));
+}
+
+/// Links drawn before tokens carried a stamp are stored under their hash alone: after
+/// the upgrade they open their invitation still, and a stamped look-alike does not.
+async fn a_link_sent_before_token_stamps_still_opens(db: &TestDb) {
+    let (u, _clock) = account(db, 10).await;
+    u.invite(&invite_req("ann@acme.test", UserType::Guest))
+        .await
+        .unwrap();
+    let old = "q3ZbV1n0c9k2fWmXo8RrT6uYp4HsJd7LgAeB5iKzC1w";
+    let key = usher::domain::token::hash_token(old);
+    assert_eq!(key.len(), 64, "an old token's key is its hash alone");
+    let sql = format!("UPDATE invitations SET token_hash = '{key}'");
+    assert_eq!(crate::exec_raw(db, sql.leak()).await, Ok(1));
+    let found = u.open_invitation_for_token(old).await.unwrap();
+    assert_eq!(found.map(|i| i.email), Some("ann@acme.test".to_owned()));
+    let stamped = format!("0123456789ab{old}");
+    assert!(
+        u.open_invitation_for_token(&stamped)
+            .await
+            .unwrap()
+            .is_none(),
+        "a stamp in front makes another key"
+    );
 }
 
 async fn duplicates_are_refused_and_nothing_is_half_written(db: &TestDb) {
