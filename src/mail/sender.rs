@@ -15,9 +15,10 @@ use serde::Serialize;
 use crate::config::MailConfig;
 use crate::domain::token::random_hex;
 use crate::domain::{Clock, Timestamp};
-use crate::error::Result;
-use crate::mail::Renderer;
+use crate::error::{Error, Result};
+use crate::mail::draft::{DraftBase, StoredDraft};
 use crate::mail::transport::{MailTransport, SendError};
+use crate::mail::{Draft, Renderer};
 use crate::store::{Claimed, Store};
 
 #[derive(Debug, Clone)]
@@ -82,6 +83,8 @@ pub struct Sender {
     renderer: Arc<Renderer>,
     /// Renderers for the saved template versions that drafts name, loaded once each.
     versions: tokio::sync::Mutex<std::collections::HashMap<i64, Arc<Renderer>>>,
+    /// What an import's drafts share, loaded once per import.
+    bases: tokio::sync::Mutex<std::collections::HashMap<i64, Arc<DraftBase>>>,
 }
 
 enum Outcome {
@@ -111,6 +114,7 @@ impl Sender {
             limiter,
             renderer,
             versions: Default::default(),
+            bases: Default::default(),
         })
     }
 
@@ -218,9 +222,34 @@ impl Sender {
         report
     }
 
+    /// A stored draft made whole: an import's takes what it shares from its base.
+    async fn whole_draft(&self, json: &str, to: &str) -> Result<Draft> {
+        let bulk = match StoredDraft::parse(json)? {
+            StoredDraft::Whole(d) => return Ok(*d),
+            StoredDraft::Bulk(b) => b,
+        };
+        let mut bases = self.bases.lock().await;
+        let base = match bases.get(&bulk.base) {
+            Some(b) => b.clone(),
+            None => {
+                let shared = {
+                    let mut tx = self.store.read().await?;
+                    tx.draft_base(bulk.base).await?
+                }
+                .ok_or_else(|| Error::Mail(format!("draft base {} is missing", bulk.base)))?;
+                let base: DraftBase = serde_json::from_str(&shared)
+                    .map_err(|e| Error::Mail(format!("unreadable draft base: {e}")))?;
+                let base = Arc::new(base);
+                bases.insert(bulk.base, base.clone());
+                base
+            }
+        };
+        Ok(base.expand(bulk, to))
+    }
+
     /// The renderer for a draft: usher's own templates, or the saved version it names.
-    async fn renderer_for(&self, draft: &str) -> Result<Arc<Renderer>> {
-        let Some(id) = crate::mail::draft::template_version(draft) else {
+    async fn renderer_for(&self, draft: &Draft) -> Result<Arc<Renderer>> {
+        let Some(id) = draft.template else {
             return Ok(self.renderer.clone());
         };
         let mut versions = self.versions.lock().await;
@@ -243,12 +272,18 @@ impl Sender {
         }
         let to: Vec<String> = m.env_to.split(',').map(str::to_owned).collect();
         let raw = match &m.draft {
-            Some(draft) if m.raw.is_empty() => {
-                let renderer = match self.renderer_for(draft).await {
+            Some(json) if m.raw.is_empty() => {
+                let draft = match self.whole_draft(json, &m.env_to).await {
+                    Ok(d) => d,
+                    // Unreadable or baseless, it never will be whole: no retry.
+                    Err(e @ Error::Mail(_)) => return (m, Outcome::Failed(e.to_string())),
+                    Err(e) => return (m, Outcome::Retry(e.to_string())),
+                };
+                let renderer = match self.renderer_for(&draft).await {
                     Ok(r) => r,
                     Err(e) => return (m, Outcome::Retry(e.to_string())),
                 };
-                match renderer.render(draft, &m.message_id, Timestamp(m.created_at)) {
+                match renderer.render(&draft, &m.message_id, Timestamp(m.created_at)) {
                     Ok(r) => Cow::Owned(r),
                     // A draft that cannot be rendered never will be: no retry.
                     Err(e) => return (m, Outcome::Failed(e.to_string())),

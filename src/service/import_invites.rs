@@ -1,6 +1,7 @@
 //! The invitations of an import, written in bulk: at a million rows one statement per
 //! invitation, and a composed message each, would take minutes and gigabytes. Each mail is
-//! queued as a draft (see `mail::draft`) with its Message-ID and date fixed now.
+//! queued as a draft (see `mail::draft`) with its Message-ID and date fixed now: the
+//! invitee's names and token, with what every draft of the import shares stored once.
 //!
 //! Two stages overlap: while one chunk of 10,000 is written, the next is prepared (tokens,
 //! drafts, their JSON) on a blocking thread, so the database never waits for the CPU work
@@ -13,8 +14,9 @@ use crate::domain::token::TokenBatch;
 use crate::domain::{Timestamp, UserType};
 use crate::error::{Error, Result};
 use crate::import::ImportRow;
+use crate::mail::Renderer;
 use crate::mail::compose::MessageIds;
-use crate::mail::{Draft, InvitationVars, Renderer};
+use crate::mail::draft::{BulkDraft, DraftBase};
 use crate::store::{Account, BulkInvitation, NewDraft, Tx};
 
 /// Rows per write.
@@ -30,43 +32,37 @@ struct Ready {
 /// blocking thread and back.
 struct Preparer {
     renderer: Arc<Renderer>,
-    /// What every invitation's template is given alike.
-    base: InvitationVars,
-    public_url: String,
+    /// What every draft shares: its template's variables alike, the link up to its token
+    /// and the account's saved invitation template in force.
+    shared: DraftBase,
+    /// The id `shared` is stored under, once it is.
+    base_id: Option<i64>,
     tokens: TokenBatch,
     message_ids: MessageIds,
     /// The subject, when it is the same for every invitation.
     shared_subject: Option<String>,
-    /// The account's saved invitation template in force, named in every draft.
-    template: Option<i64>,
 }
 
 impl Preparer {
     /// Gives each invitation its token and its draft.
     fn prepare(&mut self, mut invitations: Vec<BulkInvitation>) -> Result<Ready> {
+        let base = self
+            .base_id
+            .ok_or_else(|| Error::Task("the drafts' shared part was not stored".into()))?;
         let mut drafts = Vec::with_capacity(invitations.len());
         for r in &mut invitations {
             let token = self.tokens.draw()?;
-            let draft = Draft {
-                to_name: format!("{} {}", r.first_name, r.last_name)
-                    .trim()
-                    .to_owned(),
-                to: r.email_display.clone(),
-                vars: InvitationVars {
-                    first_name: r.first_name.clone(),
-                    last_name: r.last_name.clone(),
-                    email: r.email_display.clone(),
-                    link: enrol_link(&self.public_url, token.plain()),
-                    ..self.base.clone()
-                },
-                subject: None,
-                message: None,
-                template: self.template,
+            let draft = BulkDraft {
+                base,
+                first_name: r.first_name.clone(),
+                last_name: r.last_name.clone(),
+                token: token.plain().to_owned(),
             };
             let subject = match &self.shared_subject {
                 Some(s) => s.clone(),
                 None => {
-                    let s = self.renderer.subject(&draft)?;
+                    let whole = self.shared.expand(draft.clone(), &r.email_display);
+                    let s = self.renderer.subject(&whole)?;
                     if !self.renderer.subject_names_recipient() {
                         self.shared_subject = Some(s.clone());
                     }
@@ -115,9 +111,12 @@ impl<'a> Invites<'a> {
         let template = templates.version(crate::mail::TemplateName::Invitation);
         let preparer = Preparer {
             renderer: Arc::new(usher.renderer().with_templates(templates)),
-            template,
-            base: usher.invitation_base(account, expires_at, account.invite_validity_days),
-            public_url: usher.settings.public_url.clone(),
+            shared: DraftBase {
+                vars: usher.invitation_base(account, expires_at, account.invite_validity_days),
+                link: enrol_link(&usher.settings.public_url, ""),
+                template,
+            },
+            base_id: None,
             tokens: TokenBatch::default(),
             message_ids: MessageIds::new(&usher.settings.from)?,
             shared_subject: None,
@@ -177,6 +176,13 @@ impl<'a> Invites<'a> {
             .preparer
             .take()
             .ok_or_else(|| Error::Task("the invitation preparer was lost".into()))?;
+        // Stored with the first chunk, so that an import without invitations stores none.
+        if preparer.base_id.is_none() {
+            let shared = serde_json::to_string(&preparer.shared)
+                .map_err(|e| Error::Task(format!("the drafts' shared part: {e}")))?;
+            let id = tx.insert_draft_base(self.account.id, &shared, self.now);
+            preparer.base_id = Some(id.await?);
+        }
         let job = tokio::task::spawn_blocking(move || {
             let ready = preparer.prepare(rows);
             (preparer, ready)

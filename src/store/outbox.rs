@@ -353,4 +353,37 @@ impl Tx {
         })?;
         Ok(at)
     }
+
+    /// Stores what the drafts of one import share (`mail::draft::DraftBase`, as JSON);
+    /// returns its id, which each of those drafts names.
+    pub async fn insert_draft_base(
+        &mut self,
+        account_id: i64,
+        shared: &str,
+        now: Timestamp,
+    ) -> Result<i64> {
+        let id = on_tx!(self, |c| {
+            sqlx::query_scalar::<_, i64>(
+                "INSERT INTO draft_bases (account_id, shared, created_at) VALUES ($1, $2, $3)
+                 RETURNING id",
+            )
+            .bind(account_id)
+            .bind(shared)
+            .bind(now.0)
+            .fetch_one(c)
+            .await
+        })?;
+        Ok(id)
+    }
+
+    /// A draft base's JSON, if there is one by that id.
+    pub async fn draft_base(&mut self, id: i64) -> Result<Option<String>> {
+        let shared = on_tx!(self, |c| {
+            sqlx::query_scalar::<_, String>("SELECT shared FROM draft_bases WHERE id = $1")
+                .bind(id)
+                .fetch_optional(c)
+                .await
+        })?;
+        Ok(shared)
+    }
 }
