@@ -19,7 +19,8 @@ fn peak_rss_mib() -> f64 {
 
 /// The database's own bulk loader on the same file into the same table and indexes
 /// (sqlite3 `.import`, psql `\copy`), then one INSERT ... SELECT into the invitations:
-/// the floor that usher's apply is measured against. None when the tool is missing.
+/// the floor that usher's apply is measured against. Its token keys are ordered as usher's
+/// are (a stamp, then a hash: see `domain::token`). None when the tool is missing.
 async fn floor(backend: Backend, csv: &std::path::Path) -> Option<f64> {
     let db = TestDb::open(backend).await?;
     let (_u, _clock) = account(&db, 10).await;
@@ -41,7 +42,7 @@ async fn floor(backend: Backend, csv: &std::path::Path) -> Option<f64> {
                  CREATE TEMP TABLE staging (unique_ref TEXT, email TEXT, first_name TEXT, last_name TEXT);\n\
                  .import --csv --skip 1 {} staging\n{}\n",
                 csv.display(),
-                insert("hex(randomblob(32))")
+                insert("printf('%012x', rowid) || lower(hex(randomblob(32)))")
             ),
         ),
         Backend::Postgres => {
@@ -59,7 +60,10 @@ async fn floor(backend: Backend, csv: &std::path::Path) -> Option<f64> {
                      CREATE TEMP TABLE staging (unique_ref TEXT, email TEXT, first_name TEXT, last_name TEXT);\n\
                      \\copy staging FROM '{}' CSV HEADER\n{}\nCOMMIT;\n",
                     csv.display(),
-                    insert("md5(random()::text) || md5(random()::text)")
+                    insert(
+                        "lpad(to_hex(row_number() OVER ()), 12, '0') \
+                         || md5(random()::text) || md5(random()::text)"
+                    )
                 ),
             )
         }
