@@ -14,7 +14,7 @@ use crate::domain::licence::SeatsExhausted;
 use crate::domain::{Permission, Timestamp, UserStatus, UserType};
 use crate::error::{Error, Result};
 use crate::import::plan::{AccountState, Bucket, DEFAULT_TYPE, Outcome, Source, outcomes, view};
-use crate::import::{Parsed, Progress, Stage};
+use crate::import::{ImportRow, Parsed, Progress, Stage};
 use crate::store::{Account, Batch, Grantable, Holder, NewAudit, NewUser, Tx, User, UserFields};
 
 /// What happens to users in the account that the file does not mention.
@@ -285,11 +285,23 @@ impl Usher {
             .filter(|o| applies(o) || deciding(o))
             .count() as u64;
         let mut done = 0u64;
+        // Invitations are written after the rest, in address order, so that the index of
+        // pending addresses grows in order rather than at random places (a tenth of a
+        // million-row apply on PostgreSQL). Licences are given out here, in file order.
+        let mut invitations: Vec<(&ImportRow, UserType)> = Vec::new();
+        let invites_only = |o: &Outcome, r: &ImportRow| {
+            matches!(o.bucket, Bucket::New | Bucket::OutsideDomains)
+                && r.password.is_none()
+                && !workbook
+        };
 
         for o in plan.list.iter().filter(|o| applies(o)) {
-            done += 1;
-            opts.progress.tick(Stage::Applying, done, Some(work));
-            let Some(r) = row_of(o) else {
+            let row = row_of(o);
+            if !row.is_some_and(|r| invites_only(o, r)) {
+                done += 1;
+                opts.progress.tick(Stage::Applying, done, Some(work));
+            }
+            let Some(r) = row else {
                 continue;
             };
             match (o.bucket, user_of(o)) {
@@ -430,10 +442,16 @@ impl Usher {
                         out.created += 1;
                         continue;
                     }
-                    invites.add(&mut tx, r, user_type).await?;
+                    invitations.push((r, user_type));
                 }
                 _ => {}
             }
+        }
+        invitations.sort_unstable_by(|a, b| a.0.email.canonical().cmp(b.0.email.canonical()));
+        for (r, user_type) in invitations {
+            done += 1;
+            opts.progress.tick(Stage::Applying, done, Some(work));
+            invites.add(&mut tx, r, user_type).await?;
         }
         out.invited += invites.finish(&mut tx).await?;
         let me = crate::domain::Email::parse(&self.actor.name)

@@ -18,7 +18,40 @@ crate::on_both_backends!(
     an_import_of_several_chunks_queues_every_invitation_once,
     the_plan_reads_every_user_of_an_account_larger_than_a_chunk,
     undo_revokes_the_batch_and_cancels_its_mail_only,
+    licences_go_in_file_order_and_invitations_are_written_by_address,
 );
+
+/// The apply writes invitations in address order (their index grows in order), but the
+/// licences left go to the first rows of the file, as the preview said.
+async fn licences_go_in_file_order_and_invitations_are_written_by_address(db: &TestDb) {
+    let (u, _clock) = account(db, 3).await; // the admin holds one; two free
+    let file = parse(db, "email\nzed@acme.test\nmay@acme.test\nabe@acme.test\n");
+    let out = u
+        .import_apply(
+            &file,
+            &ApplyOptions {
+                overflow_as_guests: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((out.invited, out.invited_as_guests), (3, 1));
+    let mut invs = u.invitations(&InvitationFilter::default()).await.unwrap();
+    invs.sort_by_key(|i| i.id);
+    let got: Vec<(&str, UserType)> = invs
+        .iter()
+        .map(|i| (i.email.as_str(), i.user_type))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("abe@acme.test", UserType::Guest),
+            ("may@acme.test", UserType::Professional),
+            ("zed@acme.test", UserType::Professional),
+        ]
+    );
+}
 
 /// Undo finds an import's invitations by their batch: it revokes those still pending and
 /// cancels their queued mail, keeps one revoked meanwhile, and touches nothing else.
