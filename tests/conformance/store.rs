@@ -7,6 +7,7 @@ use usher::store::{Backend, Store};
 
 crate::on_both_backends!(
     audit_log_is_append_only,
+    mail_and_invitations_name_an_account_that_exists,
     outbox_lease_gives_a_message_to_one_sender_at_a_time,
 );
 
@@ -27,6 +28,69 @@ async fn audit_log_is_append_only(db: &TestDb) {
             .iter()
             .all(|a| a.actor == "admin@acme.test")
     );
+}
+
+/// The account references of the outbox and the invitations hold on both backends: a
+/// foreign key on SQLite, a check per statement on PostgreSQL (its migration 0015).
+async fn mail_and_invitations_name_an_account_that_exists(db: &TestDb) {
+    let (u, _clock) = account(db, 5).await;
+    u.invite(&invite_req("ann@acme.test", UserType::Guest))
+        .await
+        .unwrap();
+    let refused = [
+        "INSERT INTO outbox (account_id, kind, message_id, env_from, env_to, subject, raw,
+            state, attempts, next_attempt_at, created_at)
+         VALUES (99, 'x', '<m@acme.test>', 'a@acme.test', 'b@acme.test', 's', '', 'queued',
+            0, 0, 0)",
+        "INSERT INTO invitations (account_id, email, email_display, user_type, inviter,
+            token_hash, status, created_at, expires_at)
+         VALUES (99, 'b@acme.test', 'b@acme.test', 'guest', 'a', 'k', 'pending', 0, 1)",
+        "UPDATE invitations SET account_id = 99",
+        "UPDATE outbox SET account_id = 99",
+    ];
+    for sql in refused {
+        let e = exec_raw(db, sql).await.expect_err(sql);
+        assert!(refused_for_its_account(&e), "{sql}: {e}");
+    }
+    // An account without users, only an invitation, cannot go or be renumbered either.
+    let other = "INSERT INTO accounts (id, name, licences, created_at) VALUES (2, 'Other', 1, 0)";
+    assert_eq!(exec_raw(db, other).await, Ok(1));
+    let named = "INSERT INTO invitations (account_id, email, email_display, user_type, inviter,
+            token_hash, status, created_at, expires_at)
+         VALUES (2, 'c@other.test', 'c@other.test', 'guest', 'a', 'k2', 'pending', 0, 1)";
+    assert_eq!(exec_raw(db, named).await, Ok(1));
+    for sql in [
+        "DELETE FROM accounts WHERE id = 2",
+        "UPDATE accounts SET id = 3 WHERE id = 2",
+    ] {
+        let e = exec_raw(db, sql).await.expect_err(sql);
+        assert!(refused_for_its_account(&e), "{sql}: {e}");
+    }
+    // Once nothing names it, it can go.
+    let unnamed = "DELETE FROM invitations WHERE account_id = 2";
+    assert_eq!(exec_raw(db, unnamed).await, Ok(1));
+    assert_eq!(
+        exec_raw(db, "DELETE FROM accounts WHERE id = 2").await,
+        Ok(1)
+    );
+    let mut tx = u.store().read().await.unwrap();
+    assert_eq!(tx.list_outbox(1, 10).await.unwrap().len(), 1);
+    assert_eq!(
+        u.invitations(&all(None)).await.unwrap()[0].email,
+        "ann@acme.test"
+    );
+}
+
+/// SQLite's foreign key error, or one of PostgreSQL's checks (migration 0015).
+fn refused_for_its_account(e: &str) -> bool {
+    [
+        "FOREIGN KEY constraint failed",
+        "does not exist",
+        "account cannot change",
+        "still named by",
+    ]
+    .iter()
+    .any(|m| e.contains(m))
 }
 
 async fn outbox_lease_gives_a_message_to_one_sender_at_a_time(db: &TestDb) {
