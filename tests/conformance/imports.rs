@@ -26,16 +26,7 @@ crate::on_both_backends!(
 async fn licences_go_in_file_order_and_invitations_are_written_by_address(db: &TestDb) {
     let (u, _clock) = account(db, 3).await; // the admin holds one; two free
     let file = parse(db, "email\nzed@acme.test\nmay@acme.test\nabe@acme.test\n");
-    let out = u
-        .import_apply(
-            &file,
-            &ApplyOptions {
-                overflow_as_guests: true,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let out = apply_overflowing_as_guests(&u, &file).await;
     assert_eq!((out.invited, out.invited_as_guests), (3, 1));
     let mut invs = u.invitations(&InvitationFilter::default()).await.unwrap();
     invs.sort_by_key(|i| i.id);
@@ -248,6 +239,15 @@ async fn sqlite_cuts_the_wal_back_after_a_big_import() {
     );
 }
 
+/// Applies with the professionals beyond the licences imported as guests.
+async fn apply_overflowing_as_guests(u: &Usher, p: &Parsed) -> usher::service::ApplyOutcome {
+    let opts = ApplyOptions {
+        overflow_as_guests: true,
+        ..Default::default()
+    };
+    u.import_apply(p, &opts).await.unwrap()
+}
+
 fn parse(db: &TestDb, text: &str) -> Parsed {
     let f = db.dir.path().join("import.csv");
     std::fs::write(&f, text).unwrap();
@@ -453,16 +453,7 @@ async fn apply_refuses_errors_licences_and_a_changed_plan(db: &TestDb) {
         "only the invite and revoke of c@ were written"
     );
     // With the overflow as guests it goes through: two professionals, one guest.
-    let out = u
-        .import_apply(
-            &three,
-            &ApplyOptions {
-                overflow_as_guests: true,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let out = apply_overflowing_as_guests(&u, &three).await;
     assert_eq!((out.invited, out.invited_as_guests), (3, 1));
     assert_eq!(u.status().await.unwrap().licences_used, 3);
 }
