@@ -142,13 +142,15 @@ impl Usher {
         account: &Account,
         now: Timestamp,
     ) -> Result<AccountState> {
-        Ok(AccountState {
+        let state = AccountState {
             users: tx.import_keys(account.id).await?,
             pending: tx.pending_emails(account.id, now).await?,
             domains: tx.domain_names(account.id).await?,
             seats: Some(seats(tx, account, now).await?),
             held: HashMap::new(),
-        })
+        };
+        tx.release_memory().await?;
+        Ok(state)
     }
 
     /// Applies the import whole or not at all.

@@ -248,6 +248,19 @@ impl Tx {
         Ok(())
     }
 
+    /// Gives back the page cache a big read filled (SQLite: up to 32 MiB a connection,
+    /// otherwise kept while the connection idles in the pool). A million-row import reads
+    /// the account's users on one connection and writes on another; without this both
+    /// caches count toward its peak memory. PostgreSQL's cache is the server's.
+    pub async fn release_memory(&mut self) -> Result<()> {
+        if let TxInner::Sqlite(t) = &mut self.inner {
+            sqlx::query("PRAGMA shrink_memory")
+                .execute(&mut **t)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// SQLite's journal mode, foreign-key enforcement and busy timeout (ms), for checks;
     /// None on PostgreSQL.
     pub async fn sqlite_pragmas(&mut self) -> Result<Option<(String, i64, i64)>> {
