@@ -400,7 +400,7 @@ pub fn plan(parsed: Arc<Parsed>, state: AccountState) -> Plan {
 /// digests agree exactly when the data has not changed.
 pub fn outcomes(parsed: &Parsed, state: &AccountState) -> Outcomes {
     let users = &state.users;
-    let by_email = KeyIndex::new(users.iter().enumerate().map(|(i, u)| (i, u.email())));
+    // One index at a time: each is 16 MB at a million users, and its lookups as much again.
     let by_ref = KeyIndex::new(
         users
             .iter()
@@ -416,6 +416,7 @@ pub fn outcomes(parsed: &Parsed, state: &AccountState) -> Outcomes {
         |i, p| users[p].unique_ref() == rows[i].unique_ref.as_deref(),
     );
     drop(by_ref);
+    let by_email = KeyIndex::new(users.iter().enumerate().map(|(i, u)| (i, u.email())));
     let emails = by_email.find_all(
         rows.len(),
         |i| Some(rows[i].email.canonical()),
