@@ -171,18 +171,22 @@ impl<'a> Invites<'a> {
 
     /// Prepares the rows collected so far while the chunk before them is written.
     async fn hand_over(&mut self, tx: &mut Tx) -> Result<()> {
+        // Stored with the first chunk, so that an import without invitations stores none.
+        if let Some(p) = self.preparer.as_mut()
+            && p.base_id.is_none()
+        {
+            let shared = serde_json::to_string(&p.shared)
+                .map_err(|e| Error::Task(format!("the drafts' shared part: {e}")))?;
+            p.base_id = Some(
+                tx.insert_draft_base(self.account.id, &shared, self.now)
+                    .await?,
+            );
+        }
         let rows = std::mem::replace(&mut self.rows, Vec::with_capacity(CHUNK));
         let mut preparer = self
             .preparer
             .take()
             .ok_or_else(|| Error::Task("the invitation preparer was lost".into()))?;
-        // Stored with the first chunk, so that an import without invitations stores none.
-        if preparer.base_id.is_none() {
-            let shared = serde_json::to_string(&preparer.shared)
-                .map_err(|e| Error::Task(format!("the drafts' shared part: {e}")))?;
-            let id = tx.insert_draft_base(self.account.id, &shared, self.now);
-            preparer.base_id = Some(id.await?);
-        }
         let job = tokio::task::spawn_blocking(move || {
             let ready = preparer.prepare(rows);
             (preparer, ready)
