@@ -1,4 +1,4 @@
-//! Invitation tokens: 256 bits from the OS, only the SHA-256 kept.
+//! Invitation tokens: 256 bits from the OS after a stamp; only the stamp and the SHA-256 kept.
 //!
 //! A token starts with a stamp, the time it was drawn in hex milliseconds, and is stored
 //! under that stamp followed by its hash. The stamp is not secret and means nothing; it
