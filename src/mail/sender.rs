@@ -81,10 +81,32 @@ pub struct Sender {
     owner: String,
     limiter: Option<DefaultDirectRateLimiter>,
     renderer: Arc<Renderer>,
-    /// Renderers for the saved template versions that drafts name, loaded once each.
-    versions: tokio::sync::Mutex<std::collections::HashMap<i64, Arc<Renderer>>>,
-    /// What an import's drafts share, loaded once per import.
-    bases: tokio::sync::Mutex<std::collections::HashMap<i64, Arc<DraftBase>>>,
+    /// Renderers for the saved template versions that drafts name.
+    versions: LoadedOnce<Renderer>,
+    /// What an import's drafts share.
+    bases: LoadedOnce<DraftBase>,
+}
+
+/// Values read from the database once each, by id, for every message that names them.
+#[derive(Debug)]
+struct LoadedOnce<T>(tokio::sync::Mutex<std::collections::HashMap<i64, Arc<T>>>);
+
+impl<T> Default for LoadedOnce<T> {
+    fn default() -> Self {
+        Self(Default::default())
+    }
+}
+
+impl<T> LoadedOnce<T> {
+    async fn get(&self, id: i64, load: impl AsyncFnOnce() -> Result<T>) -> Result<Arc<T>> {
+        let mut loaded = self.0.lock().await;
+        if let Some(v) = loaded.get(&id) {
+            return Ok(v.clone());
+        }
+        let v = Arc::new(load().await?);
+        loaded.insert(id, v.clone());
+        Ok(v)
+    }
 }
 
 enum Outcome {
@@ -228,22 +250,17 @@ impl Sender {
             StoredDraft::Whole(d) => return Ok(*d),
             StoredDraft::Bulk(b) => b,
         };
-        let mut bases = self.bases.lock().await;
-        let base = match bases.get(&bulk.base) {
-            Some(b) => b.clone(),
-            None => {
-                let shared = {
-                    let mut tx = self.store.read().await?;
-                    tx.draft_base(bulk.base).await?
-                }
-                .ok_or_else(|| Error::Mail(format!("draft base {} is missing", bulk.base)))?;
-                let base: DraftBase = serde_json::from_str(&shared)
-                    .map_err(|e| Error::Mail(format!("unreadable draft base: {e}")))?;
-                let base = Arc::new(base);
-                bases.insert(bulk.base, base.clone());
-                base
-            }
-        };
+        let id = bulk.base;
+        let base = self
+            .bases
+            .get(id, async || {
+                let shared = self.store.read().await?.draft_base(id).await?;
+                let shared =
+                    shared.ok_or_else(|| Error::Mail(format!("draft base {id} is missing")))?;
+                serde_json::from_str(&shared)
+                    .map_err(|e| Error::Mail(format!("unreadable draft base: {e}")))
+            })
+            .await?;
         Ok(base.expand(bulk, to))
     }
 
@@ -252,18 +269,13 @@ impl Sender {
         let Some(id) = draft.template else {
             return Ok(self.renderer.clone());
         };
-        let mut versions = self.versions.lock().await;
-        if let Some(r) = versions.get(&id) {
-            return Ok(r.clone());
-        }
-        let saved = {
-            let mut tx = self.store.read().await?;
-            tx.template_by_id(id).await?
-        };
-        let templates = self.renderer.templates().with_account(saved.as_slice())?;
-        let r = Arc::new(self.renderer.with_templates(templates));
-        versions.insert(id, r.clone());
-        Ok(r)
+        self.versions
+            .get(id, async || {
+                let saved = self.store.read().await?.template_by_id(id).await?;
+                let templates = self.renderer.templates().with_account(saved.as_slice())?;
+                Ok(self.renderer.with_templates(templates))
+            })
+            .await
     }
 
     async fn send_one(&self, m: Claimed) -> (Claimed, Outcome) {
