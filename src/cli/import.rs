@@ -116,8 +116,8 @@ pub(super) fn check(a: &ImportFileArgs) -> Result<()> {
             .iter()
             .map(|r| {
                 serde_json::json!({
-                    "row": r.row, "email": r.email.display(), "first_name": r.first_name,
-                    "last_name": r.last_name, "unique_ref": r.unique_ref, "user_type": r.user_type,
+                    "row": r.row, "email": r.email_display(), "first_name": r.first_name(),
+                    "last_name": r.last_name(), "unique_ref": r.unique_ref(), "user_type": r.user_type,
                     "has_password": r.password.is_some(),
                 })
             })

@@ -6,6 +6,7 @@
 //! in `service::import`.
 
 pub mod columns;
+mod packed;
 pub mod plan;
 pub mod progress;
 pub mod source;

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use super::packed::Packed;
 use super::validate::{ImportRow, Parsed, RowError};
 use crate::domain::licence::Seats;
 use crate::domain::{UserStatus, UserType};
@@ -234,8 +235,7 @@ impl Serialize for Plan {
 pub struct Known {
     pub id: i64,
     /// email, display address (empty when the same), first name, last name, reference.
-    text: Box<str>,
-    ends: [u32; 4],
+    text: Packed<5>,
     has_ref: bool,
     pub user_type: UserType,
     pub status: UserStatus,
@@ -258,53 +258,42 @@ impl Known {
         } else {
             email_display
         };
-        let parts = [email, display, first_name, last_name];
-        let mut text = String::with_capacity(
-            parts.iter().map(|p| p.len()).sum::<usize>() + unique_ref.map_or(0, str::len),
-        );
-        let mut ends = [0u32; 4];
-        for (end, part) in ends.iter_mut().zip(parts) {
-            text.push_str(part);
-            *end = u32::try_from(text.len()).unwrap_or(u32::MAX);
-        }
-        text.push_str(unique_ref.unwrap_or_default());
         Self {
             id,
-            text: text.into_boxed_str(),
-            ends,
+            text: Packed::new([
+                email,
+                display,
+                first_name,
+                last_name,
+                unique_ref.unwrap_or_default(),
+            ]),
             has_ref: unique_ref.is_some(),
             user_type,
             status,
         }
     }
 
-    fn part(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        let end = self.ends.get(i).map_or(self.text.len(), |e| *e as usize);
-        self.text.get(start..end).unwrap_or_default()
-    }
-
     pub fn email(&self) -> &str {
-        self.part(0)
+        self.text.get(0)
     }
 
     pub fn email_display(&self) -> &str {
-        match self.part(1) {
+        match self.text.get(1) {
             "" => self.email(),
             d => d,
         }
     }
 
     pub fn first_name(&self) -> &str {
-        self.part(2)
+        self.text.get(2)
     }
 
     pub fn last_name(&self) -> &str {
-        self.part(3)
+        self.text.get(3)
     }
 
     pub fn unique_ref(&self) -> Option<&str> {
-        self.has_ref.then(|| self.part(4))
+        self.has_ref.then(|| self.text.get(4))
     }
 }
 
@@ -412,15 +401,15 @@ pub fn outcomes(parsed: &Parsed, state: &AccountState) -> Outcomes {
     let rows = &parsed.rows;
     let refs = by_ref.find_all(
         rows.len(),
-        |i| rows[i].unique_ref.as_deref(),
-        |i, p| users[p].unique_ref() == rows[i].unique_ref.as_deref(),
+        |i| rows[i].unique_ref(),
+        |i, p| users[p].unique_ref() == rows[i].unique_ref(),
     );
     drop(by_ref);
     let by_email = KeyIndex::new(users.iter().enumerate().map(|(i, u)| (i, u.email())));
     let emails = by_email.find_all(
         rows.len(),
-        |i| Some(rows[i].email.canonical()),
-        |i, p| users[p].email() == rows[i].email.canonical(),
+        |i| Some(rows[i].email()),
+        |i, p| users[p].email() == rows[i].email(),
     );
     drop(by_email);
     let mut matched = vec![false; users.len()];
@@ -449,8 +438,8 @@ pub fn outcomes(parsed: &Parsed, state: &AccountState) -> Outcomes {
                 };
                 (bucket, Some(i))
             }
-            (None, None) if pending.contains(r.email.canonical()) => (Bucket::Pending, None),
-            (None, None) if !domains.contains(r.email.domain()) => (Bucket::OutsideDomains, None),
+            (None, None) if pending.contains(r.email()) => (Bucket::Pending, None),
+            (None, None) if !domains.contains(r.domain()) => (Bucket::OutsideDomains, None),
             (None, None) if mailbox_for_invitation(r, parsed) => (Bucket::Error, None),
             (None, None) => {
                 if r.user_type.unwrap_or(DEFAULT_TYPE) == UserType::Professional {
@@ -504,7 +493,7 @@ pub fn outcomes(parsed: &Parsed, state: &AccountState) -> Outcomes {
                         (Bucket::New, None) => new_changes(r, parsed).join(";"),
                         _ => String::new(),
                     };
-                    (Some(r.row), r.email.display(), changed)
+                    (Some(r.row), r.email_display(), changed)
                 }
                 Source::Fault(i) => (
                     parsed.errors.get(i as usize).map(|e| e.row),
@@ -552,9 +541,9 @@ pub fn view(o: &Outcome, parsed: &Parsed, state: &AccountState) -> PlanRow {
                     row.reason = Some(format!(
                         "row {}: unique reference '{}' belongs to {} but the address {} to another user",
                         r.row,
-                        r.unique_ref.as_deref().unwrap_or_default(),
+                        r.unique_ref().unwrap_or_default(),
                         u.email(),
-                        r.email.canonical()
+                        r.email()
                     ));
                 }
                 (_, Some(u)) => {
@@ -612,7 +601,7 @@ fn blank(bucket: Bucket) -> PlanRow {
 fn simple(r: &ImportRow, bucket: Bucket) -> PlanRow {
     PlanRow {
         row: Some(r.row),
-        email: r.email.display().to_owned(),
+        email: r.email_display().to_owned(),
         user_type: r.user_type,
         ..blank(bucket)
     }
@@ -656,14 +645,18 @@ fn new_changes(r: &ImportRow, parsed: &Parsed) -> Vec<String> {
 /// list without name columns must not blank everyone's names.
 fn changes(u: &Known, r: &ImportRow) -> Vec<String> {
     let mut out = Vec::new();
-    if u.email() != r.email.canonical() {
-        out.push(format!("address: {} → {}", u.email(), r.email.canonical()));
+    if u.email() != r.email() {
+        out.push(format!("address: {} → {}", u.email(), r.email()));
     }
-    if !r.first_name.is_empty() && u.first_name() != &*r.first_name {
-        out.push(format!("first name: {} → {}", u.first_name(), r.first_name));
+    if !r.first_name().is_empty() && u.first_name() != r.first_name() {
+        out.push(format!(
+            "first name: {} → {}",
+            u.first_name(),
+            r.first_name()
+        ));
     }
-    if !r.last_name.is_empty() && u.last_name() != &*r.last_name {
-        out.push(format!("last name: {} → {}", u.last_name(), r.last_name));
+    if !r.last_name().is_empty() && u.last_name() != r.last_name() {
+        out.push(format!("last name: {} → {}", u.last_name(), r.last_name()));
     }
     if let Some(t) = r.user_type
         && t != u.user_type
@@ -671,7 +664,7 @@ fn changes(u: &Known, r: &ImportRow) -> Vec<String> {
         out.push(format!("type: {} → {t}", u.user_type));
     }
     if u.unique_ref().is_none()
-        && let Some(x) = &r.unique_ref
+        && let Some(x) = r.unique_ref()
     {
         out.push(format!("unique reference: (none) → {x}"));
     }

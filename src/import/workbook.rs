@@ -136,7 +136,7 @@ pub fn parse(
     let by_email: HashMap<String, u64> = parsed
         .rows
         .iter()
-        .map(|r| (r.email.canonical().to_owned(), r.row))
+        .map(|r| (r.email().to_owned(), r.row))
         .collect();
     let mut book = Workbook::default();
     // Users rows to leave out, with why.

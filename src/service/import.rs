@@ -102,7 +102,7 @@ fn refuse_outside(list: &[Outcome], parsed: &Parsed) -> Result<()> {
             Source::Row(i) => parsed.rows.get(i as usize),
             _ => None,
         })
-        .map(|r| format!("{} (Users row {})", r.email.display(), r.row))
+        .map(|r| format!("{} (Users row {})", r.email_display(), r.row))
         .collect();
     if outside.is_empty() {
         return Ok(());
@@ -325,26 +325,26 @@ impl Usher {
                             out.invited_as_guests += 1;
                         }
                     }
-                    let first = if r.first_name.is_empty() {
+                    let first = if r.first_name().is_empty() {
                         u.first_name.as_str()
                     } else {
-                        &*r.first_name
+                        r.first_name()
                     };
-                    let last = if r.last_name.is_empty() {
+                    let last = if r.last_name().is_empty() {
                         u.last_name.as_str()
                     } else {
-                        &*r.last_name
+                        r.last_name()
                     };
                     let display = format!("{first} {last}").trim().to_owned();
                     tx.set_user_fields(
                         u.id,
                         &UserFields {
-                            email: r.email.canonical(),
-                            email_display: r.email.display(),
+                            email: r.email(),
+                            email_display: r.email_display(),
                             first_name: first,
                             last_name: last,
                             display_name: &display,
-                            unique_ref: r.unique_ref.as_deref().or(u.unique_ref.as_deref()),
+                            unique_ref: r.unique_ref().or(u.unique_ref.as_deref()),
                             user_type,
                             status: u.status,
                         },
@@ -364,7 +364,7 @@ impl Usher {
                         &mut tx,
                         now,
                         "user.update",
-                        &format!("user:{} {}", u.id, r.email.canonical()),
+                        &format!("user:{} {}", u.id, r.email()),
                         json!({"batch": batch, "changes": changes}),
                     )
                     .await?;
@@ -404,11 +404,11 @@ impl Usher {
                         let id = tx
                             .insert_user(&NewUser {
                                 account_id: account.id,
-                                email: r.email.canonical(),
-                                email_display: r.email.display(),
-                                first_name: &r.first_name,
-                                last_name: &r.last_name,
-                                unique_ref: r.unique_ref.as_deref(),
+                                email: r.email(),
+                                email_display: r.email_display(),
+                                first_name: r.first_name(),
+                                last_name: r.last_name(),
+                                unique_ref: r.unique_ref(),
                                 user_type,
                                 status: UserStatus::Active,
                                 now,
@@ -436,7 +436,7 @@ impl Usher {
                             &mut tx,
                             now,
                             "user.create",
-                            &format!("user:{id} {}", r.email.canonical()),
+                            &format!("user:{id} {}", r.email()),
                             json!({"batch": batch, "user_type": user_type,
                                 "with_password": phc.is_some(), "corporate": workbook}),
                         )
@@ -449,7 +449,7 @@ impl Usher {
                 _ => {}
             }
         }
-        invitations.sort_unstable_by(|a, b| a.0.email.canonical().cmp(b.0.email.canonical()));
+        invitations.sort_unstable_by(|a, b| a.0.email().cmp(b.0.email()));
         for (r, user_type) in invitations {
             done += 1;
             opts.progress.tick(Stage::Applying, done, Some(work));

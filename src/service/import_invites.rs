@@ -143,10 +143,10 @@ impl<'a> Invites<'a> {
         user_type: UserType,
     ) -> Result<()> {
         self.rows.push(BulkInvitation {
-            email: r.email.canonical().to_owned(),
-            email_display: r.email.display().to_owned(),
-            first_name: r.first_name.to_string(),
-            last_name: r.last_name.to_string(),
+            email: r.email().to_owned(),
+            email_display: r.email_display().to_owned(),
+            first_name: r.first_name().to_string(),
+            last_name: r.last_name().to_string(),
             user_type,
             // Filled in by `prepare`, and from the Message-ID when written.
             token_hash: String::new(),

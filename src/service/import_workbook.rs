@@ -80,7 +80,7 @@ impl Usher {
         let Some(book) = &parsed.workbook else {
             return Ok(out);
         };
-        let wanted: HashSet<&str> = parsed.rows.iter().map(|r| r.email.canonical()).collect();
+        let wanted: HashSet<&str> = parsed.rows.iter().map(|r| r.email()).collect();
         let existing: HashMap<&str, &crate::import::plan::Known> = state
             .users
             .iter()
@@ -90,7 +90,7 @@ impl Usher {
         let resolver = &mut out.resolver;
         let mut faults: BTreeMap<u64, RowError> = BTreeMap::new();
         for r in &parsed.rows {
-            let user = existing.get(r.email.canonical());
+            let user = existing.get(r.email());
             let user_type = r
                 .user_type
                 .or(user.map(|u| u.user_type))
@@ -101,7 +101,7 @@ impl Usher {
                     .await
                 {
                     Err(e) => Some(e.clone()),
-                    Ok((_, perms, _)) => check_guest(r.email.display(), user_type, perms.clone())
+                    Ok((_, perms, _)) => check_guest(r.email_display(), user_type, perms.clone())
                         .err()
                         .map(|e| e.to_string()),
                 };
@@ -109,7 +109,7 @@ impl Usher {
                     faults.entry(r.row).or_insert_with(|| RowError {
                         row: w.row,
                         column: Some(format!("{}!{}", w.sheet, w.column)),
-                        reason: format!("{}: {why}; this user is left out", r.email.display()),
+                        reason: format!("{}: {why}; this user is left out", r.email_display()),
                     });
                 }
             }
@@ -146,14 +146,14 @@ impl Usher {
         now: Timestamp,
     ) -> Result<()> {
         if created && r.personal_mailbox {
-            let name = format!("{} {}", r.first_name, r.last_name)
+            let name = format!("{} {}", r.first_name(), r.last_name())
                 .trim()
                 .to_owned();
             let m = personal_mailbox(
                 tx,
                 account.id,
                 user_id,
-                r.email.canonical(),
+                r.email(),
                 &name,
                 &self.actor.name,
                 now,
