@@ -9,6 +9,7 @@ pub mod columns;
 mod packed;
 pub mod plan;
 pub mod progress;
+mod repeats;
 pub mod source;
 pub mod template;
 pub mod validate;

@@ -147,14 +147,37 @@ pub enum Source {
     Missing,
 }
 
-/// What happens to one row or user: 12 bytes, so that a million rows against a million
+/// What happens to one row or user: 16 bytes, so that a million rows against a million
 /// users fit in a few tens of megabytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Outcome {
     pub bucket: Bucket,
     pub source: Source,
+    /// The account's user it concerns: a position in `AccountState::users`, or `NONE`.
+    user: u32,
+}
+
+/// No position: 4 bytes where an `Option<u32>` takes 8, a million times over.
+const NONE: u32 = u32::MAX;
+
+fn position(p: u32) -> Option<usize> {
+    (p != NONE).then_some(p as usize)
+}
+
+impl Outcome {
+    pub fn new(bucket: Bucket, source: Source, user: Option<usize>) -> Self {
+        let user = user.and_then(|u| u32::try_from(u).ok()).unwrap_or(NONE);
+        Self {
+            bucket,
+            source,
+            user,
+        }
+    }
+
     /// The account's user it concerns: a position in `AccountState::users`.
-    pub user: Option<u32>,
+    pub fn user(&self) -> Option<usize> {
+        position(self.user)
+    }
 }
 
 /// Every row's outcome, with the counts, the licence check and the digest.
@@ -235,7 +258,7 @@ impl Serialize for Plan {
 pub struct Known {
     pub id: i64,
     /// email, display address (empty when the same), first name, last name, reference.
-    text: Packed<5>,
+    text: Packed<4>,
     has_ref: bool,
     pub user_type: UserType,
     pub status: UserStatus,
@@ -260,7 +283,7 @@ impl Known {
         };
         Self {
             id,
-            text: Packed::new([
+            text: Packed::new(&[
                 email,
                 display,
                 first_name,
@@ -342,21 +365,21 @@ impl KeyIndex {
         Self { hasher, keys: list }
     }
 
-    /// The positions for `n` keys at once (`key(i)` is the `i`th, if any). The keys are
-    /// hashed, sorted and merged with the index, so that a million lookups walk memory in
-    /// order instead of binary-searching it at random. `is(i, p)` confirms that position
-    /// `p` holds key `i` (hashes can collide).
+    /// The positions for `n` keys at once (`key(i)` is the `i`th, if any), `NONE` where
+    /// there is none. The keys are hashed, sorted and merged with the index, so that a
+    /// million lookups walk memory in order instead of binary-searching it at random.
+    /// `is(i, p)` confirms that position `p` holds key `i` (hashes can collide).
     fn find_all<'a>(
         &self,
         n: usize,
         key: impl Fn(usize) -> Option<&'a str>,
         is: impl Fn(usize, usize) -> bool,
-    ) -> Vec<Option<u32>> {
+    ) -> Vec<u32> {
         let mut queries: Vec<(u64, u32)> = (0..n)
             .filter_map(|i| key(i).map(|k| (self.hasher.hash_one(k), i as u32)))
             .collect();
         queries.sort_unstable();
-        let mut out = vec![None; n];
+        let mut out = vec![NONE; n];
         let mut j = 0;
         for (h, i) in queries {
             while self.keys.get(j).is_some_and(|(k, _)| *k < h) {
@@ -366,7 +389,8 @@ impl KeyIndex {
                 .iter()
                 .take_while(|(k, _)| *k == h)
                 .map(|(_, p)| *p)
-                .find(|p| is(i as usize, *p as usize));
+                .find(|p| is(i as usize, *p as usize))
+                .unwrap_or(NONE);
         }
         out
     }
@@ -412,18 +436,31 @@ pub fn outcomes(parsed: &Parsed, state: &AccountState) -> Outcomes {
         |i, p| users[p].email() == rows[i].email(),
     );
     drop(by_email);
+    // The user each row concerns, by reference first; Err when its reference names one
+    // user and its address another.
+    let pick = |at: usize| match (position(refs[at]), position(emails[at])) {
+        (Some(a), Some(b)) if a != b => Err(a),
+        (a, b) => Ok(a.or(b)),
+    };
     let mut matched = vec![false; users.len()];
-    let mut list = Vec::with_capacity(parsed.rows.len() + parsed.errors.len());
+    for at in 0..rows.len() {
+        if let Ok(Some(i)) = pick(at) {
+            matched[i] = true;
+        }
+    }
+    // Sized at once: growing a list of two million would hold the old copy beside it.
+    let missing = match parsed.workbook {
+        None => matched.iter().filter(|m| !**m).count(),
+        Some(_) => 0,
+    };
+    let mut list = Vec::with_capacity(rows.len() + parsed.errors.len() + missing);
     let mut wanted = 0i64;
 
-    for (at, r) in parsed.rows.iter().enumerate() {
+    for (at, r) in rows.iter().enumerate() {
         let source = Source::Row(at as u32);
-        let by_r = refs[at].map(|p| p as usize);
-        let by_e = emails[at].map(|p| p as usize);
-        let (bucket, user) = match (by_r, by_e) {
-            (Some(a), Some(b)) if a != b => (Bucket::Error, Some(a)),
-            (Some(i), _) | (None, Some(i)) => {
-                matched[i] = true;
+        let (bucket, user) = match pick(at) {
+            Err(a) => (Bucket::Error, Some(a)),
+            Ok(Some(i)) => {
                 let u = &users[i];
                 if r.user_type == Some(UserType::Professional)
                     && u.user_type == UserType::Guest
@@ -438,27 +475,22 @@ pub fn outcomes(parsed: &Parsed, state: &AccountState) -> Outcomes {
                 };
                 (bucket, Some(i))
             }
-            (None, None) if pending.contains(r.email()) => (Bucket::Pending, None),
-            (None, None) if !domains.contains(r.domain()) => (Bucket::OutsideDomains, None),
-            (None, None) if mailbox_for_invitation(r, parsed) => (Bucket::Error, None),
-            (None, None) => {
+            Ok(None) if pending.contains(r.email()) => (Bucket::Pending, None),
+            Ok(None) if !domains.contains(r.domain()) => (Bucket::OutsideDomains, None),
+            Ok(None) if mailbox_for_invitation(r, parsed) => (Bucket::Error, None),
+            Ok(None) => {
                 if r.user_type.unwrap_or(DEFAULT_TYPE) == UserType::Professional {
                     wanted += 1;
                 }
                 (Bucket::New, None)
             }
         };
-        list.push(Outcome {
-            bucket,
-            source,
-            user: user.map(|i| i as u32),
-        });
+        list.push(Outcome::new(bucket, source, user));
     }
-    list.extend((0..parsed.errors.len()).map(|i| Outcome {
-        bucket: Bucket::Error,
-        source: Source::Fault(i as u32),
-        user: None,
-    }));
+    list.extend(
+        (0..parsed.errors.len())
+            .map(|i| Outcome::new(Bucket::Error, Source::Fault(i as u32), None)),
+    );
     // A workbook creates users and grants; it says nothing of the users it leaves out.
     list.extend(
         matched
@@ -466,11 +498,7 @@ pub fn outcomes(parsed: &Parsed, state: &AccountState) -> Outcomes {
             .enumerate()
             .filter(|_| parsed.workbook.is_none())
             .filter(|(_, m)| !**m)
-            .map(|(i, _)| Outcome {
-                bucket: Bucket::Missing,
-                source: Source::Missing,
-                user: Some(i as u32),
-            }),
+            .map(|(i, _)| Outcome::new(Bucket::Missing, Source::Missing, Some(i))),
     );
     let mut counts: BTreeMap<Bucket, usize> = Bucket::ALL.iter().map(|b| (*b, 0)).collect();
     for o in &list {
@@ -484,7 +512,7 @@ pub fn outcomes(parsed: &Parsed, state: &AccountState) -> Outcomes {
         let mut line = String::new();
         for o in &list {
             // The fields that decide what apply does, without building the shown row.
-            let user = o.user.and_then(|i| users.get(i as usize));
+            let user = o.user().and_then(|i| users.get(i));
             let (row, email, changed) = match o.source {
                 Source::Row(i) => {
                     let r = &rows[i as usize];
@@ -529,7 +557,7 @@ pub fn outcomes(parsed: &Parsed, state: &AccountState) -> Outcomes {
 
 /// The line an outcome shows.
 pub fn view(o: &Outcome, parsed: &Parsed, state: &AccountState) -> PlanRow {
-    let user = o.user.and_then(|i| state.users.get(i as usize));
+    let user = o.user().and_then(|i| state.users.get(i));
     match o.source {
         Source::Row(i) => {
             let Some(r) = parsed.rows.get(i as usize) else {
@@ -687,4 +715,16 @@ pub fn parse_rows(text: &str) -> Result<Vec<(u64, u64)>, String> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod layout {
+    /// A plan holds one of these per row and per missing user: two million in the
+    /// million-row case.
+    #[test]
+    fn records_held_by_the_million_stay_small() {
+        assert_eq!(std::mem::size_of::<super::Outcome>(), 16);
+        assert_eq!(std::mem::size_of::<super::Known>(), 48);
+        assert_eq!(std::mem::size_of::<super::ImportRow>(), 56);
+    }
 }

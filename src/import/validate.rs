@@ -2,9 +2,6 @@
 //! reason; a row with a fault is left out, and the rest are still checked, so one pass
 //! lists everything to fix.
 
-use std::collections::HashMap;
-use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
 use std::path::Path;
 
 use serde::Serialize;
@@ -13,6 +10,7 @@ use super::ImportError;
 use super::columns::{Columns, Field};
 use super::packed::Packed;
 use super::progress::{Progress, Stage};
+use super::repeats::{self, Faulted};
 use super::source::{ReadOptions, Record, RecordSink, SourceInfo, read};
 use crate::config::Secret;
 use crate::domain::sanitize::{escape_for_display, has_unsafe_chars};
@@ -30,7 +28,7 @@ pub struct ImportRow {
     /// The canonical address, the address as typed (empty when the same), first name,
     /// last name and unique reference (empty when none), in one block: a million rows
     /// are held at once. Read them with the methods below.
-    text: Packed<5>,
+    text: Packed<4>,
     pub user_type: Option<UserType>,
     // Boxed: rare, and 8 bytes a row instead of 24.
     pub password: Option<Box<Secret>>,
@@ -54,7 +52,7 @@ impl ImportRow {
         };
         Self {
             row,
-            text: Packed::new([
+            text: Packed::new(&[
                 email.canonical(),
                 display,
                 first_name,
@@ -146,49 +144,7 @@ pub fn parse_file(
     let mut v = Validator::new(path.display().to_string(), mapping.to_vec());
     v.progress = opts.progress.clone();
     let source = read(path, opts, &mut v)?;
-    let read_rows = (v.rows.len() + v.errors.len()) as u64;
-    v.progress
-        .report(Stage::Reading, read_rows, Some(read_rows));
-    let Some(columns) = v.columns else {
-        return Err(ImportError::Empty { file: v.file });
-    };
-    Ok(Parsed {
-        source,
-        columns,
-        rows: v.rows,
-        errors: v.errors,
-        workbook: None,
-    })
-}
-
-/// Remembers what was seen by a keyed 64-bit hash rather than the text: a million
-/// addresses cost 36 MB instead of ~100. Two different values share a hash about once in
-/// 30 million files of a million rows; the row is then refused, never silently merged,
-/// and the next run draws new keys.
-struct Seen {
-    key: RandomState,
-    rows: HashMap<u64, u32>,
-}
-
-impl Seen {
-    fn new() -> Self {
-        Self {
-            key: RandomState::new(),
-            rows: HashMap::new(),
-        }
-    }
-
-    /// The row where `key` was first seen, or None (and it is remembered as `row`).
-    fn first(&mut self, key: &str, row: u64) -> Option<u64> {
-        let h = self.key.hash_one(key);
-        match self.rows.get(&h) {
-            Some(r) => Some(u64::from(*r)),
-            None => {
-                self.rows.insert(h, u32::try_from(row).unwrap_or(u32::MAX));
-                None
-            }
-        }
-    }
+    v.finish(source)
 }
 
 struct Validator {
@@ -197,8 +153,7 @@ struct Validator {
     columns: Option<Columns>,
     rows: Vec<ImportRow>,
     errors: Vec<RowError>,
-    emails: Seen,
-    refs: Seen,
+    faulted: Vec<Faulted>,
     progress: Progress,
     records: u64,
 }
@@ -211,11 +166,31 @@ impl Validator {
             columns: None,
             rows: Vec::new(),
             errors: Vec::new(),
-            emails: Seen::new(),
-            refs: Seen::new(),
+            faulted: Vec::new(),
             progress: Progress::default(),
             records: 0,
         }
+    }
+}
+
+impl Validator {
+    /// The file once every record is in: repeated keys are refused now, as they can only
+    /// be told once all rows are seen.
+    fn finish(mut self, source: SourceInfo) -> Result<Parsed, ImportError> {
+        let read_rows = (self.rows.len() + self.errors.len()) as u64;
+        self.progress
+            .report(Stage::Reading, read_rows, Some(read_rows));
+        let Some(columns) = self.columns else {
+            return Err(ImportError::Empty { file: self.file });
+        };
+        repeats::refuse(&columns, &mut self.rows, &mut self.errors, &self.faulted);
+        Ok(Parsed {
+            source,
+            columns,
+            rows: self.rows,
+            errors: self.errors,
+            workbook: None,
+        })
     }
 }
 
@@ -232,20 +207,21 @@ impl RecordSink for Validator {
         };
         self.records += 1;
         self.progress.tick(Stage::Reading, self.records, None);
-        match check_row(columns, &record, &mut self.emails, &mut self.refs) {
+        match check_row(columns, &record) {
             Ok(row) => self.rows.push(row),
-            Err(mut errs) => self.errors.append(&mut errs),
+            Err((mut errs, keys)) => {
+                self.errors.append(&mut errs);
+                if keys.email.is_some() || keys.unique_ref.is_some() {
+                    self.faulted.push(keys);
+                }
+            }
         }
         Ok(())
     }
 }
 
-fn check_row(
-    columns: &Columns,
-    record: &Record,
-    emails: &mut Seen,
-    refs: &mut Seen,
-) -> Result<ImportRow, Vec<RowError>> {
+/// The row, or its faults with the keys that later rows must not repeat.
+fn check_row(columns: &Columns, record: &Record) -> Result<ImportRow, (Vec<RowError>, Faulted)> {
     let mut errors = Vec::new();
     let row = record.row;
     let mut fault = |field: Field, reason: String| {
@@ -368,25 +344,6 @@ fn check_row(
             false
         }
     };
-    if let Some(e) = &email
-        && let Some(first_row) = emails.first(e.canonical(), row)
-    {
-        fault(
-            Field::Email,
-            format!("{} appears again (first at row {first_row})", e.canonical()),
-        );
-    }
-    if let Some(r) = &unique_ref
-        && let Some(first_row) = refs.first(r, row)
-    {
-        fault(
-            Field::UniqueRef,
-            format!(
-                "'{}' appears again (first at row {first_row})",
-                escape_for_display(r)
-            ),
-        );
-    }
     match email {
         Some(email) if errors.is_empty() => Ok(ImportRow {
             user_type,
@@ -395,7 +352,14 @@ fn check_row(
             personal_mailbox,
             ..ImportRow::new(row, &email, &first, &last, unique_ref.as_deref())
         }),
-        _ => Err(errors),
+        _ => Err((
+            errors,
+            Faulted {
+                row,
+                email: email.map(|e| e.canonical().into()),
+                unique_ref: unique_ref.map(String::into_boxed_str),
+            },
+        )),
     }
 }
 
@@ -425,6 +389,51 @@ mod tests {
         assert_eq!(plain.email_display(), "ann@x.org");
         assert_eq!(plain.unique_ref(), Some("E-1"));
         assert!(plain.force_change_password && plain.password.is_none());
+        Ok(())
+    }
+
+    /// Reads `lines` (the header first) as a file would be.
+    fn parsed(lines: &[&str]) -> Result<Parsed, ImportError> {
+        let mut v = Validator::new("t.csv".into(), Vec::new());
+        let cells = |l: &str| l.split(',').map(str::to_owned).collect::<Vec<_>>();
+        v.header(cells(lines[0]))?;
+        for (i, l) in lines.iter().enumerate().skip(1) {
+            v.record(Record {
+                row: i as u64 + 1,
+                cells: cells(l),
+            })?;
+        }
+        v.finish(SourceInfo::default())
+    }
+
+    #[test]
+    fn a_repeated_address_or_reference_is_refused_after_its_first_row() -> Result<(), ImportError> {
+        let p = parsed(&[
+            "Email,First Name,Unique Reference",
+            "Ann@acme.test,Ann,R1",     // row 2: first of both
+            "bob@acme.test,Bo\u{7},R2", // row 3: a fault of its own
+            "ann@acme.test,Ann,R3",     // row 4: Ann's address again
+            "cy@acme.test,Cy,R1",       // row 5: Ann's reference again
+            "bob@acme.test,Bob,R2",     // row 6: both of faulty row 3 again
+            "ANN@acme.test,Ann,R1",     // row 7: both of row 2, third time
+            "dee@acme.test,Dee,R4",     // row 8: fine
+        ])?;
+        let rows: Vec<u64> = p.rows.iter().map(|r| r.row).collect();
+        assert_eq!(rows, [2, 8]);
+        let got: Vec<String> = p.errors.iter().map(ToString::to_string).collect();
+        let expect = [
+            "row 3, column 'First Name': 'Bo\\u{7}' contains control",
+            "row 4, column 'Email': ann@acme.test appears again (first at row 2)",
+            "row 5, column 'Unique Reference': 'R1' appears again (first at row 2)",
+            "row 6, column 'Email': bob@acme.test appears again (first at row 3)",
+            "row 6, column 'Unique Reference': 'R2' appears again (first at row 3)",
+            "row 7, column 'Email': ann@acme.test appears again (first at row 2)",
+            "row 7, column 'Unique Reference': 'R1' appears again (first at row 2)",
+        ];
+        assert_eq!(got.len(), expect.len(), "{got:#?}");
+        for (g, e) in got.iter().zip(expect) {
+            assert!(g.starts_with(e), "{g} should start with {e}");
+        }
         Ok(())
     }
 }

@@ -206,7 +206,7 @@ impl Usher {
             Source::Row(i) => parsed.rows.get(i as usize),
             _ => None,
         };
-        let user_of = |o: &Outcome| o.user.and_then(|i| state.users.get(i as usize));
+        let user_of = |o: &Outcome| o.user().and_then(|i| state.users.get(i));
         // Addresses as typed or canonical, in any case (Unicode too: a user left alone
         // must never be suspended for want of a case match).
         let left_alone: std::collections::HashSet<String> = opts
