@@ -416,6 +416,9 @@ impl Tx {
     /// and apply's agree. (`+account_id` keeps SQLite on the rowid: through the account's
     /// address index it sorted the whole account for every chunk.)
     pub async fn import_keys(&mut self, account_id: i64) -> Result<Vec<Known>> {
+        if let super::TxInner::Postgres(t) = &mut self.inner {
+            return postgres_import_keys(t, account_id).await;
+        }
         type Row = (
             i64,
             String,
@@ -586,4 +589,36 @@ pub(crate) fn escape_like(s: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// PostgreSQL streams the rows in its binary form: half the server's time of building
+/// JSON, and the driver reads a row in about a microsecond.
+async fn postgres_import_keys(
+    t: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    account_id: i64,
+) -> Result<Vec<Known>> {
+    use futures::TryStreamExt;
+    use sqlx::Row;
+    let mut out = Vec::new();
+    let mut rows = sqlx::query(
+        "SELECT id, email, email_display, first_name, last_name, unique_ref, user_type, status
+         FROM users WHERE account_id = $1 ORDER BY id",
+    )
+    .bind(account_id)
+    .fetch(&mut **t);
+    while let Some(r) = rows.try_next().await? {
+        let id: i64 = r.try_get(0)?;
+        let bad = |e: crate::domain::types::UnknownValue| Error::Task(format!("user {id}: {e}"));
+        out.push(Known::new(
+            id,
+            r.try_get(1)?,
+            r.try_get(2)?,
+            r.try_get(3)?,
+            r.try_get(4)?,
+            r.try_get(5)?,
+            r.try_get::<&str, _>(6)?.parse().map_err(bad)?,
+            r.try_get::<&str, _>(7)?.parse().map_err(bad)?,
+        ));
+    }
+    Ok(out)
 }
