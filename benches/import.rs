@@ -139,17 +139,28 @@ async fn bench(backend: Backend, n: usize) -> Option<()> {
     // As on the command line, apply plans again itself: the preview is not kept.
     drop(plan);
     let t = Instant::now();
-    let out = u
-        .import_apply(&parsed, &ApplyOptions::default())
-        .await
-        .unwrap();
+    // The first report comes once apply has planned again (it reads the account afresh)
+    // and prepared the first rows: how its time splits between planning and writing.
+    let first_write = std::sync::Arc::new(std::sync::OnceLock::new());
+    let opts = ApplyOptions {
+        progress: usher::import::Progress::new({
+            let first_write = first_write.clone();
+            move |_, _, _| {
+                first_write.get_or_init(|| t.elapsed().as_secs_f64());
+            }
+        }),
+        ..Default::default()
+    };
+    let out = u.import_apply(&parsed, &opts).await.unwrap();
     let apply_s = t.elapsed().as_secs_f64();
+    let planning_s = first_write.get().copied().unwrap_or(0.0);
     rss("apply");
     assert_eq!(out.invited, n);
     println!(
-        "{backend:<8} {n} rows into {existing} users: read {read_s:.2} s ({:.0} rows/s), preview {preview_s:.2} s, apply {apply_s:.2} s ({:.0} invitations/s), {} new; peak RSS {:.0} MiB",
+        "{backend:<8} {n} rows into {existing} users: read {read_s:.2} s ({:.0} rows/s), preview {preview_s:.2} s, apply {apply_s:.2} s ({:.0} invitations/s; it had planned and prepared {} rows at {planning_s:.2} s), {} new; peak RSS {:.0} MiB",
         n as f64 / read_s,
         n as f64 / apply_s,
+        usher::import::progress::EVERY,
         new,
         peak_rss_mib()
     );
