@@ -1,6 +1,6 @@
 //! `cargo bench --bench import`: reading, previewing, applying and undoing an import of
-//! USHER_BENCH_ROWS new users (default 100,000) on each backend, with peak memory. A
-//! baseline for the million-row targets of the import issue (apply in 20 s is not met).
+//! USHER_BENCH_ROWS new users (default 100,000) on each backend, with peak memory, beside
+//! the database's own loader: the measure of the import issue's million-row targets.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
 
 #[path = "../tests/common/mod.rs"]

@@ -7,6 +7,7 @@
 
 pub mod columns;
 mod packed;
+mod person;
 pub mod plan;
 pub mod progress;
 mod repeats;
@@ -16,6 +17,7 @@ pub mod validate;
 pub mod workbook;
 
 pub use columns::{Columns, Field, parse_mapping};
+pub use person::Person;
 pub use progress::{Progress, Stage};
 pub use source::{ReadOptions, Record, RecordSink, SourceInfo};
 pub use validate::{ImportRow, Parsed, RowError, parse_file};

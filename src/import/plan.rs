@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::packed::Packed;
+use super::person::Person;
 use super::validate::{ImportRow, Parsed, RowError};
 use crate::domain::licence::Seats;
 use crate::domain::{UserStatus, UserType};
@@ -252,14 +252,12 @@ impl Serialize for Plan {
     }
 }
 
-/// A user of the account as the plan needs them, packed in one allocation: a million
-/// users take about 100 MB instead of the 400 of full records.
+/// A user of the account as the plan needs them, its strings in one block (`Person`, read
+/// through it): a million users take about 100 MB instead of the 400 of full records.
 #[derive(Debug, Clone)]
 pub struct Known {
     pub id: i64,
-    /// email, display address (empty when the same), first name, last name, reference.
-    text: Packed<4>,
-    has_ref: bool,
+    person: Person,
     pub user_type: UserType,
     pub status: UserStatus,
 }
@@ -276,47 +274,20 @@ impl Known {
         user_type: UserType,
         status: UserStatus,
     ) -> Self {
-        let display = if email_display == email {
-            ""
-        } else {
-            email_display
-        };
         Self {
             id,
-            text: Packed::new(&[
-                email,
-                display,
-                first_name,
-                last_name,
-                unique_ref.unwrap_or_default(),
-            ]),
-            has_ref: unique_ref.is_some(),
+            person: Person::new(email, email_display, first_name, last_name, unique_ref),
             user_type,
             status,
         }
     }
+}
 
-    pub fn email(&self) -> &str {
-        self.text.get(0)
-    }
+impl std::ops::Deref for Known {
+    type Target = Person;
 
-    pub fn email_display(&self) -> &str {
-        match self.text.get(1) {
-            "" => self.email(),
-            d => d,
-        }
-    }
-
-    pub fn first_name(&self) -> &str {
-        self.text.get(2)
-    }
-
-    pub fn last_name(&self) -> &str {
-        self.text.get(3)
-    }
-
-    pub fn unique_ref(&self) -> Option<&str> {
-        self.has_ref.then(|| self.text.get(4))
+    fn deref(&self) -> &Person {
+        &self.person
     }
 }
 
@@ -528,7 +499,7 @@ pub fn outcomes(parsed: &Parsed, state: &AccountState) -> Outcomes {
                     "",
                     String::new(),
                 ),
-                Source::Missing => (None, user.map_or("", Known::email_display), String::new()),
+                Source::Missing => (None, user.map_or("", |u| u.email_display()), String::new()),
             };
             line.clear();
             let _ = writeln!(

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::ImportError;
 use super::columns::{Columns, Field};
-use super::packed::Packed;
+use super::person::Person;
 use super::progress::{Progress, Stage};
 use super::repeats::{self, Faulted};
 use super::source::{ReadOptions, Record, RecordSink, SourceInfo, read};
@@ -21,14 +21,13 @@ pub const MAX_REF: usize = 256;
 pub const MIN_PASSWORD: usize = 8;
 pub const MAX_PASSWORD: usize = 1024;
 
-/// A valid row. The password, if any, is held as a secret: never printed or logged.
+/// A valid row. The password, if any, is held as a secret: never printed or logged. Its
+/// address, names and reference are read through `Person` (a million rows are held at
+/// once, so they share one block).
 #[derive(Debug, Clone)]
 pub struct ImportRow {
     pub row: u64,
-    /// The canonical address, the address as typed (empty when the same), first name,
-    /// last name and unique reference (empty when none), in one block: a million rows
-    /// are held at once. Read them with the methods below.
-    text: Packed<4>,
+    person: Person,
     pub user_type: Option<UserType>,
     // Boxed: rare, and 8 bytes a row instead of 24.
     pub password: Option<Box<Secret>>,
@@ -46,57 +45,28 @@ impl ImportRow {
         last_name: &str,
         unique_ref: Option<&str>,
     ) -> Self {
-        let display = match email.display() {
-            d if d == email.canonical() => "",
-            d => d,
-        };
         Self {
             row,
-            text: Packed::new(&[
+            person: Person::new(
                 email.canonical(),
-                display,
+                email.display(),
                 first_name,
                 last_name,
-                unique_ref.unwrap_or_default(),
-            ]),
+                unique_ref,
+            ),
             user_type: None,
             password: None,
             force_change_password: true,
             personal_mailbox: false,
         }
     }
+}
 
-    /// The canonical address: what users are matched on.
-    pub fn email(&self) -> &str {
-        self.text.get(0)
-    }
+impl std::ops::Deref for ImportRow {
+    type Target = Person;
 
-    /// The address as the file has it.
-    pub fn email_display(&self) -> &str {
-        match self.text.get(1) {
-            "" => self.email(),
-            d => d,
-        }
-    }
-
-    /// The ASCII domain of the canonical address.
-    pub fn domain(&self) -> &str {
-        self.email()
-            .rsplit_once('@')
-            .map(|(_, d)| d)
-            .unwrap_or_default()
-    }
-
-    pub fn first_name(&self) -> &str {
-        self.text.get(2)
-    }
-
-    pub fn last_name(&self) -> &str {
-        self.text.get(3)
-    }
-
-    pub fn unique_ref(&self) -> Option<&str> {
-        Some(self.text.get(4)).filter(|r| !r.is_empty())
+    fn deref(&self) -> &Person {
+        &self.person
     }
 }
 
