@@ -410,11 +410,12 @@ impl Tx {
     }
 
     /// The account's users as an import's plan needs them, in the packed form, so that a
-    /// million users never exist as full records at once. Read 10,000 at a time as one
-    /// JSON text each: row by row, the driver's per-row cost made a million users take
-    /// 10 s. In id order: the table's own order, and stable, so that the preview's digest
-    /// and apply's agree. (`+account_id` keeps SQLite on the rowid: through the account's
-    /// address index it sorted the whole account for every chunk.)
+    /// million users never exist as full records at once. SQLite's are read 10,000 at a
+    /// time as one JSON text each: row by row, its driver's per-row cost made a million
+    /// users take 10 s (PostgreSQL's driver has no such cost: see below). In id order: the
+    /// table's own order, and stable, so that the preview's digest and apply's agree.
+    /// (`+account_id` keeps SQLite on the rowid: through the account's address index it
+    /// sorted the whole account for every chunk.)
     pub async fn import_keys(&mut self, account_id: i64) -> Result<Vec<Known>> {
         if let super::TxInner::Postgres(t) = &mut self.inner {
             return postgres_import_keys(t, account_id).await;
