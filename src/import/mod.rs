@@ -5,6 +5,7 @@
 //! plan (the preview of every change). Applying a plan, history and undo are use cases
 //! in `service::import`.
 
+mod account;
 pub mod columns;
 mod packed;
 mod person;

@@ -3,18 +3,16 @@
 //! changes. Users are matched by unique reference first, so an address that changed under
 //! the same reference is an update, not a new user.
 
-use std::collections::hash_map::RandomState;
 use std::collections::{BTreeMap, HashSet};
-use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::person::Person;
+pub use super::account::{AccountState, Known};
+use super::account::{KeyIndex, NONE, position};
 use super::validate::{ImportRow, Parsed, RowError};
 use crate::domain::licence::Seats;
 use crate::domain::{UserStatus, UserType};
-use crate::store::User;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -157,13 +155,6 @@ pub struct Outcome {
     user: u32,
 }
 
-/// No position: 4 bytes where an `Option<u32>` takes 8, a million times over.
-const NONE: u32 = u32::MAX;
-
-fn position(p: u32) -> Option<usize> {
-    (p != NONE).then_some(p as usize)
-}
-
 impl Outcome {
     pub fn new(bucket: Bucket, source: Source, user: Option<usize>) -> Self {
         let user = user.and_then(|u| u32::try_from(u).ok()).unwrap_or(NONE);
@@ -252,120 +243,8 @@ impl Serialize for Plan {
     }
 }
 
-/// A user of the account as the plan needs them, its strings in one block (`Person`, read
-/// through it): a million users take about 100 MB instead of the 400 of full records.
-#[derive(Debug, Clone)]
-pub struct Known {
-    pub id: i64,
-    person: Person,
-    pub user_type: UserType,
-    pub status: UserStatus,
-}
-
-impl Known {
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        id: i64,
-        email: &str,
-        email_display: &str,
-        first_name: &str,
-        last_name: &str,
-        unique_ref: Option<&str>,
-        user_type: UserType,
-        status: UserStatus,
-    ) -> Self {
-        Self {
-            id,
-            person: Person::new(email, email_display, first_name, last_name, unique_ref),
-            user_type,
-            status,
-        }
-    }
-}
-
-impl std::ops::Deref for Known {
-    type Target = Person;
-
-    fn deref(&self) -> &Person {
-        &self.person
-    }
-}
-
-impl From<&User> for Known {
-    fn from(u: &User) -> Self {
-        Known::new(
-            u.id,
-            &u.email,
-            &u.email_display,
-            &u.first_name,
-            &u.last_name,
-            u.unique_ref.as_deref(),
-            u.user_type,
-            u.status,
-        )
-    }
-}
-
-/// What the account holds now, as the plan needs it.
-#[derive(Debug, Default)]
-pub struct AccountState {
-    pub users: Vec<Known>,
-    pub pending: Vec<String>,
-    pub domains: Vec<String>,
-    pub seats: Option<Seats>,
-    /// For a roles workbook: the grants its existing users hold now, by user id, as
-    /// lower-case labels ("editor on sales@acme.test").
-    pub held: std::collections::HashMap<i64, HashSet<String>>,
-}
-
 /// The type a new user gets when the file does not say: professional, as staff lists are.
 pub const DEFAULT_TYPE: UserType = UserType::Professional;
-
-/// Finds a user by address or reference: (hash, position) pairs sorted by hash, 16 bytes
-/// a user where a `HashMap<&str, usize>` takes about 50.
-struct KeyIndex {
-    hasher: RandomState,
-    keys: Vec<(u64, u32)>,
-}
-
-impl KeyIndex {
-    fn new<'a>(keys: impl Iterator<Item = (usize, &'a str)>) -> Self {
-        let hasher = RandomState::new();
-        let mut list: Vec<(u64, u32)> = keys.map(|(i, k)| (hasher.hash_one(k), i as u32)).collect();
-        list.sort_unstable();
-        Self { hasher, keys: list }
-    }
-
-    /// The positions for `n` keys at once (`key(i)` is the `i`th, if any), `NONE` where
-    /// there is none. The keys are hashed, sorted and merged with the index, so that a
-    /// million lookups walk memory in order instead of binary-searching it at random.
-    /// `is(i, p)` confirms that position `p` holds key `i` (hashes can collide).
-    fn find_all<'a>(
-        &self,
-        n: usize,
-        key: impl Fn(usize) -> Option<&'a str>,
-        is: impl Fn(usize, usize) -> bool,
-    ) -> Vec<u32> {
-        let mut queries: Vec<(u64, u32)> = (0..n)
-            .filter_map(|i| key(i).map(|k| (self.hasher.hash_one(k), i as u32)))
-            .collect();
-        queries.sort_unstable();
-        let mut out = vec![NONE; n];
-        let mut j = 0;
-        for (h, i) in queries {
-            while self.keys.get(j).is_some_and(|(k, _)| *k < h) {
-                j += 1;
-            }
-            out[i as usize] = self.keys[j.min(self.keys.len())..]
-                .iter()
-                .take_while(|(k, _)| *k == h)
-                .map(|(_, p)| *p)
-                .find(|p| is(i as usize, *p as usize))
-                .unwrap_or(NONE);
-        }
-        out
-    }
-}
 
 /// The preview of importing `parsed` into an account in `state`.
 pub fn plan(parsed: Arc<Parsed>, state: AccountState) -> Plan {
