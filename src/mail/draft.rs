@@ -112,6 +112,11 @@ impl Renderer {
         }
     }
 
+    /// The sender's address: the envelope's and the Message-IDs' domain.
+    pub fn from(&self) -> &Mailbox {
+        &self.from
+    }
+
     pub fn templates(&self) -> &Templates {
         &self.templates
     }

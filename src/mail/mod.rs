@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod compose;
 pub mod draft;
+mod mailing;
 pub mod sender;
 pub mod template;
 pub mod transport;

@@ -74,13 +74,13 @@ impl FlushReport {
 
 #[derive(Debug)]
 pub struct Sender {
-    store: Store,
+    pub(super) store: Store,
     transport: MailTransport,
-    clock: Arc<dyn Clock>,
+    pub(super) clock: Arc<dyn Clock>,
     settings: SenderSettings,
     owner: String,
     limiter: Option<DefaultDirectRateLimiter>,
-    renderer: Arc<Renderer>,
+    pub(super) renderer: Arc<Renderer>,
     /// Renderers for the saved template versions that drafts name.
     versions: LoadedOnce<Renderer>,
     /// What an import's drafts share.
@@ -190,8 +190,10 @@ impl Sender {
         }
     }
 
-    /// Claims one batch of due messages and sends it.
+    /// Drafts the next batch of an import's mail, if any, then claims one batch of due
+    /// messages and sends it.
     pub async fn run_once(&self) -> Result<FlushReport> {
+        self.draft_mailing(self.settings.batch_size).await?;
         let now = self.clock.now();
         // Results are recorded while the lease holds, a second short of its end.
         let record_by = tokio::time::Instant::now()
@@ -245,7 +247,7 @@ impl Sender {
     }
 
     /// A stored draft made whole: an import's takes what it shares from its base.
-    async fn whole_draft(&self, json: &str, to: &str) -> Result<Draft> {
+    pub(super) async fn whole_draft(&self, json: &str, to: &str) -> Result<Draft> {
         let bulk = match StoredDraft::parse(json)? {
             StoredDraft::Whole(d) => return Ok(*d),
             StoredDraft::Bulk(b) => b,
@@ -265,7 +267,7 @@ impl Sender {
     }
 
     /// The renderer for a draft: usher's own templates, or the saved version it names.
-    async fn renderer_for(&self, draft: &Draft) -> Result<Arc<Renderer>> {
+    pub(super) async fn renderer_for(&self, draft: &Draft) -> Result<Arc<Renderer>> {
         let Some(id) = draft.template else {
             return Ok(self.renderer.clone());
         };

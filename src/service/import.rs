@@ -280,7 +280,7 @@ impl Usher {
         let days = account.invite_validity_days;
         let expires_at = now.plus_days(days);
         let templates = self.templates_in(&mut tx, account.id).await?;
-        let mut invites = Invites::new(self, &account, batch, now, expires_at, templates)?;
+        let mut invites = Invites::new(self, &account, batch, now, expires_at, &templates);
         let work = plan
             .list
             .iter()

@@ -48,7 +48,25 @@ pub struct BulkInvitation {
     pub last_name: String,
     pub user_type: UserType,
     pub token_hash: String,
-    pub outbox_id: i64,
+    /// The link's token, kept until the invitation's mail is drafted (see `mailings`).
+    pub draft_token: String,
+}
+
+/// What one bulk insert of invitations wrote: how many, and the lowest and highest id.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Written {
+    pub rows: u64,
+    pub ids: Option<(i64, i64)>,
+}
+
+impl Written {
+    pub fn add(&mut self, o: Written) {
+        self.rows += o.rows;
+        self.ids = match (self.ids, o.ids) {
+            (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
+            (a, b) => a.or(b),
+        };
+    }
 }
 
 /// What every row of one bulk insert shares.
@@ -91,7 +109,7 @@ impl Tx {
         Ok(ids)
     }
 
-    /// Inserts an import's pending invitations; returns how many.
+    /// Inserts an import's pending invitations, their mail still to be drafted.
     pub async fn insert_invitations_bulk(
         &mut self,
         account_id: i64,
@@ -100,7 +118,7 @@ impl Tx {
         invitations: &[BulkInvitation],
         now: Timestamp,
         expires_at: Timestamp,
-    ) -> Result<u64> {
+    ) -> Result<Written> {
         let shared = Shared {
             account_id,
             now,
@@ -110,14 +128,46 @@ impl Tx {
             id: batch_id,
             expires_at,
         };
-        let mut written = 0;
+        let mut written = Written::default();
         for chunk in invitations.chunks(CHUNK) {
-            written += match &mut self.inner {
+            written.add(match &mut self.inner {
                 TxInner::Sqlite(t) => sqlite_invitations(t, &shared, &batch, chunk).await?,
                 TxInner::Postgres(t) => postgres_invitations(t, &shared, &batch, chunk).await?,
-            };
+            });
         }
         Ok(written)
+    }
+
+    /// Records the drafts of invitations, as (invitation id, outbox id): each names its
+    /// message and forgets its token.
+    pub async fn set_drafted(&mut self, drafted: &[(i64, i64)]) -> Result<()> {
+        for chunk in drafted.chunks(CHUNK) {
+            match &mut self.inner {
+                TxInner::Sqlite(t) => {
+                    sqlx::query(
+                        "UPDATE invitations SET outbox_id = CAST(j.value ->> 1 AS INTEGER),
+                            draft_token = NULL
+                         FROM jsonb_each($1) AS j
+                         WHERE invitations.id = CAST(j.value ->> 0 AS INTEGER)",
+                    )
+                    .bind(json_rows(chunk, |d| *d))
+                    .execute(&mut **t)
+                    .await?;
+                }
+                TxInner::Postgres(t) => {
+                    sqlx::query(
+                        "UPDATE invitations i SET outbox_id = d.outbox_id, draft_token = NULL
+                         FROM UNNEST($1::int8[], $2::int8[]) AS d(id, outbox_id)
+                         WHERE i.id = d.id",
+                    )
+                    .bind(column(chunk, |d| d.0))
+                    .bind(column(chunk, |d| d.1))
+                    .execute(&mut **t)
+                    .await?;
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -175,7 +225,7 @@ async fn sqlite_invitations(
     s: &Shared<'_>,
     b: &InvitationBatch,
     chunk: &[BulkInvitation],
-) -> Result<u64> {
+) -> Result<Written> {
     let json = json_rows(chunk, |i| {
         (
             &i.email,
@@ -184,16 +234,15 @@ async fn sqlite_invitations(
             &i.last_name,
             i.user_type.as_str(),
             &i.token_hash,
-            i.outbox_id,
+            &i.draft_token,
         )
     });
-    Ok(sqlx::query(
+    let done = sqlx::query(
         "INSERT INTO invitations (account_id, email, email_display, first_name, last_name,
-            user_type, inviter, token_hash, status, created_at, expires_at, outbox_id,
+            user_type, inviter, token_hash, status, created_at, expires_at, draft_token,
             import_batch_id)
          SELECT $1, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3,
-            j.value ->> 4, $2, j.value ->> 5, 'pending', $3, $4,
-            CAST(j.value ->> 6 AS BIGINT), $6
+            j.value ->> 4, $2, j.value ->> 5, 'pending', $3, $4, j.value ->> 6, $6
          FROM jsonb_each($5) AS j",
     )
     .bind(s.account_id)
@@ -203,8 +252,15 @@ async fn sqlite_invitations(
     .bind(&json)
     .bind(b.id)
     .execute(&mut **t)
-    .await?
-    .rows_affected())
+    .await?;
+    // One statement's rows take consecutive rowids after the largest (SQLite's rule for an
+    // INTEGER PRIMARY KEY below its maximum), and this transaction is the only writer.
+    let rows = done.rows_affected();
+    let last = done.last_insert_rowid();
+    Ok(Written {
+        rows,
+        ids: (rows > 0).then(|| (last - rows as i64 + 1, last)),
+    })
 }
 
 async fn postgres_invitations(
@@ -212,16 +268,20 @@ async fn postgres_invitations(
     s: &Shared<'_>,
     b: &InvitationBatch,
     chunk: &[BulkInvitation],
-) -> Result<u64> {
-    Ok(sqlx::query(
-        "INSERT INTO invitations (account_id, email, email_display, first_name, last_name,
-            user_type, inviter, token_hash, status, created_at, expires_at, outbox_id,
-            import_batch_id)
-         SELECT $1, r.email, r.email_display, r.first_name, r.last_name, r.user_type, $2,
-            r.token_hash, 'pending', $3, $4, r.outbox_id, $5
-         FROM UNNEST($6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
-            $11::text[], $12::int8[])
-            AS r(email, email_display, first_name, last_name, user_type, token_hash, outbox_id)",
+) -> Result<Written> {
+    let (rows, first, last): (i64, Option<i64>, Option<i64>) = sqlx::query_as(
+        "WITH written AS (
+            INSERT INTO invitations (account_id, email, email_display, first_name, last_name,
+                user_type, inviter, token_hash, status, created_at, expires_at, draft_token,
+                import_batch_id)
+             SELECT $1, r.email, r.email_display, r.first_name, r.last_name, r.user_type, $2,
+                r.token_hash, 'pending', $3, $4, r.draft_token, $5
+             FROM UNNEST($6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+                $11::text[], $12::text[])
+                AS r(email, email_display, first_name, last_name, user_type, token_hash,
+                    draft_token)
+             RETURNING id)
+         SELECT COUNT(*), MIN(id), MAX(id) FROM written",
     )
     .bind(s.account_id)
     .bind(s.who)
@@ -234,8 +294,11 @@ async fn postgres_invitations(
     .bind(column(chunk, |i| i.last_name.as_str()))
     .bind(column(chunk, |i| i.user_type.as_str()))
     .bind(column(chunk, |i| i.token_hash.as_str()))
-    .bind(column(chunk, |i| i.outbox_id))
-    .execute(&mut **t)
-    .await?
-    .rows_affected())
+    .bind(column(chunk, |i| i.draft_token.as_str()))
+    .fetch_one(&mut **t)
+    .await?;
+    Ok(Written {
+        rows: rows as u64,
+        ids: first.zip(last),
+    })
 }

@@ -122,9 +122,10 @@ impl Tx {
         Ok(rows)
     }
 
-    /// Revokes a batch's invitations that are still pending (or expired) and cancels
-    /// their queued mail, in three statements whatever the batch's size; returns how many
-    /// were revoked and how many were kept (already accepted, declined or revoked).
+    /// Revokes a batch's invitations that are still pending (or expired), cancels their
+    /// queued mail and ends the mailing that would draft the rest, in four statements
+    /// whatever the batch's size; returns how many were revoked and how many were kept
+    /// (already accepted, declined or revoked).
     pub async fn revoke_batch_invitations(
         &mut self,
         batch_id: i64,
@@ -132,7 +133,7 @@ impl Tx {
     ) -> Result<(u64, u64)> {
         let revoked = on_tx!(self, |c| {
             sqlx::query(
-                "UPDATE invitations SET status = 'revoked', revoked_at = $2
+                "UPDATE invitations SET status = 'revoked', revoked_at = $2, draft_token = NULL
                  WHERE import_batch_id = $1 AND status = 'pending'",
             )
             .bind(batch_id)
@@ -153,6 +154,7 @@ impl Tx {
             .await
             .map(|r| r.rows_affected())
         })?;
+        self.stop_mailing(batch_id).await?;
         let all: i64 = on_tx!(self, |c| {
             sqlx::query_scalar("SELECT COUNT(*) FROM invitations WHERE import_batch_id = $1")
                 .bind(batch_id)

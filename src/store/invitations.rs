@@ -99,7 +99,9 @@ macro_rules! select_invitations {
             "SELECT i.id, i.account_id, i.email, i.email_display, i.first_name, i.last_name,
                 i.user_type, i.inviter, i.status, i.created_at, i.sent_at, i.expires_at,
                 i.accepted_at, i.declined_at, i.revoked_at, i.resend_count, i.outbox_id,
-                o.state AS delivery, o.last_error
+                COALESCE(o.state, CASE WHEN i.draft_token IS NOT NULL THEN 'queued' END)
+                    AS delivery,
+                o.last_error
              FROM invitations i LEFT JOIN outbox o ON o.id = i.outbox_id",
             $rest
         )
@@ -311,7 +313,7 @@ impl Tx {
     }
 
     /// A resend: new token, new validity window, counted. The old link stops working
-    /// because only the new token's hash is kept.
+    /// because only the new token's hash is kept; an import's mailing no longer drafts it.
     pub async fn renew_invitation(
         &mut self,
         id: i64,
@@ -321,7 +323,7 @@ impl Tx {
         on_tx!(self, |c| {
             sqlx::query(
                 "UPDATE invitations SET token_hash = $2, expires_at = $3, sent_at = NULL, reminded_at = NULL,
-                    resend_count = resend_count + 1
+                    resend_count = resend_count + 1, draft_token = NULL
                  WHERE id = $1 AND status = 'pending'",
             )
             .bind(id)
@@ -349,7 +351,7 @@ impl Tx {
     pub async fn revoke_invitation(&mut self, id: i64, now: Timestamp) -> Result<bool> {
         let done = on_tx!(self, |c| {
             sqlx::query(
-                "UPDATE invitations SET status = 'revoked', revoked_at = $2
+                "UPDATE invitations SET status = 'revoked', revoked_at = $2, draft_token = NULL
                  WHERE id = $1 AND status = 'pending'",
             )
             .bind(id)

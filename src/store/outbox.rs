@@ -328,10 +328,14 @@ impl Tx {
             .fetch_all(c)
             .await
         })?;
-        let mut counts = OutboxCounts::default();
+        // An import's mail that the sender has yet to draft is queued all the same.
+        let mut counts = OutboxCounts {
+            queued: self.undrafted_count(account_id).await?,
+            ..Default::default()
+        };
         for (state, n) in rows {
             match state.as_str() {
-                "queued" => counts.queued = n,
+                "queued" => counts.queued += n,
                 "sent" => counts.sent = n,
                 "failed" => counts.failed = n,
                 _ => {}

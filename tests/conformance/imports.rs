@@ -18,6 +18,7 @@ crate::on_both_backends!(
     an_import_of_several_chunks_queues_every_invitation_once,
     the_plan_reads_every_user_of_an_account_larger_than_a_chunk,
     undo_revokes_the_batch_and_cancels_its_mail_only,
+    an_invitation_resent_or_revoked_before_its_mail_is_drafted_gets_no_import_mail,
     licences_go_in_file_order_and_invitations_are_written_by_address,
 );
 
@@ -44,12 +45,13 @@ async fn licences_go_in_file_order_and_invitations_are_written_by_address(db: &T
     );
 }
 
-/// Undo finds an import's invitations by their batch: it revokes those still pending and
-/// cancels their queued mail, keeps one revoked meanwhile, and touches nothing else.
+/// Undo finds an import's invitations by their batch: it revokes those still pending,
+/// cancels the mail the sender has drafted for them, ends the mailing that would draft the
+/// rest, keeps one revoked meanwhile, and touches nothing else.
 async fn undo_revokes_the_batch_and_cancels_its_mail_only(db: &TestDb) {
     use usher::domain::{DeliveryState, Email};
     use usher::service::{InviteRequest, Target};
-    let (u, _clock) = account(db, 10).await;
+    let (u, clock) = account(db, 10).await;
     let by_hand = u
         .invite(&InviteRequest {
             addresses: vec![Email::parse("hand@acme.test").unwrap()],
@@ -69,6 +71,11 @@ async fn undo_revokes_the_batch_and_cancels_its_mail_only(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(out.invited, 3);
+    // One round of a sender taking one message at a time: it drafts b1's mail and sends
+    // the older message by hand.
+    let (sender, spool) = spool_sender(db, &u, &clock);
+    let sender = sender.with_batch_size(1);
+    assert_eq!(sender.run_once().await.unwrap().sent, 1);
     u.revoke(&Target::Email("b3@acme.test".into()))
         .await
         .unwrap();
@@ -89,12 +96,101 @@ async fn undo_revokes_the_batch_and_cancels_its_mail_only(db: &TestDb) {
         "only the invitation by hand is left"
     );
     let mail = u.outbox(100).await.unwrap();
-    let state = |to: &str| mail.iter().find(|m| m.env_to == to).unwrap().state;
-    assert_eq!(state("hand@acme.test"), DeliveryState::Queued);
-    for to in ["b1@acme.test", "b2@acme.test", "b3@acme.test"] {
-        assert_eq!(state(to), DeliveryState::Cancelled, "{to}");
-    }
+    let states: Vec<(&str, DeliveryState)> =
+        mail.iter().map(|m| (m.env_to.as_str(), m.state)).collect();
+    assert_eq!(
+        states,
+        [
+            ("b1@acme.test", DeliveryState::Cancelled),
+            ("hand@acme.test", DeliveryState::Sent),
+        ],
+        "b2 and b3 were never drafted"
+    );
+    // Nothing of the import is left to send.
+    assert_eq!(u.status().await.unwrap().outbox_queued, 0);
+    assert!(sender.flush().await.unwrap().is_empty());
+    assert_eq!(spooled(&spool).len(), 1);
     assert_eq!(by_hand.invited.len(), 1);
+}
+
+/// An import's invitation resent before the sender drafted its mail gets the resent
+/// message only (the import's token is dead); one revoked gets none; the others get
+/// theirs.
+async fn an_invitation_resent_or_revoked_before_its_mail_is_drafted_gets_no_import_mail(
+    db: &TestDb,
+) {
+    use usher::service::Target;
+    let (u, clock) = account(db, 10).await;
+    let parsed = parse(db, "email\nr1@acme.test\nr2@acme.test\nr3@acme.test\n");
+    let out = u
+        .import_apply(&parsed, &ApplyOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(out.invited, 3);
+    u.resend(&Target::Email("r1@acme.test".into()))
+        .await
+        .unwrap();
+    u.revoke(&Target::Email("r3@acme.test".into()))
+        .await
+        .unwrap();
+    assert_eq!(u.status().await.unwrap().outbox_queued, 2);
+    let (sender, spool) = spool_sender(db, &u, &clock);
+    assert_eq!(sender.flush().await.unwrap().sent, 2);
+    let mail = spooled(&spool);
+    let to = |addr: &str| {
+        mail.iter()
+            .filter(|m| m.lines().any(|l| l.starts_with("To:") && l.contains(addr)))
+            .count()
+    };
+    assert_eq!(
+        (to("r1@acme.test"), to("r2@acme.test"), to("r3@acme.test")),
+        (1, 1, 0)
+    );
+    // Each link sent opens its invitation.
+    for m in &mail {
+        let token: String = m
+            .split("/enrol/")
+            .nth(1)
+            .unwrap()
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect();
+        assert!(u.open_invitation_for_token(&token).await.unwrap().is_some());
+    }
+    assert_eq!(u.status().await.unwrap().outbox_queued, 0);
+}
+
+/// A mail sender writing to a spool directory of the test's own.
+fn spool_sender(
+    db: &TestDb,
+    u: &Usher,
+    clock: &usher::domain::ManualClock,
+) -> (usher::mail::Sender, std::path::PathBuf) {
+    let spool = db.dir.path().join("spool");
+    let toml = format!(
+        "[mail]\ntransport = \"spool\"\nspool_dir = \"{}\"\n",
+        spool.display()
+    );
+    (
+        crate::common::sender_from_toml(u, clock, &toml, vec![]),
+        spool,
+    )
+}
+
+/// The messages in a spool directory, as text with quoted-printable's soft line breaks
+/// joined.
+fn spooled(spool: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(spool)
+        .map(|d| {
+            d.map(|e| {
+                std::fs::read_to_string(e.unwrap().path())
+                    .unwrap()
+                    .replace("=\r\n", "")
+                    .replace("=\n", "")
+            })
+            .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The account's users are read 10,000 at a time: none may be lost between chunks.
@@ -116,8 +212,12 @@ async fn the_plan_reads_every_user_of_an_account_larger_than_a_chunk(db: &TestDb
 
 /// More rows than one chunk of the bulk writer (10,000), and not a multiple of it: the
 /// chunk being written and the one being prepared overlap, and the last one is partial.
+/// The import queues a mailing; the sender drafts it into the outbox batch by batch (the
+/// batch size not a multiple of the chunk), one message per invitation, each carrying
+/// its own invitation's link.
 async fn an_import_of_several_chunks_queues_every_invitation_once(db: &TestDb) {
-    let (u, _clock) = account(db, 30_000).await;
+    use usher::domain::DeliveryState;
+    let (u, clock) = account(db, 30_000).await;
     let n = 25_001;
     let mut text = String::from("email,first name,last name\n");
     for i in 0..n {
@@ -132,26 +232,39 @@ async fn an_import_of_several_chunks_queues_every_invitation_once(db: &TestDb) {
     let s = u.status().await.unwrap();
     assert_eq!(
         (s.pending_invitations, s.outbox_queued),
-        (n as i64, n as i64)
+        (n as i64, n as i64),
+        "queued, though not drafted yet"
     );
-    let invs = u
-        .invitations(&InvitationFilter {
-            limit: 100_000,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let all = InvitationFilter {
+        limit: 100_000,
+        ..Default::default()
+    };
+    let invs = u.invitations(&all).await.unwrap();
     let emails: std::collections::HashSet<&str> = invs.iter().map(|i| i.email.as_str()).collect();
     assert_eq!(emails.len(), n);
     assert!(emails.contains("p0@acme.test") && emails.contains("p25000@acme.test"));
-    let outbox: std::collections::HashSet<i64> = invs.iter().filter_map(|i| i.outbox_id).collect();
-    assert_eq!(
-        outbox.len(),
-        n,
-        "each invitation has its own queued message"
+    assert!(
+        invs.iter()
+            .all(|i| i.delivery == Some(DeliveryState::Queued) && i.outbox_id.is_none())
     );
+    assert!(u.outbox(10).await.unwrap().is_empty());
+
+    let (sender, spool) = spool_sender(db, &u, &clock);
+    let sender = sender.with_batch_size(7_000);
+    let first = sender.run_once().await.unwrap();
+    assert_eq!(first.sent, 7_000);
+    assert_eq!(
+        u.status().await.unwrap().outbox_queued,
+        (n - 7_000) as i64,
+        "the rest wait to be drafted"
+    );
+    let rest = sender.flush().await.unwrap();
+    assert_eq!(first.sent + rest.sent, n as u64);
+    assert_eq!(u.status().await.unwrap().outbox_queued, 0);
+
     // No foreign key holds these on PostgreSQL (its migration 0013): each invitation's
-    // message exists, is queued and goes to its address, and undo finds all by batch.
+    // message exists, was sent to its address, once.
+    let invs = u.invitations(&all).await.unwrap();
     let to: std::collections::HashMap<i64, String> = u
         .outbox(100_000)
         .await
@@ -159,6 +272,7 @@ async fn an_import_of_several_chunks_queues_every_invitation_once(db: &TestDb) {
         .into_iter()
         .map(|m| (m.id, m.env_to))
         .collect();
+    assert_eq!(to.len(), n);
     for i in &invs {
         let id = i.outbox_id.unwrap();
         assert_eq!(
@@ -167,7 +281,26 @@ async fn an_import_of_several_chunks_queues_every_invitation_once(db: &TestDb) {
             "message of {}",
             i.email
         );
-        assert_eq!(i.delivery, Some(usher::domain::DeliveryState::Queued));
+        assert_eq!(i.delivery, Some(DeliveryState::Sent));
+        assert!(i.sent_at.is_some());
+    }
+    // Each message's link opens its own invitation (a sample of them).
+    let mail = spooled(&spool);
+    assert_eq!(mail.len(), n);
+    for m in mail.iter().step_by(997) {
+        let token: String = m
+            .split("/enrol/")
+            .nth(1)
+            .unwrap()
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect();
+        let inv = u.open_invitation_for_token(&token).await.unwrap().unwrap();
+        assert!(
+            m.contains(&format!("To: {}", inv.email_display))
+                || m.contains(&format!("<{}>", inv.email_display)),
+            "{m}"
+        );
     }
     let undo = u.import_undo(out.batch_id).await.unwrap();
     assert_eq!(undo.revoked, n);
@@ -213,9 +346,9 @@ async fn a_missing_user_left_out_by_address_is_not_suspended(db: &TestDb) {
 #[tokio::test]
 async fn sqlite_cuts_the_wal_back_after_a_big_import() {
     let db = TestDb::sqlite();
-    let (u, _clock) = account(&db, 40_000).await;
+    let (u, _clock) = account(&db, 70_000).await;
     let mut text = String::from("email,first name,last name\n");
-    for i in 0..30_000 {
+    for i in 0..60_000 {
         text.push_str(&format!("w{i}@acme.test,W{i},Walker\n"));
     }
     let parsed = parse(&db, &text);

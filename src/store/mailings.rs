@@ -1,0 +1,147 @@
+//! Mailings: an import's invitation mail, drafted into the outbox by the sender a batch
+//! at a time rather than by the import (migration 0016). A mailing is the import's draft
+//! base, naming its batch and the range of invitation ids still to draft; each of those
+//! invitations keeps its link's token (`draft_token`) until its draft is written.
+
+use super::{Tx, on_tx};
+use crate::error::Result;
+
+/// A mailing with invitations left to draft.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Mailing {
+    /// The draft base's id, which its drafts name.
+    pub id: i64,
+    pub account_id: i64,
+    pub import_batch_id: i64,
+    /// The lowest invitation id not yet looked at.
+    pub next_invitation: i64,
+    pub last_invitation: i64,
+    /// The base's JSON (`mail::draft::DraftBase`).
+    pub shared: String,
+}
+
+/// An invitation whose mail is still to be drafted.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Undrafted {
+    pub id: i64,
+    pub email_display: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub draft_token: String,
+}
+
+const NEXT_SQLITE: &str = "SELECT id, account_id, import_batch_id, next_invitation,
+        last_invitation, shared
+    FROM draft_bases WHERE next_invitation IS NOT NULL ORDER BY id LIMIT 1";
+
+// Locked until commit: a second sender skips to another mailing instead of drafting the
+// same invitations twice.
+const NEXT_POSTGRES: &str = "SELECT id, account_id, import_batch_id, next_invitation,
+        last_invitation, shared
+    FROM draft_bases WHERE next_invitation IS NOT NULL ORDER BY id LIMIT 1
+    FOR UPDATE SKIP LOCKED";
+
+impl Tx {
+    /// Makes a draft base the mailing of `batch`, whose invitations are the ids `first`
+    /// to `last` that name it.
+    pub async fn start_mailing(
+        &mut self,
+        base: i64,
+        batch: i64,
+        first: i64,
+        last: i64,
+    ) -> Result<()> {
+        on_tx!(self, |c| {
+            sqlx::query(
+                "UPDATE draft_bases SET import_batch_id = $2, next_invitation = $3,
+                    last_invitation = $4
+                 WHERE id = $1",
+            )
+            .bind(base)
+            .bind(batch)
+            .bind(first)
+            .bind(last)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    /// The oldest mailing with invitations left to draft.
+    pub async fn next_mailing(&mut self) -> Result<Option<Mailing>> {
+        let m = on_tx!(
+            self,
+            sqlite = NEXT_SQLITE,
+            postgres = NEXT_POSTGRES,
+            |c, sql| sqlx::query_as::<_, Mailing>(sql).fetch_optional(c).await
+        )?;
+        Ok(m)
+    }
+
+    /// Up to `limit` of the mailing's invitations still to draft, in id order: pending
+    /// ones that keep their token (revoking or resending clears it).
+    pub async fn undrafted(&mut self, m: &Mailing, limit: i64) -> Result<Vec<Undrafted>> {
+        let rows = on_tx!(self, |c| {
+            sqlx::query_as::<_, Undrafted>(
+                "SELECT id, email_display, first_name, last_name, draft_token
+                 FROM invitations
+                 WHERE id >= $1 AND id <= $2 AND import_batch_id = $3
+                   AND draft_token IS NOT NULL AND status = 'pending'
+                 ORDER BY id LIMIT $4",
+            )
+            .bind(m.next_invitation)
+            .bind(m.last_invitation)
+            .bind(m.import_batch_id)
+            .bind(limit)
+            .fetch_all(c)
+            .await
+        })?;
+        Ok(rows)
+    }
+
+    /// Moves a mailing on to `next`, or ends it (None).
+    pub async fn advance_mailing(&mut self, id: i64, next: Option<i64>) -> Result<()> {
+        on_tx!(self, |c| {
+            sqlx::query("UPDATE draft_bases SET next_invitation = $2 WHERE id = $1")
+                .bind(id)
+                .bind(next)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    /// Ends an import's mailing: nothing more of it is drafted (undo).
+    pub async fn stop_mailing(&mut self, batch: i64) -> Result<()> {
+        on_tx!(self, |c| {
+            sqlx::query("UPDATE draft_bases SET next_invitation = NULL WHERE import_batch_id = $1")
+                .bind(batch)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    /// How many of the account's invitations wait for their mail to be drafted: queued
+    /// mail that the outbox does not show yet. Each mailing counts along its id range.
+    pub async fn undrafted_count(&mut self, account_id: i64) -> Result<i64> {
+        let n = on_tx!(self, |c| {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT CAST(COALESCE(SUM((
+                    SELECT COUNT(*) FROM invitations i
+                    WHERE i.id >= b.next_invitation AND i.id <= b.last_invitation
+                      AND i.import_batch_id = b.import_batch_id
+                      AND i.draft_token IS NOT NULL AND i.status = 'pending')), 0) AS BIGINT)
+                 FROM draft_bases b
+                 WHERE b.account_id = $1 AND b.next_invitation IS NOT NULL",
+            )
+            .bind(account_id)
+            .fetch_one(c)
+            .await
+        })?;
+        Ok(n)
+    }
+}
