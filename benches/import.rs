@@ -86,7 +86,7 @@ async fn floor(backend: Backend, csv: &std::path::Path) -> Option<f64> {
 
 async fn bench(backend: Backend, n: usize) -> Option<()> {
     let db = TestDb::open(backend).await?;
-    let (u, _clock) = account(&db, (n as i64) + 10).await;
+    let (u, clock) = account(&db, (n as i64) + 10).await;
     // The account's users before the import (USHER_BENCH_EXISTING, default none).
     let existing: u64 = std::env::var("USHER_BENCH_EXISTING")
         .ok()
@@ -163,6 +163,30 @@ async fn bench(backend: Backend, n: usize) -> Option<()> {
         usher::import::progress::EVERY,
         new,
         peak_rss_mib()
+    );
+    // The sender drafts the import's mail into the outbox as it sends (`mail::mailing`):
+    // the rate at which it drafts, on a tenth of the import, 1,000 at a time.
+    let spool = db.dir.path().join("spool");
+    let toml = format!(
+        "[mail]\ntransport = \"spool\"\nspool_dir = \"{}\"\n",
+        spool.display()
+    );
+    let sender = common::sender_from_toml(&u, &clock, &toml, vec![]);
+    let sample = (n / 10).max(1);
+    let t = Instant::now();
+    let mut drafted = 0;
+    while drafted < sample {
+        let d = sender
+            .draft_mailing(1_000.min(sample - drafted))
+            .await
+            .unwrap();
+        assert!(d > 0, "the mailing ended after {drafted} drafts");
+        drafted += d;
+    }
+    let draft_s = t.elapsed().as_secs_f64();
+    println!(
+        "{backend:<8} the sender drafts the import's mail at {:.0} messages/s ({drafted} in {draft_s:.2} s)",
+        drafted as f64 / draft_s
     );
     let t = Instant::now();
     let undo = u.import_undo(out.batch_id).await.unwrap();

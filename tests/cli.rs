@@ -601,3 +601,44 @@ fn import_apply_history_and_undo_from_the_command_line() {
         "import.undo"
     );
 }
+
+/// An import queued without sending: the status and the outbox list say its mail waits to
+/// be drafted, and a flush drafts and sends it.
+#[test]
+fn an_imports_mail_waits_to_be_drafted_until_a_flush() {
+    let db = TestDb::sqlite();
+    init(&db, "5");
+    let f = db.dir.path().join("staff.csv");
+    std::fs::write(&f, "email\nann@acme.test\nbob@acme.test\n").unwrap();
+    let out = ok(
+        &db,
+        &[
+            "import",
+            f.to_str().unwrap(),
+            "--apply",
+            "--yes",
+            "--no-send",
+        ],
+    );
+    assert!(out.contains("invited 2"), "{out}");
+    let status = ok(&db, &["status"]);
+    assert!(
+        status.contains("2 queued (2 of them imported invitations, drafted as they are sent)"),
+        "{status}"
+    );
+    let list = ok(&db, &["outbox", "list"]);
+    assert!(
+        list.contains("and 2 invitation(s) from imports, queued"),
+        "{list}"
+    );
+    assert_eq!(
+        json(&db, &["outbox", "list", "--json"]),
+        serde_json::json!([])
+    );
+    assert!(ok(&db, &["outbox", "flush"]).contains("sent 2"));
+    assert_eq!(spool_files(db.dir.path()).len(), 2);
+    let status = ok(&db, &["status"]);
+    assert!(status.contains("0 queued, 0 failed"), "{status}");
+    let sent = json(&db, &["outbox", "list", "--json"]);
+    assert_eq!(sent.as_array().unwrap().len(), 2, "{sent}");
+}

@@ -230,6 +230,12 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Outbox(OutboxCmd::List { limit, out }) => {
             println!("{}", output::outbox(&u.outbox(*limit).await?, out.json));
+            let waiting = u.status().await?.outbox_undrafted;
+            if waiting > 0 && !out.json {
+                println!(
+                    "and {waiting} invitation(s) from imports, queued: the sender drafts them into the outbox as it sends"
+                );
+            }
         }
         Command::Outbox(OutboxCmd::Flush { now, out }) => {
             if *now {
@@ -520,8 +526,16 @@ fn print_status(s: &usher::service::Status) {
         "Licences:            {} used of {}",
         s.licences_used, s.licences_total
     );
+    let undrafted = if s.outbox_undrafted > 0 {
+        format!(
+            " ({} of them imported invitations, drafted as they are sent)",
+            s.outbox_undrafted
+        )
+    } else {
+        String::new()
+    };
     println!(
-        "Outbox:              {} queued, {} failed",
+        "Outbox:              {} queued{undrafted}, {} failed",
         s.outbox_queued, s.outbox_failed
     );
     println!("Database:            {}", s.backend);

@@ -12,7 +12,7 @@ use crate::store::{Mailing, NewDraft, Undrafted};
 impl Sender {
     /// Drafts up to `limit` messages of the oldest mailing that has any left, in one
     /// transaction; returns how many.
-    pub(super) async fn draft_mailing(&self, limit: usize) -> Result<usize> {
+    pub async fn draft_mailing(&self, limit: usize) -> Result<usize> {
         let now = self.clock.now();
         let mut tx = self.store.write().await?;
         let Some(m) = tx.next_mailing().await? else {

@@ -19,6 +19,9 @@ pub struct Status {
     pub licences_used: i64,
     pub licences_total: i64,
     pub outbox_queued: i64,
+    /// Of those queued, the invitations of imports whose mail is not drafted yet: the
+    /// sender drafts it into the outbox as it goes.
+    pub outbox_undrafted: i64,
     pub outbox_failed: i64,
     pub outbox_sent: i64,
     pub backend: String,
@@ -34,6 +37,7 @@ impl Usher {
         let pending = tx.count_pending(account.id, now).await?;
         let OutboxCounts {
             queued,
+            undrafted,
             sent,
             failed,
         } = tx.outbox_counts(account.id).await?;
@@ -44,6 +48,7 @@ impl Usher {
             licences_used: used,
             licences_total: total,
             outbox_queued: queued,
+            outbox_undrafted: undrafted,
             outbox_failed: failed,
             outbox_sent: sent,
             backend: self.store.backend().to_string(),

@@ -76,7 +76,11 @@ struct OutboxRow {
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct OutboxCounts {
+    /// Queued messages, those of imports still to be drafted included.
     pub queued: i64,
+    /// Invitations of imports whose mail the sender has yet to draft (see
+    /// `store::mailings`).
+    pub undrafted: i64,
     pub sent: i64,
     pub failed: i64,
 }
@@ -329,8 +333,10 @@ impl Tx {
             .await
         })?;
         // An import's mail that the sender has yet to draft is queued all the same.
+        let undrafted = self.undrafted_count(account_id).await?;
         let mut counts = OutboxCounts {
-            queued: self.undrafted_count(account_id).await?,
+            queued: undrafted,
+            undrafted,
             ..Default::default()
         };
         for (state, n) in rows {

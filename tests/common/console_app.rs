@@ -37,6 +37,7 @@ pub fn status(used: i64, total: i64) -> Status {
         licences_used: used,
         licences_total: total,
         outbox_queued: 2,
+        outbox_undrafted: 0,
         outbox_failed: 1,
         outbox_sent: 40,
         backend: "sqlite".into(),

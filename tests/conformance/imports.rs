@@ -231,8 +231,8 @@ async fn an_import_of_several_chunks_queues_every_invitation_once(db: &TestDb) {
     assert_eq!(out.invited, n);
     let s = u.status().await.unwrap();
     assert_eq!(
-        (s.pending_invitations, s.outbox_queued),
-        (n as i64, n as i64),
+        (s.pending_invitations, s.outbox_queued, s.outbox_undrafted),
+        (n as i64, n as i64, n as i64),
         "queued, though not drafted yet"
     );
     let all = InvitationFilter {
@@ -253,9 +253,10 @@ async fn an_import_of_several_chunks_queues_every_invitation_once(db: &TestDb) {
     let sender = sender.with_batch_size(7_000);
     let first = sender.run_once().await.unwrap();
     assert_eq!(first.sent, 7_000);
+    let s = u.status().await.unwrap();
     assert_eq!(
-        u.status().await.unwrap().outbox_queued,
-        (n - 7_000) as i64,
+        (s.outbox_queued, s.outbox_undrafted),
+        ((n - 7_000) as i64, (n - 7_000) as i64),
         "the rest wait to be drafted"
     );
     let rest = sender.flush().await.unwrap();
