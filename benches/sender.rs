@@ -1,6 +1,10 @@
 //! `cargo bench --bench sender`: how fast invitations are queued and then delivered to a
 //! local SMTP server (aiosmtpd) over a pool of parallel connections, on each backend.
 //!
+//! The invitations are queued two ways: by `invite`, 500 addresses at a time (each
+//! message composed and queued whole), and by one import (which queues a mailing, and the
+//! sender drafts its messages into the outbox as it goes: see `mail::mailing`).
+//!
 //! USHER_BENCH_MESSAGES (default 5000) and USHER_BENCH_CONCURRENCY (default 32) tune it;
 //! PostgreSQL is measured too when USHER_TEST_POSTGRES_URL is set.
 //!
@@ -118,17 +122,40 @@ impl Drop for Sink {
     }
 }
 
-async fn bench(backend: Backend, n: usize, concurrency: usize) -> Option<()> {
+/// How the invitations are queued.
+#[derive(Clone, Copy, Debug)]
+enum Via {
+    Invite,
+    Import,
+}
+
+async fn bench(backend: Backend, n: usize, concurrency: usize, via: Via) -> Option<()> {
     let db = TestDb::open(backend).await?;
     let sink = Sink::start(&db.dir.path().join("smtp"));
     let (u, clock) = account(&db, 1).await;
 
     let t = Instant::now();
-    for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
-        let addrs: Vec<String> = chunk.iter().map(|i| format!("user{i}@acme.test")).collect();
-        u.invite(&invite_req(&addrs.join(","), UserType::Guest))
-            .await
-            .unwrap();
+    match via {
+        Via::Invite => {
+            for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
+                let addrs: Vec<String> =
+                    chunk.iter().map(|i| format!("user{i}@acme.test")).collect();
+                u.invite(&invite_req(&addrs.join(","), UserType::Guest))
+                    .await
+                    .unwrap();
+            }
+        }
+        Via::Import => {
+            let mut text = String::from("email,first name,last name,user type\n");
+            for i in 0..n {
+                text.push_str(&format!("user{i}@acme.test,User{i},Person,guest\n"));
+            }
+            let f = db.dir.path().join("users.csv");
+            std::fs::write(&f, text).unwrap();
+            let parsed = usher::import::parse_file(&f, &Default::default(), &[]).unwrap();
+            let out = u.import_apply(&parsed, &Default::default()).await.unwrap();
+            assert_eq!(out.invited, n);
+        }
     }
     let queue_s = t.elapsed().as_secs_f64();
 
@@ -165,7 +192,7 @@ async fn bench(backend: Backend, n: usize, concurrency: usize) -> Option<()> {
         "every message arrived exactly once"
     );
     println!(
-        "{backend:<8}  {n} invitations  queued {:>6.0}/s  delivered {:>6.0}/s over {concurrency} connections to {} ({send_s:.2} s), {} arrived once each",
+        "{backend:<8}  {n} invitations by {via:?}  queued {:>6.0}/s  delivered {:>6.0}/s over {concurrency} connections to {} ({send_s:.2} s), {} arrived once each",
         n as f64 / queue_s,
         n as f64 / send_s,
         sink.name(),
@@ -188,9 +215,14 @@ fn main() {
         .build()
         .unwrap();
     rt.block_on(async {
-        bench(Backend::Sqlite, n, concurrency).await;
-        if bench(Backend::Postgres, n, concurrency).await.is_none() {
-            println!("postgres  skipped (set USHER_TEST_POSTGRES_URL)");
+        for via in [Via::Invite, Via::Import] {
+            bench(Backend::Sqlite, n, concurrency, via).await;
+            if bench(Backend::Postgres, n, concurrency, via)
+                .await
+                .is_none()
+            {
+                println!("postgres  skipped (set USHER_TEST_POSTGRES_URL)");
+            }
         }
     });
 }

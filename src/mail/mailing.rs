@@ -9,6 +9,10 @@ use crate::mail::draft::BulkDraft;
 use crate::mail::sender::Sender;
 use crate::store::{Mailing, NewDraft, Undrafted};
 
+/// The fewest ids one query looks at, so that a mailing with holes is not stepped
+/// through a few ids at a time.
+const WINDOW: i64 = 1_000;
+
 impl Sender {
     /// Drafts up to `limit` messages of the oldest mailing that has any left, in one
     /// transaction; returns how many.
@@ -18,14 +22,28 @@ impl Sender {
         let Some(m) = tx.next_mailing().await? else {
             return Ok(0);
         };
-        let rows = tx
-            .undrafted(&m, i64::try_from(limit).unwrap_or(i64::MAX))
-            .await?;
-        // Fewer than asked for: none is left in the mailing's range.
-        let next = match rows.last() {
-            Some(r) if rows.len() >= limit => Some(r.id + 1),
-            _ => None,
-        };
+        // Windows of ids until enough are found or the mailing's range ends: revoked
+        // invitations leave holes to step over. `next` is the first id not drafted yet.
+        let mut rows: Vec<Undrafted> = Vec::with_capacity(limit);
+        let mut next = Some(m.next_invitation);
+        while let Some(from) = next
+            && rows.len() < limit
+        {
+            let want = i64::try_from(limit - rows.len()).unwrap_or(i64::MAX);
+            let to = from
+                .saturating_add(want.max(WINDOW) - 1)
+                .min(m.last_invitation);
+            next = (to < m.last_invitation).then_some(to + 1);
+            // Revoking clears the token; this keeps any other answered one out too.
+            let found = tx.undrafted(m.import_batch_id, from, to).await?;
+            for r in found.into_iter().filter(|r| r.status == "pending") {
+                if rows.len() == limit {
+                    next = Some(r.id);
+                    break;
+                }
+                rows.push(r);
+            }
+        }
         let drafts = self.drafts_of(&m, &rows).await?;
         let env_from = self.renderer.from().email.to_string();
         let outbox = tx

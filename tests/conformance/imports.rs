@@ -19,6 +19,7 @@ crate::on_both_backends!(
     the_plan_reads_every_user_of_an_account_larger_than_a_chunk,
     undo_revokes_the_batch_and_cancels_its_mail_only,
     an_invitation_resent_or_revoked_before_its_mail_is_drafted_gets_no_import_mail,
+    the_sender_steps_over_a_mailings_revoked_stretch,
     licences_go_in_file_order_and_invitations_are_written_by_address,
 );
 
@@ -157,6 +158,50 @@ async fn an_invitation_resent_or_revoked_before_its_mail_is_drafted_gets_no_impo
             .collect();
         assert!(u.open_invitation_for_token(&token).await.unwrap().is_some());
     }
+    assert_eq!(u.status().await.unwrap().outbox_queued, 0);
+}
+
+/// A stretch of revoked invitations longer than the sender's windows of ids: a round
+/// that finds it steps over it to the next invitations instead of coming back empty
+/// (which would end a flush with mail still queued).
+async fn the_sender_steps_over_a_mailings_revoked_stretch(db: &TestDb) {
+    let (u, clock) = account(db, 10).await;
+    let mut text = String::from("email,user type\n");
+    for i in 0..3_000 {
+        text.push_str(&format!("h{i:04}@acme.test,guest\n"));
+    }
+    let out = u
+        .import_apply(&parse(db, &text), &ApplyOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(out.invited, 3_000);
+    // Written in address order, so these 2,300 are consecutive ids.
+    let hole = crate::exec_raw(
+        db,
+        "UPDATE invitations SET status = 'revoked', draft_token = NULL
+         WHERE email >= 'h0100@' AND email < 'h2400@'",
+    )
+    .await
+    .unwrap();
+    assert_eq!(hole, 2_300);
+    let (sender, spool) = spool_sender(db, &u, &clock);
+    let sender = sender.with_batch_size(50);
+    assert_eq!(sender.run_once().await.unwrap().sent, 50);
+    assert_eq!(sender.run_once().await.unwrap().sent, 50);
+    assert_eq!(
+        sender.run_once().await.unwrap().sent,
+        50,
+        "the third round reaches past the stretch"
+    );
+    let rest = sender.flush().await.unwrap();
+    assert_eq!(rest.sent, 700 - 150);
+    let mail = spooled(&spool);
+    assert_eq!(mail.len(), 700);
+    assert!(mail.iter().all(|m| {
+        let to = m.lines().find(|l| l.starts_with("To:")).unwrap();
+        let n: usize = to[to.find('h').unwrap() + 1..][..4].parse().unwrap();
+        !(100..2_400).contains(&n)
+    }));
     assert_eq!(u.status().await.unwrap().outbox_queued, 0);
 }
 
