@@ -190,30 +190,55 @@ impl Sender {
         }
     }
 
-    /// Drafts the next batch of an import's mail, if any, then claims one batch of due
-    /// messages and sends it.
+    /// Claims one batch of due messages and sends it. An import's mail is drafted into
+    /// the outbox here (`mail::mailing`): when the queue is short of a batch, before
+    /// claiming; and the next batch while this one is sent, so that drafting does not
+    /// hold up sending.
     pub async fn run_once(&self) -> Result<FlushReport> {
-        self.draft_mailing(self.settings.batch_size).await?;
-        let now = self.clock.now();
-        // Results are recorded while the lease holds, a second short of its end.
+        let batch = self.settings.batch_size;
+        // Results are recorded while the leases hold, a second short of the first's end.
         let record_by = tokio::time::Instant::now()
             + Duration::from_millis(u64::try_from(self.settings.lease_ms - 1000).unwrap_or(0));
-        let claimed = {
-            let mut tx = self.store.write().await?;
-            let c = tx
-                .claim_due(
-                    now,
-                    now.plus_ms(self.settings.lease_ms),
-                    &self.owner,
-                    i64::try_from(self.settings.batch_size).unwrap_or(200),
-                )
-                .await?;
-            tx.commit().await?;
-            c
-        };
+        let mut claimed = self.claim(batch).await?;
+        if claimed.len() < batch && self.draft_mailing(batch - claimed.len()).await? > 0 {
+            let more = self.claim(batch - claimed.len()).await?;
+            claimed.extend(more);
+        }
         if claimed.is_empty() {
             return Ok(FlushReport::default());
         }
+        let draft_ahead = async {
+            // Sending goes on without it: the next round drafts before it claims.
+            if let Err(e) = self.draft_mailing(batch).await {
+                tracing::warn!("mail sender: drafting an import's mail: {e}");
+            }
+        };
+        let ((), report) = tokio::join!(draft_ahead, self.send_all(claimed, record_by));
+        report
+    }
+
+    /// Takes up to `limit` due messages under this sender's lease.
+    async fn claim(&self, limit: usize) -> Result<Vec<Claimed>> {
+        let now = self.clock.now();
+        let mut tx = self.store.write().await?;
+        let c = tx
+            .claim_due(
+                now,
+                now.plus_ms(self.settings.lease_ms),
+                &self.owner,
+                i64::try_from(limit).unwrap_or(200),
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(c)
+    }
+
+    /// Sends claimed messages and records their results, by `record_by`.
+    async fn send_all(
+        &self,
+        claimed: Vec<Claimed>,
+        record_by: tokio::time::Instant,
+    ) -> Result<FlushReport> {
         // Two stages run side by side: sending, and recording results in batched
         // transactions. Recording inside the send loop would stop polling the in-flight
         // SMTP exchanges while the database works.

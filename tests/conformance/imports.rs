@@ -301,9 +301,10 @@ async fn an_import_of_several_chunks_queues_every_invitation_once(db: &TestDb) {
     let s = u.status().await.unwrap();
     assert_eq!(
         (s.outbox_queued, s.outbox_undrafted),
-        ((n - 7_000) as i64, (n - 7_000) as i64),
-        "the rest wait to be drafted"
+        ((n - 7_000) as i64, (n - 14_000) as i64),
+        "the next batch was drafted while the first was sent; the rest wait"
     );
+    assert_eq!(u.outbox(100_000).await.unwrap().len(), 14_000);
     let rest = sender.flush().await.unwrap();
     assert_eq!(first.sent + rest.sent, n as u64);
     assert_eq!(u.status().await.unwrap().outbox_queued, 0);
