@@ -280,7 +280,7 @@ impl Usher {
         let days = account.invite_validity_days;
         let expires_at = now.plus_days(days);
         let templates = self.templates_in(&mut tx, account.id).await?;
-        let mut invites = Invites::new(self, &account, batch, now, expires_at, &templates);
+        let invites = Invites::new(self, &account, batch, now, expires_at, &templates);
         let work = plan
             .list
             .iter()
@@ -450,12 +450,13 @@ impl Usher {
             }
         }
         invitations.sort_unstable_by(|a, b| a.0.email().cmp(b.0.email()));
-        for (r, user_type) in invitations {
-            done += 1;
-            opts.progress.tick(Stage::Applying, done, Some(work));
-            invites.add(&mut tx, r, user_type).await?;
-        }
-        out.invited += invites.finish(&mut tx).await?;
+        out.invited += invites
+            .write_all(&mut tx, &invitations, |n| {
+                done += n as u64;
+                opts.progress.tick(Stage::Applying, done, Some(work));
+            })
+            .await?;
+        drop(invitations);
         let me = crate::domain::Email::parse(&self.actor.name)
             .ok()
             .map(|e| e.canonical().to_owned());
