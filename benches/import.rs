@@ -140,7 +140,7 @@ async fn bench(backend: Backend, n: usize) -> Option<()> {
     drop(plan);
     let t = Instant::now();
     // The first report comes once apply has planned again (it reads the account afresh)
-    // and prepared the first rows: how its time splits between planning and writing.
+    // and written its first chunk: how its time splits between planning and writing.
     let first_write = std::sync::Arc::new(std::sync::OnceLock::new());
     let opts = ApplyOptions {
         progress: usher::import::Progress::new({
@@ -157,7 +157,7 @@ async fn bench(backend: Backend, n: usize) -> Option<()> {
     rss("apply");
     assert_eq!(out.invited, n);
     println!(
-        "{backend:<8} {n} rows into {existing} users: read {read_s:.2} s ({:.0} rows/s), preview {preview_s:.2} s, apply {apply_s:.2} s ({:.0} invitations/s; it had planned and prepared {} rows at {planning_s:.2} s), {} new; peak RSS {:.0} MiB",
+        "{backend:<8} {n} rows into {existing} users: read {read_s:.2} s ({:.0} rows/s), preview {preview_s:.2} s, apply {apply_s:.2} s ({:.0} invitations/s; it had planned and written its first {} at {planning_s:.2} s), {} new; peak RSS {:.0} MiB",
         n as f64 / read_s,
         n as f64 / apply_s,
         usher::import::progress::EVERY,
