@@ -120,10 +120,7 @@ impl<'a> Invites<'a> {
 }
 
 /// A chunk's invitations, each with its token drawn and hashed.
-fn build(
-    chunk: &[(&ImportRow, UserType)],
-    tokens: &mut TokenBatch,
-) -> Result<Vec<BulkInvitation>> {
+fn build(chunk: &[(&ImportRow, UserType)], tokens: &mut TokenBatch) -> Result<Vec<BulkInvitation>> {
     chunk
         .iter()
         .map(|(r, user_type)| {
