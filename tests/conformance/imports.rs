@@ -149,13 +149,7 @@ async fn an_invitation_resent_or_revoked_before_its_mail_is_drafted_gets_no_impo
     );
     // Each link sent opens its invitation.
     for m in &mail {
-        let token: String = m
-            .split("/enrol/")
-            .nth(1)
-            .unwrap()
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-            .collect();
+        let token = link_token(m);
         assert!(u.open_invitation_for_token(&token).await.unwrap().is_some());
     }
     assert_eq!(u.status().await.unwrap().outbox_queued, 0);
@@ -220,6 +214,17 @@ fn spool_sender(
         crate::common::sender_from_toml(u, clock, &toml, vec![]),
         spool,
     )
+}
+
+/// The token of a message's enrolment link.
+fn link_token(message: &str) -> String {
+    message
+        .split("/enrol/")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
 }
 
 /// The messages in a spool directory, as text with quoted-printable's soft line breaks
@@ -335,13 +340,7 @@ async fn an_import_of_several_chunks_queues_every_invitation_once(db: &TestDb) {
     let mail = spooled(&spool);
     assert_eq!(mail.len(), n);
     for m in mail.iter().step_by(997) {
-        let token: String = m
-            .split("/enrol/")
-            .nth(1)
-            .unwrap()
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-            .collect();
+        let token = link_token(m);
         let inv = u.open_invitation_for_token(&token).await.unwrap().unwrap();
         assert!(
             m.contains(&format!("To: {}", inv.email_display))
