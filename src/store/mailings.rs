@@ -42,6 +42,13 @@ const NEXT_POSTGRES: &str = "SELECT id, account_id, import_batch_id, next_invita
     FROM draft_bases WHERE next_invitation IS NOT NULL ORDER BY id LIMIT 1
     FOR UPDATE SKIP LOCKED";
 
+// When every mailing is being drafted by another sender: wait for the oldest, and get
+// it as that sender left it (or nothing, if it drafted the last of it).
+const NEXT_POSTGRES_WAIT: &str = "SELECT id, account_id, import_batch_id, next_invitation,
+        last_invitation, shared
+    FROM draft_bases WHERE next_invitation IS NOT NULL ORDER BY id LIMIT 1
+    FOR UPDATE";
+
 impl Tx {
     /// Makes a draft base the mailing of `batch`, whose invitations are the ids `first`
     /// to `last` that name it.
@@ -69,15 +76,27 @@ impl Tx {
         Ok(())
     }
 
-    /// The oldest mailing with invitations left to draft.
+    /// The oldest mailing with invitations left to draft that no other sender is
+    /// drafting; if all are, the oldest once its sender is done with it. Without the
+    /// wait, a sender that found nothing drafted and the mailing locked would think the
+    /// queue empty and stop, leaving one sender to send it all.
     pub async fn next_mailing(&mut self) -> Result<Option<Mailing>> {
-        let m = on_tx!(
+        let free = on_tx!(
             self,
             sqlite = NEXT_SQLITE,
             postgres = NEXT_POSTGRES,
             |c, sql| sqlx::query_as::<_, Mailing>(sql).fetch_optional(c).await
         )?;
-        Ok(m)
+        if free.is_some() || matches!(self.inner, super::TxInner::Sqlite(_)) {
+            return Ok(free);
+        }
+        let waited = on_tx!(
+            self,
+            sqlite = NEXT_SQLITE,
+            postgres = NEXT_POSTGRES_WAIT,
+            |c, sql| sqlx::query_as::<_, Mailing>(sql).fetch_optional(c).await
+        )?;
+        Ok(waited)
     }
 
     /// The invitations of `batch` with ids `from` to `to` whose mail is still to be
