@@ -7,13 +7,16 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::Usher;
+use super::import_edits::Edits;
 use super::import_invites::Invites;
-use super::import_workbook::{grant_from_json, grant_json};
+use super::import_workbook::grant_json;
 use super::invite::seats;
 use crate::domain::licence::SeatsExhausted;
 use crate::domain::{Permission, Timestamp, UserStatus, UserType};
 use crate::error::{Error, Result};
-use crate::import::plan::{AccountState, Bucket, DEFAULT_TYPE, Outcome, Source, outcomes, view};
+use crate::import::plan::{
+    AccountState, Bucket, DEFAULT_TYPE, Known, Outcome, Source, outcomes, view,
+};
 use crate::import::{ImportRow, Parsed, Progress, Stage};
 use crate::store::{Account, Batch, Grantable, Holder, NewAudit, NewUser, Tx, User, UserFields};
 
@@ -62,17 +65,6 @@ pub struct ApplyOutcome {
     pub left_out: usize,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct UndoOutcome {
-    pub revoked: usize,
-    /// Users the import had created, removed again.
-    pub deleted: usize,
-    pub restored: usize,
-    pub reactivated: usize,
-    /// Changes left as they are because the data moved on (an invitation already accepted).
-    pub kept: usize,
-}
-
 /// A user's current fields, to change one or two and write back.
 pub(super) fn fields(u: &User) -> UserFields<'_> {
     UserFields {
@@ -85,11 +77,6 @@ pub(super) fn fields(u: &User) -> UserFields<'_> {
         user_type: u.user_type,
         status: u.status,
     }
-}
-
-/// An import change's saved state, as JSON.
-fn before_of(c: &crate::store::Change) -> serde_json::Value {
-    serde_json::from_str(&c.before).unwrap_or_default()
 }
 
 /// A user not on a verified, active domain refuses the whole workbook (seed 001), naming
@@ -291,15 +278,18 @@ impl Usher {
         // pending addresses grows in order rather than at random places (a tenth of a
         // million-row apply on PostgreSQL). Licences are given out here, in file order.
         let mut invitations: Vec<(&ImportRow, UserType)> = Vec::new();
-        let invites_only = |o: &Outcome, r: &ImportRow| {
-            matches!(o.bucket, Bucket::New | Bucket::OutsideDomains)
-                && r.password.is_none()
-                && !workbook
+        // Updates too are written after this loop, a chunk at a time (`import_edits`),
+        // but for a workbook's, which carry grants.
+        let mut updates: Vec<(&Outcome, UserType)> = Vec::new();
+        let later = |o: &Outcome, r: &ImportRow| {
+            let invite =
+                matches!(o.bucket, Bucket::New | Bucket::OutsideDomains) && r.password.is_none();
+            !workbook && (invite || o.bucket == Bucket::Updated)
         };
 
         for o in plan.list.iter().filter(|o| applies(o)) {
             let row = row_of(o);
-            if !row.is_some_and(|r| invites_only(o, r)) {
+            if !row.is_some_and(|r| later(o, r)) {
                 done += 1;
                 opts.progress.tick(Stage::Applying, done, Some(work));
             }
@@ -307,6 +297,21 @@ impl Usher {
                 continue;
             };
             match (o.bucket, user_of(o)) {
+                (Bucket::Updated, Some(k)) if !workbook => {
+                    let mut user_type = r.user_type.unwrap_or(k.user_type);
+                    if user_type == UserType::Professional
+                        && k.user_type == UserType::Guest
+                        && k.status == UserStatus::Active
+                    {
+                        if free > 0 {
+                            free -= 1;
+                        } else {
+                            user_type = UserType::Guest;
+                            out.invited_as_guests += 1;
+                        }
+                    }
+                    updates.push((o, user_type));
+                }
                 (Bucket::Updated, Some(k)) => {
                     // The full record, for undo: read now, one user at a time, so that a
                     // plan over a million users never holds a million records.
@@ -449,6 +454,21 @@ impl Usher {
                 _ => {}
             }
         }
+        let edits = Edits {
+            usher: self,
+            account: &account,
+            batch,
+            now,
+            parsed,
+            state: &state,
+        };
+        out.updated += edits
+            .update_all(&mut tx, &updates, |n| {
+                done += n as u64;
+                opts.progress.tick(Stage::Applying, done, Some(work));
+            })
+            .await?;
+        drop(updates);
         invitations.sort_unstable_by(|a, b| a.0.email().cmp(b.0.email()));
         out.invited += invites
             .write_all(&mut tx, &invitations, |n| {
@@ -468,82 +488,73 @@ impl Usher {
         if let Some(role) = tx.role_by_name(account.id, "Administrator").await? {
             admins.extend(tx.active_holders_of(role.id).await?);
         }
-        for o in plan.list.iter().filter(|o| deciding(o)) {
+        let spared = |k: &Known| me.as_deref() == Some(k.email()) || admins.contains(&k.id);
+        if opts.missing == Missing::Suspend {
+            let missing: Vec<&Known> = plan
+                .list
+                .iter()
+                .filter(|o| deciding(o))
+                .filter_map(user_of)
+                .filter(|k| !spared(k))
+                .collect();
+            // Those left alone count as done at once.
+            done += work.saturating_sub(done + missing.len() as u64);
+            out.suspended += edits
+                .suspend_all(&mut tx, &missing, |n| {
+                    done += n as u64;
+                    opts.progress.tick(Stage::Applying, done, Some(work));
+                })
+                .await?;
+        }
+        // Removals stay one at a time: each keeps the user's grants for undo.
+        let removing = opts.missing == Missing::Remove;
+        for o in plan.list.iter().filter(|o| removing && deciding(o)) {
             done += 1;
             opts.progress.tick(Stage::Applying, done, Some(work));
             let Some(k) = user_of(o) else {
                 continue;
             };
-            if me.as_deref() == Some(k.email()) || admins.contains(&k.id) {
+            if spared(k) {
                 continue;
             }
             let Some(u) = tx.user_by_id(account.id, k.id).await? else {
                 continue;
             };
-            if opts.missing == Missing::Suspend && u.status == UserStatus::Active {
-                tx.set_user_fields(
-                    u.id,
-                    &UserFields {
-                        status: UserStatus::Suspended,
-                        ..fields(&u)
-                    },
-                    now,
-                )
-                .await?;
+            // Their grants go with them; kept here so that undo gives them back.
+            let grants: Vec<serde_json::Value> = tx
+                .grants_of(Holder::User(u.id))
+                .await?
+                .iter()
+                .map(|g| grant_json(&Grantable::of(g), g.mailbox_id))
+                .collect();
+            if !grants.is_empty() {
                 tx.insert_change(
                     batch,
-                    "suspend",
+                    "regrant",
                     Some(u.id),
                     None,
-                    &json!({"status": u.status}),
+                    &json!({"grants": grants}),
                 )
                 .await?;
-                self.record(
-                    &mut tx,
-                    now,
-                    "user.suspend",
-                    &format!("user:{} {}", u.id, u.email),
-                    json!({"batch": batch}),
-                )
-                .await?;
-                out.suspended += 1;
-            } else if opts.missing == Missing::Remove {
-                // Their grants go with them; kept here so that undo gives them back.
-                let grants: Vec<serde_json::Value> = tx
-                    .grants_of(Holder::User(u.id))
-                    .await?
-                    .iter()
-                    .map(|g| grant_json(&Grantable::of(g), g.mailbox_id))
-                    .collect();
-                if !grants.is_empty() {
-                    tx.insert_change(
-                        batch,
-                        "regrant",
-                        Some(u.id),
-                        None,
-                        &json!({"grants": grants}),
-                    )
-                    .await?;
-                }
-                tx.delete_user(u.id).await?;
-                tx.insert_change(
-                    batch,
-                    "remove",
-                    Some(u.id),
-                    None,
-                    &serde_json::to_value(&u).unwrap_or_default(),
-                )
-                .await?;
-                self.record(
-                    &mut tx,
-                    now,
-                    "user.remove",
-                    &format!("user:{} {}", u.id, u.email),
-                    json!({"batch": batch}),
-                )
-                .await?;
-                out.removed += 1;
             }
+            tx.delete_user(u.id).await?;
+            tx.insert_change(
+                batch,
+                "remove",
+                Some(u.id),
+                None,
+                &serde_json::to_value(&u).unwrap_or_default(),
+            )
+            .await?;
+            self.record(
+                &mut tx,
+                now,
+                "user.remove",
+                &format!("user:{} {}", u.id, u.email),
+                json!({"batch": batch}),
+            )
+            .await?;
+            out.removed += 1;
         }
         self.record(
             &mut tx,
@@ -561,112 +572,6 @@ impl Usher {
         let mut tx = self.store.read().await?;
         let account = self.account_in(&mut tx).await?;
         tx.batches(account.id, limit).await
-    }
-
-    /// Reverts an import: revokes the invitations it sent that are still pending, restores
-    /// the users it changed, reactivates those it suspended, brings back those it removed.
-    pub async fn import_undo(&self, batch_id: i64) -> Result<UndoOutcome> {
-        let now = self.clock.now();
-        let mut tx = self.store.write().await?;
-        let account = self.account_in(&mut tx).await?;
-        self.require(&mut tx, &account, Permission::ImportUsers)
-            .await?;
-        tx.lock_account(account.id).await?;
-        let batch = tx
-            .batches(account.id, i64::MAX)
-            .await?
-            .into_iter()
-            .find(|b| b.id == batch_id)
-            .ok_or_else(|| Error::NotFound(format!("import {batch_id}")))?;
-        if batch.undone_at.is_some() {
-            return Err(Error::Conflict(format!(
-                "import {batch_id} was already undone"
-            )));
-        }
-        let (revoked, kept) = tx.revoke_batch_invitations(batch_id, now).await?;
-        let mut out = UndoOutcome {
-            revoked: revoked as usize,
-            kept: kept as usize,
-            ..UndoOutcome::default()
-        };
-        for c in tx.batch_changes(batch_id).await? {
-            match c.kind.as_str() {
-                "update" | "remove" => {
-                    let Ok(before) = serde_json::from_str::<User>(&c.before) else {
-                        continue;
-                    };
-                    let f = fields(&before);
-                    let exists = tx.user_by_id(account.id, before.id).await?.is_some();
-                    if exists {
-                        tx.set_user_fields(before.id, &f, now).await?;
-                    } else {
-                        tx.restore_user(account.id, before.id, &f, before.created_at, now)
-                            .await?;
-                    }
-                    out.restored += 1;
-                }
-                "create" => {
-                    let Some(id) = c.user_id else { continue };
-                    if tx.user_by_id(account.id, id).await?.is_some() {
-                        tx.delete_user(id).await?;
-                        out.deleted += 1;
-                    }
-                }
-                "grant" => {
-                    if let (Some(id), Some((g, m))) = (c.user_id, grant_from_json(&before_of(&c))) {
-                        tx.delete_grant(Holder::User(id), &g, m).await?;
-                    }
-                }
-                "regrant" => {
-                    let Some(id) = c.user_id else { continue };
-                    if let Some(list) = before_of(&c)["grants"].as_array() {
-                        for (g, m) in list.iter().filter_map(grant_from_json) {
-                            tx.insert_grant(
-                                account.id,
-                                Holder::User(id),
-                                &g,
-                                m,
-                                &self.actor.name,
-                                now,
-                            )
-                            .await?;
-                        }
-                    }
-                }
-                "mailbox" => {
-                    if let Some(m) = before_of(&c)["mailbox_id"].as_i64() {
-                        tx.delete_mailbox(m).await?;
-                    }
-                }
-                "suspend" => {
-                    let Some(id) = c.user_id else { continue };
-                    if let Some(u) = tx.user_by_id(account.id, id).await? {
-                        tx.set_user_fields(
-                            id,
-                            &UserFields {
-                                status: UserStatus::Active,
-                                ..fields(&u)
-                            },
-                            now,
-                        )
-                        .await?;
-                        out.reactivated += 1;
-                    }
-                }
-                _ => {}
-            }
-        }
-        tx.mark_batch_undone(batch_id, now).await?;
-        self.record(
-            &mut tx,
-            now,
-            "import.undo",
-            &format!("import:{batch_id} {}", batch.file_name),
-            json!(out),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(out)
     }
 
     /// Appends this operator's audit entry, stamped `at`.

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::{Tx, on_tx};
+use super::{Tx, TxInner, on_tx};
 use crate::domain::{Actor, Timestamp};
 use crate::error::Result;
 
@@ -60,15 +60,7 @@ impl Tx {
         let details = e.details.to_string();
         // One writer at a time extends the chain (SQLite has one writer anyway).
         self.lock_audit_chain().await?;
-        let prev = on_tx!(self, |c| {
-            sqlx::query_scalar::<_, Option<String>>(
-                "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1",
-            )
-            .fetch_optional(c)
-            .await
-        })?
-        .flatten()
-        .unwrap_or_default();
+        let prev = self.chain_head().await?;
         let hash = chain_hash(&prev, e.at.0, &actor, e.action, e.target, &details);
         let id = on_tx!(self, |c| {
             sqlx::query_scalar::<_, i64>(
@@ -85,6 +77,74 @@ impl Tx {
             .await
         })?;
         Ok(id)
+    }
+
+    /// Appends entries in their order, extending the chain from its head as one append
+    /// at a time would: one statement per chunk instead of three per entry.
+    pub async fn append_audit_many(&mut self, entries: &[NewAudit<'_>]) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        self.lock_audit_chain().await?;
+        let mut prev = self.chain_head().await?;
+        let rows: Vec<(i64, String, &str, &str, String, String)> = entries
+            .iter()
+            .map(|e| {
+                let actor = e.actor.to_string();
+                let details = e.details.to_string();
+                let hash = chain_hash(&prev, e.at.0, &actor, e.action, e.target, &details);
+                prev.clone_from(&hash);
+                (e.at.0, actor, e.action, e.target, details, hash)
+            })
+            .collect();
+        for chunk in rows.chunks(super::bulk::CHUNK) {
+            // In the entries' order, so that ids follow the chain.
+            match &mut self.inner {
+                TxInner::Sqlite(t) => {
+                    sqlx::query(
+                        "INSERT INTO audit_log (at, actor, action, target, details, hash)
+                         SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3,
+                            j.value ->> 4, j.value ->> 5
+                         FROM jsonb_each($1) AS j ORDER BY CAST(j.key AS INTEGER)",
+                    )
+                    .bind(super::bulk::json_rows(chunk, |r| r))
+                    .execute(&mut **t)
+                    .await?;
+                }
+                TxInner::Postgres(t) => {
+                    use super::bulk::column;
+                    sqlx::query(
+                        "INSERT INTO audit_log (at, actor, action, target, details, hash)
+                         SELECT a.at, a.actor, a.action, a.target, a.details, a.hash
+                         FROM UNNEST($1::int8[], $2::text[], $3::text[], $4::text[], $5::text[],
+                            $6::text[]) WITH ORDINALITY AS a(at, actor, action, target, details,
+                            hash, n)
+                         ORDER BY a.n",
+                    )
+                    .bind(column(chunk, |r| r.0))
+                    .bind(column(chunk, |r| r.1.as_str()))
+                    .bind(column(chunk, |r| r.2))
+                    .bind(column(chunk, |r| r.3))
+                    .bind(column(chunk, |r| r.4.as_str()))
+                    .bind(column(chunk, |r| r.5.as_str()))
+                    .execute(&mut **t)
+                    .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The newest entry's hash ("" for an empty log or one from before the chain).
+    async fn chain_head(&mut self) -> Result<String> {
+        let head = on_tx!(self, |c| {
+            sqlx::query_scalar::<_, Option<String>>(
+                "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1",
+            )
+            .fetch_optional(c)
+            .await
+        })?;
+        Ok(head.flatten().unwrap_or_default())
     }
 
     /// A page of the chain in id order, after `after`.

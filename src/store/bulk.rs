@@ -20,7 +20,7 @@ pub const CHUNK: usize = 10_000;
 
 /// A chunk's rows as one JSON array, for SQLite. Each row is serialized straight into
 /// the text (a tuple is a JSON array), without building values.
-fn json_rows<'a, T, R: Serialize>(chunk: &'a [T], row: impl Fn(&'a T) -> R) -> String {
+pub(super) fn json_rows<'a, T, R: Serialize>(chunk: &'a [T], row: impl Fn(&'a T) -> R) -> String {
     let mut out = Vec::with_capacity(chunk.len() * 96);
     out.push(b'[');
     for (i, item) in chunk.iter().enumerate() {
@@ -35,7 +35,7 @@ fn json_rows<'a, T, R: Serialize>(chunk: &'a [T], row: impl Fn(&'a T) -> R) -> S
 }
 
 /// One column of a chunk, for `UNNEST`.
-fn column<'a, T, R>(chunk: &'a [T], field: impl Fn(&'a T) -> R) -> Vec<R> {
+pub(super) fn column<'a, T, R>(chunk: &'a [T], field: impl Fn(&'a T) -> R) -> Vec<R> {
     chunk.iter().map(field).collect()
 }
 

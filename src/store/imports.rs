@@ -108,14 +108,22 @@ impl Tx {
         Ok(rows)
     }
 
-    /// A batch's changes, last first (the order to undo them in).
-    pub async fn batch_changes(&mut self, batch_id: i64) -> Result<Vec<Change>> {
+    /// A page of a batch's changes, last first (the order to undo them in): those with
+    /// ids below `before` (`i64::MAX` for the first page).
+    pub async fn batch_changes(
+        &mut self,
+        batch_id: i64,
+        before: i64,
+        limit: i64,
+    ) -> Result<Vec<Change>> {
         let rows = on_tx!(self, |c| {
             sqlx::query_as::<_, Change>(
                 "SELECT id, kind, user_id, invitation_id, before
-                 FROM import_changes WHERE batch_id = $1 ORDER BY id DESC",
+                 FROM import_changes WHERE batch_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
             )
             .bind(batch_id)
+            .bind(before)
+            .bind(limit)
             .fetch_all(c)
             .await
         })?;

@@ -9,6 +9,7 @@
 mod accounts;
 mod audit;
 mod bulk;
+mod bulk_edits;
 mod domains;
 mod imports;
 mod invitations;
@@ -35,6 +36,7 @@ use crate::error::{Error, Result};
 pub use accounts::{Account, NewAccount};
 pub use audit::{AuditEntry, ChainedEntry, NewAudit, chain_hash};
 pub use bulk::{BulkInvitation, Written};
+pub use bulk_edits::UserEdit;
 pub use domains::Domain;
 pub use imports::{Batch, Change, UserFields};
 pub use invitations::{Invitation, InvitationFilter, NewInvitation};

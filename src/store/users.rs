@@ -106,6 +106,7 @@ macro_rules! select_users {
         )
     };
 }
+pub(super) use select_users;
 
 impl Tx {
     pub async fn insert_user(&mut self, u: &NewUser<'_>) -> Result<i64> {

@@ -23,3 +23,7 @@ CREATE UNIQUE INDEX invitations_pending ON invitations (account_id, email)
 DROP INDEX invitations_one_pending;
 ALTER INDEX invitations_pending RENAME TO invitations_one_pending;
 DROP INDEX invitations_seats;
+
+-- Undo reads an import's changes a page at a time, last first: by batch, in id order.
+CREATE INDEX import_changes_batch_id ON import_changes (batch_id, id);
+DROP INDEX import_changes_batch;

@@ -15,3 +15,6 @@ CREATE INDEX invitations_outbox ON invitations (outbox_id) WHERE outbox_id IS NO
 
 -- PostgreSQL folds its seats index into the pending one (INCLUDE). SQLite has no
 -- INCLUDE, and its seat counts read the seats index alone, so it stays here.
+
+-- Undo reads an import's changes a page at a time, last first: SQLite's index by batch
+-- already holds them in id order (the rowid), so it stays.

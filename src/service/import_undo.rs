@@ -1,0 +1,151 @@
+//! Undoing an import: its invitations still pending are revoked (with their mail), and
+//! its changes to users reverted, last first, a page at a time. Runs of updates and of
+//! suspensions are reverted a run at a time (`import_edits`); the other changes, which
+//! touch grants and mailboxes, one at a time.
+
+use serde::Serialize;
+use serde_json::json;
+
+use super::Usher;
+use super::import::fields;
+use super::import_edits::{reactivate, restore};
+use super::import_workbook::grant_from_json;
+use crate::domain::{Permission, Timestamp};
+use crate::error::{Error, Result};
+use crate::store::{Change, Holder, Tx, User};
+
+/// Changes read at a time.
+const PAGE: i64 = 5_000;
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct UndoOutcome {
+    pub revoked: usize,
+    /// Users the import had created, removed again.
+    pub deleted: usize,
+    pub restored: usize,
+    pub reactivated: usize,
+    /// Changes left as they are because the data moved on (an invitation already accepted).
+    pub kept: usize,
+}
+
+/// An import change's saved state, as JSON.
+fn before_of(c: &Change) -> serde_json::Value {
+    serde_json::from_str(&c.before).unwrap_or_default()
+}
+
+impl Usher {
+    /// Reverts an import: revokes the invitations it sent that are still pending, restores
+    /// the users it changed, reactivates those it suspended, brings back those it removed.
+    pub async fn import_undo(&self, batch_id: i64) -> Result<UndoOutcome> {
+        let now = self.clock.now();
+        let mut tx = self.store.write().await?;
+        let account = self.account_in(&mut tx).await?;
+        self.require(&mut tx, &account, Permission::ImportUsers)
+            .await?;
+        tx.lock_account(account.id).await?;
+        let batch = tx
+            .batches(account.id, i64::MAX)
+            .await?
+            .into_iter()
+            .find(|b| b.id == batch_id)
+            .ok_or_else(|| Error::NotFound(format!("import {batch_id}")))?;
+        if batch.undone_at.is_some() {
+            return Err(Error::Conflict(format!(
+                "import {batch_id} was already undone"
+            )));
+        }
+        let (revoked, kept) = tx.revoke_batch_invitations(batch_id, now).await?;
+        let mut out = UndoOutcome {
+            revoked: revoked as usize,
+            kept: kept as usize,
+            ..UndoOutcome::default()
+        };
+        let mut before = i64::MAX;
+        loop {
+            let page = tx.batch_changes(batch_id, before, PAGE).await?;
+            let Some(last) = page.last() else { break };
+            before = last.id;
+            // In order, a run of one kind at a time.
+            for run in page.chunk_by(|a, b| a.kind == b.kind) {
+                match run.first().map(|c| c.kind.as_str()) {
+                    Some("update") => {
+                        out.restored += restore(&mut tx, account.id, run, now).await?
+                    }
+                    Some("suspend") => {
+                        out.reactivated += reactivate(&mut tx, account.id, run, now).await?;
+                    }
+                    _ => {
+                        for c in run {
+                            self.undo_one(&mut tx, account.id, c, now, &mut out).await?;
+                        }
+                    }
+                }
+            }
+        }
+        tx.mark_batch_undone(batch_id, now).await?;
+        self.record(
+            &mut tx,
+            now,
+            "import.undo",
+            &format!("import:{batch_id} {}", batch.file_name),
+            json!(out),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Reverts one change that is neither an update nor a suspension.
+    async fn undo_one(
+        &self,
+        tx: &mut Tx,
+        account_id: i64,
+        c: &Change,
+        now: Timestamp,
+        out: &mut UndoOutcome,
+    ) -> Result<()> {
+        match c.kind.as_str() {
+            "remove" => {
+                let Ok(before) = serde_json::from_str::<User>(&c.before) else {
+                    return Ok(());
+                };
+                let f = fields(&before);
+                if tx.user_by_id(account_id, before.id).await?.is_some() {
+                    tx.set_user_fields(before.id, &f, now).await?;
+                } else {
+                    tx.restore_user(account_id, before.id, &f, before.created_at, now)
+                        .await?;
+                }
+                out.restored += 1;
+            }
+            "create" => {
+                let Some(id) = c.user_id else { return Ok(()) };
+                if tx.user_by_id(account_id, id).await?.is_some() {
+                    tx.delete_user(id).await?;
+                    out.deleted += 1;
+                }
+            }
+            "grant" => {
+                if let (Some(id), Some((g, m))) = (c.user_id, grant_from_json(&before_of(c))) {
+                    tx.delete_grant(Holder::User(id), &g, m).await?;
+                }
+            }
+            "regrant" => {
+                let Some(id) = c.user_id else { return Ok(()) };
+                if let Some(list) = before_of(c)["grants"].as_array() {
+                    for (g, m) in list.iter().filter_map(grant_from_json) {
+                        tx.insert_grant(account_id, Holder::User(id), &g, m, &self.actor.name, now)
+                            .await?;
+                    }
+                }
+            }
+            "mailbox" => {
+                if let Some(m) = before_of(c)["mailbox_id"].as_i64() {
+                    tx.delete_mailbox(m).await?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
