@@ -20,6 +20,7 @@ crate::on_both_backends!(
     undo_revokes_the_batch_and_cancels_its_mail_only,
     an_invitation_resent_or_revoked_before_its_mail_is_drafted_gets_no_import_mail,
     the_sender_steps_over_a_mailings_revoked_stretch,
+    updates_and_suspensions_beyond_a_chunk_apply_and_undo_whole,
     licences_go_in_file_order_and_invitations_are_written_by_address,
 );
 
@@ -197,6 +198,99 @@ async fn the_sender_steps_over_a_mailings_revoked_stretch(db: &TestDb) {
         !(100..2_400).contains(&n)
     }));
     assert_eq!(u.status().await.unwrap().outbox_queued, 0);
+}
+
+/// More updates and suspensions than one chunk of the bulk writer (5,000): users renamed
+/// by reference, guests promoted while licences last (in file order, the rest kept as
+/// guests), the users missing from the file suspended; the audit chain holds, and undo
+/// gives back every user exactly as they were.
+async fn updates_and_suspensions_beyond_a_chunk_apply_and_undo_whole(db: &TestDb) {
+    use usher::domain::UserType;
+    // The administrator holds one licence: 3,000 are left for promotions.
+    let (u, _clock) = account(db, 3_001).await;
+    u.generate_fake_users(12_000, "acme.test").await.unwrap();
+    let everyone = |u: &Usher| {
+        let u = u.clone();
+        async move {
+            let mut all: Vec<_> = u
+                .users("", "", 20_000)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|x| {
+                    (
+                        x.id,
+                        x.email,
+                        x.first_name,
+                        x.last_name,
+                        x.display_name,
+                        x.unique_ref,
+                        x.user_type,
+                        x.status,
+                    )
+                })
+                .collect();
+            all.sort_by_key(|x| x.0);
+            all
+        }
+    };
+    let before = everyone(&u).await;
+    assert_eq!(before.len(), 12_001);
+    let mut text = String::from("unique reference,email,first name,last name,user type\n");
+    for i in 1..=6_001 {
+        text.push_str(&format!(
+            "S-1-5-21-{i},renamed{i:05}@acme.test,New{i},Name{i},professional\n"
+        ));
+    }
+    let opts = ApplyOptions {
+        missing: Missing::Suspend,
+        overflow_as_guests: true,
+        ..Default::default()
+    };
+    let out = u.import_apply(&parse(db, &text), &opts).await.unwrap();
+    assert_eq!(
+        (out.updated, out.suspended, out.invited_as_guests),
+        (6_001, 5_999, 3_001)
+    );
+    let after = everyone(&u).await;
+    let by_ref = |r: &str| {
+        after
+            .iter()
+            .find(|x| x.5.as_deref() == Some(r))
+            .unwrap()
+            .clone()
+    };
+    let first = by_ref("S-1-5-21-1");
+    assert_eq!(
+        (
+            first.1.as_str(),
+            first.2.as_str(),
+            first.3.as_str(),
+            first.4.as_str()
+        ),
+        ("renamed00001@acme.test", "New1", "Name1", "New1 Name1")
+    );
+    assert_eq!(by_ref("S-1-5-21-3000").6, UserType::Professional);
+    assert_eq!(by_ref("S-1-5-21-3001").6, UserType::Guest);
+    assert_eq!(by_ref("S-1-5-21-6001").1, "renamed06001@acme.test");
+    assert_eq!(by_ref("S-1-5-21-6002").7, UserStatus::Suspended);
+    assert_eq!(by_ref("S-1-5-21-6001").7, UserStatus::Active);
+    let check = u.verify_audit().await.unwrap();
+    assert!(
+        check.faults.is_empty(),
+        "{:?}",
+        &check.faults[..3.min(check.faults.len())]
+    );
+
+    let undo = u.import_undo(out.batch_id).await.unwrap();
+    assert_eq!((undo.restored, undo.reactivated), (6_001, 5_999));
+    assert!(everyone(&u).await == before, "every user as they were");
+    let check = u.verify_audit().await.unwrap();
+    assert!(
+        check.faults.is_empty(),
+        "{:?}",
+        &check.faults[..3.min(check.faults.len())]
+    );
 }
 
 /// A mail sender writing to a spool directory of the test's own.
