@@ -202,7 +202,60 @@ async fn bench(backend: Backend, n: usize) -> Option<()> {
         ),
         None => println!("{backend:<8} floor not measured (sqlite3 or psql missing?)"),
     }
+    let renames: u64 = std::env::var("USHER_BENCH_RENAMES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    if renames > 0 && existing > 0 {
+        renames_and_suspensions(&u, renames.min(existing), existing, db.dir.path()).await;
+    }
     Some(())
+}
+
+/// An import that renames the first `renames` existing users (matched by unique
+/// reference) and suspends the rest as missing from the file, then its undo: the bulk
+/// updates of `service::import_edits`.
+async fn renames_and_suspensions(
+    u: &usher::service::Usher,
+    renames: u64,
+    existing: u64,
+    dir: &std::path::Path,
+) {
+    let backend = u.store().backend();
+    let path = dir.join("renames.csv");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    writeln!(
+        f,
+        "Unique Reference,Primary email address,FirstName,LastName"
+    )
+    .unwrap();
+    // `generate_fake_users` numbers users after the administrator, from 1.
+    for i in 1..=renames {
+        writeln!(f, "S-1-5-21-{i},user{i:07}@acme.test,Renamed{i},Person").unwrap();
+    }
+    f.flush().unwrap();
+    drop(f);
+    let parsed =
+        std::sync::Arc::new(usher::import::parse_file(&path, &Default::default(), &[]).unwrap());
+    let opts = ApplyOptions {
+        missing: usher::service::Missing::Suspend,
+        ..Default::default()
+    };
+    let t = Instant::now();
+    let out = u.import_apply(&parsed, &opts).await.unwrap();
+    let apply_s = t.elapsed().as_secs_f64();
+    assert_eq!(out.updated as u64, renames);
+    assert_eq!(out.suspended as u64, existing - renames);
+    let t = Instant::now();
+    let undo = u.import_undo(out.batch_id).await.unwrap();
+    let undo_s = t.elapsed().as_secs_f64();
+    assert_eq!(undo.restored as u64, renames);
+    assert_eq!(undo.reactivated as u64, existing - renames);
+    println!(
+        "{backend:<8} {renames} renames and {} suspensions: apply {apply_s:.2} s ({:.0} users/s), undo {undo_s:.2} s",
+        existing - renames,
+        existing as f64 / apply_s
+    );
 }
 
 fn main() {
