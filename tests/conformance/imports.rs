@@ -275,6 +275,18 @@ async fn updates_and_suspensions_beyond_a_chunk_apply_and_undo_whole(db: &TestDb
     assert_eq!(by_ref("S-1-5-21-6001").1, "renamed06001@acme.test");
     assert_eq!(by_ref("S-1-5-21-6002").7, UserStatus::Suspended);
     assert_eq!(by_ref("S-1-5-21-6001").7, UserStatus::Active);
+    // The search index follows the new addresses and names, and only those.
+    let found = |u: &Usher, q: &'static str| {
+        let u = u.clone();
+        async move {
+            let found = u.users(q, "", 10).await.unwrap();
+            found.into_iter().map(|x| x.email).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(found(&u, "renamed00042").await, ["renamed00042@acme.test"]);
+    assert_eq!(found(&u, "new42 name42").await, ["renamed00042@acme.test"]);
+    assert!(found(&u, "user0000042").await.is_empty());
+    assert_eq!(found(&u, "user0006002").await, ["user0006002@acme.test"]);
     let check = u.verify_audit().await.unwrap();
     assert!(
         check.faults.is_empty(),
@@ -285,6 +297,8 @@ async fn updates_and_suspensions_beyond_a_chunk_apply_and_undo_whole(db: &TestDb
     let undo = u.import_undo(out.batch_id).await.unwrap();
     assert_eq!((undo.restored, undo.reactivated), (6_001, 5_999));
     assert!(everyone(&u).await == before, "every user as they were");
+    assert!(found(&u, "renamed00042").await.is_empty());
+    assert_eq!(found(&u, "user0000042").await, ["user0000042@acme.test"]);
     let check = u.verify_audit().await.unwrap();
     assert!(
         check.faults.is_empty(),

@@ -18,3 +18,14 @@ CREATE INDEX invitations_outbox ON invitations (outbox_id) WHERE outbox_id IS NO
 
 -- Undo reads an import's changes a page at a time, last first: SQLite's index by batch
 -- already holds them in id order (the rowid), so it stays.
+
+-- The search index follows a user's address and name only when one of them changes: an
+-- import's bulk writes set every field, and suspending a million users rewrote a million
+-- index entries that had not changed.
+DROP TRIGGER users_fts_update;
+CREATE TRIGGER users_fts_update AFTER UPDATE OF email, display_name ON users
+WHEN old.email IS NOT new.email OR old.display_name IS NOT new.display_name BEGIN
+    INSERT INTO users_fts (users_fts, rowid, email, display_name)
+        VALUES ('delete', old.id, old.email, old.display_name);
+    INSERT INTO users_fts (rowid, email, display_name) VALUES (new.id, new.email, new.display_name);
+END;
