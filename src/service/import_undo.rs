@@ -24,7 +24,8 @@ pub struct UndoOutcome {
     pub deleted: usize,
     pub restored: usize,
     pub reactivated: usize,
-    /// Changes left as they are because the data moved on (an invitation already accepted).
+    /// Changes left as they are because the data moved on (an invitation already
+    /// accepted, a grant whose role or mailbox was deleted since).
     pub kept: usize,
 }
 
@@ -134,8 +135,13 @@ impl Usher {
                 let Some(id) = c.user_id else { return Ok(()) };
                 if let Some(list) = before_of(c)["grants"].as_array() {
                     for (g, m) in list.iter().filter_map(grant_from_json) {
-                        tx.insert_grant(account_id, Holder::User(id), &g, m, &self.actor.name, now)
-                            .await?;
+                        // A role or mailbox deleted since is not brought back for it.
+                        if !tx
+                            .restore_grant(account_id, id, &g, m, &self.actor.name, now)
+                            .await?
+                        {
+                            out.kept += 1;
+                        }
                     }
                 }
             }

@@ -400,6 +400,44 @@ impl Tx {
         Ok(rows)
     }
 
+    /// Gives a grant back (an import's undo) if its role and mailbox still exist: one
+    /// deleted since is not brought back, and the grant stays gone. False when it was
+    /// not given back, or was held already.
+    pub async fn restore_grant(
+        &mut self,
+        account_id: i64,
+        user_id: i64,
+        what: &Grantable,
+        mailbox_id: Option<i64>,
+        by: &str,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let (role, permission) = what.columns();
+        let n = on_tx!(self, |c| {
+            sqlx::query(
+                "INSERT INTO grants (account_id, user_id, mailbox_id, role_id, permission,
+                    granted_by, granted_at)
+                 SELECT $1, $2, CAST($3 AS BIGINT), CAST($4 AS BIGINT), CAST($5 AS TEXT), $6, $7
+                 WHERE (CAST($4 AS BIGINT) IS NULL
+                        OR EXISTS (SELECT 1 FROM roles WHERE id = $4 AND account_id = $1))
+                   AND (CAST($3 AS BIGINT) IS NULL
+                        OR EXISTS (SELECT 1 FROM mailboxes WHERE id = $3 AND account_id = $1))
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(account_id)
+            .bind(user_id)
+            .bind(mailbox_id)
+            .bind(role)
+            .bind(permission)
+            .bind(by)
+            .bind(now.0)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(n == 1)
+    }
+
     /// Records a grant; false when the holder already had it.
     pub async fn insert_grant(
         &mut self,
