@@ -79,6 +79,26 @@ pub(super) fn fields(u: &User) -> UserFields<'_> {
     }
 }
 
+/// The professional licences left as an apply goes through the file in order.
+struct Free(i64);
+
+impl Free {
+    /// The type a user gets: a professional who needs a licence takes one, or becomes a
+    /// guest when none is left (counted in `guests`; apply refused that earlier unless
+    /// the operator chose it).
+    fn give(&mut self, wanted: UserType, needs_licence: bool, guests: &mut usize) -> UserType {
+        if wanted != UserType::Professional || !needs_licence {
+            wanted
+        } else if self.0 > 0 {
+            self.0 -= 1;
+            wanted
+        } else {
+            *guests += 1;
+            UserType::Guest
+        }
+    }
+}
+
 /// A user not on a verified, active domain refuses the whole workbook (seed 001), naming
 /// every one of them.
 fn refuse_outside(list: &[Outcome], parsed: &Parsed) -> Result<()> {
@@ -227,7 +247,7 @@ impl Usher {
                 && !excluded(o)
         };
         let total = state.seats.map_or(0, |s| s.total);
-        let mut free = state.seats.map_or(0, |s| s.free());
+        let mut free = Free(state.seats.map_or(0, |s| s.free()));
         if plan.licences.short_by > 0 && !opts.overflow_as_guests {
             return Err(SeatsExhausted {
                 seats: state
@@ -298,18 +318,11 @@ impl Usher {
             };
             match (o.bucket, user_of(o)) {
                 (Bucket::Updated, Some(k)) if !workbook => {
-                    let mut user_type = r.user_type.unwrap_or(k.user_type);
-                    if user_type == UserType::Professional
-                        && k.user_type == UserType::Guest
-                        && k.status == UserStatus::Active
-                    {
-                        if free > 0 {
-                            free -= 1;
-                        } else {
-                            user_type = UserType::Guest;
-                            out.invited_as_guests += 1;
-                        }
-                    }
+                    let user_type = free.give(
+                        r.user_type.unwrap_or(k.user_type),
+                        k.user_type == UserType::Guest && k.status == UserStatus::Active,
+                        &mut out.invited_as_guests,
+                    );
                     updates.push((o, user_type));
                 }
                 (Bucket::Updated, Some(k)) => {
@@ -318,18 +331,11 @@ impl Usher {
                     let Some(u) = tx.user_by_id(account.id, k.id).await? else {
                         continue;
                     };
-                    let mut user_type = r.user_type.unwrap_or(u.user_type);
-                    if user_type == UserType::Professional
-                        && u.user_type == UserType::Guest
-                        && u.status == UserStatus::Active
-                    {
-                        if free > 0 {
-                            free -= 1;
-                        } else {
-                            user_type = UserType::Guest;
-                            out.invited_as_guests += 1;
-                        }
-                    }
+                    let user_type = free.give(
+                        r.user_type.unwrap_or(u.user_type),
+                        u.user_type == UserType::Guest && u.status == UserStatus::Active,
+                        &mut out.invited_as_guests,
+                    );
                     let first = if r.first_name().is_empty() {
                         u.first_name.as_str()
                     } else {
@@ -388,19 +394,12 @@ impl Usher {
                     out.updated += 1;
                 }
                 (Bucket::New | Bucket::OutsideDomains, _) => {
-                    let mut user_type = if o.bucket == Bucket::OutsideDomains {
+                    let wanted = if o.bucket == Bucket::OutsideDomains {
                         UserType::Guest
                     } else {
                         r.user_type.unwrap_or(DEFAULT_TYPE)
                     };
-                    if user_type == UserType::Professional {
-                        if free > 0 {
-                            free -= 1;
-                        } else {
-                            user_type = UserType::Guest;
-                            out.invited_as_guests += 1;
-                        }
-                    }
+                    let user_type = free.give(wanted, true, &mut out.invited_as_guests);
                     if r.password.is_some() || workbook {
                         let phc = hashes.get(&r.row);
                         if r.password.is_some() && phc.is_none() {
