@@ -9,7 +9,6 @@ use serde_json::json;
 use super::Usher;
 use super::import_edits::Edits;
 use super::import_invites::Invites;
-use super::import_workbook::grant_json;
 use super::invite::seats;
 use crate::domain::licence::SeatsExhausted;
 use crate::domain::{Permission, Timestamp, UserStatus, UserType};
@@ -18,7 +17,7 @@ use crate::import::plan::{
     AccountState, Bucket, DEFAULT_TYPE, Known, Outcome, Source, outcomes, view,
 };
 use crate::import::{ImportRow, Parsed, Progress, Stage};
-use crate::store::{Account, Batch, Grantable, Holder, NewAudit, NewUser, Tx, User, UserFields};
+use crate::store::{Account, Batch, NewAudit, NewUser, Tx, User, UserFields};
 
 /// What happens to users in the account that the file does not mention.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -488,7 +487,7 @@ impl Usher {
             admins.extend(tx.active_holders_of(role.id).await?);
         }
         let spared = |k: &Known| me.as_deref() == Some(k.email()) || admins.contains(&k.id);
-        if opts.missing == Missing::Suspend {
+        if opts.missing != Missing::Keep {
             let missing: Vec<&Known> = plan
                 .list
                 .iter()
@@ -498,62 +497,15 @@ impl Usher {
                 .collect();
             // Those left alone count as done at once.
             done += work.saturating_sub(done + missing.len() as u64);
-            out.suspended += edits
-                .suspend_all(&mut tx, &missing, |n| {
-                    done += n as u64;
-                    opts.progress.tick(Stage::Applying, done, Some(work));
-                })
-                .await?;
-        }
-        // Removals stay one at a time: each keeps the user's grants for undo.
-        let removing = opts.missing == Missing::Remove;
-        for o in plan.list.iter().filter(|o| removing && deciding(o)) {
-            done += 1;
-            opts.progress.tick(Stage::Applying, done, Some(work));
-            let Some(k) = user_of(o) else {
-                continue;
+            let tick = |n: usize| {
+                done += n as u64;
+                opts.progress.tick(Stage::Applying, done, Some(work));
             };
-            if spared(k) {
-                continue;
+            if opts.missing == Missing::Suspend {
+                out.suspended += edits.suspend_all(&mut tx, &missing, tick).await?;
+            } else {
+                out.removed += edits.remove_all(&mut tx, &missing, tick).await?;
             }
-            let Some(u) = tx.user_by_id(account.id, k.id).await? else {
-                continue;
-            };
-            // Their grants go with them; kept here so that undo gives them back.
-            let grants: Vec<serde_json::Value> = tx
-                .grants_of(Holder::User(u.id))
-                .await?
-                .iter()
-                .map(|g| grant_json(&Grantable::of(g), g.mailbox_id))
-                .collect();
-            if !grants.is_empty() {
-                tx.insert_change(
-                    batch,
-                    "regrant",
-                    Some(u.id),
-                    None,
-                    &json!({"grants": grants}),
-                )
-                .await?;
-            }
-            tx.delete_user(u.id).await?;
-            tx.insert_change(
-                batch,
-                "remove",
-                Some(u.id),
-                None,
-                &serde_json::to_value(&u).unwrap_or_default(),
-            )
-            .await?;
-            self.record(
-                &mut tx,
-                now,
-                "user.remove",
-                &format!("user:{} {}", u.id, u.email),
-                json!({"batch": batch}),
-            )
-            .await?;
-            out.removed += 1;
         }
         self.record(
             &mut tx,

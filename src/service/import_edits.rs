@@ -4,14 +4,17 @@
 //! each: 69 s for 100,000 renames on SQLite. A roles workbook's updates, which carry
 //! grants, still go one at a time.
 
+use std::collections::BTreeMap;
+
 use serde_json::json;
 
 use super::Usher;
+use super::import_workbook::grant_json;
 use crate::domain::{Timestamp, UserStatus, UserType};
 use crate::error::Result;
 use crate::import::Parsed;
 use crate::import::plan::{AccountState, Known, Outcome, Source, view};
-use crate::store::{Account, Change, NewAudit, Tx, User, UserEdit};
+use crate::store::{Account, Change, Grantable, NewAudit, Tx, User, UserEdit};
 
 /// Users per chunk.
 const CHUNK: usize = 5_000;
@@ -30,6 +33,14 @@ pub(super) struct Edits<'a> {
 struct Edit {
     edit: UserEdit,
     /// The record before, as JSON, for undo.
+    before: String,
+    target: String,
+    details: serde_json::Value,
+}
+
+/// What is recorded of one change to a user: its change record and audit entry.
+struct Logged {
+    id: i64,
     before: String,
     target: String,
     details: serde_json::Value,
@@ -128,6 +139,48 @@ impl Edits<'_> {
         Ok(done)
     }
 
+    /// Removes these users, keeping each one's record and grants for undo; `written(n)`
+    /// is told after each chunk. Returns how many were removed.
+    pub async fn remove_all(
+        &self,
+        tx: &mut Tx,
+        users: &[&Known],
+        mut written: impl FnMut(usize),
+    ) -> Result<usize> {
+        let mut done = 0;
+        for chunk in users.chunks(CHUNK) {
+            let before = self.records(tx, chunk.iter().copied()).await?;
+            let ids: Vec<i64> = before.iter().map(|u| u.id).collect();
+            // Their grants go with them. Recorded before the removals, so that undo,
+            // which goes last first, gives the users back before their grants.
+            let mut held: BTreeMap<i64, Vec<serde_json::Value>> = BTreeMap::new();
+            for g in tx.grants_of_users(&ids).await? {
+                if let Some(id) = g.user_id {
+                    let json = grant_json(&Grantable::of(&g), g.mailbox_id);
+                    held.entry(id).or_default().push(json);
+                }
+            }
+            let regrants: Vec<(i64, String)> = held
+                .into_iter()
+                .map(|(id, list)| (id, json!({ "grants": list }).to_string()))
+                .collect();
+            tx.insert_changes(self.batch, "regrant", &regrants).await?;
+            done += tx.delete_users(&ids).await? as usize;
+            let logged = before
+                .iter()
+                .map(|u| Logged {
+                    id: u.id,
+                    before: serde_json::to_string(u).unwrap_or_default(),
+                    target: format!("user:{} {}", u.id, u.email),
+                    details: json!({"batch": self.batch}),
+                })
+                .collect();
+            self.log(tx, "remove", "user.remove", logged).await?;
+            written(chunk.len());
+        }
+        Ok(done)
+    }
+
     /// The account user an outcome names.
     fn user(&self, o: &Outcome) -> Option<&Known> {
         o.user().and_then(|i| self.state.users.get(i))
@@ -145,15 +198,30 @@ impl Edits<'_> {
 
     /// Writes the users, then their change records and audit entries, in that order.
     async fn write(&self, tx: &mut Tx, kind: &str, action: &str, edits: Vec<Edit>) -> Result<()> {
-        let mut users = Vec::with_capacity(edits.len());
-        let mut changes = Vec::with_capacity(edits.len());
-        let mut audits = Vec::with_capacity(edits.len());
-        for e in edits {
-            changes.push((e.edit.id, e.before));
-            audits.push((e.target, e.details));
-            users.push(e.edit);
-        }
+        let (users, logged): (Vec<UserEdit>, Vec<Logged>) = edits
+            .into_iter()
+            .map(|e| {
+                let log = Logged {
+                    id: e.edit.id,
+                    before: e.before,
+                    target: e.target,
+                    details: e.details,
+                };
+                (e.edit, log)
+            })
+            .unzip();
         tx.set_users_fields(&users, self.now).await?;
+        self.log(tx, kind, action, logged).await
+    }
+
+    /// The change records and audit entries of changes made, in their order.
+    async fn log(&self, tx: &mut Tx, kind: &str, action: &str, done: Vec<Logged>) -> Result<()> {
+        let mut changes = Vec::with_capacity(done.len());
+        let mut audits = Vec::with_capacity(done.len());
+        for l in done {
+            changes.push((l.id, l.before));
+            audits.push((l.target, l.details));
+        }
         tx.insert_changes(self.batch, kind, &changes).await?;
         let (targets, details): (Vec<String>, Vec<serde_json::Value>) = audits.into_iter().unzip();
         let entries: Vec<NewAudit<'_>> = targets
@@ -179,7 +247,8 @@ fn find(records: &[User], id: i64) -> Option<&User> {
         .and_then(|i| records.get(i))
 }
 
-/// Undo of a run of updates: each user as it was before (brought back if removed since).
+/// Undo of a run of updates or removals: each user as it was before, brought back if
+/// removed.
 /// Returns how many.
 pub(super) async fn restore(
     tx: &mut Tx,
@@ -204,16 +273,7 @@ pub(super) async fn restore(
         .partition(|u| present.binary_search(&u.id).is_ok());
     let edits: Vec<UserEdit> = there.into_iter().map(UserEdit::from).collect();
     tx.set_users_fields(&edits, now).await?;
-    for u in gone {
-        tx.restore_user(
-            account_id,
-            u.id,
-            &super::import::fields(u),
-            u.created_at,
-            now,
-        )
-        .await?;
-    }
+    tx.restore_users(account_id, &gone, now).await?;
     Ok(before.len())
 }
 

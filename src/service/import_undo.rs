@@ -1,18 +1,17 @@
 //! Undoing an import: its invitations still pending are revoked (with their mail), and
-//! its changes to users reverted, last first, a page at a time. Runs of updates and of
-//! suspensions are reverted a run at a time (`import_edits`); the other changes, which
-//! touch grants and mailboxes, one at a time.
+//! its changes to users reverted, last first, a page at a time. Runs of updates, of
+//! suspensions and of removals are reverted a run at a time (`import_edits`); the other
+//! changes, which touch grants and mailboxes, one at a time.
 
 use serde::Serialize;
 use serde_json::json;
 
 use super::Usher;
-use super::import::fields;
 use super::import_edits::{reactivate, restore};
 use super::import_workbook::grant_from_json;
 use crate::domain::{Permission, Timestamp};
 use crate::error::{Error, Result};
-use crate::store::{Change, Holder, Tx, User};
+use crate::store::{Change, Holder, Tx};
 
 /// Changes read at a time.
 const PAGE: i64 = 5_000;
@@ -69,7 +68,7 @@ impl Usher {
             // In order, a run of one kind at a time.
             for run in page.chunk_by(|a, b| a.kind == b.kind) {
                 match run.first().map(|c| c.kind.as_str()) {
-                    Some("update") => {
+                    Some("update" | "remove") => {
                         out.restored += restore(&mut tx, account.id, run, now).await?
                     }
                     Some("suspend") => {
@@ -96,7 +95,7 @@ impl Usher {
         Ok(out)
     }
 
-    /// Reverts one change that is neither an update nor a suspension.
+    /// Reverts one change that is not an update, a suspension or a removal.
     async fn undo_one(
         &self,
         tx: &mut Tx,
@@ -106,19 +105,6 @@ impl Usher {
         out: &mut UndoOutcome,
     ) -> Result<()> {
         match c.kind.as_str() {
-            "remove" => {
-                let Ok(before) = serde_json::from_str::<User>(&c.before) else {
-                    return Ok(());
-                };
-                let f = fields(&before);
-                if tx.user_by_id(account_id, before.id).await?.is_some() {
-                    tx.set_user_fields(before.id, &f, now).await?;
-                } else {
-                    tx.restore_user(account_id, before.id, &f, before.created_at, now)
-                        .await?;
-                }
-                out.restored += 1;
-            }
             "create" => {
                 let Some(id) = c.user_id else { return Ok(()) };
                 if tx.user_by_id(account_id, id).await?.is_some() {

@@ -4,8 +4,9 @@
 //! thread and back.
 
 use super::bulk::{CHUNK, column, json_rows};
+use super::reports::select_grants;
 use super::users::{UserRow, select_users};
-use super::{Tx, TxInner, User};
+use super::{Grant, Tx, TxInner, User};
 use crate::domain::{Timestamp, UserStatus, UserType};
 use crate::error::Result;
 
@@ -71,6 +72,125 @@ impl Tx {
             }
         }
         Ok(out)
+    }
+
+    /// The grants these users hold, each user's in the order `grants_of` gives them.
+    pub async fn grants_of_users(&mut self, ids: &[i64]) -> Result<Vec<Grant>> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(CHUNK) {
+            let rows: Vec<Grant> = match &mut self.inner {
+                TxInner::Sqlite(t) => {
+                    sqlx::query_as(select_grants!(
+                        " WHERE g.user_id IN (SELECT CAST(value AS INTEGER) FROM json_each($1))"
+                    ))
+                    .bind(json_rows(chunk, |id| *id))
+                    .fetch_all(&mut **t)
+                    .await?
+                }
+                TxInner::Postgres(t) => {
+                    sqlx::query_as(select_grants!(" WHERE g.user_id = ANY($1)"))
+                        .bind(chunk)
+                        .fetch_all(&mut **t)
+                        .await?
+                }
+            };
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    /// Deletes these users (their grants and profiles go with them). Returns how many.
+    pub async fn delete_users(&mut self, ids: &[i64]) -> Result<u64> {
+        let mut n = 0;
+        for chunk in ids.chunks(CHUNK) {
+            n += match &mut self.inner {
+                TxInner::Sqlite(t) => sqlx::query(
+                    "DELETE FROM users
+                         WHERE id IN (SELECT CAST(value AS INTEGER) FROM json_each($1))",
+                )
+                .bind(json_rows(chunk, |id| *id))
+                .execute(&mut **t)
+                .await?
+                .rows_affected(),
+                TxInner::Postgres(t) => sqlx::query("DELETE FROM users WHERE id = ANY($1)")
+                    .bind(chunk)
+                    .execute(&mut **t)
+                    .await?
+                    .rows_affected(),
+            };
+        }
+        Ok(n)
+    }
+
+    /// Puts removed users back as they were, with their ids (an import's undo).
+    pub async fn restore_users(
+        &mut self,
+        account_id: i64,
+        users: &[&User],
+        now: Timestamp,
+    ) -> Result<()> {
+        for chunk in users.chunks(CHUNK) {
+            match &mut self.inner {
+                TxInner::Sqlite(t) => {
+                    let json = json_rows(chunk, |u| {
+                        (
+                            u.id,
+                            &u.email,
+                            &u.email_display,
+                            &u.first_name,
+                            &u.last_name,
+                            &u.display_name,
+                            &u.unique_ref,
+                            u.user_type.as_str(),
+                            u.status.as_str(),
+                            u.created_at,
+                        )
+                    });
+                    sqlx::query(
+                        "INSERT INTO users (id, account_id, email, email_display, first_name,
+                            last_name, display_name, unique_ref, user_type, status, created_at,
+                            updated_at)
+                         SELECT j.value ->> 0, $1, j.value ->> 1, j.value ->> 2, j.value ->> 3,
+                            j.value ->> 4, j.value ->> 5, j.value ->> 6, j.value ->> 7,
+                            j.value ->> 8, j.value ->> 9, $2
+                         FROM jsonb_each($3) AS j ORDER BY CAST(j.key AS INTEGER)",
+                    )
+                    .bind(account_id)
+                    .bind(now.0)
+                    .bind(json)
+                    .execute(&mut **t)
+                    .await?;
+                }
+                TxInner::Postgres(t) => {
+                    sqlx::query(
+                        "INSERT INTO users (id, account_id, email, email_display, first_name,
+                            last_name, display_name, unique_ref, user_type, status, created_at,
+                            updated_at)
+                         SELECT d.id, $1, d.email, d.email_display, d.first_name, d.last_name,
+                            d.display_name, d.unique_ref, d.user_type, d.status, d.created_at, $2
+                         FROM UNNEST($3::int8[], $4::text[], $5::text[], $6::text[], $7::text[],
+                            $8::text[], $9::text[], $10::text[], $11::text[], $12::int8[])
+                            AS d(id, email, email_display, first_name, last_name, display_name,
+                                unique_ref, user_type, status, created_at)",
+                    )
+                    .bind(account_id)
+                    .bind(now.0)
+                    .bind(column(chunk, |u| u.id))
+                    .bind(column(chunk, |u| u.email.as_str()))
+                    .bind(column(chunk, |u| u.email_display.as_str()))
+                    .bind(column(chunk, |u| u.first_name.as_str()))
+                    .bind(column(chunk, |u| u.last_name.as_str()))
+                    .bind(column(chunk, |u| u.display_name.as_str()))
+                    .bind(column(chunk, |u| u.unique_ref.as_deref()))
+                    .bind(column(chunk, |u| u.user_type.as_str()))
+                    .bind(column(chunk, |u| u.status.as_str()))
+                    .bind(column(chunk, |u| u.created_at))
+                    .execute(&mut **t)
+                    .await?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Writes every importable field of each user.

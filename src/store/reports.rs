@@ -22,6 +22,7 @@ macro_rules! select_grants {
         )
     };
 }
+pub(super) use select_grants;
 
 impl Tx {
     /// Grants held by the account's users whose address is in (`after`, `last`].
