@@ -21,6 +21,7 @@ crate::on_both_backends!(
     an_invitation_resent_or_revoked_before_its_mail_is_drafted_gets_no_import_mail,
     the_sender_steps_over_a_mailings_revoked_stretch,
     updates_and_suspensions_beyond_a_chunk_apply_and_undo_whole,
+    removals_beyond_a_chunk_apply_and_undo_whole,
     licences_go_in_file_order_and_invitations_are_written_by_address,
 );
 
@@ -209,31 +210,6 @@ async fn updates_and_suspensions_beyond_a_chunk_apply_and_undo_whole(db: &TestDb
     // The administrator holds one licence: 3,000 are left for promotions.
     let (u, _clock) = account(db, 3_001).await;
     u.generate_fake_users(12_000, "acme.test").await.unwrap();
-    let everyone = |u: &Usher| {
-        let u = u.clone();
-        async move {
-            let mut all: Vec<_> = u
-                .users("", "", 20_000)
-                .await
-                .unwrap()
-                .into_iter()
-                .map(|x| {
-                    (
-                        x.id,
-                        x.email,
-                        x.first_name,
-                        x.last_name,
-                        x.display_name,
-                        x.unique_ref,
-                        x.user_type,
-                        x.status,
-                    )
-                })
-                .collect();
-            all.sort_by_key(|x| x.0);
-            all
-        }
-    };
     let before = everyone(&u).await;
     assert_eq!(before.len(), 12_001);
     let mut text = String::from("unique reference,email,first name,last name,user type\n");
@@ -305,6 +281,98 @@ async fn updates_and_suspensions_beyond_a_chunk_apply_and_undo_whole(db: &TestDb
         "{:?}",
         &check.faults[..3.min(check.faults.len())]
     );
+}
+
+type Row = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    UserType,
+    UserStatus,
+);
+
+/// Every user of the account (up to 20,000), every importable field, by id.
+async fn everyone(u: &Usher) -> Vec<Row> {
+    let mut all: Vec<Row> = u
+        .users("", "", 20_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|x| {
+            (
+                x.id,
+                x.email,
+                x.first_name,
+                x.last_name,
+                x.display_name,
+                x.unique_ref,
+                x.user_type,
+                x.status,
+            )
+        })
+        .collect();
+    all.sort_by_key(|x| x.0);
+    all
+}
+
+/// Removals beyond a chunk: every user missing from the file goes, with their grants, in
+/// one apply; undo gives back every user exactly and every grant.
+async fn removals_beyond_a_chunk_apply_and_undo_whole(db: &TestDb) {
+    use usher::service::{Target, Who};
+    let (u, _clock) = account(db, 10).await;
+    u.generate_fake_users(12_000, "acme.test").await.unwrap();
+    // Grants on users in the first chunk and in the last, one holding two.
+    let holders = ["user0001001@acme.test", "user0011999@acme.test"];
+    let who = |e: &str| Who::User(Target::Email(e.into()));
+    u.grant(&who(holders[0]), "messages.send", None)
+        .await
+        .unwrap();
+    u.grant(&who(holders[0]), "files.share", None)
+        .await
+        .unwrap();
+    u.grant(&who(holders[1]), "Guest", None).await.unwrap();
+    let labels = |u: &Usher| {
+        let u = u.clone();
+        async move {
+            let mut all = Vec::new();
+            for h in holders {
+                let (g, _) = u.grants(&who(h)).await.unwrap();
+                all.push(g.iter().map(|g| g.label()).collect::<Vec<_>>());
+            }
+            all
+        }
+    };
+    let before = everyone(&u).await;
+    let grants = labels(&u).await;
+    assert_eq!(grants.iter().map(Vec::len).sum::<usize>(), 3);
+    // The administrator and the first thousand stay.
+    let mut text = String::from("email\nadmin@acme.test\n");
+    for i in 1..=1_000 {
+        text.push_str(&format!("user{i:07}@acme.test\n"));
+    }
+    let opts = ApplyOptions {
+        missing: Missing::Remove,
+        ..Default::default()
+    };
+    let out = u.import_apply(&parse(db, &text), &opts).await.unwrap();
+    assert_eq!(out.removed, 11_000);
+    let after = everyone(&u).await;
+    assert_eq!(after.len(), 1_001);
+    assert_eq!(after.last().unwrap().1, "user0001000@acme.test");
+    assert!(u.users("user0011999", "", 10).await.unwrap().is_empty());
+    let check = u.verify_audit().await.unwrap();
+    assert!(check.faults.is_empty(), "{:?}", check.faults.first());
+
+    let undo = u.import_undo(out.batch_id).await.unwrap();
+    assert_eq!((undo.restored, undo.kept), (11_000, 0));
+    assert!(everyone(&u).await == before, "every user as they were");
+    assert_eq!(labels(&u).await, grants, "every grant given back");
+    assert_eq!(u.users("user0011999", "", 10).await.unwrap().len(), 1);
+    let check = u.verify_audit().await.unwrap();
+    assert!(check.faults.is_empty(), "{:?}", check.faults.first());
 }
 
 /// A mail sender writing to a spool directory of the test's own.
