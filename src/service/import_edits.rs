@@ -151,18 +151,25 @@ impl Edits<'_> {
         for chunk in users.chunks(CHUNK) {
             let before = self.records(tx, chunk.iter().copied()).await?;
             let ids: Vec<i64> = before.iter().map(|u| u.id).collect();
-            // Their grants go with them. Recorded before the removals, so that undo,
-            // which goes last first, gives the users back before their grants.
-            let mut held: BTreeMap<i64, Vec<serde_json::Value>> = BTreeMap::new();
+            // Their grants and profiles go with them. Recorded before the removals, so
+            // that undo, which goes last first, gives the users back before them.
+            let mut held: BTreeMap<i64, serde_json::Value> = BTreeMap::new();
             for g in tx.grants_of_users(&ids).await? {
                 if let Some(id) = g.user_id {
                     let json = grant_json(&Grantable::of(&g), g.mailbox_id);
-                    held.entry(id).or_default().push(json);
+                    let kept = held.entry(id).or_insert_with(|| json!({"grants": []}));
+                    if let Some(list) = kept["grants"].as_array_mut() {
+                        list.push(json);
+                    }
                 }
+            }
+            for (id, timezone, phone) in tx.profiles_of_users(&ids).await? {
+                let kept = held.entry(id).or_insert_with(|| json!({"grants": []}));
+                kept["profile"] = json!({"timezone": timezone, "phone": phone});
             }
             let regrants: Vec<(i64, String)> = held
                 .into_iter()
-                .map(|(id, list)| (id, json!({ "grants": list }).to_string()))
+                .map(|(id, kept)| (id, kept.to_string()))
                 .collect();
             tx.insert_changes(self.batch, "regrant", &regrants).await?;
             done += tx.delete_users(&ids).await? as usize;

@@ -117,9 +117,16 @@ impl Usher {
                     tx.delete_grant(Holder::User(id), &g, m).await?;
                 }
             }
+            // What went with a removed user: their grants, and their profile.
             "regrant" => {
                 let Some(id) = c.user_id else { return Ok(()) };
-                if let Some(list) = before_of(c)["grants"].as_array() {
+                let kept = before_of(c);
+                if let Some(p) = kept.get("profile") {
+                    let field = |k: &str| p[k].as_str().unwrap_or_default().to_owned();
+                    tx.set_user_profile(id, &field("timezone"), &field("phone"))
+                        .await?;
+                }
+                if let Some(list) = kept["grants"].as_array() {
                     for (g, m) in list.iter().filter_map(grant_from_json) {
                         // A role or mailbox deleted since is not brought back for it.
                         if !tx

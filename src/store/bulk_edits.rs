@@ -99,6 +99,35 @@ impl Tx {
         Ok(out)
     }
 
+    /// The profiles (id, time zone, phone) of those of these users who have one.
+    pub async fn profiles_of_users(&mut self, ids: &[i64]) -> Result<Vec<(i64, String, String)>> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(CHUNK) {
+            let rows: Vec<(i64, String, String)> = match &mut self.inner {
+                TxInner::Sqlite(t) => {
+                    sqlx::query_as(
+                        "SELECT user_id, timezone, phone FROM user_profiles
+                         WHERE user_id IN (SELECT CAST(value AS INTEGER) FROM json_each($1))",
+                    )
+                    .bind(json_rows(chunk, |id| *id))
+                    .fetch_all(&mut **t)
+                    .await?
+                }
+                TxInner::Postgres(t) => {
+                    sqlx::query_as(
+                        "SELECT user_id, timezone, phone FROM user_profiles
+                         WHERE user_id = ANY($1)",
+                    )
+                    .bind(chunk)
+                    .fetch_all(&mut **t)
+                    .await?
+                }
+            };
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
     /// Deletes these users (their grants and profiles go with them). Returns how many.
     pub async fn delete_users(&mut self, ids: &[i64]) -> Result<u64> {
         let mut n = 0;

@@ -32,6 +32,13 @@ async fn undo_gives_a_removed_user_back_their_grants(db: &TestDb) {
         labels(&u, "ivy@acme.test").await,
         ["Helpdesk", "Reader on sales@acme.test"]
     );
+    let ivy = u.users("ivy@acme.test", "", 1).await.unwrap()[0].id;
+    let profile = u.store().read().await.unwrap().user_profile(ivy).await;
+    assert_eq!(
+        profile.unwrap(),
+        Some(("Europe/London".into(), "+44 20 7946 0000".into())),
+        "her profile is back too"
+    );
 }
 
 /// A role deleted after the import does not stop its undo: the user comes back with the
@@ -48,9 +55,16 @@ async fn undo_after_a_role_was_deleted_restores_the_user_without_it(db: &TestDb)
     );
 }
 
-/// Ivy, holding Helpdesk and Reader on sales@, removed as missing from a file; the batch.
+/// Ivy, with a profile and holding Helpdesk and Reader on sales@, removed as missing
+/// from a file; the batch.
 async fn remove_ivy_with_two_grants(db: &TestDb, u: &Usher) -> i64 {
     setup(u).await;
+    let ivy = u.users("ivy@acme.test", "", 1).await.unwrap()[0].id;
+    let mut tx = u.store().write().await.unwrap();
+    tx.set_user_profile(ivy, "Europe/London", "+44 20 7946 0000")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
     u.grant(&who("ivy@acme.test"), "Helpdesk", None)
         .await
         .unwrap();
