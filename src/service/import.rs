@@ -64,6 +64,22 @@ pub struct ApplyOutcome {
     pub left_out: usize,
 }
 
+/// The names an update gives a user: the row's, or theirs where the row has none, and
+/// the display name made of them.
+pub(super) fn updated_names<'a>(r: &'a ImportRow, u: &'a User) -> (&'a str, &'a str, String) {
+    let first = if r.first_name().is_empty() {
+        u.first_name.as_str()
+    } else {
+        r.first_name()
+    };
+    let last = if r.last_name().is_empty() {
+        u.last_name.as_str()
+    } else {
+        r.last_name()
+    };
+    (first, last, format!("{first} {last}").trim().to_owned())
+}
+
 /// A user's current fields, to change one or two and write back.
 pub(super) fn fields(u: &User) -> UserFields<'_> {
     UserFields {
@@ -335,17 +351,7 @@ impl Usher {
                         u.user_type == UserType::Guest && u.status == UserStatus::Active,
                         &mut out.invited_as_guests,
                     );
-                    let first = if r.first_name().is_empty() {
-                        u.first_name.as_str()
-                    } else {
-                        r.first_name()
-                    };
-                    let last = if r.last_name().is_empty() {
-                        u.last_name.as_str()
-                    } else {
-                        r.last_name()
-                    };
-                    let display = format!("{first} {last}").trim().to_owned();
+                    let (first, last, display) = updated_names(r, &u);
                     tx.set_user_fields(
                         u.id,
                         &UserFields {

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use super::Usher;
+use super::import::updated_names;
 use super::import_workbook::grant_json;
 use crate::domain::{Timestamp, UserStatus, UserType};
 use crate::error::Result;
@@ -68,23 +69,14 @@ impl Edits<'_> {
                         _ => return None,
                     };
                     let u = find(&before, self.user(o)?.id)?;
-                    let first = if r.first_name().is_empty() {
-                        u.first_name.as_str()
-                    } else {
-                        r.first_name()
-                    };
-                    let last = if r.last_name().is_empty() {
-                        u.last_name.as_str()
-                    } else {
-                        r.last_name()
-                    };
+                    let (first, last, display_name) = updated_names(r, u);
                     let edit = UserEdit {
                         id: u.id,
                         email: r.email().to_owned(),
                         email_display: r.email_display().to_owned(),
                         first_name: first.to_owned(),
                         last_name: last.to_owned(),
-                        display_name: format!("{first} {last}").trim().to_owned(),
+                        display_name,
                         unique_ref: r
                             .unique_ref()
                             .or(u.unique_ref.as_deref())
