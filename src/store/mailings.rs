@@ -3,7 +3,7 @@
 //! base, naming its batch and the range of invitation ids still to draft; each of those
 //! invitations keeps its link's token (`draft_token`) until its draft is written.
 
-use super::{Tx, on_tx};
+use super::{Tx, TxInner, on_tx};
 use crate::error::Result;
 
 /// A mailing with invitations left to draft.
@@ -31,23 +31,24 @@ pub struct Undrafted {
     pub status: String,
 }
 
-const NEXT_SQLITE: &str = "SELECT id, account_id, import_batch_id, next_invitation,
-        last_invitation, shared
-    FROM draft_bases WHERE next_invitation IS NOT NULL ORDER BY id LIMIT 1";
+/// The oldest mailing with invitations left to draft, then `$lock`.
+macro_rules! next_mailing {
+    ($lock:literal) => {
+        concat!(
+            "SELECT id, account_id, import_batch_id, next_invitation, last_invitation, shared
+             FROM draft_bases WHERE next_invitation IS NOT NULL ORDER BY id LIMIT 1",
+            $lock
+        )
+    };
+}
 
 // Locked until commit: a second sender skips to another mailing instead of drafting the
 // same invitations twice.
-const NEXT_POSTGRES: &str = "SELECT id, account_id, import_batch_id, next_invitation,
-        last_invitation, shared
-    FROM draft_bases WHERE next_invitation IS NOT NULL ORDER BY id LIMIT 1
-    FOR UPDATE SKIP LOCKED";
+const NEXT_POSTGRES: &str = next_mailing!(" FOR UPDATE SKIP LOCKED");
 
 // When every mailing is being drafted by another sender: wait for the oldest, and get
 // it as that sender left it (or nothing, if it drafted the last of it).
-const NEXT_POSTGRES_WAIT: &str = "SELECT id, account_id, import_batch_id, next_invitation,
-        last_invitation, shared
-    FROM draft_bases WHERE next_invitation IS NOT NULL ORDER BY id LIMIT 1
-    FOR UPDATE";
+const NEXT_POSTGRES_WAIT: &str = next_mailing!(" FOR UPDATE");
 
 impl Tx {
     /// Makes a draft base the mailing of `batch`, whose invitations are the ids `first`
@@ -81,22 +82,23 @@ impl Tx {
     /// wait, a sender that found nothing drafted and the mailing locked would think the
     /// queue empty and stop, leaving one sender to send it all.
     pub async fn next_mailing(&mut self) -> Result<Option<Mailing>> {
-        let free = on_tx!(
-            self,
-            sqlite = NEXT_SQLITE,
-            postgres = NEXT_POSTGRES,
-            |c, sql| sqlx::query_as::<_, Mailing>(sql).fetch_optional(c).await
-        )?;
-        if free.is_some() || matches!(self.inner, super::TxInner::Sqlite(_)) {
+        // SQLite has one writer: no other sender is drafting.
+        let t = match &mut self.inner {
+            TxInner::Sqlite(t) => {
+                let m = sqlx::query_as(next_mailing!("")).fetch_optional(&mut **t);
+                return Ok(m.await?);
+            }
+            TxInner::Postgres(t) => t,
+        };
+        let free = sqlx::query_as(NEXT_POSTGRES)
+            .fetch_optional(&mut **t)
+            .await?;
+        if free.is_some() {
             return Ok(free);
         }
-        let waited = on_tx!(
-            self,
-            sqlite = NEXT_SQLITE,
-            postgres = NEXT_POSTGRES_WAIT,
-            |c, sql| sqlx::query_as::<_, Mailing>(sql).fetch_optional(c).await
-        )?;
-        Ok(waited)
+        Ok(sqlx::query_as(NEXT_POSTGRES_WAIT)
+            .fetch_optional(&mut **t)
+            .await?)
     }
 
     /// The invitations of `batch` with ids `from` to `to` whose mail is still to be
