@@ -9,6 +9,8 @@ mod answers;
 mod audit;
 mod domains;
 mod enrol;
+mod import_edits;
+mod import_mail;
 mod imports;
 mod invitations;
 mod registration;
