@@ -27,11 +27,15 @@ fn keys_move_mark_and_act_on_marked_rows() {
     app.update(key(' '));
     app.update(key(' '));
     assert_eq!(app.invitations.marked.len(), 2);
-    let fx = app.update(key('r'));
+    assert!(app.update(key('r')).is_empty(), "a bulk resend asks first");
+    assert_eq!(app.invitations.marked.len(), 2, "marks stay while asked");
+    let fx = app.update(key('y'));
     assert!(
         matches!(fx.as_slice(), [Effect::Resend(ids)] if ids == &vec![1, 2]),
         "{fx:?}"
     );
+    assert_eq!(app.invitations.marked.len(), 2, "kept until it succeeds");
+    app.update(Action::Done(Ok("Resent 2 invitations".into())));
     assert!(app.invitations.marked.is_empty());
     app.update(key('G'));
     assert_eq!(app.invitations.current().map(|i| i.id), Some(4));

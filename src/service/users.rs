@@ -58,7 +58,12 @@ impl Usher {
 
     /// Professional or guest. Becoming professional takes a licence if the user is active.
     pub async fn set_user_type(&self, target: &Target, user_type: UserType) -> Result<User> {
-        self.change_user(target, "user.set_type", |user| {
+        one(self.set_users_type(std::slice::from_ref(target), user_type).await?)
+    }
+
+    /// Several users made professional or guest in one transaction: all or none.
+    pub async fn set_users_type(&self, targets: &[Target], user_type: UserType) -> Result<Vec<User>> {
+        self.change_users(targets, "user.set_type", |user| {
             if user.user_type == user_type {
                 return Err(Error::Conflict(format!(
                     "{} is already {user_type}",
@@ -74,7 +79,12 @@ impl Usher {
 
     /// A suspended user keeps everything but cannot use the platform, and frees a licence.
     pub async fn suspend_user(&self, target: &Target) -> Result<User> {
-        self.change_user(target, "user.suspend", |user| {
+        one(self.suspend_users(std::slice::from_ref(target)).await?)
+    }
+
+    /// Several users suspended in one transaction: all or none.
+    pub async fn suspend_users(&self, targets: &[Target]) -> Result<Vec<User>> {
+        self.change_users(targets, "user.suspend", |user| {
             if user.status == UserStatus::Suspended {
                 return Err(Error::Conflict(format!(
                     "{} is already suspended",
@@ -87,7 +97,12 @@ impl Usher {
     }
 
     pub async fn reactivate_user(&self, target: &Target) -> Result<User> {
-        self.change_user(target, "user.reactivate", |user| {
+        one(self.reactivate_users(std::slice::from_ref(target)).await?)
+    }
+
+    /// Several users reactivated in one transaction: all or none (licences included).
+    pub async fn reactivate_users(&self, targets: &[Target]) -> Result<Vec<User>> {
+        self.change_users(targets, "user.reactivate", |user| {
             if user.status == UserStatus::Active {
                 return Err(Error::Conflict(format!(
                     "{} is already active",
@@ -104,29 +119,55 @@ impl Usher {
 
     /// Removes the user from the account. The audit log keeps who they were.
     pub async fn remove_user(&self, target: &Target) -> Result<User> {
-        self.change_user(target, "user.remove", |_| Ok((Change::Remove, false)))
+        one(self.remove_users(std::slice::from_ref(target)).await?)
+    }
+
+    /// Several users removed in one transaction: all or none.
+    pub async fn remove_users(&self, targets: &[Target]) -> Result<Vec<User>> {
+        self.change_users(targets, "user.remove", |_| Ok((Change::Remove, false)))
             .await
     }
 
-    /// One user change: find, decide (and check a licence if it takes one), write, audit.
-    async fn change_user(
+    /// Changes users one after another inside one transaction, so a refusal of any (a
+    /// licence, the last Administrator) leaves them all as they were.
+    async fn change_users(
         &self,
-        target: &Target,
+        targets: &[Target],
         action: &str,
-        decide: impl FnOnce(&User) -> Result<(Change, bool)>,
-    ) -> Result<User> {
-        let now: Timestamp = self.clock.now();
+        decide: impl Fn(&User) -> Result<(Change, bool)>,
+    ) -> Result<Vec<User>> {
         let mut tx = self.store.write().await?;
         let account = self.account_in(&mut tx).await?;
         self.require(&mut tx, &account, Permission::ManageUsers)
             .await?;
         tx.lock_account(account.id).await?;
-        let user = self.find_user(&mut tx, &account, target).await?;
+        let mut changed = Vec::with_capacity(targets.len());
+        for target in targets {
+            changed.push(
+                self.change_user(&mut tx, &account, target, action, &decide)
+                    .await?,
+            );
+        }
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    /// One user change: find, decide (and check a licence if it takes one), write, audit.
+    async fn change_user(
+        &self,
+        tx: &mut Tx,
+        account: &Account,
+        target: &Target,
+        action: &str,
+        decide: &impl Fn(&User) -> Result<(Change, bool)>,
+    ) -> Result<User> {
+        let now: Timestamp = self.clock.now();
+        let user = self.find_user(tx, account, target).await?;
         let (change, takes_seat) = decide(&user)?;
         match change {
             // A guest cannot keep what only a professional may hold (seed 004).
             Change::Type(UserType::Guest) => {
-                let held = effective(&mut tx, Holder::User(user.id), None).await?;
+                let held = effective(tx, Holder::User(user.id), None).await?;
                 let who = format!(
                     "{} cannot become a guest until what they hold is revoked",
                     user.email_display
@@ -134,13 +175,12 @@ impl Usher {
                 check_guest(&who, UserType::Guest, held)?;
             }
             Change::Status(UserStatus::Suspended) | Change::Remove => {
-                self.keep_an_administrator(&mut tx, &account, user.id)
-                    .await?;
+                self.keep_an_administrator(tx, account, user.id).await?;
             }
             _ => {}
         }
         if takes_seat {
-            seats(&mut tx, &account, now).await?.check(1)?;
+            seats(tx, account, now).await?.check(1)?;
         }
         let details = match change {
             Change::Type(t) => {
@@ -182,16 +222,21 @@ impl Usher {
             details,
         })
         .await?;
-        let after = match change {
-            Change::Remove => user,
+        match change {
+            Change::Remove => Ok(user),
             _ => tx
                 .user_by_id(account.id, user.id)
                 .await?
-                .ok_or_else(|| Error::NotFound(format!("user {target}")))?,
-        };
-        tx.commit().await?;
-        Ok(after)
+                .ok_or_else(|| Error::NotFound(format!("user {target}"))),
+        }
     }
+}
+
+/// The one user a one-target change returns.
+fn one(mut users: Vec<User>) -> Result<User> {
+    users
+        .pop()
+        .ok_or_else(|| Error::NotFound("user".to_owned()))
 }
 
 impl Usher {

@@ -34,6 +34,8 @@ pub enum Action {
     },
     /// The outcome of a change, for the status line; a success reloads the views.
     Done(Result<String, String>),
+    /// A question to put to the operator, once what it names has been read.
+    Ask(crate::tui::tabs::Ask),
     ImportPreview {
         generation: u64,
         result: Result<crate::tui::tabs::import::Review, String>,
@@ -115,12 +117,15 @@ pub enum Effect {
     },
     Invite(Box<InviteRequest>),
     Resend(Vec<i64>),
+    /// Count the expired invitations and ask before resending them all.
+    AskResendExpired,
     ResendExpired,
     Revoke(Vec<i64>),
-    SetUserType(i64, UserType),
-    Suspend(i64),
-    Reactivate(i64),
-    Remove(i64),
+    /// Users changed in one transaction each: all or none.
+    SetUserType(Vec<i64>, UserType),
+    Suspend(Vec<i64>),
+    Reactivate(Vec<i64>),
+    Remove(Vec<i64>),
     /// Put text on the terminal's clipboard (OSC 52); done by the terminal layer.
     Copy(String),
     PreviewImport {

@@ -61,9 +61,14 @@ pub enum Modal {
     },
     /// Every field of one invitation, the last error in full.
     Invitation(Box<crate::store::Invitation>),
+    /// A question before an action. Only `y` (or, where `typed` is set, typing it and
+    /// Enter) goes on; Enter alone, `n` and Esc say no.
     Confirm {
         prompt: String,
         effect: Effect,
+        typed: Option<String>,
+        /// What has been typed so far, when `typed` is set.
+        text: String,
     },
     Form(Box<InviteForm>),
     Role(Box<RoleForm>),
@@ -111,6 +116,8 @@ pub struct App {
     pub in_flight: usize,
     pub spinner: usize,
     pub quit: bool,
+    /// `^l`: the terminal layer clears and repaints every cell before the next frame.
+    pub redraw: bool,
     /// Table rows that fit on screen, for page moves; set by the view's caller.
     pub page_rows: usize,
     pub refresh_every_ticks: u64,
@@ -124,6 +131,8 @@ pub struct App {
     pub now: crate::domain::Timestamp,
     ticks: u64,
     generation: u64,
+    /// The tab whose marks go once the action on them succeeds (kept if it fails).
+    clear_marks_after: Option<Tab>,
 }
 
 impl App {
@@ -145,6 +154,7 @@ impl App {
             in_flight: 0,
             spinner: 0,
             quit: false,
+            redraw: false,
             page_rows: 20,
             refresh_every_ticks: 12,
             connection_lost: false,
@@ -152,6 +162,7 @@ impl App {
             now: crate::domain::Timestamp(0),
             ticks: 0,
             generation: 0,
+            clear_marks_after: None,
         }
     }
 
@@ -264,7 +275,8 @@ impl App {
                 result,
             } => {
                 self.in_flight = self.in_flight.saturating_sub(1);
-                match self.users.loaded(generation, page, result) {
+                let next = self.next_generation();
+                match self.users.loaded(generation, page, result, next, self.page_rows) {
                     Ok(fx) => {
                         self.in_flight += fx.len();
                         fx
@@ -338,6 +350,11 @@ impl App {
                 }
                 Vec::new()
             }
+            Action::Ask(ask) => {
+                self.in_flight = self.in_flight.saturating_sub(1);
+                self.ask(ask);
+                Vec::new()
+            }
             Action::ReportProgress { done, total } => {
                 self.report = Some((done, total));
                 Vec::new()
@@ -382,6 +399,11 @@ impl App {
                 };
                 if !keep {
                     self.modal = None;
+                }
+                match self.clear_marks_after.take() {
+                    Some(Tab::Invitations) if ok => self.invitations.marked.clear(),
+                    Some(Tab::Users) if ok => self.users.marked.clear(),
+                    _ => {}
                 }
                 match r {
                     Ok(m) => self.info(m),
@@ -451,26 +473,7 @@ impl App {
                 }
                 return Vec::new();
             }
-            Some(Modal::Confirm { .. }) => {
-                return match cmd {
-                    Some(Cmd::Yes) => match self.modal.take() {
-                        Some(Modal::Confirm { effect, .. }) => {
-                            if matches!(effect, Effect::ApplyImport { .. }) {
-                                self.import.applying = true;
-                            }
-                            self.in_flight += 1;
-                            vec![effect]
-                        }
-                        _ => Vec::new(),
-                    },
-                    Some(Cmd::Cancel) => {
-                        self.modal = None;
-                        self.info("cancelled");
-                        Vec::new()
-                    }
-                    _ => Vec::new(),
-                };
-            }
+            Some(Modal::Confirm { .. }) => return self.on_confirm_key(cmd, key),
             Some(Modal::Form(form)) if cmd == Some(Cmd::ToggleAnother) => {
                 form.another = !form.another;
                 return Vec::new();
@@ -638,6 +641,10 @@ impl App {
                 Vec::new()
             }
             Cmd::Refresh => self.refresh(),
+            Cmd::Redraw => {
+                self.redraw = true;
+                Vec::new()
+            }
             Cmd::Search => {
                 let current = match self.tab {
                     Tab::Invitations => self.invitations.search.clone(),
@@ -691,14 +698,87 @@ impl App {
                 Vec::new()
             }
             Outcome::Effects(fx) => {
-                self.in_flight += fx.iter().filter(|e| !matches!(e, Effect::Copy(_))).count();
+                for e in &fx {
+                    match e {
+                        Effect::Copy(text) => self.info(format!(
+                            "copied {} to the clipboard (OSC 52, if the terminal allows it)",
+                            escape_for_display(text)
+                        )),
+                        other => {
+                            self.in_flight += 1;
+                            if let Some(tab) = marks_of(other) {
+                                self.clear_marks_after = Some(tab);
+                            }
+                        }
+                    }
+                }
                 fx
             }
-            Outcome::Confirm(prompt, effect) => {
-                self.modal = Some(Modal::Confirm { prompt, effect });
+            Outcome::Confirm(ask) => {
+                self.ask(ask);
                 Vec::new()
             }
         }
+    }
+
+    fn ask(&mut self, ask: super::tabs::Ask) {
+        self.modal = Some(Modal::Confirm {
+            prompt: ask.prompt,
+            effect: ask.effect,
+            typed: ask.typed,
+            text: String::new(),
+        });
+    }
+
+    /// A key in a question: `y` goes on, except where a count must be typed; Enter goes
+    /// on only after the count is typed; anything else that means no, says no.
+    fn on_confirm_key(&mut self, cmd: Option<Cmd>, key: KeyEvent) -> Vec<Effect> {
+        let Some(Modal::Confirm { typed, text, .. }) = &mut self.modal else {
+            return Vec::new();
+        };
+        let go = match (typed.as_deref(), key.code) {
+            (Some(_), KeyCode::Esc) => false,
+            (Some(want), KeyCode::Enter) => {
+                if text.as_str() != want {
+                    let want = want.to_owned();
+                    text.clear();
+                    self.error(format!("type {want} and Enter to go on; Esc cancels"));
+                    return Vec::new();
+                }
+                true
+            }
+            (Some(_), KeyCode::Backspace) => {
+                text.pop();
+                return Vec::new();
+            }
+            (Some(_), KeyCode::Char(c)) if !c.is_control() => {
+                text.push(c);
+                return Vec::new();
+            }
+            (Some(_), _) => return Vec::new(),
+            (None, _) => match cmd {
+                Some(Cmd::Yes) => true,
+                Some(Cmd::Cancel) => false,
+                _ => {
+                    self.info("y goes on; n, Enter or Esc cancels");
+                    return Vec::new();
+                }
+            },
+        };
+        let Some(Modal::Confirm { effect, .. }) = self.modal.take() else {
+            return Vec::new();
+        };
+        if !go {
+            self.info("cancelled; nothing was changed");
+            return Vec::new();
+        }
+        self.message = None;
+        if matches!(effect, Effect::ApplyImport { .. }) {
+            self.import.applying = true;
+        }
+        self.clear_marks_after = marks_of(&effect);
+        self.in_flight += 1;
+        vec![effect]
     }
 
     pub fn open_form(&mut self, to: &str) {
@@ -721,6 +801,17 @@ impl App {
             }
             None => false,
         }
+    }
+}
+
+/// The tab whose marks an effect acts on.
+fn marks_of(effect: &Effect) -> Option<Tab> {
+    match effect {
+        Effect::Resend(_) | Effect::Revoke(_) => Some(Tab::Invitations),
+        Effect::Suspend(_) | Effect::Reactivate(_) | Effect::Remove(_) | Effect::SetUserType(..) => {
+            Some(Tab::Users)
+        }
+        _ => None,
     }
 }
 

@@ -131,6 +131,8 @@ commands! {
     PageDown => "page_down", false;
     PageUp => "page_up", false;
     Mark => "mark", false;
+    MarkAll => "mark_all", false;
+    Redraw => "redraw", false;
     Search => "search", false;
     Back => "back", false;
     Detail => "detail", false;

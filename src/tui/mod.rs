@@ -148,6 +148,11 @@ pub async fn run(usher: Usher, opts: Options) -> Result<(), TuiError> {
         let mut ticks: u64 = 0;
         let mut dirty = true;
         loop {
+            if std::mem::take(&mut app.redraw) {
+                // Whatever else wrote to the terminal goes: every cell is drawn again.
+                terminal.clear()?;
+                dirty = true;
+            }
             if dirty {
                 terminal.draw(|f| view::draw(f, &mut app, &theme))?;
                 dirty = false;
@@ -183,6 +188,7 @@ pub async fn run(usher: Usher, opts: Options) -> Result<(), TuiError> {
             dirty = !matches!(action, Action::Tick(_)) || app.in_flight > 0 || ticks.is_multiple_of(4);
             let fx = app.update(action);
             send(fx);
+            dirty |= app.redraw;
             if app.quit {
                 break;
             }

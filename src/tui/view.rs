@@ -40,7 +40,12 @@ pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
     let area = f.area();
     match &mut app.modal {
         Some(Modal::Help { scroll }) => draw_help(f, area, &app.keymap, *scroll, theme),
-        Some(Modal::Confirm { prompt, .. }) => draw_confirm(f, area, prompt, theme),
+        Some(Modal::Confirm {
+            prompt,
+            typed,
+            text,
+            ..
+        }) => draw_confirm(f, area, prompt, typed.as_deref().map(|t| (t, text.as_str())), theme),
         Some(Modal::Invitation(i)) => draw_invitation(f, area, i, theme),
         Some(Modal::Form(form)) => {
             let r = centered(area, 76, 24);
@@ -222,6 +227,9 @@ fn draw_tabs(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 Some(s) if u.search.is_empty() => format!("{} users", thousands(s.users)),
                 _ => format!("{} loaded", u.rows.len()),
             };
+            if !u.marked.is_empty() {
+                d.push_str(&format!(" · {} marked", u.marked.len()));
+            }
             if !u.search.is_empty() {
                 d.push_str(&format!(" · /{}", escape_for_display(&u.search)));
             }
@@ -352,21 +360,43 @@ fn draw_help(
     f.render_widget(p, r);
 }
 
-fn draw_confirm(f: &mut Frame, area: Rect, prompt: &str, theme: &Theme) {
-    let r = centered(area, 60, 6);
+/// A question: what it touches, then the answers, the safe one named as the default.
+/// `typed` is (what must be typed, what has been).
+fn draw_confirm(
+    f: &mut Frame,
+    area: Rect,
+    prompt: &str,
+    typed: Option<(&str, &str)>,
+    theme: &Theme,
+) {
+    let width = 64.min(area.width);
+    let inner = width.saturating_sub(2).max(1) as usize;
+    // Wrapped height of the prompt, so a long list of names is never cut.
+    let prompt_rows = prompt.chars().count().div_ceil(inner).max(1) as u16 + 1;
+    let r = centered(area, width, prompt_rows + 4);
     f.render_widget(Clear, r);
-    let p = Paragraph::new(vec![
-        Line::from(prompt.to_owned()),
-        Line::from(""),
-        Line::from(vec![
+    let answers = match typed {
+        Some((want, text)) => Line::from(vec![
+            Span::raw("Type "),
+            Span::styled(want.to_owned(), theme.warn),
+            Span::raw(" and Enter to go on: "),
+            Span::styled(format!("{}▏", escape_for_display(text)), theme.key),
+            Span::raw("  "),
+            Span::styled("esc", theme.key),
+            Span::raw(" no"),
+        ]),
+        None => Line::from(vec![
             Span::styled("y", theme.key),
             Span::raw(" yes   "),
             Span::styled("n", theme.key),
-            Span::raw(" no"),
+            Span::raw(" / "),
+            Span::styled("enter", theme.key),
+            Span::raw(" no (the default)"),
         ]),
-    ])
-    .wrap(Wrap { trim: true })
-    .block(Block::bordered().title(" Confirm ").title_style(theme.warn));
+    };
+    let p = Paragraph::new(vec![Line::from(prompt.to_owned()), Line::from(""), answers])
+        .wrap(Wrap { trim: true })
+        .block(Block::bordered().title(" Confirm ").title_style(theme.warn));
     f.render_widget(p, r);
 }
 

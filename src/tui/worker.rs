@@ -22,12 +22,50 @@ pub fn spawn(usher: Usher, actions: UnboundedSender<Action>) -> UnboundedSender<
     tx
 }
 
-fn plural(n: usize, one: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {one}s")
+use crate::tui::tabs::plural;
+
+fn targets(ids: &[i64]) -> Vec<Target> {
+    ids.iter().map(|id| Target::Id(*id)).collect()
+}
+
+/// "Suspended ann@x" or "Suspended 3 users".
+fn said(verb: &str, users: &[crate::store::User]) -> String {
+    match users {
+        [one] => format!("{verb} {}", one.email_display),
+        _ => format!("{verb} {}", plural(users.len(), "user")),
     }
+}
+
+/// The question before resending every expired invitation, naming how many and the
+/// first few; a message when there are none.
+async fn expired(u: &Usher) -> crate::Result<Action> {
+    let limit = crate::tui::tabs::invitations::LIMIT;
+    let rows = u
+        .invitations(&crate::store::InvitationFilter {
+            status: Some(crate::domain::InvitationStatus::Expired),
+            search: String::new(),
+            before_id: 0,
+            limit: limit + 1,
+        })
+        .await?;
+    if rows.is_empty() {
+        return Ok(Action::Done(Ok("no invitation has expired".into())));
+    }
+    let count = if rows.len() as i64 > limit {
+        format!("more than {limit}")
+    } else {
+        rows.len().to_string()
+    };
+    let names = crate::tui::tabs::first_few(
+        rows.iter().map(|i| i.email_display.as_str()),
+        rows.len(),
+    );
+    Ok(Action::Ask(crate::tui::tabs::Ask::new(
+        format!(
+            "Resend every expired invitation: {count} ({names})? Each gets a new link and a new expiry."
+        ),
+        Effect::ResendExpired,
+    )))
 }
 
 /// Sends an import's progress to the app as actions, for its gauge.
@@ -141,6 +179,10 @@ pub async fn perform(u: &Usher, effect: Effect, actions: &UnboundedSender<Action
             }
             Action::Done(Ok(format!("Resent {}", plural(done, "invitation"))))
         }
+        Effect::AskResendExpired => match expired(u).await {
+            Ok(ask) => ask,
+            Err(e) => Action::Done(Err(err(e))),
+        },
         Effect::ResendExpired => Action::Done(
             u.resend_all_expired()
                 .await
@@ -157,29 +199,32 @@ pub async fn perform(u: &Usher, effect: Effect, actions: &UnboundedSender<Action
             }
             Action::Done(Ok(format!("Revoked {}", plural(done, "invitation"))))
         }
-        Effect::SetUserType(id, t) => Action::Done(
-            u.set_user_type(&Target::Id(id), t)
+        Effect::SetUserType(ids, t) => Action::Done(
+            u.set_users_type(&targets(&ids), t)
                 .await
                 .map_err(err)
-                .map(|u| format!("{} is now {}", u.email_display, u.user_type)),
+                .map(|users| match users.as_slice() {
+                    [one] => format!("{} is now {t}", one.email_display),
+                    _ => format!("{} are now {t}", plural(users.len(), "user")),
+                }),
         ),
-        Effect::Suspend(id) => Action::Done(
-            u.suspend_user(&Target::Id(id))
+        Effect::Suspend(ids) => Action::Done(
+            u.suspend_users(&targets(&ids))
                 .await
                 .map_err(err)
-                .map(|u| format!("Suspended {}", u.email_display)),
+                .map(|users| said("Suspended", &users)),
         ),
-        Effect::Reactivate(id) => Action::Done(
-            u.reactivate_user(&Target::Id(id))
+        Effect::Reactivate(ids) => Action::Done(
+            u.reactivate_users(&targets(&ids))
                 .await
                 .map_err(err)
-                .map(|u| format!("Reactivated {}", u.email_display)),
+                .map(|users| said("Reactivated", &users)),
         ),
-        Effect::Remove(id) => Action::Done(
-            u.remove_user(&Target::Id(id))
+        Effect::Remove(ids) => Action::Done(
+            u.remove_users(&targets(&ids))
                 .await
                 .map_err(err)
-                .map(|u| format!("Removed {}", u.email_display)),
+                .map(|users| said("Removed", &users)),
         ),
         Effect::PreviewImport { generation, path, mapping } => {
             // Reading and hashing a big file is blocking work: off the async threads.

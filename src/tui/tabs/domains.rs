@@ -58,7 +58,7 @@ impl DomainsTab {
             }
             Cmd::DeactivateDomain => {
                 if let Some(d) = self.current() {
-                    return Outcome::Confirm(
+                    return Outcome::Confirm(super::Ask::new(
                         format!(
                             "Deactivate {}? Its users keep their permissions, but no new \
                              corporate user can be created on it.",
@@ -68,7 +68,7 @@ impl DomainsTab {
                             name: d.domain.name.clone(),
                             active: false,
                         },
-                    );
+                    ));
                 }
             }
             _ => {}

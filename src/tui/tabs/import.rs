@@ -11,7 +11,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Gauge, Paragraph, Row, Table};
 
-use super::{Cursor, Outcome};
+use super::{Ask, Cursor, Outcome};
 use crate::domain::Timestamp;
 use crate::domain::sanitize::escape_for_display;
 use crate::import::plan::{Bucket, Plan, PlanRow};
@@ -276,26 +276,30 @@ impl ImportTab {
                     },
                 );
                 let opts = self.options(review);
-                return Outcome::Confirm(
+                let ask = Ask::new(
                     prompt,
                     Effect::ApplyImport {
                         parsed: review.parsed.clone(),
                         opts: Box::new(opts),
                     },
                 );
+                return Outcome::Confirm(match self.missing {
+                    Missing::Remove => ask.removing(c(Bucket::Missing)),
+                    _ => ask,
+                });
             }
             Cmd::Undo => {
                 let Some(b) = self.history.iter().find(|b| b.undone_at.is_none()) else {
                     return Outcome::Message("no import to undo".into());
                 };
-                return Outcome::Confirm(
+                return Outcome::Confirm(Ask::new(
                     format!(
                         "Undo import {} ({})? Its pending invitations are revoked and its changes reverted.",
                         b.id,
                         escape_for_display(&b.file_name)
                     ),
                     Effect::UndoImport(b.id),
-                );
+                ));
             }
             _ => {}
         }

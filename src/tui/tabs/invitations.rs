@@ -7,7 +7,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
-use super::{Cursor, Outcome};
+use super::{Ask, Cursor, Outcome, first_few, plural};
 use crate::domain::sanitize::escape_for_display;
 use crate::domain::{DeliveryState, InvitationStatus, Timestamp};
 use crate::store::{Invitation, InvitationFilter};
@@ -129,6 +129,15 @@ impl InvitationsTab {
         }
     }
 
+    /// The first few addresses of these invitations, for a question.
+    fn names(&self, ids: &[i64]) -> String {
+        let names = ids
+            .iter()
+            .filter_map(|id| self.rows.iter().find(|i| i.id == *id))
+            .map(|i| i.email_display.as_str());
+        first_few(names, ids.len())
+    }
+
     pub fn command(&mut self, cmd: Cmd, page: usize, generation: u64) -> Outcome {
         match cmd {
             c if self.cursor.navigate(c, page, self.rows.len()) => {}
@@ -139,6 +148,13 @@ impl InvitationsTab {
                     self.marked.insert(id);
                 }
                 self.cursor.move_by(1, self.rows.len());
+            }
+            Cmd::MarkAll => {
+                if self.marked.len() == self.rows.len() {
+                    self.marked.clear();
+                } else {
+                    self.marked = self.rows.iter().map(|i| i.id).collect();
+                }
             }
             Cmd::Back => {
                 self.marked.clear();
@@ -170,36 +186,36 @@ impl InvitationsTab {
             }
             Cmd::Resend => {
                 let ids = self.targets();
-                if ids.is_empty() {
-                    return Outcome::Message("no invitation selected".into());
-                }
-                self.marked.clear();
-                return Outcome::Effects(vec![Effect::Resend(ids)]);
+                return match ids.len() {
+                    0 => Outcome::Message("no invitation selected".into()),
+                    1 => Outcome::Effects(vec![Effect::Resend(ids)]),
+                    n => Outcome::Confirm(Ask::new(
+                        format!(
+                            "Resend {} ({})? Each gets a new link; the old links stop working.",
+                            plural(n, "invitation"),
+                            self.names(&ids)
+                        ),
+                        Effect::Resend(ids),
+                    )),
+                };
             }
-            Cmd::ResendExpired => return Outcome::Effects(vec![Effect::ResendExpired]),
+            // How many are expired is read first: the question names them.
+            Cmd::ResendExpired => return Outcome::Effects(vec![Effect::AskResendExpired]),
             Cmd::Revoke => {
                 let ids = self.targets();
-                let prompt = match ids.as_slice() {
-                    [] => return Outcome::Message("no invitation selected".into()),
-                    [id] => {
-                        let who = self
-                            .rows
-                            .iter()
-                            .find(|i| i.id == *id)
-                            .map(|i| i.email_display.clone())
-                            .unwrap_or_default();
-                        format!(
-                            "Revoke the invitation for {}? Its link stops working.",
-                            escape_for_display(&who)
-                        )
-                    }
-                    many => format!(
-                        "Revoke {} invitations? Their links stop working.",
-                        many.len()
+                let prompt = match ids.len() {
+                    0 => return Outcome::Message("no invitation selected".into()),
+                    1 => format!(
+                        "Revoke the invitation for {}? Its link stops working.",
+                        self.names(&ids)
+                    ),
+                    n => format!(
+                        "Revoke {} ({})? Their links stop working.",
+                        plural(n, "invitation"),
+                        self.names(&ids)
                     ),
                 };
-                self.marked.clear();
-                return Outcome::Confirm(prompt, Effect::Revoke(ids));
+                return Outcome::Confirm(Ask::new(prompt, Effect::Revoke(ids)));
             }
             Cmd::CopyAddress => {
                 if let Some(i) = self.current() {

@@ -28,8 +28,62 @@ pub enum Outcome {
     None,
     Message(String),
     Effects(Vec<Effect>),
-    /// Ask first (dangerous actions), then run the effect.
-    Confirm(String, Effect),
+    /// Ask first (dangerous and bulk actions), then run the effect.
+    Confirm(Ask),
+}
+
+/// Removing more users than this asks for their count to be typed, not just `y`.
+pub const TYPE_THE_COUNT_ABOVE: usize = 5;
+
+/// A question before an action: what it will touch, and, for the largest removals, the
+/// text the operator must type to go on. The safe answer is the default.
+#[derive(Debug, Clone)]
+pub struct Ask {
+    pub prompt: String,
+    pub effect: Effect,
+    /// What must be typed (the count) before Enter goes on; `y` alone does not.
+    pub typed: Option<String>,
+}
+
+impl Ask {
+    pub fn new(prompt: impl Into<String>, effect: Effect) -> Self {
+        Self {
+            prompt: prompt.into(),
+            effect,
+            typed: None,
+        }
+    }
+
+    /// Removals of more than a handful ask for the count to be typed.
+    pub fn removing(mut self, count: usize) -> Self {
+        if count > TYPE_THE_COUNT_ABOVE {
+            self.typed = Some(count.to_string());
+        }
+        self
+    }
+}
+
+/// "1 user" / "3 users".
+pub fn plural(n: usize, one: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {one}s")
+    }
+}
+
+/// The first few names of a set and how many more: "ann@x, bob@x, carol@x and 9 more".
+pub fn first_few<'a>(names: impl IntoIterator<Item = &'a str>, total: usize) -> String {
+    const FEW: usize = 3;
+    let shown: Vec<String> = names
+        .into_iter()
+        .take(FEW)
+        .map(crate::domain::sanitize::escape_for_display)
+        .collect();
+    match total.saturating_sub(shown.len()) {
+        0 => shown.join(", "),
+        more => format!("{} and {more} more", shown.join(", ")),
+    }
 }
 
 /// A cursor over rows with a scroll offset that follows it. Only the rows in view are
@@ -50,13 +104,16 @@ impl Cursor {
         self.index = (self.index as isize + delta).clamp(0, max.max(0)) as usize;
     }
 
-    /// The first row to draw so that the cursor is in a window of `height` rows.
+    /// The first row to draw so that the cursor is in a window of `height` rows. The
+    /// window never starts so late that rows are left blank below the list's end: a list
+    /// that shrank (a search, a filter) is shown from as early as it can be.
     pub fn window(&self, height: usize, len: usize) -> usize {
-        let mut off = self.offset.get().min(len.saturating_sub(1));
-        if self.index < off {
-            off = self.index;
-        } else if height > 0 && self.index >= off + height {
-            off = self.index + 1 - height;
+        let index = self.index.min(len.saturating_sub(1));
+        let mut off = self.offset.get().min(len.saturating_sub(height));
+        if index < off {
+            off = index;
+        } else if height > 0 && index >= off + height {
+            off = index + 1 - height;
         }
         self.offset.set(off);
         off
@@ -81,5 +138,25 @@ impl Cursor {
         self.index = (self.index as isize + by).max(0) as usize;
         self.offset
             .set((self.offset.get() as isize + by).max(0) as usize);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cursor;
+
+    #[test]
+    fn a_shrinking_list_is_shown_from_its_start() {
+        let mut c = Cursor::default();
+        c.index = 27;
+        assert_eq!(c.window(18, 28), 10, "the cursor on the last row");
+        c.clamp(10);
+        assert_eq!(c.index, 9);
+        assert_eq!(c.window(18, 10), 0, "ten rows fit: none left blank above");
+        c.index = 40;
+        c.clamp(100);
+        assert_eq!(c.window(18, 100), 23);
+        c.clamp(30);
+        assert_eq!(c.window(18, 30), 12, "the window ends at the list's end");
     }
 }

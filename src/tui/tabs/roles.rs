@@ -97,12 +97,12 @@ impl RolesTab {
                 } else {
                     format!("Delete the role {name}? Nobody holds it.")
                 };
-                return Outcome::Confirm(
+                return Outcome::Confirm(super::Ask::new(
                     prompt,
                     Effect::DeleteRole {
                         name: r.role.name.clone(),
                     },
-                );
+                ));
             }
             _ => return Outcome::None,
         }

@@ -7,7 +7,9 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
 
-use super::{Cursor, Outcome};
+use std::collections::BTreeMap;
+
+use super::{Ask, Cursor, Outcome, first_few, plural};
 use crate::domain::sanitize::escape_for_display;
 use crate::domain::{Timestamp, UserStatus, UserType};
 use crate::service::UserDetail;
@@ -25,6 +27,9 @@ const MARGIN: usize = 20;
 pub struct UsersTab {
     pub rows: Vec<User>,
     pub cursor: Cursor,
+    /// Marked users, kept as they were read so that the marks outlive the window's
+    /// pages; cleared when the action on them succeeds.
+    pub marked: BTreeMap<i64, User>,
     pub search: String,
     pub generation: u64,
     pub loading: bool,
@@ -34,6 +39,11 @@ pub struct UsersTab {
     pub show_detail: bool,
     pub detail: Option<UserDetail>,
     pub detail_generation: u64,
+    /// Rows still to move once the next page arrives: a page move past the rows held
+    /// goes on where the window's next page begins, so paging feels like one list.
+    pending: isize,
+    /// The next first page puts the cursor on the first row (`g`), not where it was.
+    to_top: bool,
 }
 
 impl UsersTab {
@@ -81,11 +91,15 @@ impl UsersTab {
         }
     }
 
+    /// Takes a page of users; `next_generation` is for the page it may ask for next
+    /// (when the cursor has come near the window's edge).
     pub fn loaded(
         &mut self,
         generation: u64,
         page: UserPage,
         result: Result<Vec<User>, String>,
+        next_generation: u64,
+        page_rows: usize,
     ) -> Result<Vec<Effect>, String> {
         if generation != self.generation {
             return Ok(Vec::new());
@@ -101,10 +115,14 @@ impl UsersTab {
                 }
                 self.at_end = (rows.len() as i64) < (self.rows.len() as i64).max(PAGE);
                 self.rows = rows;
+                let to_top = std::mem::take(&mut self.to_top);
+                let keep = keep.filter(|_| !to_top);
                 match keep.and_then(|e| self.rows.iter().position(|u| u.email == e)) {
                     Some(pos) => self.cursor.index = pos,
+                    None if to_top => self.cursor.index = 0,
                     None => self.cursor.clamp(self.rows.len()),
                 }
+                self.pending = 0;
             }
             UserPage::After(_) => {
                 self.at_end = !full;
@@ -131,10 +149,30 @@ impl UsersTab {
                 self.at_start = !full;
                 self.rows = rows;
                 self.cursor.index = self.rows.len().saturating_sub(1);
+                self.pending = 0;
             }
         }
         self.cursor.clamp(self.rows.len());
-        Ok(self.detail_effect())
+        let pending = std::mem::take(&mut self.pending);
+        if pending != 0 {
+            self.move_by(pending);
+        }
+        match self.after_move(next_generation, page_rows) {
+            Outcome::Effects(fx) => Ok(fx),
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    /// Moves the cursor; what goes past the rows held waits for the next page.
+    fn move_by(&mut self, delta: isize) {
+        let len = self.rows.len() as isize;
+        let target = self.cursor.index as isize + delta;
+        if target >= len && !self.at_end {
+            self.pending = target - (len - 1).max(0);
+        } else if target < 0 && !self.at_start {
+            self.pending = target;
+        }
+        self.cursor.move_by(delta, self.rows.len());
     }
 
     pub fn detail_loaded(
@@ -161,17 +199,19 @@ impl UsersTab {
         }
     }
 
-    /// After a move: more rows if the cursor nears an edge of the window, and the detail.
-    fn after_move(&mut self, generation: u64) -> Outcome {
+    /// After a move: more rows if the cursor nears an edge of the window (two pages
+    /// ahead, so that paging never waits), and the detail.
+    fn after_move(&mut self, generation: u64, page_rows: usize) -> Outcome {
+        let margin = MARGIN.max(2 * page_rows);
         let mut fx = Vec::new();
         if !self.loading {
-            if !self.at_end && self.cursor.index + MARGIN >= self.rows.len() {
+            if !self.at_end && self.cursor.index + margin >= self.rows.len() {
                 if let Some(last) = self.rows.last() {
                     let after = last.email.clone();
                     fx.push(self.load(generation, UserPage::After(after), PAGE));
                 }
             } else if !self.at_start
-                && self.cursor.index < MARGIN
+                && self.cursor.index < margin
                 && let Some(first) = self.rows.first()
             {
                 let before = first.email.clone();
@@ -186,20 +226,101 @@ impl UsersTab {
         }
     }
 
+    /// The marked users, else the one under the cursor.
+    fn targets(&self) -> Vec<&User> {
+        if self.marked.is_empty() {
+            self.current().into_iter().collect()
+        } else {
+            self.marked.values().collect()
+        }
+    }
+
+    /// A change of users, asked first when it touches several (or removes anyone). Users
+    /// it would not change (already suspended, already a guest) are left out and said so.
+    fn change(&self, cmd: Cmd) -> Outcome {
+        let all = self.targets();
+        let Some(first) = all.first() else {
+            return Outcome::Message("no user selected".into());
+        };
+        let to_type = match first.user_type {
+            UserType::Professional => UserType::Guest,
+            UserType::Guest => UserType::Professional,
+        };
+        let applies = |u: &&User| match cmd {
+            Cmd::ToggleType => u.user_type != to_type,
+            Cmd::Suspend => u.status != UserStatus::Suspended,
+            Cmd::Reactivate => u.status == UserStatus::Suspended,
+            _ => true,
+        };
+        let users: Vec<&User> = all.iter().copied().filter(applies).collect();
+        let skipped = all.len() - users.len();
+        let (verb, already) = match cmd {
+            Cmd::ToggleType => (format!("Make {to_type}"), format!("already {to_type}")),
+            Cmd::Suspend => ("Suspend".to_owned(), "already suspended".to_owned()),
+            Cmd::Reactivate => ("Reactivate".to_owned(), "already active".to_owned()),
+            _ => ("Remove".to_owned(), String::new()),
+        };
+        if users.is_empty() {
+            return Outcome::Message(match all.as_slice() {
+                [u] => format!("{} is {already}", escape_for_display(&u.email_display)),
+                _ => format!("all {} are {already}", plural(all.len(), "marked user")),
+            });
+        }
+        let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
+        let n = ids.len();
+        let effect = match cmd {
+            Cmd::ToggleType => Effect::SetUserType(ids, to_type),
+            Cmd::Suspend => Effect::Suspend(ids),
+            Cmd::Reactivate => Effect::Reactivate(ids),
+            _ => Effect::Remove(ids),
+        };
+        let one_harmless = n == 1 && matches!(cmd, Cmd::ToggleType | Cmd::Reactivate);
+        if one_harmless && skipped == 0 {
+            return Outcome::Effects(vec![effect]);
+        }
+        let who = first_few(users.iter().map(|u| u.email_display.as_str()), n);
+        let what = if n == 1 {
+            who
+        } else {
+            format!("{} ({who})", plural(n, "user"))
+        };
+        let consequence = match cmd {
+            Cmd::Suspend => " They keep their data but cannot sign in.",
+            Cmd::Remove => " This cannot be undone.",
+            Cmd::ToggleType if to_type == UserType::Professional => " Each takes a licence.",
+            _ => "",
+        };
+        let left = if skipped > 0 {
+            format!(" {skipped} {already} are left as they are.")
+        } else {
+            String::new()
+        };
+        let prompt = if cmd == Cmd::Remove {
+            format!("Remove {what} from the account?{consequence}{left}")
+        } else {
+            format!("{verb} {what}?{consequence}{left}")
+        };
+        let ask = Ask::new(prompt, effect);
+        Outcome::Confirm(if cmd == Cmd::Remove { ask.removing(n) } else { ask })
+    }
+
     pub fn command(&mut self, cmd: Cmd, page: usize, generation: u64) -> Outcome {
         let len = self.rows.len();
         match cmd {
-            Cmd::Down => self.cursor.move_by(1, len),
-            Cmd::Up => self.cursor.move_by(-1, len),
-            Cmd::PageDown => self.cursor.move_by(page as isize, len),
-            Cmd::PageUp => self.cursor.move_by(-(page as isize), len),
+            Cmd::Down => self.move_by(1),
+            Cmd::Up => self.move_by(-1),
+            Cmd::PageDown => self.move_by(page as isize),
+            Cmd::PageUp => self.move_by(-(page as isize)),
             Cmd::Top => {
+                self.pending = 0;
                 if !self.at_start {
+                    self.to_top = true;
                     return Outcome::Effects(vec![self.load(generation, UserPage::First, PAGE)]);
                 }
                 self.cursor.index = 0;
             }
             Cmd::Bottom => {
+                self.pending = 0;
                 if !self.at_end {
                     return Outcome::Effects(vec![self.load(generation, UserPage::Last, PAGE)]);
                 }
@@ -212,51 +333,32 @@ impl UsersTab {
             Cmd::Back => {
                 if self.show_detail {
                     self.show_detail = false;
+                } else if !self.marked.is_empty() {
+                    self.marked.clear();
                 } else if !self.search.is_empty() {
                     self.search.clear();
                     return Outcome::Effects(vec![self.reload(generation, page)]);
                 }
                 return Outcome::None;
             }
-            Cmd::ToggleType => {
-                let Some(u) = self.current() else {
-                    return Outcome::None;
-                };
-                let to = match u.user_type {
-                    UserType::Professional => UserType::Guest,
-                    UserType::Guest => UserType::Professional,
-                };
-                return Outcome::Effects(vec![Effect::SetUserType(u.id, to)]);
+            Cmd::Mark => {
+                if let Some(u) = self.current().cloned()
+                    && self.marked.remove(&u.id).is_none()
+                {
+                    self.marked.insert(u.id, u);
+                }
+                self.move_by(1);
             }
-            Cmd::Suspend => {
-                let Some(u) = self.current() else {
-                    return Outcome::None;
-                };
-                return Outcome::Confirm(
-                    format!(
-                        "Suspend {}? They keep their data but cannot sign in.",
-                        escape_for_display(&u.email_display)
-                    ),
-                    Effect::Suspend(u.id),
-                );
+            Cmd::MarkAll => {
+                if self.rows.iter().all(|u| self.marked.contains_key(&u.id)) {
+                    self.marked.clear();
+                } else {
+                    self.marked
+                        .extend(self.rows.iter().map(|u| (u.id, u.clone())));
+                }
             }
-            Cmd::Reactivate => {
-                let Some(u) = self.current() else {
-                    return Outcome::None;
-                };
-                return Outcome::Effects(vec![Effect::Reactivate(u.id)]);
-            }
-            Cmd::Remove => {
-                let Some(u) = self.current() else {
-                    return Outcome::None;
-                };
-                return Outcome::Confirm(
-                    format!(
-                        "Remove {} from the account? This cannot be undone.",
-                        escape_for_display(&u.email_display)
-                    ),
-                    Effect::Remove(u.id),
-                );
+            Cmd::ToggleType | Cmd::Suspend | Cmd::Reactivate | Cmd::Remove => {
+                return self.change(cmd);
             }
             Cmd::CopyAddress => {
                 if let Some(u) = self.current() {
@@ -266,7 +368,7 @@ impl UsersTab {
             }
             _ => return Outcome::None,
         }
-        self.after_move(generation)
+        self.after_move(generation, page)
     }
 
     pub fn render(&self, f: &mut Frame, area: Rect, theme: &Theme) {
@@ -294,8 +396,9 @@ impl UsersTab {
             f.render_widget(Paragraph::new(Line::styled(text, theme.dim)), table_area);
         } else {
             let wide = table_area.width >= 100;
-            let mut header = vec!["Address", "First name", "Last name", "Type", "Status"];
+            let mut header = vec!["", "Address", "First name", "Last name", "Type", "Status"];
             let mut widths = vec![
+                Constraint::Length(1),
                 Constraint::Fill(3),
                 Constraint::Fill(2),
                 Constraint::Fill(2),
@@ -315,7 +418,9 @@ impl UsersTab {
                 .skip(start)
                 .take(height)
                 .map(|(n, u)| {
+                    let marked = self.marked.contains_key(&u.id);
                     let mut cells = vec![
+                        Cell::from(if marked { "●" } else { " " }),
                         Cell::from(escape_for_display(&u.email_display)),
                         Cell::from(escape_for_display(&u.first_name)),
                         Cell::from(escape_for_display(&u.last_name)),
@@ -334,7 +439,10 @@ impl UsersTab {
                             u.unique_ref.as_deref().unwrap_or_default(),
                         )));
                     }
-                    let row = Row::new(cells);
+                    let mut row = Row::new(cells);
+                    if marked {
+                        row = row.style(theme.marked);
+                    }
                     super::highlight(row, n == self.cursor.index, theme)
                 });
             let table = Table::new(rows, widths)
