@@ -11,6 +11,7 @@ fn main() -> ExitCode {
         .display_location_section(false)
         .display_env_section(false)
         .install();
+    quiet_on_closed_pipe();
     let cli = cli::Cli::parse();
     // The server logs each request (never its link); other commands only warnings.
     let level = match cli.command {
@@ -26,9 +27,10 @@ fn main() -> ExitCode {
                     tracing_subscriber::EnvFilter::new(format!("{level},sqlx::query=error"))
                 }),
         )
-        // Colour only on a terminal: a log file or journal gets plain text.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr)
+        // Colour only on a terminal: a log file or journal gets plain text, and so does
+        // the console's log file (no command).
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()) && cli.command.is_some())
+        .with_writer(cli::log::Switch)
         .init();
     let result = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -37,6 +39,7 @@ fn main() -> ExitCode {
         .and_then(|rt| rt.block_on(cli::run(cli)));
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(report) if closed_pipe(&report) => ExitCode::from(CLOSED_PIPE),
         Err(report) => {
             let chain: Vec<String> = report.chain().map(ToString::to_string).collect();
             let text = usher::domain::sanitize::escape_for_display(&chain.join(": "));
@@ -44,4 +47,34 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The exit status of a process ended by SIGPIPE (128 + 13), as `head` leaves `cat`.
+const CLOSED_PIPE: u8 = 141;
+
+/// `usher users list | head -1`: the reader has gone, so the rest of the output has
+/// nowhere to go. That ends the command quietly, as it ends other Unix tools, never with
+/// a backtrace. What was committed before stays committed.
+fn quiet_on_closed_pipe() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let text = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        // std's print macros panic with this text when their stream is closed.
+        if text.starts_with("failed printing to std") && text.contains("Broken pipe") {
+            std::process::exit(i32::from(CLOSED_PIPE));
+        }
+        previous(info);
+    }));
+}
+
+fn closed_pipe(report: &color_eyre::Report) -> bool {
+    report.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

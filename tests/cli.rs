@@ -320,8 +320,15 @@ async fn list_commands_print_json_with_stable_fields(db: &TestDb) {
 fn no_command_shows_how_to_start_and_the_help() {
     let db = TestDb::sqlite();
     let out = ok(&db, &[]);
-    assert!(out.contains("no account yet: run `usher init"), "{out}");
+    assert!(
+        out.contains("there is no database file at") && out.contains("run `usher init`"),
+        "{out}"
+    );
     assert!(out.contains("Usage: usher"), "{out}");
+    assert!(
+        !db.dir.path().join("data/usher.db").exists(),
+        "only init creates the database"
+    );
     init(&db, "3");
     let out = ok(&db, &[]);
     assert!(out.contains("Licences:            1 used of 3"), "{out}");

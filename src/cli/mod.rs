@@ -5,6 +5,7 @@ pub mod args;
 mod bar;
 mod domains;
 mod import;
+pub mod log;
 pub mod output;
 mod report;
 mod serve;
@@ -48,6 +49,10 @@ impl Context {
                 // The console (no command) must say "reconnecting" within seconds of
                 // losing the database; a command may wait longer for it.
                 connect_timeout: Duration::from_secs(if cli.command.is_none() { 4 } else { 10 }),
+                create: matches!(
+                    cli.command,
+                    Some(Command::Init(_) | Command::Db(DbCmd::Migrate))
+                ),
                 ..ConnectOptions::default()
             },
         )
@@ -547,7 +552,19 @@ async fn overview(cli: &Cli) -> Result<()> {
     use std::io::IsTerminal;
 
     use clap::CommandFactory;
-    let ctx = Context::open(cli).await?;
+    let ctx = match Context::open(cli).await {
+        Ok(ctx) => ctx,
+        // A first run: say where the database would be and how to make it, then the help.
+        Err(e)
+            if e.downcast_ref::<Error>()
+                .is_some_and(|e| matches!(e, Error::Connect { .. })) =>
+        {
+            println!("{e}\n");
+            Cli::command().print_help()?;
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    };
     match ctx.usher.status().await {
         Ok(_) if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() => {
             return console(&ctx, cli.read_only).await;
@@ -567,7 +584,8 @@ async fn console(ctx: &Context, read_only: bool) -> Result<()> {
     } else {
         None
     };
-    usher::tui::run(
+    let log = log::to_file(&ctx.config.data_dir);
+    let result = usher::tui::run(
         ctx.usher.clone(),
         usher::tui::Options {
             read_only,
@@ -576,6 +594,14 @@ async fn console(ctx: &Context, read_only: bool) -> Result<()> {
             sender,
         },
     )
-    .await?;
+    .await;
+    let lines = log::to_stderr();
+    if lines > 0 {
+        eprintln!(
+            "usher: {lines} log line(s) written while the console was open: {}",
+            log.display()
+        );
+    }
+    result?;
     Ok(())
 }

@@ -13,14 +13,15 @@ pub use serve::ServeConfig;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
+    // The cause follows in the error's chain: not repeated here.
+    #[error("cannot read config file {path}")]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
     #[error("config file {path}: {message}")]
     Parse { path: PathBuf, message: String },
-    #[error("cannot read secret file {path} (for {key}): {source}")]
+    #[error("cannot read secret file {path} (for {key})")]
     Secret {
         key: &'static str,
         path: PathBuf,

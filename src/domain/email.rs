@@ -118,13 +118,15 @@ impl FromStr for Email {
     }
 }
 
-/// Splits what an operator typed into a To field (seed 002: commas or semicolons) and
-/// validates each part. Empty parts (a trailing comma) are ignored; every bad part is
+/// Splits what an operator typed into a To field (commas, semicolons, spaces or new
+/// lines) and validates each part. Empty parts (a trailing comma) are ignored; every bad part is
 /// reported, not just the first, so one correction fixes the whole field.
 pub fn parse_address_list(input: &str) -> Result<Vec<Email>, Vec<EmailError>> {
     let mut good = Vec::new();
     let mut bad = Vec::new();
-    for part in input.split([',', ';', '\n']) {
+    // Addresses are bare mailboxes (no spaces), so whitespace separates them as commas
+    // and semicolons do: a pasted column or a line of several works either way.
+    for part in input.split([',', ';', '\n', '\r', ' ', '\t']) {
         if part.trim().is_empty() {
             continue;
         }

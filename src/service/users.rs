@@ -58,11 +58,17 @@ impl Usher {
 
     /// Professional or guest. Becoming professional takes a licence if the user is active.
     pub async fn set_user_type(&self, target: &Target, user_type: UserType) -> Result<User> {
-        one(self.set_users_type(std::slice::from_ref(target), user_type).await?)
+        one(self
+            .set_users_type(std::slice::from_ref(target), user_type)
+            .await?)
     }
 
     /// Several users made professional or guest in one transaction: all or none.
-    pub async fn set_users_type(&self, targets: &[Target], user_type: UserType) -> Result<Vec<User>> {
+    pub async fn set_users_type(
+        &self,
+        targets: &[Target],
+        user_type: UserType,
+    ) -> Result<Vec<User>> {
         self.change_users(targets, "user.set_type", |user| {
             if user.user_type == user_type {
                 return Err(Error::Conflict(format!(

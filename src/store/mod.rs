@@ -132,6 +132,10 @@ pub struct ConnectOptions {
     pub password: Option<Secret>,
     pub max_connections: u32,
     pub connect_timeout: Duration,
+    /// Create a SQLite file (and its directory) that is not there. The CLI sets it only
+    /// for `init` and `db migrate`, so that a mistyped path is an error, not a new
+    /// empty database.
+    pub create: bool,
 }
 
 impl Default for ConnectOptions {
@@ -140,6 +144,7 @@ impl Default for ConnectOptions {
             password: None,
             max_connections: 8,
             connect_timeout: Duration::from_secs(10),
+            create: true,
         }
     }
 }

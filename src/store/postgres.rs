@@ -29,12 +29,37 @@ pub(super) async fn connect(url: &str, opts: &ConnectOptions) -> Result<PgPool> 
     let probe = tokio::time::timeout(opts.connect_timeout, PgConnection::connect_with(&options))
         .await
         .map_err(|_| fail(format!("no answer within {:?}", opts.connect_timeout)))?
-        .map_err(|e| fail(e.to_string()))?;
+        .map_err(|e| fail(why_not(&e)))?;
     let _ = probe.close().await;
     Ok(PgPoolOptions::new()
         .max_connections(opts.max_connections)
         .acquire_timeout(opts.connect_timeout)
         .connect_lazy_with(options))
+}
+
+/// Why a connection was refused, in words that say what to check (the server's own
+/// message, without the source position PostgreSQL appends).
+fn why_not(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Database(db) => {
+            let msg = db.message();
+            match db.code().as_deref() {
+                Some("3D000") => format!(
+                    "{msg}: check the database name in the URL, or create it \
+                     (`createdb NAME`) and run `usher init`"
+                ),
+                Some("28P01" | "28000") => format!(
+                    "{msg}: check the user name and the password (database_password_file \
+                     or USHER_DATABASE_PASSWORD_FILE)"
+                ),
+                _ => msg.to_owned(),
+            }
+        }
+        sqlx::Error::Io(io) => {
+            format!("{io}: check the host and port, and that PostgreSQL is running")
+        }
+        other => other.to_string(),
+    }
 }
 
 pub(super) async fn migrate(pool: &PgPool) -> Result<()> {

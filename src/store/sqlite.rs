@@ -27,7 +27,7 @@ pub(super) async fn connect(url: &str, opts: &ConnectOptions) -> Result<SqlitePo
     };
     let options = SqliteConnectOptions::from_str(url)
         .map_err(|e| fail(e.to_string()))?
-        .create_if_missing(true)
+        .create_if_missing(opts.create)
         // WAL lets readers (the console) go on while a writer (an import) works.
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
@@ -42,6 +42,13 @@ pub(super) async fn connect(url: &str, opts: &ConnectOptions) -> Result<SqlitePo
         // file rather than shrink it: a long-running `usher serve` would keep that on disk.
         .pragma("journal_size_limit", WAL_SIZE_LIMIT);
     let path = options.get_filename().to_path_buf();
+    if !opts.create && !path.exists() && path.as_os_str() != ":memory:" {
+        return Err(fail(format!(
+            "there is no database file at {}: check the path, or run `usher init` to \
+             create one",
+            path.display()
+        )));
+    }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .map_err(|e| fail(format!("cannot create directory {}: {e}", dir.display())))?;

@@ -276,7 +276,10 @@ impl App {
             } => {
                 self.in_flight = self.in_flight.saturating_sub(1);
                 let next = self.next_generation();
-                match self.users.loaded(generation, page, result, next, self.page_rows) {
+                match self
+                    .users
+                    .loaded(generation, page, result, next, self.page_rows)
+                {
                     Ok(fx) => {
                         self.in_flight += fx.len();
                         fx
@@ -808,9 +811,10 @@ impl App {
 fn marks_of(effect: &Effect) -> Option<Tab> {
     match effect {
         Effect::Resend(_) | Effect::Revoke(_) => Some(Tab::Invitations),
-        Effect::Suspend(_) | Effect::Reactivate(_) | Effect::Remove(_) | Effect::SetUserType(..) => {
-            Some(Tab::Users)
-        }
+        Effect::Suspend(_)
+        | Effect::Reactivate(_)
+        | Effect::Remove(_)
+        | Effect::SetUserType(..) => Some(Tab::Users),
         _ => None,
     }
 }

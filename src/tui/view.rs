@@ -45,7 +45,13 @@ pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
             typed,
             text,
             ..
-        }) => draw_confirm(f, area, prompt, typed.as_deref().map(|t| (t, text.as_str())), theme),
+        }) => draw_confirm(
+            f,
+            area,
+            prompt,
+            typed.as_deref().map(|t| (t, text.as_str())),
+            theme,
+        ),
         Some(Modal::Invitation(i)) => draw_invitation(f, area, i, theme),
         Some(Modal::Form(form)) => {
             let r = centered(area, 76, 24);

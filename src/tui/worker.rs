@@ -56,10 +56,8 @@ async fn expired(u: &Usher) -> crate::Result<Action> {
     } else {
         rows.len().to_string()
     };
-    let names = crate::tui::tabs::first_few(
-        rows.iter().map(|i| i.email_display.as_str()),
-        rows.len(),
-    );
+    let names =
+        crate::tui::tabs::first_few(rows.iter().map(|i| i.email_display.as_str()), rows.len());
     Ok(Action::Ask(crate::tui::tabs::Ask::new(
         format!(
             "Resend every expired invitation: {count} ({names})? Each gets a new link and a new expiry."

@@ -301,7 +301,11 @@ impl UsersTab {
             format!("{verb} {what}?{consequence}{left}")
         };
         let ask = Ask::new(prompt, effect);
-        Outcome::Confirm(if cmd == Cmd::Remove { ask.removing(n) } else { ask })
+        Outcome::Confirm(if cmd == Cmd::Remove {
+            ask.removing(n)
+        } else {
+            ask
+        })
     }
 
     pub fn command(&mut self, cmd: Cmd, page: usize, generation: u64) -> Outcome {

@@ -1,0 +1,136 @@
+//! The command line at its edges, as a sysadmin meets them: a pipe closed by `head`, a
+//! config file or database URL mistyped, addresses separated as the help says.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "common/cli.rs"]
+mod cli;
+mod common;
+
+use std::io::Read;
+use std::process::Stdio;
+
+use cli::{init, ok, run, usher};
+use common::TestDb;
+
+/// Runs usher with its output going to a reader that takes `keep` bytes and goes away,
+/// as `| head -c` does; returns the exit status and what usher wrote to stderr.
+fn closed_after(db: &TestDb, args: &[&str], keep: usize) -> (Option<i32>, String) {
+    let mut child = usher(db)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut first = vec![0u8; keep];
+    out.read_exact(&mut first).unwrap();
+    drop(out);
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    (child.wait().unwrap().code(), err)
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly_even_after_a_commit() {
+    let db = TestDb::sqlite();
+    init(&db, "5");
+    ok(&db, &["db", "fake-users", "5000", "--domain", "acme.test"]);
+    for args in [
+        &["users", "list"][..],
+        &["users", "list", "--json"],
+        &["audit", "list"],
+        &["invitations", "list"],
+    ] {
+        let (code, err) = closed_after(&db, args, 10);
+        assert!(
+            matches!(code, Some(0 | 141)),
+            "{args:?}: exit {code:?}, stderr {err}"
+        );
+        assert!(
+            !err.contains("panicked") && !err.contains("backtrace") && err.is_empty(),
+            "{args:?}: {err}"
+        );
+    }
+    // An import whose report cannot be read: it commits, then ends quietly.
+    let file = db.dir.path().join("people.csv");
+    let mut csv = String::from("email,first_name,last_name\n");
+    for i in 0..3000 {
+        csv.push_str(&format!("p{i}@acme.test,P,{i}\n"));
+    }
+    std::fs::write(&file, csv).unwrap();
+    let f = file.to_str().unwrap();
+    let (code, err) = closed_after(
+        &db,
+        &[
+            "import",
+            f,
+            "--apply",
+            "--yes",
+            "--as-guests",
+            "--no-send",
+            "--json",
+        ],
+        1,
+    );
+    assert!(matches!(code, Some(0 | 141)), "exit {code:?}: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let pending = ok(&db, &["status", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&pending).unwrap();
+    assert_eq!(
+        v["pending_invitations"], 3000,
+        "the apply was committed: {v}"
+    );
+}
+
+#[test]
+fn a_missing_config_file_is_named_once_with_its_cause() {
+    let db = TestDb::sqlite();
+    let out = usher(&db)
+        .env("USHER_CONFIG", "/nonexistent/usher.toml")
+        .arg("status")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("/nonexistent/usher.toml"), "{err}");
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+}
+
+#[test]
+fn a_mistyped_database_says_what_to_check_and_creates_nothing() {
+    let db = TestDb::sqlite();
+    let missing = db.dir.path().join("no/such/dir/x.db");
+    let url = format!("sqlite://{}", missing.display());
+    let out = run(&db, &["--database-url", &url, "status"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("there is no database file at"), "{err}");
+    assert!(err.contains("usher init"), "{err}");
+    assert!(!db.dir.path().join("no").exists(), "no directory was made");
+
+    let closed = "postgres://postgres@127.0.0.1:1/usher";
+    let out = run(&db, &["--database-url", closed, "status"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("check the host and port"), "{err}");
+    assert!(!err.contains(" at line "), "{err}");
+}
+
+#[test]
+fn addresses_may_be_separated_by_spaces_commas_semicolons_or_lines() {
+    let db = TestDb::sqlite();
+    init(&db, "10");
+    let out = ok(
+        &db,
+        &[
+            "invite",
+            "a@acme.test b@acme.test,c@acme.test; d@acme.test\ne@acme.test",
+            "--no-send",
+        ],
+    );
+    assert_eq!(out.matches("Invited ").count(), 5, "{out}");
+}
