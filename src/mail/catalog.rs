@@ -112,6 +112,23 @@ impl TemplateName {
         }
     }
 
+    /// The sample with the account's own organisation and the operator where they are
+    /// known, so the editor's preview reads as the site's mail will.
+    pub fn sample_for(self, org: Option<&str>, inviter: Option<&str>) -> Value {
+        let mut v = self.sample();
+        if let Value::Object(m) = &mut v {
+            if let Some(org) = org.filter(|o| !o.is_empty()) {
+                m.insert("org".into(), Value::from(org));
+            }
+            if let Some(who) = inviter.filter(|w| !w.is_empty())
+                && m.contains_key("inviter_name")
+            {
+                m.insert("inviter_name".into(), Value::from(who));
+            }
+        }
+        v
+    }
+
     /// The variables, for the editor's hint line.
     pub fn variables(self) -> Vec<String> {
         match self.sample() {

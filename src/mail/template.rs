@@ -229,12 +229,22 @@ impl Templates {
 /// characters, and (for a message that carries a link) has the link in the body and in
 /// the HTML part. Returns the sample rendering, for the preview.
 pub fn check(t: TemplateName, subject: &str, body: &str, html: Option<&str>) -> Result<Rendered> {
+    check_with(t, subject, body, html, &t.sample())
+}
+
+/// `check`, rendering with the values given (the editor's preview uses the account's).
+pub fn check_with(
+    t: TemplateName,
+    subject: &str,
+    body: &str,
+    html: Option<&str>,
+    sample: &serde_json::Value,
+) -> Result<Rendered> {
     if subject.chars().count() > SUBJECT_MAX_CHARS {
         return Err(Error::Template(format!(
             "the subject is over {SUBJECT_MAX_CHARS} characters"
         )));
     }
-    let sample = t.sample();
     let known = t.variables();
     let mut env = strict_env();
     let parts = [
@@ -268,7 +278,7 @@ pub fn check(t: TemplateName, subject: &str, body: &str, html: Option<&str>) -> 
             )));
         }
         let text = tpl
-            .render(minijinja::value::Serde(&sample))
+            .render(minijinja::value::Serde(sample))
             .map_err(|e| Error::Template(format!("{what}: {e}")))?;
         out.push(Some(text));
     }
@@ -287,7 +297,7 @@ pub fn check(t: TemplateName, subject: &str, body: &str, html: Option<&str>) -> 
         }
         // In HTML the link arrives escaped (`/` as `&#x2f;`), which browsers read back.
         let escaped = env
-            .render_named_str("link.html", "{{ link }}", minijinja::value::Serde(&sample))
+            .render_named_str("link.html", "{{ link }}", minijinja::value::Serde(sample))
             .unwrap_or_default();
         if html
             .as_deref()

@@ -56,11 +56,14 @@ impl Tab {
 
 #[derive(Debug)]
 pub enum Modal {
+    /// The keys, those of `ctxs` (where `?` was pressed) first.
     Help {
         scroll: u16,
+        ctxs: Vec<Ctx>,
     },
-    /// Every field of one invitation, the last error in full.
-    Invitation(Box<crate::store::Invitation>),
+    /// Every field of one item (an invitation, an import row), nothing cut: long values
+    /// wrap and the popup scrolls.
+    Detail(Box<Detail>),
     /// A question before an action. Only `y` (or, where `typed` is set, typing it and
     /// Enter) goes on; Enter alone, `n` and Esc say no.
     Confirm {
@@ -74,6 +77,14 @@ pub enum Modal {
     Role(Box<RoleForm>),
     User(Box<super::user_form::UserForm>),
     Template(Box<super::template_form::TemplateForm>),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Detail {
+    pub title: String,
+    /// Name and value, both untrusted text escaped when drawn.
+    pub fields: Vec<(String, String)>,
+    pub scroll: u16,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,20 +202,31 @@ impl App {
     /// The contexts in force, most specific first: they pick keys and footer hints.
     pub fn contexts(&self) -> Vec<Ctx> {
         match (&self.modal, &self.input) {
-            (Some(Modal::Help { .. } | Modal::Invitation(_)), _) => vec![Ctx::Help],
+            (Some(Modal::Help { .. }), _) => vec![Ctx::Help],
+            (Some(Modal::Detail(_)), _) => vec![Ctx::Detail],
             (Some(Modal::Confirm { .. }), _) => vec![Ctx::Confirm],
-            (Some(Modal::Form(_) | Modal::Role(_) | Modal::User(_) | Modal::Template(_)), _) => {
-                vec![Ctx::Form]
-            }
+            (Some(Modal::Form(_)), _) => vec![Ctx::InviteForm, Ctx::Form],
+            (Some(Modal::User(_)), _) => vec![Ctx::UserForm, Ctx::Form],
+            (Some(Modal::Template(_)), _) => vec![Ctx::Editor, Ctx::Form],
+            (Some(Modal::Role(_)), _) => vec![Ctx::Form],
             (None, Some(_)) => vec![Ctx::Input],
             (None, None) => match self.tab {
                 Tab::Invitations => vec![Ctx::Invitations, Ctx::Table, Ctx::Global],
+                Tab::Users if self.users.show_detail => {
+                    vec![Ctx::UserDetail, Ctx::Users, Ctx::Table, Ctx::Global]
+                }
                 Tab::Users => vec![Ctx::Users, Ctx::Table, Ctx::Global],
                 Tab::Import => vec![Ctx::Import, Ctx::Global],
                 Tab::Roles => vec![Ctx::Roles, Ctx::Table, Ctx::Global],
                 Tab::Domains => vec![Ctx::Domains, Ctx::Table, Ctx::Global],
             },
         }
+    }
+
+    /// Opens the help on the keys of where the operator is.
+    pub fn open_help(&mut self) {
+        let ctxs = self.contexts();
+        self.modal = Some(Modal::Help { scroll: 0, ctxs });
     }
 
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
@@ -345,8 +367,10 @@ impl App {
             Action::Templates { name, result } => {
                 match result {
                     Ok(views) => {
+                        let org = self.status.as_ref().map(|s| s.account.as_str());
+                        let operator = self.operator.as_ref().map(|o| o.name.as_str());
                         self.modal = Some(Modal::Template(Box::new(
-                            super::template_form::TemplateForm::new(views, name),
+                            super::template_form::TemplateForm::new(views, name, org, operator),
                         )));
                     }
                     Err(e) => self.error(e),
@@ -461,18 +485,21 @@ impl App {
     fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         let cmd = self.keymap.lookup(&self.contexts(), &key);
         match &mut self.modal {
-            Some(Modal::Invitation(_)) => {
-                if matches!(cmd, Some(Cmd::Cancel)) || key.code == KeyCode::Enter {
-                    self.modal = None;
+            Some(Modal::Detail(d)) => {
+                if !scroll(&mut d.scroll, cmd, self.page_rows) {
+                    match cmd {
+                        Some(Cmd::Cancel) => self.modal = None,
+                        _ => self.no_key(key),
+                    }
                 }
                 return Vec::new();
             }
-            Some(Modal::Help { scroll }) => {
-                match cmd {
-                    Some(Cmd::Cancel) => self.modal = None,
-                    Some(Cmd::Down) => *scroll = scroll.saturating_add(1),
-                    Some(Cmd::Up) => *scroll = scroll.saturating_sub(1),
-                    _ => {}
+            Some(Modal::Help { scroll: at, .. }) => {
+                if !scroll(at, cmd, self.page_rows) {
+                    match cmd {
+                        Some(Cmd::Cancel) => self.modal = None,
+                        _ => self.no_key(key),
+                    }
                 }
                 return Vec::new();
             }
@@ -487,6 +514,11 @@ impl App {
                 };
                 let fx = match cmd {
                     Some(Cmd::Cancel) => {
+                        if let Modal::Template(t) = m
+                            && !t.may_discard(KeyCode::Esc, "esc")
+                        {
+                            return Vec::new();
+                        }
                         self.modal = None;
                         return Vec::new();
                     }
@@ -512,7 +544,10 @@ impl App {
         if self.input.is_some() {
             return self.on_input_key(cmd, key);
         }
-        let Some(cmd) = cmd else { return Vec::new() };
+        let Some(cmd) = cmd else {
+            self.no_key(key);
+            return Vec::new();
+        };
         self.message = None;
         if self.refused(cmd) {
             return Vec::new();
@@ -523,7 +558,7 @@ impl App {
                 Vec::new()
             }
             Cmd::Help => {
-                self.modal = Some(Modal::Help { scroll: 0 });
+                self.open_help();
                 Vec::new()
             }
             Cmd::Command => {
@@ -664,7 +699,7 @@ impl App {
             }
             Cmd::Detail if self.tab == Tab::Invitations => {
                 if let Some(i) = self.invitations.current() {
-                    self.modal = Some(Modal::Invitation(Box::new(i.clone())));
+                    self.modal = Some(Modal::Detail(Box::new(super::tabs::invitations::detail(i))));
                 }
                 Vec::new()
             }
@@ -794,6 +829,16 @@ impl App {
         self.modal = Some(Modal::Form(Box::new(form)));
     }
 
+    /// A key that does nothing here says so, rather than nothing at all.
+    fn no_key(&mut self, key: KeyEvent) {
+        let name = super::keymap::Key::from_event(&key).to_string();
+        if matches!(key.code, KeyCode::Char(_) | KeyCode::Enter | KeyCode::F(_))
+            || key.modifiers.contains(KeyModifiers::CONTROL)
+        {
+            self.info(format!("no key {name} here; ? shows the keys"));
+        }
+    }
+
     /// Says why the operator may not run `cmd`, if they may not; true then.
     fn refused(&mut self, cmd: Cmd) -> bool {
         match self.keymap.denied(cmd) {
@@ -805,6 +850,22 @@ impl App {
             None => false,
         }
     }
+}
+
+/// Moves a popup's scroll for the keys that scroll; false for any other key. The view
+/// clamps it to the text's end.
+fn scroll(at: &mut u16, cmd: Option<Cmd>, page: usize) -> bool {
+    let page = u16::try_from(page.max(1)).unwrap_or(u16::MAX);
+    match cmd {
+        Some(Cmd::Down) => *at = at.saturating_add(1),
+        Some(Cmd::Up) => *at = at.saturating_sub(1),
+        Some(Cmd::PageDown) => *at = at.saturating_add(page),
+        Some(Cmd::PageUp) => *at = at.saturating_sub(page),
+        Some(Cmd::Top) => *at = 0,
+        Some(Cmd::Bottom) => *at = u16::MAX,
+        _ => return false,
+    }
+    true
 }
 
 /// The tab whose marks an effect acts on.

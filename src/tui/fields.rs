@@ -25,15 +25,25 @@ pub fn label(
     r
 }
 
-/// Draws a one-line text area, its cursor shown only when `focused`.
+/// Draws a text area, its cursor shown only when `focused`. An empty one shows its hint
+/// in the placeholder style and, when focused, the cursor on the hint's first cell, so
+/// one always sees where typing goes.
 pub fn text(f: &mut Frame, area: Rect, ta: &mut TextArea<'static>, focused: bool, theme: &Theme) {
     ta.set_cursor_line_style(Style::new());
+    ta.set_placeholder_style(theme.placeholder);
     ta.set_cursor_style(if focused {
         theme.selected
     } else {
         Style::new()
     });
     f.render_widget(&*ta, area);
+    let empty = ta.lines().iter().all(String::is_empty);
+    if focused && empty && area.width > 0 && area.height > 0 {
+        let inner = ta.block().map_or(area, |b| b.inner(area));
+        if inner.width > 0 && inner.height > 0 {
+            f.buffer_mut()[(inner.x, inner.y)].set_style(theme.selected);
+        }
+    }
 }
 
 /// A labelled one-line text field.

@@ -74,7 +74,7 @@ impl InviteForm {
         let mut validity = line_area("");
         validity.set_placeholder_text("account default (10)");
         let mut to_area = line_area(to);
-        to_area.set_placeholder_text("ann@example.org, bob@example.org; …");
+        to_area.set_placeholder_text("e.g. ann@example.org, bob@example.org");
         let placeholder = |text: &str| {
             let mut t = line_area("");
             t.set_placeholder_text(text);
@@ -390,15 +390,8 @@ impl InviteForm {
         };
         f.render_widget(Span::styled("  Message: ", style), ml);
         self.message
-            .set_cursor_line_style(ratatui::style::Style::new());
-        self.message.set_cursor_style(if focus == Field::Message {
-            theme.selected
-        } else {
-            ratatui::style::Style::new()
-        });
-        self.message
             .set_block(Block::bordered().border_style(theme.dim));
-        f.render_widget(&self.message, mr);
+        fields::text(f, mr, &mut self.message, focus == Field::Message, theme);
         f.render_widget(
             Line::from(format!(
                 "  [{}] invite another (^a)",

@@ -21,24 +21,37 @@ pub enum Ctx {
     Import,
     Roles,
     Domains,
+    /// The Users tab with a user's detail open.
+    UserDetail,
     Form,
+    InviteForm,
+    UserForm,
+    /// The mail template editor.
+    Editor,
     Confirm,
     Help,
+    /// A popup with one item's every field (an invitation, an import row).
+    Detail,
     Input,
 }
 
 impl Ctx {
-    pub const ALL: [Ctx; 11] = [
+    pub const ALL: [Ctx; 16] = [
         Ctx::Global,
         Ctx::Table,
         Ctx::Invitations,
         Ctx::Users,
+        Ctx::UserDetail,
         Ctx::Import,
         Ctx::Roles,
         Ctx::Domains,
         Ctx::Form,
+        Ctx::InviteForm,
+        Ctx::UserForm,
+        Ctx::Editor,
         Ctx::Confirm,
         Ctx::Help,
+        Ctx::Detail,
         Ctx::Input,
     ];
 
@@ -51,9 +64,14 @@ impl Ctx {
             Ctx::Import => "import",
             Ctx::Roles => "roles",
             Ctx::Domains => "domains",
+            Ctx::UserDetail => "user_detail",
             Ctx::Form => "form",
+            Ctx::InviteForm => "invite_form",
+            Ctx::UserForm => "user_form",
+            Ctx::Editor => "editor",
             Ctx::Confirm => "confirm",
             Ctx::Help => "help",
+            Ctx::Detail => "detail",
             Ctx::Input => "input",
         }
     }
@@ -131,6 +149,13 @@ commands! {
     PageDown => "page_down", false;
     PageUp => "page_up", false;
     Mark => "mark", false;
+    ScrollLeft => "scroll_left", false;
+    ScrollRight => "scroll_right", false;
+    DetailDown => "detail_down", false;
+    DetailUp => "detail_up", false;
+    NextTemplate => "next_template", false;
+    PrevTemplate => "prev_template", false;
+    BuiltinText => "builtin_text", false;
     MarkAll => "mark_all", false;
     Redraw => "redraw", false;
     Search => "search", false;
@@ -382,6 +407,14 @@ impl Keymap {
 
     /// Footer hints for the contexts in force: (keys, description), one per command.
     pub fn hints(&self, ctxs: &[Ctx]) -> Vec<(String, String)> {
+        self.hints_of(ctxs)
+            .into_iter()
+            .map(|(_, k, d)| (k, d))
+            .collect()
+    }
+
+    /// Footer hints with their commands, so the footer can keep help and leaving in view.
+    pub fn hints_of(&self, ctxs: &[Ctx]) -> Vec<(Cmd, String, String)> {
         let mut out: Vec<(Cmd, String, String)> = Vec::new();
         for ctx in ctxs {
             for b in self.bindings.iter().filter(|b| {
@@ -393,7 +426,7 @@ impl Keymap {
                 }
             }
         }
-        out.into_iter().map(|(_, k, d)| (k, d)).collect()
+        out
     }
 
     /// The whole keymap for the help screen: per context, each command with all its keys.

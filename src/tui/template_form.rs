@@ -16,7 +16,7 @@ use super::fields;
 use super::theme::Theme;
 use crate::domain::sanitize::escape_for_display;
 use crate::mail::TemplateName;
-use crate::mail::template::{Rendered, check};
+use crate::mail::template::{Rendered, check_with};
 use crate::service::TemplateView;
 
 const SUBJECT: usize = 0;
@@ -33,6 +33,14 @@ pub struct TemplateForm {
     /// The last save's outcome, shown in the editor (the status line is behind it).
     pub saved: Option<String>,
     pub sending: bool,
+    /// The parts as loaded or last saved: the editor is modified when they differ.
+    loaded: (String, String, Option<String>),
+    /// The values the preview renders with (the account's organisation, the operator).
+    sample: serde_json::Value,
+    /// A key that would drop unsaved edits was pressed once: pressed again, it does.
+    discard_armed: Option<KeyCode>,
+    org: Option<String>,
+    operator: Option<String>,
 }
 
 fn area_of(text: &str) -> TextArea<'static> {
@@ -40,7 +48,13 @@ fn area_of(text: &str) -> TextArea<'static> {
 }
 
 impl TemplateForm {
-    pub fn new(views: Vec<TemplateView>, name: TemplateName) -> Self {
+    /// The editor on `name`; `org` and `operator` (when known) fill the preview.
+    pub fn new(
+        views: Vec<TemplateView>,
+        name: TemplateName,
+        org: Option<&str>,
+        operator: Option<&str>,
+    ) -> Self {
         let mut f = Self {
             name,
             focus: BODY,
@@ -49,9 +63,36 @@ impl TemplateForm {
             error: None,
             saved: None,
             sending: false,
+            loaded: Default::default(),
+            sample: serde_json::Value::Null,
+            discard_armed: None,
+            org: None,
+            operator: None,
         };
+        f.org = org.map(str::to_owned);
+        f.operator = operator.map(str::to_owned);
         f.load(name);
         f
+    }
+
+    /// Edits not saved yet.
+    pub fn modified(&self) -> bool {
+        self.parts() != self.loaded
+    }
+
+    /// Whether a key that drops the edits may go ahead: yes when nothing is unsaved or
+    /// it was pressed just before; else it says so and waits for a second press.
+    pub fn may_discard(&mut self, key: KeyCode, what: &str) -> bool {
+        if !self.modified() || self.discard_armed == Some(key) {
+            self.discard_armed = None;
+            return true;
+        }
+        self.discard_armed = Some(key);
+        self.error = Some(format!(
+            "unsaved edits to {}: {what} again drops them, ^s saves",
+            self.name.key()
+        ));
+        false
     }
 
     fn load(&mut self, name: TemplateName) {
@@ -65,6 +106,8 @@ impl TemplateForm {
             }
         };
         self.set_texts(subject.trim_end(), &body, html.as_deref().unwrap_or(""));
+        self.loaded = self.parts();
+        self.sample = name.sample_for(self.org.as_deref(), self.operator.as_deref());
     }
 
     fn set_texts(&mut self, subject: &str, body: &str, html: &str) {
@@ -96,9 +139,20 @@ impl TemplateForm {
         self.error = None;
         self.saved = None;
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if !(ctrl && matches!(key.code, KeyCode::Char('n' | 'p'))) {
+            self.discard_armed = None;
+        }
         match key.code {
-            KeyCode::Char('n') if ctrl => self.switch(1),
-            KeyCode::Char('p') if ctrl => self.switch(-1),
+            KeyCode::Char('n') if ctrl => {
+                if self.may_discard(key.code, "^n") {
+                    self.switch(1);
+                }
+            }
+            KeyCode::Char('p') if ctrl => {
+                if self.may_discard(key.code, "^p") {
+                    self.switch(-1);
+                }
+            }
             KeyCode::Char('r') if ctrl => {
                 let (s, b) = self.name.builtin();
                 self.set_texts(s.trim_end(), b, "");
@@ -140,7 +194,7 @@ impl TemplateForm {
     /// The preview with sample values, or why it would be refused.
     pub fn preview(&self) -> Result<Rendered, String> {
         let (s, b, h) = self.parts();
-        check(self.name, &s, &b, h.as_deref()).map_err(|e| e.to_string())
+        check_with(self.name, &s, &b, h.as_deref(), &self.sample).map_err(|e| e.to_string())
     }
 
     pub fn submit(&mut self) -> Option<Effect> {
@@ -172,6 +226,7 @@ impl TemplateForm {
                 self.saved = Some(m.clone());
                 // Stay open on the saved text, now the account's.
                 let (subject, body, html) = self.parts();
+                self.loaded = (subject.clone(), body.clone(), html.clone());
                 if let Some(v) = self.views.iter_mut().find(|v| v.name == self.name.key()) {
                     (v.subject, v.body, v.html) = (subject, body, html);
                 }
@@ -182,9 +237,10 @@ impl TemplateForm {
 
     pub fn render(&mut self, f: &mut Frame, area: Rect, theme: &Theme) {
         f.render_widget(Clear, area);
+        let modified = if self.modified() { " ● modified" } else { "" };
         let block = Block::bordered()
             .title(format!(
-                " Template: {} ({}) ",
+                " Template: {} ({}){modified} ",
                 self.name.key(),
                 self.name.describe()
             ))
@@ -241,7 +297,7 @@ impl TemplateForm {
 
     fn render_preview(&self, f: &mut Frame, area: Rect, theme: &Theme) {
         let block = Block::bordered()
-            .title(" Preview with sample values ")
+            .title(" Preview ")
             .title_style(theme.header);
         let inner = block.inner(area);
         f.render_widget(block, area);

@@ -15,6 +15,8 @@ pub struct Theme {
     pub warn: Style,
     pub key: Style,
     pub tab_active: Style,
+    /// An empty field's hint: it must never read as a value, with or without colour.
+    pub placeholder: Style,
 }
 
 impl Theme {
@@ -40,6 +42,9 @@ impl Theme {
             tab_active: Style::new()
                 .fg(Color::Cyan)
                 .add_modifier(Modifier::BOLD | Modifier::REVERSED),
+            placeholder: Style::new()
+                .fg(Color::DarkGray)
+                .add_modifier(Modifier::ITALIC),
         }
     }
 
@@ -56,6 +61,7 @@ impl Theme {
             warn: none,
             key: none.add_modifier(Modifier::BOLD),
             tab_active: none.add_modifier(Modifier::REVERSED),
+            placeholder: none.add_modifier(Modifier::ITALIC | Modifier::DIM),
         }
     }
 }

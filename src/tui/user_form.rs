@@ -44,7 +44,7 @@ fn text_index(field: usize) -> Option<usize> {
 impl UserForm {
     pub fn new() -> Self {
         let mut texts: [TextArea<'static>; 5] = Default::default();
-        texts[0].set_placeholder_text("ann@example.org (a verified, active domain)");
+        texts[0].set_placeholder_text("e.g. ann@example.org (a verified, active domain)");
         texts[3].set_placeholder_text("optional, e.g. Europe/Paris");
         texts[4].set_placeholder_text("optional");
         Self {

@@ -37,9 +37,16 @@ pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
     }
     draw_status(f, status, app, theme);
     draw_footer(f, footer, app, theme);
-    let area = f.area();
+    // Popups leave the header, the status line and the footer in view: the footer then
+    // says how to act in the popup, and the status line what just happened.
+    let area = Rect {
+        y: header.y + 1,
+        height: status.y.saturating_sub(header.y + 1),
+        ..f.area()
+    };
+    let popup = area;
     match &mut app.modal {
-        Some(Modal::Help { scroll }) => draw_help(f, area, &app.keymap, *scroll, theme),
+        Some(Modal::Help { scroll, ctxs }) => draw_help(f, popup, &app.keymap, scroll, ctxs, theme),
         Some(Modal::Confirm {
             prompt,
             typed,
@@ -52,7 +59,7 @@ pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
             typed.as_deref().map(|t| (t, text.as_str())),
             theme,
         ),
-        Some(Modal::Invitation(i)) => draw_invitation(f, area, i, theme),
+        Some(Modal::Detail(d)) => draw_detail(f, popup, d, theme),
         Some(Modal::Form(form)) => {
             let r = centered(area, 76, 24);
             form.render(f, r, theme);
@@ -117,7 +124,7 @@ fn header_line(app: &App, theme: &Theme, compact: bool) -> Line<'static> {
             spans.extend([
                 Span::raw(escape_for_display(&s.account)),
                 Span::styled(sep, theme.dim),
-                Span::raw(format!("{} users", thousands(s.users))),
+                Span::raw(count(s.users, "user")),
                 Span::styled(sep, theme.dim),
                 Span::raw(format!("{} pending", thousands(s.pending_invitations))),
                 Span::styled(sep, theme.dim),
@@ -156,6 +163,16 @@ fn header_line(app: &App, theme: &Theme, compact: bool) -> Line<'static> {
     Line::from(spans)
 }
 
+/// "1 user", "1,204 users" ("mailbox" takes "es").
+pub fn count(n: i64, one: &str) -> String {
+    let many = if one.ends_with('x') { "es" } else { "s" };
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{} {one}{many}", thousands(n))
+    }
+}
+
 /// 1204 -> "1,204".
 pub fn thousands(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
@@ -169,18 +186,30 @@ pub fn thousands(n: i64) -> String {
     if n < 0 { format!("-{out}") } else { out }
 }
 
+/// The tabs and what the tab shows (counts, filter, sort, marks, search). When both do
+/// not fit, the other tabs shrink to their numbers so the detail stays whole.
 fn draw_tabs(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let detail = tab_detail(app);
+    let full: usize = Tab::ALL.iter().map(|t| t.title().len() + 5).sum();
+    let compact = full + detail.chars().count() > area.width as usize;
     let mut spans = Vec::new();
     for (n, t) in Tab::ALL.iter().enumerate() {
-        let style = if *t == app.tab {
-            theme.tab_active
+        let (style, label) = if *t == app.tab {
+            (theme.tab_active, format!(" {} {} ", n + 1, t.title()))
+        } else if compact {
+            (theme.dim, format!(" {} ", n + 1))
         } else {
-            theme.dim
+            (theme.dim, format!(" {} {} ", n + 1, t.title()))
         };
-        spans.push(Span::styled(format!(" {} {} ", n + 1, t.title()), style));
+        spans.push(Span::styled(label, style));
         spans.push(Span::raw(" "));
     }
-    let detail = match app.tab {
+    spans.push(Span::styled(detail, theme.dim));
+    f.render_widget(Line::from(spans), area);
+}
+
+fn tab_detail(app: &App) -> String {
+    match app.tab {
         Tab::Invitations => {
             let i = &app.invitations;
             let mut d = format!(
@@ -209,8 +238,8 @@ fn draw_tabs(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             let r = &app.roles;
             let custom = r.rows.iter().filter(|r| !r.role.system).count();
             format!(
-                "{} roles, {custom} custom{}",
-                r.rows.len(),
+                "{}, {custom} custom{}",
+                count(r.rows.len() as i64, "role"),
                 if r.matrix { " · matrix" } else { "" }
             )
         }
@@ -222,16 +251,18 @@ fn draw_tabs(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 .filter(|d| d.domain.verified && d.domain.active)
                 .count();
             format!(
-                "{} domains, {usable} verified and active · {} mailboxes",
-                d.rows.len(),
-                d.mailboxes.len()
+                "{}, {usable} verified and active · {}",
+                count(d.rows.len() as i64, "domain"),
+                count(d.mailboxes.len() as i64, "mailbox")
             )
         }
         Tab::Users => {
             let u = &app.users;
             let mut d = match &app.status {
-                Some(s) if u.search.is_empty() => format!("{} users", thousands(s.users)),
-                _ => format!("{} loaded", u.rows.len()),
+                Some(s) if u.search.is_empty() => count(s.users, "user"),
+                // Matches are read a page at a time: all are known only once both ends are.
+                _ if u.at_start && u.at_end => format!("{} match", thousands(u.rows.len() as i64)),
+                _ => format!("{}+ match", thousands(u.rows.len() as i64)),
             };
             if !u.marked.is_empty() {
                 d.push_str(&format!(" · {} marked", u.marked.len()));
@@ -241,9 +272,7 @@ fn draw_tabs(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             }
             d
         }
-    };
-    spans.push(Span::styled(detail, theme.dim));
-    f.render_widget(Line::from(spans), area);
+    }
 }
 
 fn draw_status(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -299,7 +328,7 @@ fn draw_status(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 Span::raw("▏"),
             ];
             let cands = c.candidates();
-            if !cands.is_empty() && cands.len() < super::command::COMMANDS.len() {
+            if !cands.is_empty() {
                 spans.push(Span::styled(format!("   {}", cands.join(" · ")), theme.dim));
             }
             Line::from(spans)
@@ -313,33 +342,59 @@ fn draw_status(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     f.render_widget(line, area);
 }
 
+/// The keys that work here, as many as fit; how to get help and how to leave always
+/// fit (they go last, with their room kept), whatever the width.
 fn draw_footer(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    use super::keymap::Cmd;
+    let width = |k: &str, d: &str| k.chars().count() + d.chars().count() + 3;
+    let (kept, rest): (Vec<_>, Vec<_>) = app
+        .keymap
+        .hints_of(&app.contexts())
+        .into_iter()
+        .partition(|(c, _, _)| matches!(c, Cmd::Help | Cmd::Quit | Cmd::Cancel));
+    let mut room = (area.width as usize)
+        .saturating_sub(kept.iter().map(|(_, k, d)| width(k, d)).sum::<usize>());
     let mut spans = Vec::new();
-    let mut used = 0usize;
-    for (key, desc) in app.keymap.hints(&app.contexts()) {
-        let w = key.chars().count() + desc.chars().count() + 3;
-        if used + w > area.width as usize {
-            break;
+    let mut shown = Vec::new();
+    for (_, key, desc) in rest {
+        let w = width(&key, &desc);
+        if w > room {
+            continue;
         }
-        used += w;
+        room -= w;
+        shown.push((key, desc));
+    }
+    shown.extend(kept.into_iter().map(|(_, k, d)| (k, d)));
+    for (key, desc) in shown {
         spans.push(Span::styled(key, theme.key));
         spans.push(Span::raw(format!(" {desc}  ")));
     }
     f.render_widget(Line::from(spans), area);
 }
 
+/// The keys of where the operator is first (`ctxs`), then every other context's, then
+/// the `:` commands from their table. Scrolled, and never past its end.
 fn draw_help(
     f: &mut Frame,
     area: Rect,
     keymap: &super::keymap::Keymap,
-    scroll: u16,
+    scroll: &mut u16,
+    ctxs: &[super::keymap::Ctx],
     theme: &Theme,
 ) {
-    let r = centered(area, 72, area.height.saturating_sub(2));
+    let r = centered(area, 76, area.height);
     f.render_widget(Clear, r);
+    let mut sections = keymap.help();
+    // Stable: the contexts in force in their order, the rest as they were.
+    sections.sort_by_key(|(ctx, _)| ctxs.iter().position(|c| c == ctx).unwrap_or(usize::MAX));
     let mut lines = Vec::new();
-    for (ctx, rows) in keymap.help() {
-        lines.push(Line::styled(ctx.name(), theme.title));
+    for (n, (ctx, rows)) in sections.into_iter().enumerate() {
+        let here = if n < ctxs.len() && ctxs.contains(&ctx) {
+            " (here)"
+        } else {
+            ""
+        };
+        lines.push(Line::styled(format!("{}{here}", ctx.name()), theme.title));
         for (keys, desc) in rows {
             lines.push(Line::from(vec![
                 Span::styled(format!("  {keys:<18}"), theme.key),
@@ -348,22 +403,39 @@ fn draw_help(
         }
         lines.push(Line::from(""));
     }
+    lines.push(Line::styled("commands (:, Tab completes)", theme.title));
+    for spec in super::command::SPECS {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  :{:<30}", spec.usage()), theme.key),
+            Span::raw(spec.help),
+        ]));
+    }
+    lines.push(Line::from(""));
     lines.push(Line::styled(
-        "Commands (:): invite ADDRESSES, invitations, users, resend expired,",
+        "Keys can be changed in the config file: [keys.invitations] \"ctrl-e\" = \"resend\"",
         theme.dim,
     ));
-    lines.push(Line::styled(
-        "  filter STATUS, search TEXT, help, quit.  Keys can be changed in the",
-        theme.dim,
-    ));
-    lines.push(Line::styled(
-        "  config file: [keys.invitations] \"ctrl-e\" = \"resend\"",
-        theme.dim,
-    ));
-    let p = Paragraph::new(lines)
-        .block(Block::bordered().title(" Keys ").title_style(theme.title))
-        .scroll((scroll, 0));
-    f.render_widget(p, r);
+    let p = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let inner = r.height.saturating_sub(2);
+    let total = u16::try_from(p.line_count(r.width.saturating_sub(2))).unwrap_or(u16::MAX);
+    *scroll = (*scroll).min(total.saturating_sub(inner));
+    let more = if total > inner + *scroll {
+        format!(
+            " {}% · pgdn for more ",
+            (inner + *scroll) * 100 / total.max(1)
+        )
+    } else {
+        " end ".to_owned()
+    };
+    f.render_widget(
+        p.scroll((*scroll, 0)).block(
+            Block::bordered()
+                .title(" Keys ")
+                .title_bottom(more)
+                .title_style(theme.title),
+        ),
+        r,
+    );
 }
 
 /// A question: what it touches, then the answers, the safe one named as the default.
@@ -406,45 +478,45 @@ fn draw_confirm(
     f.render_widget(p, r);
 }
 
-fn draw_invitation(f: &mut Frame, area: Rect, i: &crate::store::Invitation, theme: &Theme) {
-    use crate::domain::Timestamp;
-    let r = centered(area, 76, 18);
+/// One item's every field, values wrapped (never cut), scrolled within the popup.
+fn draw_detail(f: &mut Frame, area: Rect, d: &mut super::app::Detail, theme: &Theme) {
+    let r = centered(area, 76, area.height.saturating_sub(2).max(8));
     f.render_widget(Clear, r);
-    let t = |ms: Option<i64>| ms.map_or_else(|| "—".to_owned(), |ms| Timestamp(ms).human());
-    let row = |k: &str, v: String| {
-        Line::from(vec![
-            Span::styled(format!("{k:<12}"), theme.header),
-            Span::raw(v),
-        ])
+    let width = d
+        .fields
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0)
+        + 2;
+    let lines: Vec<Line> = d
+        .fields
+        .iter()
+        .map(|(k, v)| {
+            Line::from(vec![
+                Span::styled(format!("{k:<width$}"), theme.header),
+                Span::raw(escape_for_display(v)),
+            ])
+        })
+        .collect();
+    let p = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let inner = r.height.saturating_sub(2);
+    let total = u16::try_from(p.line_count(r.width.saturating_sub(2))).unwrap_or(u16::MAX);
+    d.scroll = d.scroll.min(total.saturating_sub(inner));
+    let more = if total > inner + d.scroll {
+        " · j more "
+    } else {
+        ""
     };
-    let lines = vec![
-        Line::styled(escape_for_display(&i.email_display), theme.title),
-        row(
-            "Name",
-            escape_for_display(format!("{} {}", i.first_name, i.last_name).trim()),
+    f.render_widget(
+        p.scroll((d.scroll, 0)).block(
+            Block::bordered()
+                .title(escape_for_display(&d.title))
+                .title_bottom(more)
+                .title_style(theme.title),
         ),
-        row("Type", i.user_type.to_string()),
-        row("Status", i.status.to_string()),
-        row("Invited by", escape_for_display(&i.inviter)),
-        row("Created", t(Some(i.created_at))),
-        row("Sent", t(i.sent_at)),
-        row("Expires", t(Some(i.expires_at))),
-        row("Resent", format!("{} time(s)", i.resend_count)),
-        row(
-            "Delivery",
-            i.delivery.map_or_else(|| "—".to_owned(), |d| d.to_string()),
-        ),
-        row(
-            "Last error",
-            escape_for_display(i.last_error.as_deref().unwrap_or("—")),
-        ),
-    ];
-    let p = Paragraph::new(lines).wrap(Wrap { trim: false }).block(
-        Block::bordered()
-            .title(format!(" Invitation {} ", i.id))
-            .title_style(theme.title),
+        r,
     );
-    f.render_widget(p, r);
 }
 
 /// A rectangle of at most `w`×`h` in the middle of `area`.

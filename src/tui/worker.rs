@@ -96,8 +96,9 @@ async fn report(
     let rows = u.write_report(kind, sink.as_mut(), &mut progress).await?;
     sink.finish()?;
     Ok(format!(
-        "wrote the {} report, {rows} row(s), to {path}",
-        kind.name()
+        "wrote the {} report, {}, to {path}",
+        kind.name(),
+        plural(rows as usize, "row")
     ))
 }
 

@@ -3,7 +3,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::{App, Input, Modal, Tab};
+use super::{App, Input, Tab};
 use crate::tui::action::Effect;
 use crate::tui::command;
 use crate::tui::keymap::Cmd;
@@ -179,7 +179,8 @@ impl App {
                 Vec::new()
             }
             Ok(command::Parsed::Help) => {
-                self.modal = Some(Modal::Help { scroll: 0 });
+                self.input = None;
+                self.open_help();
                 Vec::new()
             }
             Ok(command::Parsed::Tab(t)) => {
@@ -196,7 +197,7 @@ impl App {
                     return Vec::new();
                 }
                 self.in_flight += 1;
-                vec![Effect::ResendExpired]
+                vec![Effect::AskResendExpired]
             }
             Ok(command::Parsed::Filter(status)) => {
                 self.tab = Tab::Invitations;

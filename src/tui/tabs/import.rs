@@ -272,7 +272,7 @@ impl ImportTab {
                     match (excluded, workbook) {
                         (0, true) => format!("; {} left out for faults", c(Bucket::Error)),
                         (0, false) => String::new(),
-                        (n, _) => format!("; {n} row(s) left out"),
+                        (n, _) => format!("; {} left out", super::plural(n, "row")),
                     },
                 );
                 let opts = self.options(review);

@@ -7,7 +7,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
-use super::{Ask, Cursor, Outcome, first_few, plural};
+use super::{Ask, Col, Cursor, Outcome, columns, first_few, fit, keep, plural};
 use crate::domain::sanitize::escape_for_display;
 use crate::domain::{DeliveryState, InvitationStatus, Timestamp};
 use crate::store::{Invitation, InvitationFilter};
@@ -239,27 +239,21 @@ impl InvitationsTab {
             f.render_widget(Paragraph::new(Line::styled(text, theme.dim)), area);
             return;
         }
-        let wide = area.width >= 120;
-        let medium = area.width >= 96;
-        let mut header = vec!["", "Address"];
-        let mut widths = vec![Constraint::Length(1), Constraint::Fill(3)];
-        if medium {
-            header.push("Name");
-            widths.push(Constraint::Fill(2));
-        }
-        header.extend(["Type", "Status", "Expires in"]);
-        widths.extend([
-            Constraint::Length(5),
-            Constraint::Length(8),
-            Constraint::Length(10),
-        ]);
-        if wide {
-            header.push("Sent");
-            widths.push(Constraint::Length(11));
-        }
-        header.extend(["Delivery", "Error"]);
-        widths.extend([Constraint::Length(9), Constraint::Fill(2)]);
-
+        // The sorted column stays in view: sorting by a hidden one would look random.
+        let sent_gives_way = if self.sort == SortKey::Created { 1 } else { 6 };
+        let cols = [
+            Col::new("", Constraint::Length(1), 1, 0),
+            Col::new("Address", Constraint::Fill(3), 22, 0),
+            Col::new("Name", Constraint::Fill(2), 14, 7),
+            Col::new("Type", Constraint::Length(5), 5, 4),
+            Col::new("Status", Constraint::Length(8), 8, 1),
+            Col::new("Expires in", Constraint::Length(10), 10, 2),
+            Col::new("Sent", Constraint::Length(11), 11, sent_gives_way),
+            Col::new("Delivery", Constraint::Length(9), 9, 3),
+            Col::new("Error", Constraint::Fill(2), 12, 5),
+        ];
+        let kept = fit(&cols, area.width);
+        let (header, widths) = columns(&cols, &kept);
         let height = area.height.saturating_sub(1) as usize;
         let start = self.cursor.window(height, self.rows.len());
         let rows = self
@@ -269,33 +263,11 @@ impl InvitationsTab {
             .skip(start)
             .take(height)
             .map(|(n, i)| {
-                let mut cells = vec![
-                    Cell::from(if self.marked.contains(&i.id) {
-                        "●"
-                    } else {
-                        " "
-                    }),
-                    Cell::from(escape_for_display(&i.email_display)),
-                ];
-                if medium {
-                    cells.push(Cell::from(escape_for_display(
-                        format!("{} {}", i.first_name, i.last_name).trim(),
-                    )));
-                }
-                cells.push(Cell::from(match i.user_type {
-                    crate::domain::UserType::Professional => "pro",
-                    crate::domain::UserType::Guest => "guest",
-                }));
                 let status_style = match i.status {
                     InvitationStatus::Expired | InvitationStatus::Revoked => theme.warn,
                     InvitationStatus::Accepted => theme.ok,
                     _ => ratatui::style::Style::new(),
                 };
-                cells.push(Cell::from(Span::styled(i.status.as_str(), status_style)));
-                cells.push(Cell::from(expires_in(i, now)));
-                if wide {
-                    cells.push(Cell::from(i.sent_at.map(short_time).unwrap_or_default()));
-                }
                 let (delivery, style) = match i.delivery {
                     Some(DeliveryState::Failed) => ("failed", theme.error),
                     Some(DeliveryState::Queued) if i.last_error.is_some() => {
@@ -304,12 +276,30 @@ impl InvitationsTab {
                     Some(d) => (d.as_str(), ratatui::style::Style::new()),
                     None => ("", ratatui::style::Style::new()),
                 };
-                cells.push(Cell::from(Span::styled(delivery, style)));
-                cells.push(Cell::from(Span::styled(
-                    escape_for_display(i.last_error.as_deref().unwrap_or_default()),
-                    theme.dim,
-                )));
-                let mut row = Row::new(cells);
+                let cells = vec![
+                    Cell::from(if self.marked.contains(&i.id) {
+                        "●"
+                    } else {
+                        " "
+                    }),
+                    Cell::from(escape_for_display(&i.email_display)),
+                    Cell::from(escape_for_display(
+                        format!("{} {}", i.first_name, i.last_name).trim(),
+                    )),
+                    Cell::from(match i.user_type {
+                        crate::domain::UserType::Professional => "pro",
+                        crate::domain::UserType::Guest => "guest",
+                    }),
+                    Cell::from(Span::styled(i.status.as_str(), status_style)),
+                    Cell::from(expires_in(i, now)),
+                    Cell::from(i.sent_at.map(short_time).unwrap_or_default()),
+                    Cell::from(Span::styled(delivery, style)),
+                    Cell::from(Span::styled(
+                        escape_for_display(i.last_error.as_deref().unwrap_or_default()),
+                        theme.dim,
+                    )),
+                ];
+                let mut row = Row::new(keep(cells, &kept));
                 if self.marked.contains(&i.id) {
                     row = row.style(theme.marked);
                 }
@@ -341,4 +331,38 @@ pub fn expires_in(i: &Invitation, now: Timestamp) -> String {
 fn short_time(ms: i64) -> String {
     let h = Timestamp(ms).human(); // "2026-11-21 14:05 UTC"
     h.get(5..16).unwrap_or(&h).to_owned()
+}
+
+/// Every field of one invitation, the last error in full, for the detail popup.
+pub fn detail(i: &Invitation) -> crate::tui::app::Detail {
+    let t = |ms: Option<i64>| ms.map_or_else(|| "—".to_owned(), |ms| Timestamp(ms).human());
+    let fields = [
+        ("Address", i.email_display.clone()),
+        (
+            "Name",
+            format!("{} {}", i.first_name, i.last_name)
+                .trim()
+                .to_owned(),
+        ),
+        ("Type", i.user_type.to_string()),
+        ("Status", i.status.to_string()),
+        ("Invited by", i.inviter.clone()),
+        ("Created", t(Some(i.created_at))),
+        ("Sent", t(i.sent_at)),
+        ("Expires", t(Some(i.expires_at))),
+        ("Resent", super::plural(i.resend_count as usize, "time")),
+        (
+            "Delivery",
+            i.delivery.map_or_else(|| "—".to_owned(), |d| d.to_string()),
+        ),
+        (
+            "Last error",
+            i.last_error.clone().unwrap_or_else(|| "—".into()),
+        ),
+    ];
+    crate::tui::app::Detail {
+        title: format!(" Invitation {} ", i.id),
+        fields: fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+        scroll: 0,
+    }
 }

@@ -22,6 +22,74 @@ pub fn highlight<'a>(row: Row<'a>, under_cursor: bool, theme: &Theme) -> Row<'a>
     }
 }
 
+/// A table column: its header, its width, the least it can be drawn in, and how early
+/// it gives way when the terminal is narrow (0 never; higher numbers go first).
+#[derive(Debug, Clone, Copy)]
+pub struct Col {
+    pub header: &'static str,
+    pub width: ratatui::layout::Constraint,
+    pub min: u16,
+    pub gives_way: u8,
+}
+
+impl Col {
+    pub const fn new(
+        header: &'static str,
+        width: ratatui::layout::Constraint,
+        min: u16,
+        gives_way: u8,
+    ) -> Self {
+        Self {
+            header,
+            width,
+            min,
+            gives_way,
+        }
+    }
+}
+
+/// The columns that fit in `width` (with one space between each), in their own order:
+/// those that give way first are left out first, so the address stays whole longest.
+pub fn fit(cols: &[Col], width: u16) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..cols.len()).collect();
+    order.sort_by_key(|&i| (cols[i].gives_way, i));
+    let mut kept = Vec::new();
+    let mut used = 0u16;
+    for i in order {
+        let need = cols[i].min + u16::from(!kept.is_empty());
+        if cols[i].gives_way > 0 && used + need > width {
+            continue;
+        }
+        used += need;
+        kept.push(i);
+    }
+    kept.sort_unstable();
+    kept
+}
+
+/// A table of the kept columns: their headers and widths.
+pub fn columns(
+    cols: &[Col],
+    kept: &[usize],
+) -> (Vec<&'static str>, Vec<ratatui::layout::Constraint>) {
+    kept.iter()
+        .map(|&i| (cols[i].header, cols[i].width))
+        .unzip()
+}
+
+/// The kept cells of a row drawn for every column.
+pub fn keep<'a>(
+    cells: Vec<ratatui::widgets::Cell<'a>>,
+    kept: &[usize],
+) -> Vec<ratatui::widgets::Cell<'a>> {
+    cells
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| kept.contains(i))
+        .map(|(_, c)| c)
+        .collect()
+}
+
 /// What a tab's command asks of the app.
 #[derive(Debug)]
 pub enum Outcome {

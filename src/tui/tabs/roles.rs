@@ -23,6 +23,8 @@ pub struct RolesTab {
     pub detail_generation: u64,
     /// Every role against every permission, instead of the list and one role's detail.
     pub matrix: bool,
+    /// The matrix's first permission row shown (j/k scroll it; h/l move across roles).
+    matrix_top: usize,
 }
 
 impl RolesTab {
@@ -80,7 +82,22 @@ impl RolesTab {
     }
 
     pub fn command(&mut self, cmd: Cmd, page: usize, generation: u64) -> Outcome {
+        let perms = Permission::ALL.len();
         match cmd {
+            Cmd::Down if self.matrix => self.matrix_top = (self.matrix_top + 1).min(perms - 1),
+            Cmd::Up if self.matrix => self.matrix_top = self.matrix_top.saturating_sub(1),
+            Cmd::PageDown if self.matrix => {
+                self.matrix_top = (self.matrix_top + page).min(perms - 1);
+            }
+            Cmd::PageUp if self.matrix => self.matrix_top = self.matrix_top.saturating_sub(page),
+            Cmd::Top if self.matrix => self.matrix_top = 0,
+            Cmd::Bottom if self.matrix => self.matrix_top = perms - 1,
+            Cmd::ScrollRight if self.matrix => self.cursor.move_by(1, self.rows.len()),
+            Cmd::ScrollLeft if self.matrix => self.cursor.move_by(-1, self.rows.len()),
+            Cmd::ScrollRight | Cmd::ScrollLeft => {
+                return Outcome::Message("h and l scroll the matrix (m opens it)".into());
+            }
+            Cmd::Back if self.matrix => self.matrix = false,
             c if self.cursor.navigate(c, page, self.rows.len()) => {}
             Cmd::Matrix => self.matrix = !self.matrix,
             Cmd::DeleteRole => {
@@ -91,8 +108,8 @@ impl RolesTab {
                 let name = escape_for_display(&r.role.name);
                 let prompt = if r.holders > 0 {
                     format!(
-                        "Delete the role {name}? {} holder(s) lose it and what it allows.",
-                        r.holders
+                        "Delete the role {name}? {} lose it and what it allows.",
+                        super::plural(r.holders as usize, "holder")
                     )
                 } else {
                     format!("Delete the role {name}? Nobody holds it.")
@@ -213,26 +230,56 @@ impl RolesTab {
         );
     }
 
-    /// Permissions down the side, roles across the top: ✓ where the role allows it.
+    /// Permissions down the side, roles across the top: ✓ where the role allows it. The
+    /// selected role's column is highlighted and its whole name shown above; h/l move
+    /// across the roles, j/k down the permissions.
     fn render_matrix(&self, f: &mut Frame, area: Rect, theme: &Theme) {
+        let [title, table] =
+            Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
         let col = 9u16;
-        let fits = (area.width.saturating_sub(22) / (col + 1)) as usize;
+        let fits = (area.width.saturating_sub(22) / (col + 1)).max(1) as usize;
         let start = self
             .cursor
             .index
-            .min(self.rows.len().saturating_sub(fits.max(1)));
-        let roles: Vec<&RoleView> = self.rows.iter().skip(start).take(fits).collect();
+            .saturating_sub(fits - 1)
+            .min(self.rows.len().saturating_sub(fits));
+        let roles: Vec<(usize, &RoleView)> = self
+            .rows
+            .iter()
+            .enumerate()
+            .skip(start)
+            .take(fits)
+            .collect();
+        if let Some(r) = self.current() {
+            let shown = format!(
+                "{} · roles {}-{} of {} (h/l) · permissions {}-{} of {} (j/k) · esc leaves",
+                escape_for_display(&r.role.name),
+                start + 1,
+                start + roles.len(),
+                self.rows.len(),
+                self.matrix_top + 1,
+                (self.matrix_top + table.height.saturating_sub(1) as usize)
+                    .min(Permission::ALL.len()),
+                Permission::ALL.len()
+            );
+            f.render_widget(Line::styled(shown, theme.dim), title);
+        }
         let mut header = vec![Cell::from("Permission")];
-        header.extend(roles.iter().map(|r| {
+        header.extend(roles.iter().map(|(i, r)| {
             let name: String = escape_for_display(&r.role.name)
                 .chars()
                 .take(col as usize)
                 .collect();
-            Cell::from(name)
+            let style = if *i == self.cursor.index {
+                theme.selected
+            } else {
+                theme.header
+            };
+            Cell::from(Span::styled(name, style))
         }));
-        let rows = Permission::ALL.iter().map(|p| {
+        let rows = Permission::ALL.iter().skip(self.matrix_top).map(|p| {
             let mut cells = vec![Cell::from(p.key())];
-            cells.extend(roles.iter().map(|r| {
+            cells.extend(roles.iter().map(|(_, r)| {
                 if r.role.scope != p.scope().as_str() {
                     Cell::from(Span::styled("", theme.dim))
                 } else if r.permissions.contains(p) {
@@ -249,7 +296,7 @@ impl RolesTab {
             Table::new(rows, widths)
                 .header(Row::new(header).style(theme.header))
                 .column_spacing(1),
-            area,
+            table,
         );
     }
 }

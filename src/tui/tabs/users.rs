@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
 
 use std::collections::BTreeMap;
 
-use super::{Ask, Cursor, Outcome, first_few, plural};
+use super::{Ask, Col, Cursor, Outcome, columns, first_few, fit, keep, plural};
 use crate::domain::sanitize::escape_for_display;
 use crate::domain::{Timestamp, UserStatus, UserType};
 use crate::service::UserDetail;
@@ -44,6 +44,8 @@ pub struct UsersTab {
     pending: isize,
     /// The next first page puts the cursor on the first row (`g`), not where it was.
     to_top: bool,
+    /// How far the detail pane is scrolled (J/K); the view keeps it within the text.
+    detail_scroll: std::cell::Cell<u16>,
 }
 
 impl UsersTab {
@@ -333,6 +335,16 @@ impl UsersTab {
             Cmd::Detail => {
                 self.show_detail = !self.show_detail;
                 self.detail = None;
+                self.detail_scroll.set(0);
+            }
+            Cmd::DetailDown | Cmd::DetailUp => {
+                let at = self.detail_scroll.get();
+                self.detail_scroll.set(if cmd == Cmd::DetailDown {
+                    at.saturating_add(3)
+                } else {
+                    at.saturating_sub(3)
+                });
+                return Outcome::None;
             }
             Cmd::Back => {
                 if self.show_detail {
@@ -382,8 +394,9 @@ impl UsersTab {
                     Layout::horizontal([Constraint::Fill(3), Constraint::Fill(2)]).areas(area);
                 (a, Some(b))
             } else {
+                // Narrow: the detail gets the larger share; J/K scroll what does not fit.
                 let [a, b] =
-                    Layout::vertical([Constraint::Fill(1), Constraint::Length(10)]).areas(area);
+                    Layout::vertical([Constraint::Fill(2), Constraint::Fill(3)]).areas(area);
                 (a, Some(b))
             }
         } else {
@@ -399,20 +412,17 @@ impl UsersTab {
             };
             f.render_widget(Paragraph::new(Line::styled(text, theme.dim)), table_area);
         } else {
-            let wide = table_area.width >= 100;
-            let mut header = vec!["", "Address", "First name", "Last name", "Type", "Status"];
-            let mut widths = vec![
-                Constraint::Length(1),
-                Constraint::Fill(3),
-                Constraint::Fill(2),
-                Constraint::Fill(2),
-                Constraint::Length(12),
-                Constraint::Length(9),
+            let cols = [
+                Col::new("", Constraint::Length(1), 1, 0),
+                Col::new("Address", Constraint::Fill(3), 20, 0),
+                Col::new("First name", Constraint::Fill(2), 10, 3),
+                Col::new("Last name", Constraint::Fill(2), 10, 4),
+                Col::new("Type", Constraint::Length(12), 12, 2),
+                Col::new("Status", Constraint::Length(9), 9, 1),
+                Col::new("Unique ref", Constraint::Fill(2), 12, 5),
             ];
-            if wide {
-                header.push("Unique ref");
-                widths.push(Constraint::Fill(2));
-            }
+            let kept = fit(&cols, table_area.width);
+            let (header, widths) = columns(&cols, &kept);
             let height = table_area.height.saturating_sub(1) as usize;
             let start = self.cursor.window(height, self.rows.len());
             let rows = self
@@ -423,7 +433,7 @@ impl UsersTab {
                 .take(height)
                 .map(|(n, u)| {
                     let marked = self.marked.contains_key(&u.id);
-                    let mut cells = vec![
+                    let cells = vec![
                         Cell::from(if marked { "●" } else { " " }),
                         Cell::from(escape_for_display(&u.email_display)),
                         Cell::from(escape_for_display(&u.first_name)),
@@ -437,13 +447,11 @@ impl UsersTab {
                                 ratatui::style::Style::new()
                             },
                         )),
-                    ];
-                    if wide {
-                        cells.push(Cell::from(escape_for_display(
+                        Cell::from(escape_for_display(
                             u.unique_ref.as_deref().unwrap_or_default(),
-                        )));
-                    }
-                    let mut row = Row::new(cells);
+                        )),
+                    ];
+                    let mut row = Row::new(keep(cells, &kept));
                     if marked {
                         row = row.style(theme.marked);
                     }
@@ -506,12 +514,17 @@ impl UsersTab {
                 l
             }
         };
-        f.render_widget(
-            Paragraph::new(lines)
-                .block(block)
-                .wrap(Wrap { trim: false }),
-            area,
-        );
+        let p = Paragraph::new(lines).wrap(Wrap { trim: false });
+        let inner = area.height.saturating_sub(2);
+        let total = u16::try_from(p.line_count(area.width.saturating_sub(2))).unwrap_or(u16::MAX);
+        let scroll = self.detail_scroll.get().min(total.saturating_sub(inner));
+        self.detail_scroll.set(scroll);
+        let block = if total > inner + scroll {
+            block.title_bottom(" J more ")
+        } else {
+            block
+        };
+        f.render_widget(p.scroll((scroll, 0)).block(block), area);
     }
 }
 
