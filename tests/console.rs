@@ -253,9 +253,14 @@ fn command_line_completes_and_runs() {
         app.update(key(c));
     }
     app.update(special(KeyCode::Tab));
+    assert!(matches!(&app.input, Some(Input::Command(c)) if c.text == "resend "));
+    app.update(special(KeyCode::Tab));
     assert!(matches!(&app.input, Some(Input::Command(c)) if c.text == "resend expired"));
     let fx = app.update(special(KeyCode::Enter));
-    assert!(matches!(fx.as_slice(), [Effect::ResendExpired]));
+    assert!(
+        matches!(fx.as_slice(), [Effect::AskResendExpired]),
+        "the expired are counted before the question: {fx:?}"
+    );
     app.update(key(':'));
     for c in "users".chars() {
         app.update(key(c));
@@ -356,7 +361,7 @@ fn snapshot_invitation_detail_shows_the_whole_error() {
     app.update(key('j'));
     app.update(key('j'));
     app.update(special(KeyCode::Enter));
-    assert!(matches!(app.modal, Some(Modal::Invitation(_))));
+    assert!(matches!(app.modal, Some(Modal::Detail(_))));
     let s = screen(&mut app, 80, 24);
     assert!(s.contains("550 5.1.1 mailbox unavailable"), "{s}");
     insta::assert_snapshot!(s);

@@ -68,7 +68,6 @@ fn import_tab_opens_previews_decides_and_applies() {
         "email,first name,last name\nuser01@acme.test,Zoë,User1\nnew@acme.test,New,Person\nbad@,Bad,Row\n",
         dir.path(),
     );
-    let digest = review.plan.digest.clone();
     app.update(Action::ImportPreview {
         generation: *generation,
         result: Ok(review),
@@ -83,6 +82,27 @@ fn import_tab_opens_previews_decides_and_applies() {
         ),
         (1, 1, 1, 1)
     );
+    // A faulty row stops the apply before any question: the core would refuse it whole.
+    app.update(key('a'));
+    assert!(
+        app.modal.is_none(),
+        "nothing to confirm while a row is faulty"
+    );
+    let said = app
+        .message
+        .as_ref()
+        .map(|(_, m)| m.clone())
+        .unwrap_or_default();
+    assert!(said.contains("1 row cannot be imported"), "{said}");
+    // The file fixed and read again.
+    app.update(Action::ImportPreview {
+        generation: *generation,
+        result: Ok(review_of(
+            "email,first name,last name\nuser01@acme.test,Zoë,User1\nnew@acme.test,New,Person\n",
+            dir.path(),
+        )),
+    });
+    let digest = app.import.review.as_ref().unwrap().plan.digest.clone();
     // Skip the new users, suspend the missing, then apply after a confirmation.
     app.update(key(' '));
     assert!(app.import.skip.contains(&Bucket::New));
@@ -199,7 +219,7 @@ fn import_tab_maps_columns_leaves_single_rows_out_and_shows_progress() {
     let Some(Modal::Confirm { prompt, .. }) = &app.modal else {
         panic!("apply asks first")
     };
-    assert!(prompt.contains("2 row(s) left out"), "{prompt}");
+    assert!(prompt.contains("2 rows left out"), "{prompt}");
     let fx = app.update(key('y'));
     let [Effect::ApplyImport { opts, .. }] = fx.as_slice() else {
         panic!("{fx:?}")

@@ -160,7 +160,7 @@ async fn roles_are_created_and_granted_by_keyboard(db: &TestDb) {
     let Some(Modal::Confirm { prompt, .. }) = &d.app.modal else {
         panic!("delete asks first: {}", d.message())
     };
-    assert!(prompt.contains("1 holder(s)"), "{prompt}");
+    assert!(prompt.contains("1 holder loses it"), "{prompt}");
     d.keys("y").await;
     assert!(u.role("Helpdesk").await.is_err());
     assert!(u.grants(&ivy).await.unwrap().0.is_empty());

@@ -183,6 +183,7 @@ impl Columns {
                     "--map {field}={wanted}: the file has no column '{wanted}'; its columns are {}",
                     quoted(headers)
                 ),
+                headers: headers.to_vec(),
             })?;
             used[i] = true;
             found.push((*field, i, headers[i].clone()));
@@ -209,6 +210,7 @@ impl Columns {
                     "no column holds e-mail addresses; the columns are {}; name one with --map email=COLUMN",
                     quoted(headers)
                 ),
+                headers: headers.to_vec(),
             });
         }
         found.sort_by_key(|(f, _, _)| *f);

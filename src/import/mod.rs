@@ -44,6 +44,11 @@ pub enum ImportError {
     },
     #[error("{file}: {reason}")]
     Sheet { file: String, reason: String },
+    /// The columns could not be matched; `headers` are the file's, for a mapping.
     #[error("{file}: {reason}")]
-    Mapping { file: String, reason: String },
+    Mapping {
+        file: String,
+        reason: String,
+        headers: Vec<String>,
+    },
 }

@@ -41,6 +41,11 @@ pub enum Action {
         result: Result<crate::tui::tabs::import::Review, String>,
     },
     ImportHistory(Result<Vec<crate::store::Batch>, String>),
+    /// The columns of a file whose columns were not recognised, for the mapping prompt.
+    ImportColumns {
+        generation: u64,
+        headers: Vec<String>,
+    },
     Roles {
         generation: u64,
         result: Result<Vec<crate::service::RoleView>, String>,

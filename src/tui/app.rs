@@ -274,8 +274,11 @@ impl App {
                     Err(_) if self.connection_lost => {}
                     Err(e) => self.error(e),
                 }
-                if let Some(Modal::Form(f)) = &mut self.modal {
-                    f.set_professional_unavailable(professional_unavailable(self.status.as_ref()));
+                let why = professional_unavailable(self.status.as_ref());
+                match &mut self.modal {
+                    Some(Modal::Form(f)) => f.set_professional_unavailable(why),
+                    Some(Modal::User(f)) => f.set_professional_unavailable(why),
+                    _ => {}
                 }
                 if reconnected {
                     // Everything on screen may be stale: read it all again.
@@ -396,6 +399,15 @@ impl App {
             }
             Action::ImportProgress { stage, done, total } => {
                 self.import.progress = Some((stage, done, total));
+                Vec::new()
+            }
+            Action::ImportColumns {
+                generation,
+                headers,
+            } => {
+                if generation == self.import.generation {
+                    self.import.headers = headers;
+                }
                 Vec::new()
             }
             Action::ImportHistory(r) => {
@@ -630,7 +642,9 @@ impl App {
                 Vec::new()
             }
             Cmd::CreateUser => {
-                self.modal = Some(Modal::User(Box::default()));
+                let mut form = super::user_form::UserForm::default();
+                form.set_professional_unavailable(self.professional_unavailable());
+                self.modal = Some(Modal::User(Box::new(form)));
                 Vec::new()
             }
             Cmd::AddDomain => {
@@ -754,6 +768,10 @@ impl App {
             }
             Outcome::Confirm(ask) => {
                 self.ask(ask);
+                Vec::new()
+            }
+            Outcome::Show(d) => {
+                self.modal = Some(Modal::Detail(Box::new(d)));
                 Vec::new()
             }
         }

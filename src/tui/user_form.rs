@@ -4,7 +4,7 @@
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::Line;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use ratatui_textarea::TextArea;
 
@@ -30,6 +30,8 @@ pub struct UserForm {
     pub personal_mailbox: bool,
     pub error: Option<String>,
     pub sending: bool,
+    /// Why professional cannot be chosen now (no licence free), shown beside it.
+    pub professional_unavailable: Option<String>,
 }
 
 /// The text area behind a field, if it has one.
@@ -54,7 +56,16 @@ impl UserForm {
             personal_mailbox: false,
             error: None,
             sending: false,
+            professional_unavailable: None,
         }
+    }
+
+    /// With no licence free, the user is made a guest and professional is greyed out.
+    pub fn set_professional_unavailable(&mut self, why: Option<String>) {
+        if why.is_some() {
+            self.user_type = UserType::Guest;
+        }
+        self.professional_unavailable = why;
     }
 
     pub fn next_field(&mut self) {
@@ -75,12 +86,11 @@ impl UserForm {
             KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right
         );
         match (self.focus, text_index(self.focus)) {
-            (TYPE, _) if toggle => {
-                self.user_type = match self.user_type {
-                    UserType::Professional => UserType::Guest,
-                    UserType::Guest => UserType::Professional,
-                }
-            }
+            (TYPE, _) if toggle => match (&self.professional_unavailable, self.user_type) {
+                (Some(why), _) => self.error = Some(why.clone()),
+                (None, UserType::Professional) => self.user_type = UserType::Guest,
+                (None, UserType::Guest) => self.user_type = UserType::Professional,
+            },
             (MAILBOX, _) if toggle => self.personal_mailbox = !self.personal_mailbox,
             (_, _) if key.code == KeyCode::Enter => self.next_field(),
             (_, Some(i)) => {
@@ -147,14 +157,22 @@ impl UserForm {
             let r = fields::label(f, areas[field], label, 11, focused, theme);
             match text_index(field) {
                 Some(i) => fields::text(f, r, &mut self.texts[i], focused, theme),
-                None if field == TYPE => f.render_widget(
-                    Line::from(format!(
-                        "{}professional   {}guest",
-                        mark(self.user_type == UserType::Professional),
-                        mark(self.user_type == UserType::Guest)
-                    )),
-                    r,
-                ),
+                None if field == TYPE => {
+                    let pro = match &self.professional_unavailable {
+                        Some(_) => Span::styled("professional (no licence free)", theme.dim),
+                        None => Span::raw("professional"),
+                    };
+                    f.render_widget(
+                        Line::from(vec![
+                            Span::raw(mark(self.user_type == UserType::Professional)),
+                            pro,
+                            Span::raw("   "),
+                            Span::raw(mark(self.user_type == UserType::Guest)),
+                            Span::raw("guest"),
+                        ]),
+                        r,
+                    );
+                }
                 None => f.render_widget(
                     Line::from(format!(
                         "[{}] create a personal mailbox they own",
@@ -168,6 +186,8 @@ impl UserForm {
             Line::styled("  creating…", theme.dim)
         } else if let Some(e) = &self.error {
             Line::styled(format!("  {}", escape_for_display(e)), theme.error)
+        } else if let Some(why) = &self.professional_unavailable {
+            Line::styled(format!("  {why}"), theme.warn)
         } else {
             Line::styled(
                 "  tab: next field · space toggles · ^s creates · esc cancels",

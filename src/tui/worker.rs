@@ -229,10 +229,18 @@ pub async fn perform(u: &Usher, effect: Effect, actions: &UnboundedSender<Action
             // Reading and hashing a big file is blocking work: off the async threads.
             let file = path.clone();
             let opts = crate::import::ReadOptions { progress: progress_to(actions), ..Default::default() };
+            let columns = actions.clone();
             let read = tokio::task::spawn_blocking(move || {
                 let p = std::path::Path::new(&file);
                 let sha256 = crate::domain::token::hash_file(p).map_err(|e| format!("{file}: {e}"))?;
-                let parsed = crate::import::parse_file(p, &opts, &mapping).map_err(|e| e.to_string())?;
+                let parsed = crate::import::parse_file(p, &opts, &mapping).map_err(|e| {
+                    // The file's columns, so the mapping prompt can complete them.
+                    if let crate::import::ImportError::Mapping { headers, .. } = &e {
+                        let headers = headers.clone();
+                        let _ = columns.send(Action::ImportColumns { generation, headers });
+                    }
+                    e.to_string()
+                })?;
                 Ok::<_, String>((sha256, parsed))
             })
             .await

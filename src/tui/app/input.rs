@@ -117,6 +117,10 @@ impl App {
                     }
                 }
             }
+            (Some(Cmd::Complete), Input::Mapping(text)) => {
+                *text = self.import.complete_mapping(text);
+                Vec::new()
+            }
             (_, Input::Path(text) | Input::Mapping(text)) => {
                 edit(text, &key);
                 Vec::new()

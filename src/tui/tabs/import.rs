@@ -59,12 +59,41 @@ pub struct ImportTab {
     pub summary: Option<String>,
     /// An apply is under way: its outcome clears the review.
     pub applying: bool,
+    /// The open file's column headers, for completing a mapping.
+    pub headers: Vec<String>,
 }
 
 impl ImportTab {
+    /// Opens a file. The risky choices made for the last one (removing or suspending
+    /// missing users, overflow, outside domains) start again at their safe values.
     pub fn open(&mut self, generation: u64, path: String) -> Effect {
         self.path = expand_home(&path);
+        self.missing = Missing::Keep;
+        self.as_guests = false;
+        self.include_outside = false;
+        self.headers.clear();
+        self.review = None;
         self.remap(generation, Vec::new())
+    }
+
+    /// Tab in the mapping: a field's name before `=`, one of the file's columns after.
+    pub fn complete_mapping(&self, text: &str) -> String {
+        let at = text.rfind(',').map_or(0, |i| i + 1);
+        let (done, pair) = text.split_at(at);
+        let completed = match pair.split_once('=') {
+            Some((field, column)) => format!(
+                "{field}={}",
+                super::super::command::complete_from(column, &self.headers)
+            ),
+            None => {
+                let names: Vec<String> = Field::ALL
+                    .iter()
+                    .map(|f| format!("{}=", f.name()))
+                    .collect();
+                super::super::command::complete_from(pair.trim_start(), &names)
+            }
+        };
+        format!("{done}{completed}")
     }
 
     /// Reads the open file again with the operator's column mapping.
@@ -130,6 +159,7 @@ impl ImportTab {
                 self.index[at].push(i);
             }
         }
+        self.headers = review.parsed.columns.headers.clone();
         self.review = Some(review);
         self.bucket = 0;
         self.browsing = false;
@@ -161,16 +191,24 @@ impl ImportTab {
         }
     }
 
-    /// Leaves the selected row out, or puts it back.
-    fn toggle_row(&mut self) {
+    /// Leaves the selected row out, or puts it back; says why when it cannot.
+    fn toggle_row(&mut self) -> Outcome {
         let Some(p) = self.bucket_row(self.rows.index) else {
-            return;
+            return Outcome::None;
         };
         if !matches!(
             p.bucket,
             Bucket::New | Bucket::Updated | Bucket::Missing | Bucket::OutsideDomains
         ) {
-            return;
+            return Outcome::Message(match p.bucket {
+                Bucket::Error => "a faulty row is never imported: fix it in the file and open \
+                                  it again (o); enter shows the whole reason"
+                    .into(),
+                b => format!(
+                    "{}: nothing changes for these rows, so there is nothing to leave out",
+                    b.short_label()
+                ),
+            });
         }
         match p.row {
             Some(n) => {
@@ -185,6 +223,51 @@ impl ImportTab {
                 }
             }
         }
+        Outcome::None
+    }
+
+    /// The selected row whole: every field, the reason or the changes in full.
+    fn row_detail(&self) -> Outcome {
+        let Some(p) = self.bucket_row(self.rows.index) else {
+            return Outcome::None;
+        };
+        let mut fields = vec![
+            (
+                "Row".to_owned(),
+                p.row
+                    .map_or("— (not in the file)".to_owned(), |n| n.to_string()),
+            ),
+            ("Bucket".to_owned(), p.bucket.label().to_owned()),
+            (
+                "Address".to_owned(),
+                if p.email.is_empty() {
+                    "—".to_owned()
+                } else {
+                    p.email.clone()
+                },
+            ),
+        ];
+        if let Some(t) = p.user_type {
+            fields.push(("Type".to_owned(), t.to_string()));
+        }
+        if let Some(r) = &p.reason {
+            fields.push(("Reason".to_owned(), r.clone()));
+        }
+        for (n, c) in p.changes.iter().enumerate() {
+            let name = if n == 0 { "Changes" } else { "" };
+            fields.push((name.to_owned(), c.clone()));
+        }
+        if self.is_excluded(&p) {
+            fields.push((
+                "".to_owned(),
+                "left out of the apply (space puts it back)".to_owned(),
+            ));
+        }
+        Outcome::Show(crate::tui::app::Detail {
+            title: format!(" {} ", p.bucket.label()),
+            fields,
+            scroll: 0,
+        })
     }
 
     pub fn options(&self, review: &Review) -> ApplyOptions {
@@ -215,12 +298,13 @@ impl ImportTab {
             Cmd::PageUp if self.browsing => self.rows.move_by(-(page as isize), n),
             Cmd::Down => self.bucket = (self.bucket + 1).min(buckets - 1),
             Cmd::Up => self.bucket = self.bucket.saturating_sub(1),
+            Cmd::Detail if self.browsing => return self.row_detail(),
             Cmd::Detail => {
                 self.browsing = true;
                 self.rows = Cursor::default();
             }
             Cmd::Back => self.browsing = false,
-            Cmd::Mark if self.browsing => self.toggle_row(),
+            Cmd::Mark if self.browsing => return self.toggle_row(),
             Cmd::Mark => {
                 let b = self.selected();
                 if matches!(
@@ -244,6 +328,15 @@ impl ImportTab {
                 let Some(review) = &self.review else {
                     return Outcome::Message("open a file first (o)".into());
                 };
+                let faulty = review.plan.counts.get(&Bucket::Error).copied().unwrap_or(0);
+                if faulty > 0 && review.parsed.workbook.is_none() {
+                    // The core refuses such a file whole: asking would only lead to that.
+                    return Outcome::Message(format!(
+                        "{} cannot be imported (the errors bucket says why): fix the file and \
+                         open it again (o); nothing is applied while any row is faulty",
+                        super::plural(faulty, "row")
+                    ));
+                }
                 let c = |b: Bucket| {
                     if self.skip.contains(&b) {
                         0
@@ -307,10 +400,12 @@ impl ImportTab {
     }
 
     pub fn render(&self, f: &mut Frame, area: Rect, theme: &Theme) {
+        // A short terminal keeps one history line (the newest, the one u undoes).
+        let history_rows = if area.height >= 24 { 6 } else { 3 };
         let [top, main, history] = Layout::vertical([
             Constraint::Length(3),
             Constraint::Fill(1),
-            Constraint::Length(6),
+            Constraint::Length(history_rows),
         ])
         .areas(area);
         let mut head = Vec::new();
@@ -399,8 +494,14 @@ impl ImportTab {
             return;
         }
         if let Some(r) = &self.review {
-            let [buckets, rows] =
-                Layout::horizontal([Constraint::Length(44), Constraint::Fill(1)]).areas(main);
+            // Side by side when wide; else the buckets, or the bucket being browsed, whole.
+            let [buckets, rows] = if main.width >= 110 {
+                Layout::horizontal([Constraint::Length(44), Constraint::Fill(1)]).areas(main)
+            } else if self.browsing {
+                [Rect::default(), main]
+            } else {
+                [main, Rect::default()]
+            };
             let workbook = r.parsed.workbook.is_some();
             let lines: Vec<Line> = Bucket::ALL
                 .iter()
@@ -423,40 +524,72 @@ impl ImportTab {
                     }
                 })
                 .collect();
+            let hint = if self.browsing { "" } else { " enter browses " };
             f.render_widget(
-                Paragraph::new(lines).block(Block::bordered().title(" Preview ")),
+                Paragraph::new(lines)
+                    .block(Block::bordered().title(" Preview ").title_bottom(hint)),
                 buckets,
             );
             let height = rows.height.saturating_sub(3) as usize;
             let start = self.rows.window(height, self.bucket_len());
+            let faults = self.selected() == Bucket::Error;
             let table_rows = (start..start + height)
                 .filter_map(|i| self.bucket_row(i).map(|p| (i, p)))
                 .map(|(i, p)| {
+                    // The row number has its column: the reason need not say it again.
                     let what = p.reason.clone().unwrap_or_else(|| p.changes.join("; "));
+                    let what = match p.row {
+                        Some(n) => what
+                            .strip_prefix(&format!("row {n}, "))
+                            .or_else(|| what.strip_prefix(&format!("row {n}: ")))
+                            .map(str::to_owned)
+                            .unwrap_or(what),
+                        None => what,
+                    };
                     let mark = if self.is_excluded(&p) { "out" } else { "" };
-                    let row = Row::new(vec![
+                    let mut cells = vec![
                         Cell::from(mark),
                         Cell::from(p.row.map_or("—".to_owned(), |n| n.to_string())),
-                        Cell::from(escape_for_display(&p.email)),
-                        Cell::from(escape_for_display(&what)),
-                    ]);
+                    ];
+                    if !faults {
+                        cells.push(Cell::from(escape_for_display(&p.email)));
+                    }
+                    cells.push(Cell::from(escape_for_display(&what)));
+                    let row = Row::new(cells);
                     if self.browsing && i == self.rows.index {
                         row.style(theme.selected)
                     } else {
                         row
                     }
                 });
-            let table = Table::new(
-                table_rows,
-                [
-                    Constraint::Length(3),
-                    Constraint::Length(8),
-                    Constraint::Fill(2),
-                    Constraint::Fill(3),
-                ],
-            )
-            .header(Row::new(["", "Row", "Address", "Change or reason"]).style(theme.header))
-            .block(Block::bordered().title(format!(" {} ", self.selected().label())));
+            // A faulty row's address may be what is wrong: the reason says it.
+            let (widths, header) = if faults {
+                (
+                    vec![
+                        Constraint::Length(3),
+                        Constraint::Length(8),
+                        Constraint::Fill(1),
+                    ],
+                    vec!["", "Row", "Reason"],
+                )
+            } else {
+                (
+                    vec![
+                        Constraint::Length(3),
+                        Constraint::Length(8),
+                        Constraint::Fill(2),
+                        Constraint::Fill(3),
+                    ],
+                    vec!["", "Row", "Address", "Change"],
+                )
+            };
+            let table = Table::new(table_rows, widths)
+                .header(Row::new(header).style(theme.header))
+                .block(
+                    Block::bordered()
+                        .title(format!(" {} ", self.selected().label()))
+                        .title_bottom(" enter shows a row whole · esc back "),
+                );
             f.render_widget(table, rows);
         } else if let Some(s) = &self.summary {
             f.render_widget(

@@ -7,7 +7,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
-use super::{Ask, Col, Cursor, Outcome, columns, first_few, fit, keep, plural};
+use super::{Ask, Col, Cursor, Outcome, columns, first_few, fit, keep, plural, want, widen};
 use crate::domain::sanitize::escape_for_display;
 use crate::domain::{DeliveryState, InvitationStatus, Timestamp};
 use crate::store::{Invitation, InvitationFilter};
@@ -241,7 +241,9 @@ impl InvitationsTab {
         }
         // The sorted column stays in view: sorting by a hidden one would look random.
         let sent_gives_way = if self.sort == SortKey::Created { 1 } else { 6 };
-        let cols = [
+        let height = area.height.saturating_sub(1) as usize;
+        let start = self.cursor.window(height, self.rows.len());
+        let mut cols = [
             Col::new("", Constraint::Length(1), 1, 0),
             Col::new("Address", Constraint::Fill(3), 22, 0),
             Col::new("Name", Constraint::Fill(2), 14, 7),
@@ -252,10 +254,14 @@ impl InvitationsTab {
             Col::new("Delivery", Constraint::Length(9), 9, 3),
             Col::new("Error", Constraint::Fill(2), 12, 5),
         ];
+        let widest = self.rows.iter().skip(start).take(height);
+        let widest = widest.map(|i| escape_for_display(&i.email_display).chars().count());
+        let widest = widest.max().unwrap_or(0);
+        // The address shown whole comes before the columns that give way.
+        cols[1].min = want(widest, cols[1].min, area.width);
         let kept = fit(&cols, area.width);
+        widen(&mut cols, &kept, 1, widest, area.width);
         let (header, widths) = columns(&cols, &kept);
-        let height = area.height.saturating_sub(1) as usize;
-        let start = self.cursor.window(height, self.rows.len());
         let rows = self
             .rows
             .iter()

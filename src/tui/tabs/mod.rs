@@ -67,6 +67,27 @@ pub fn fit(cols: &[Col], width: u16) -> Vec<usize> {
     kept
 }
 
+/// The least width an address column asks for: its widest value shown, within reason
+/// (at most 60 % of the table, at least its own least width).
+pub fn want(widest: usize, min: u16, width: u16) -> u16 {
+    let widest = u16::try_from(widest).unwrap_or(u16::MAX);
+    widest.min(width / 5 * 3).max(min)
+}
+
+/// Widens column `at` to fit its widest value shown (`widest`), as far as the other kept
+/// columns' least widths allow: the address is read whole before a name is.
+pub fn widen(cols: &mut [Col], kept: &[usize], at: usize, widest: usize, width: u16) {
+    let others: u16 = kept
+        .iter()
+        .filter(|&&i| i != at)
+        .map(|&i| cols[i].min + 1)
+        .sum();
+    let room = width.saturating_sub(others);
+    let want = u16::try_from(widest).unwrap_or(u16::MAX);
+    let w = want.min(room).max(cols[at].min);
+    cols[at].width = ratatui::layout::Constraint::Length(w);
+}
+
 /// A table of the kept columns: their headers and widths.
 pub fn columns(
     cols: &[Col],
@@ -98,6 +119,8 @@ pub enum Outcome {
     Effects(Vec<Effect>),
     /// Ask first (dangerous and bulk actions), then run the effect.
     Confirm(Ask),
+    /// Show one item whole, in a popup.
+    Show(crate::tui::app::Detail),
 }
 
 /// Removing more users than this asks for their count to be typed, not just `y`.

@@ -108,8 +108,9 @@ impl RolesTab {
                 let name = escape_for_display(&r.role.name);
                 let prompt = if r.holders > 0 {
                     format!(
-                        "Delete the role {name}? {} lose it and what it allows.",
-                        super::plural(r.holders as usize, "holder")
+                        "Delete the role {name}? {} {} it and what it allows.",
+                        super::plural(r.holders as usize, "holder"),
+                        if r.holders == 1 { "loses" } else { "lose" }
                     )
                 } else {
                     format!("Delete the role {name}? Nobody holds it.")

@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
 
 use std::collections::BTreeMap;
 
-use super::{Ask, Col, Cursor, Outcome, columns, first_few, fit, keep, plural};
+use super::{Ask, Col, Cursor, Outcome, columns, first_few, fit, keep, plural, want, widen};
 use crate::domain::sanitize::escape_for_display;
 use crate::domain::{Timestamp, UserStatus, UserType};
 use crate::service::UserDetail;
@@ -412,7 +412,9 @@ impl UsersTab {
             };
             f.render_widget(Paragraph::new(Line::styled(text, theme.dim)), table_area);
         } else {
-            let cols = [
+            let height = table_area.height.saturating_sub(1) as usize;
+            let start = self.cursor.window(height, self.rows.len());
+            let mut cols = [
                 Col::new("", Constraint::Length(1), 1, 0),
                 Col::new("Address", Constraint::Fill(3), 20, 0),
                 Col::new("First name", Constraint::Fill(2), 10, 3),
@@ -421,10 +423,14 @@ impl UsersTab {
                 Col::new("Status", Constraint::Length(9), 9, 1),
                 Col::new("Unique ref", Constraint::Fill(2), 12, 5),
             ];
+            let widest = self.rows.iter().skip(start).take(height);
+            let widest = widest.map(|u| escape_for_display(&u.email_display).chars().count());
+            let widest = widest.max().unwrap_or(0);
+            // The address shown whole comes before the columns that give way.
+            cols[1].min = want(widest, cols[1].min, table_area.width);
             let kept = fit(&cols, table_area.width);
+            widen(&mut cols, &kept, 1, widest, table_area.width);
             let (header, widths) = columns(&cols, &kept);
-            let height = table_area.height.saturating_sub(1) as usize;
-            let start = self.cursor.window(height, self.rows.len());
             let rows = self
                 .rows
                 .iter()
