@@ -204,6 +204,7 @@ impl App {
         match (&self.modal, &self.input) {
             (Some(Modal::Help { .. }), _) => vec![Ctx::Help],
             (Some(Modal::Detail(_)), _) => vec![Ctx::Detail],
+            (Some(Modal::Confirm { typed: Some(_), .. }), _) => vec![Ctx::Typed],
             (Some(Modal::Confirm { .. }), _) => vec![Ctx::Confirm],
             (Some(Modal::Form(_)), _) => vec![Ctx::InviteForm, Ctx::Form],
             (Some(Modal::User(_)), _) => vec![Ctx::UserForm, Ctx::Form],
@@ -793,8 +794,8 @@ impl App {
             return Vec::new();
         };
         let go = match (typed.as_deref(), key.code) {
-            (Some(_), KeyCode::Esc) => false,
-            (Some(want), KeyCode::Enter) => {
+            (Some(_), _) if cmd == Some(Cmd::Cancel) => false,
+            (Some(want), _) if cmd == Some(Cmd::Submit) => {
                 if text.as_str() != want {
                     let want = want.to_owned();
                     text.clear();

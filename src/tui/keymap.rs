@@ -29,6 +29,8 @@ pub enum Ctx {
     /// The mail template editor.
     Editor,
     Confirm,
+    /// A question whose answer is typed (the count of users to remove).
+    Typed,
     Help,
     /// A popup with one item's every field (an invitation, an import row).
     Detail,
@@ -36,7 +38,7 @@ pub enum Ctx {
 }
 
 impl Ctx {
-    pub const ALL: [Ctx; 16] = [
+    pub const ALL: [Ctx; 17] = [
         Ctx::Global,
         Ctx::Table,
         Ctx::Invitations,
@@ -50,6 +52,7 @@ impl Ctx {
         Ctx::UserForm,
         Ctx::Editor,
         Ctx::Confirm,
+        Ctx::Typed,
         Ctx::Help,
         Ctx::Detail,
         Ctx::Input,
@@ -70,6 +73,7 @@ impl Ctx {
             Ctx::UserForm => "user_form",
             Ctx::Editor => "editor",
             Ctx::Confirm => "confirm",
+            Ctx::Typed => "typed",
             Ctx::Help => "help",
             Ctx::Detail => "detail",
             Ctx::Input => "input",

@@ -273,14 +273,16 @@ impl RoleForm {
                 } else {
                     "[ ]"
                 };
+                // Before the description, so a narrow screen cuts the words, not this.
                 let guest = if p.guest_may_hold() {
-                    ""
+                    "           "
                 } else {
-                    "  (not for guests)"
+                    "not guests "
                 };
                 let line = Line::from(vec![
                     Span::raw(format!("{tick} {:<20} ", p.key())),
-                    Span::styled(format!("{}{guest}", p.describe()), theme.dim),
+                    Span::styled(guest, theme.warn),
+                    Span::styled(p.describe(), theme.dim),
                 ]);
                 if i == self.cursor && focus == Field::Permissions {
                     line.style(theme.selected)

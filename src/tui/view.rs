@@ -72,14 +72,8 @@ pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
             let r = centered(area, 76, 12);
             form.render(f, r, theme);
         }
-        Some(Modal::Template(form)) => {
-            let r = centered(
-                area,
-                area.width.saturating_sub(4).max(60),
-                area.height.saturating_sub(2).max(16),
-            );
-            form.render(f, r, theme);
-        }
+        // The editor takes the whole space between header and footer: it needs it.
+        Some(Modal::Template(form)) => form.render(f, area, theme),
         None => {}
     }
 }

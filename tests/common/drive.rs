@@ -32,6 +32,7 @@ impl Drive {
             tx,
             rx,
         };
+        d.app.now = d.u.clock().now();
         let fx = d.app.refresh();
         d.run(fx).await;
         d
@@ -76,12 +77,21 @@ impl Drive {
     }
 
     pub fn screen(&mut self) -> String {
-        let mut t = Terminal::new(TestBackend::new(120, 36)).unwrap();
+        self.screen_at(120, 36)
+    }
+
+    /// The screen at `w`×`h`, each line's trailing spaces trimmed.
+    pub fn screen_at(&mut self, w: u16, h: u16) -> String {
+        self.app.page_rows = view::page_rows(h);
+        let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
         t.draw(|f| view::draw(f, &mut self.app, &Theme::plain()))
             .unwrap();
         let buf = t.backend().buffer();
-        (0..36)
-            .map(|y| (0..120).map(|x| buf[(x, y)].symbol()).collect::<String>())
+        (0..h)
+            .map(|y| {
+                let line: String = (0..w).map(|x| buf[(x, y)].symbol()).collect();
+                line.trim_end().to_owned()
+            })
             .collect::<Vec<_>>()
             .join("\n")
     }
