@@ -768,7 +768,7 @@ impl App {
                 fx
             }
             Outcome::Confirm(ask) => {
-                self.ask(ask);
+                self.ask(*ask);
                 Vec::new()
             }
             Outcome::Show(d) => {

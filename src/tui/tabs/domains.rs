@@ -58,7 +58,7 @@ impl DomainsTab {
             }
             Cmd::DeactivateDomain => {
                 if let Some(d) = self.current() {
-                    return Outcome::Confirm(super::Ask::new(
+                    return Outcome::confirm(super::Ask::new(
                         format!(
                             "Deactivate {}? Its users keep their permissions, but no new \
                              corporate user can be created on it.",

@@ -376,7 +376,7 @@ impl ImportTab {
                         opts: Box::new(opts),
                     },
                 );
-                return Outcome::Confirm(match self.missing {
+                return Outcome::confirm(match self.missing {
                     Missing::Remove => ask.removing(c(Bucket::Missing)),
                     _ => ask,
                 });
@@ -385,7 +385,7 @@ impl ImportTab {
                 let Some(b) = self.history.iter().find(|b| b.undone_at.is_none()) else {
                     return Outcome::Message("no import to undo".into());
                 };
-                return Outcome::Confirm(Ask::new(
+                return Outcome::confirm(Ask::new(
                     format!(
                         "Undo import {} ({})? Its pending invitations are revoked and its changes reverted.",
                         b.id,

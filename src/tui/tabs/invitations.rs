@@ -189,7 +189,7 @@ impl InvitationsTab {
                 return match ids.len() {
                     0 => Outcome::Message("no invitation selected".into()),
                     1 => Outcome::Effects(vec![Effect::Resend(ids)]),
-                    n => Outcome::Confirm(Ask::new(
+                    n => Outcome::confirm(Ask::new(
                         format!(
                             "Resend {} ({})? Each gets a new link; the old links stop working.",
                             plural(n, "invitation"),
@@ -215,7 +215,7 @@ impl InvitationsTab {
                         self.names(&ids)
                     ),
                 };
-                return Outcome::Confirm(Ask::new(prompt, Effect::Revoke(ids)));
+                return Outcome::confirm(Ask::new(prompt, Effect::Revoke(ids)));
             }
             Cmd::CopyAddress => {
                 if let Some(i) = self.current() {

@@ -118,9 +118,15 @@ pub enum Outcome {
     Message(String),
     Effects(Vec<Effect>),
     /// Ask first (dangerous and bulk actions), then run the effect.
-    Confirm(Ask),
+    Confirm(Box<Ask>),
     /// Show one item whole, in a popup.
     Show(crate::tui::app::Detail),
+}
+
+impl Outcome {
+    pub fn confirm(ask: Ask) -> Self {
+        Outcome::Confirm(Box::new(ask))
+    }
 }
 
 /// Removing more users than this asks for their count to be typed, not just `y`.
@@ -238,8 +244,10 @@ mod tests {
 
     #[test]
     fn a_shrinking_list_is_shown_from_its_start() {
-        let mut c = Cursor::default();
-        c.index = 27;
+        let mut c = Cursor {
+            index: 27,
+            ..Cursor::default()
+        };
         assert_eq!(c.window(18, 28), 10, "the cursor on the last row");
         c.clamp(10);
         assert_eq!(c.index, 9);

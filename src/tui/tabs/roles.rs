@@ -115,7 +115,7 @@ impl RolesTab {
                 } else {
                     format!("Delete the role {name}? Nobody holds it.")
                 };
-                return Outcome::Confirm(super::Ask::new(
+                return Outcome::confirm(super::Ask::new(
                     prompt,
                     Effect::DeleteRole {
                         name: r.role.name.clone(),

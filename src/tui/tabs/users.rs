@@ -303,7 +303,7 @@ impl UsersTab {
             format!("{verb} {what}?{consequence}{left}")
         };
         let ask = Ask::new(prompt, effect);
-        Outcome::Confirm(if cmd == Cmd::Remove {
+        Outcome::confirm(if cmd == Cmd::Remove {
             ask.removing(n)
         } else {
             ask
