@@ -134,3 +134,51 @@ fn addresses_may_be_separated_by_spaces_commas_semicolons_or_lines() {
     );
     assert_eq!(out.matches("Invited ").count(), 5, "{out}");
 }
+
+#[test]
+fn several_users_change_together_or_not_at_all() {
+    let db = TestDb::sqlite();
+    init(&db, "5");
+    ok(&db, &["db", "fake-users", "3", "--domain", "acme.test"]);
+    let out = ok(
+        &db,
+        &[
+            "users",
+            "suspend",
+            "user0000001@acme.test",
+            "user0000002@acme.test",
+        ],
+    );
+    assert_eq!(out.matches("Suspended ").count(), 2, "{out}");
+    // The administrator is active already: the whole command changes nobody.
+    let refused = run(
+        &db,
+        &[
+            "users",
+            "reactivate",
+            "user0000001@acme.test",
+            "admin@acme.test",
+        ],
+    );
+    assert!(!refused.status.success());
+    let users: serde_json::Value =
+        serde_json::from_str(&ok(&db, &["users", "list", "--json"])).unwrap();
+    let suspended = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["status"] == "suspended")
+        .count();
+    assert_eq!(suspended, 2, "{users}");
+    let out = ok(
+        &db,
+        &[
+            "users",
+            "set-type",
+            "user0000001@acme.test",
+            "user0000003@acme.test",
+            "professional",
+        ],
+    );
+    assert_eq!(out.matches("Changed ").count(), 2, "{out}");
+}

@@ -231,30 +231,37 @@ pub enum UsersCmd {
         #[command(flatten)]
         out: JsonFlag,
     },
-    /// Make a user professional (uses a licence) or guest (free)
+    /// Make users professional (uses a licence) or guest (free), all or none
     SetType {
-        /// User id or address
-        user: String,
+        /// User ids or addresses
+        #[arg(required = true, num_args = 1..)]
+        users: Vec<String>,
         #[arg(value_parser = parse_user_type)]
         user_type: UserType,
         #[command(flatten)]
         out: JsonFlag,
     },
-    /// Suspend a user (frees their licence; nothing is deleted)
+    /// Suspend users (frees their licences; nothing is deleted), all or none
     Suspend {
-        user: String,
+        /// User ids or addresses
+        #[arg(required = true)]
+        users: Vec<String>,
         #[command(flatten)]
         out: JsonFlag,
     },
-    /// Reactivate a suspended user (a professional takes a licence again)
+    /// Reactivate suspended users (a professional takes a licence again), all or none
     Reactivate {
-        user: String,
+        /// User ids or addresses
+        #[arg(required = true)]
+        users: Vec<String>,
         #[command(flatten)]
         out: JsonFlag,
     },
-    /// Remove a user from the account (asks for --yes)
+    /// Remove users from the account, all or none (asks for --yes)
     Remove {
-        user: String,
+        /// User ids or addresses
+        #[arg(required = true)]
+        users: Vec<String>,
         /// Confirm the removal
         #[arg(long)]
         yes: bool,

@@ -431,7 +431,8 @@ async fn invitations(ctx: &Context, cmd: &InvitationsCmd) -> Result<()> {
 async fn users(ctx: &Context, cmd: &UsersCmd) -> Result<()> {
     let u = &ctx.usher;
     let target = |t: &str| -> Target { t.parse().unwrap_or(Target::Email(t.to_owned())) };
-    let (user, out, verb) = match cmd {
+    let targets = |all: &[String]| -> Vec<Target> { all.iter().map(|t| target(t)).collect() };
+    let (changed, out, verb) = match cmd {
         UsersCmd::List { search, limit, out } => {
             let list = u.users(search, "", *limit).await?;
             println!("{}", output::users(&list, out.json));
@@ -459,18 +460,22 @@ async fn users(ctx: &Context, cmd: &UsersCmd) -> Result<()> {
             return Ok(());
         }
         UsersCmd::SetType {
-            user,
+            users,
             user_type,
             out,
         } => (
-            u.set_user_type(&target(user), *user_type).await?,
+            u.set_users_type(&targets(users), *user_type).await?,
             out,
             "Changed",
         ),
-        UsersCmd::Suspend { user, out } => (u.suspend_user(&target(user)).await?, out, "Suspended"),
-        UsersCmd::Reactivate { user, out } => {
-            (u.reactivate_user(&target(user)).await?, out, "Reactivated")
+        UsersCmd::Suspend { users, out } => {
+            (u.suspend_users(&targets(users)).await?, out, "Suspended")
         }
+        UsersCmd::Reactivate { users, out } => (
+            u.reactivate_users(&targets(users)).await?,
+            out,
+            "Reactivated",
+        ),
         UsersCmd::Create {
             email,
             first,
@@ -494,28 +499,32 @@ async fn users(ctx: &Context, cmd: &UsersCmd) -> Result<()> {
                 timezone: timezone.clone(),
                 phone: phone.clone(),
             })
-            .await?,
+            .await
+            .map(|one| vec![one])?,
             out,
             "Created",
         ),
-        UsersCmd::Remove { user, yes, out } => {
+        UsersCmd::Remove { users, yes, out } => {
             if !yes {
                 return Err(color_eyre::eyre::eyre!(
-                    "removing {user} cannot be undone: run again with --yes to confirm"
+                    "removing {} cannot be undone: run again with --yes to confirm",
+                    users.join(", ")
                 ));
             }
-            (u.remove_user(&target(user)).await?, out, "Removed")
+            (u.remove_users(&targets(users)).await?, out, "Removed")
         }
     };
     if out.json {
-        println!("{}", output::users(std::slice::from_ref(&user), true));
+        println!("{}", output::users(&changed, true));
     } else {
-        println!(
-            "{verb} {} ({}, {})",
-            usher::domain::sanitize::escape_for_display(&user.email_display),
-            user.user_type,
-            user.status
-        );
+        for user in &changed {
+            println!(
+                "{verb} {} ({}, {})",
+                usher::domain::sanitize::escape_for_display(&user.email_display),
+                user.user_type,
+                user.status
+            );
+        }
     }
     Ok(())
 }
