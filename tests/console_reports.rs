@@ -41,8 +41,7 @@ async fn a_report_is_written_from_the_console(db: &TestDb) {
         .await;
     d.special(KeyCode::Enter).await;
     assert!(
-        d.message()
-            .contains("wrote the invitations report, 2 row(s)"),
+        d.message().contains("wrote the invitations report, 2 rows"),
         "{}",
         d.message()
     );

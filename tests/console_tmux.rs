@@ -197,14 +197,15 @@ async fn a_template_edited_by_keyboard(db: &TestDb) {
     };
     t.open_console();
     t.keys(&["T"]);
-    t.wait_for("Preview with sample values");
+    t.wait_for("┌ Preview");
     // To the subject, to its end, and away with it.
     t.keys(&["BTab", "End"]);
     for _ in 0..80 {
         t.keys(&["BSpace"]);
     }
     t.literal("Hello from {{ org }}");
-    t.wait_for("Subject: Hello from Example Ltd");
+    // The preview names the account's own organisation.
+    t.wait_for("Subject: Hello from Acme");
     t.keys(&["C-s"]);
     t.wait_for("saved the invitation template");
     t.keys(&["Escape"]);

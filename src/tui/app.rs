@@ -276,9 +276,11 @@ impl App {
                     Err(e) => self.error(e),
                 }
                 let why = professional_unavailable(self.status.as_ref());
+                let org = self.status.as_ref().map(|s| s.account.as_str());
                 match &mut self.modal {
                     Some(Modal::Form(f)) => f.set_professional_unavailable(why),
                     Some(Modal::User(f)) => f.set_professional_unavailable(why),
+                    Some(Modal::Template(t)) => t.know(org, None),
                     _ => {}
                 }
                 if reconnected {
@@ -362,6 +364,9 @@ impl App {
                 match r {
                     Ok(op) => {
                         self.keymap.set_denied(super::rights::denied(&op));
+                        if let Some(Modal::Template(t)) = &mut self.modal {
+                            t.know(None, Some(&op.name));
+                        }
                         self.operator = Some(op);
                     }
                     Err(e) => self.error(e),

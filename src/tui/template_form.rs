@@ -75,6 +75,20 @@ impl TemplateForm {
         f
     }
 
+    /// The account and operator, once known (the editor may open before they are read):
+    /// the preview follows.
+    pub fn know(&mut self, org: Option<&str>, operator: Option<&str>) {
+        if org.is_some() {
+            self.org = org.map(str::to_owned);
+        }
+        if operator.is_some() {
+            self.operator = operator.map(str::to_owned);
+        }
+        self.sample = self
+            .name
+            .sample_for(self.org.as_deref(), self.operator.as_deref());
+    }
+
     /// Edits not saved yet.
     pub fn modified(&self) -> bool {
         self.parts() != self.loaded

@@ -50,6 +50,17 @@ impl Served {
             ),
         )
         .unwrap();
+        // As an installer does: the database made first (only init and db migrate make
+        // one), the service started on it.
+        let made = Self::command(db, &config)
+            .args(["db", "migrate"])
+            .output()
+            .unwrap();
+        assert!(
+            made.status.success(),
+            "{}",
+            String::from_utf8_lossy(&made.stderr)
+        );
         let log = db.dir.path().join("serve.log");
         let mut child = Self::command(db, &config)
             .arg("serve")

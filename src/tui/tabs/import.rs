@@ -464,7 +464,7 @@ impl ImportTab {
                 let on = |b: bool| if b { "on" } else { "off" };
                 head.push(Line::styled(
                     format!(
-                        "missing users: {:?} (m) · overflow as guests: {} (l) · invite outside domains: {} (x)",
+                        "missing users: {:?} (m) · overflow as guests: {} (l) · outside domains: {} (x)",
                         self.missing,
                         on(self.as_guests),
                         on(self.include_outside)
