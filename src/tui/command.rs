@@ -267,10 +267,9 @@ pub fn parse(text: &str) -> Result<Parsed, String> {
             && !words.contains(given)
         {
             return Err(format!(
-                "'{given}' is not a {}: one of {} ({})",
+                "'{given}' is not a {}: {}",
                 a.name.to_lowercase(),
-                words.join(", "),
-                usage()
+                words.join(", ")
             ));
         }
     }

@@ -18,11 +18,17 @@ pub fn page_rows(height: u16) -> usize {
 }
 
 pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
+    // A message longer than the line takes a second one rather than being cut.
+    let long = app.input.is_none()
+        && app
+            .message
+            .as_ref()
+            .is_some_and(|(_, m)| escape_for_display(m).chars().count() > f.area().width as usize);
     let [header, tabs, body, status, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Fill(1),
-        Constraint::Length(1),
+        Constraint::Length(if long { 2 } else { 1 }),
         Constraint::Length(1),
     ])
     .areas(f.area());
@@ -333,7 +339,7 @@ fn draw_status(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             None => Line::from(""),
         },
     };
-    f.render_widget(line, area);
+    f.render_widget(Paragraph::new(line).wrap(Wrap { trim: false }), area);
 }
 
 /// The keys that work here, as many as fit; how to get help and how to leave always

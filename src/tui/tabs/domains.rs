@@ -101,10 +101,12 @@ impl DomainsTab {
                     let d = &v.domain;
                     let verified = match (d.verified, d.verified_how.as_deref()) {
                         (false, _) => "no".to_owned(),
+                        // The day is enough here; `usher domains list` has the time.
                         (true, Some(how)) => format!(
                             "{how}, {}",
-                            d.verified_at
-                                .map_or(String::new(), |t| Timestamp(t).human())
+                            d.verified_at.map_or(String::new(), |t| {
+                                Timestamp(t).human().chars().take(10).collect()
+                            })
                         ),
                         (true, None) => "yes".to_owned(),
                     };
@@ -124,7 +126,7 @@ impl DomainsTab {
                     rows,
                     [
                         Constraint::Fill(2),
-                        Constraint::Length(24),
+                        Constraint::Length(18),
                         Constraint::Length(9),
                         Constraint::Length(6),
                         Constraint::Fill(2),
