@@ -20,26 +20,7 @@ fn review_mapped(
     dir: &std::path::Path,
     mapping: &[(usher::import::Field, String)],
 ) -> usher::tui::tabs::import::Review {
-    let path = dir.join("staff.csv");
-    std::fs::write(&path, text).unwrap();
-    let parsed = usher::import::parse_file(&path, &Default::default(), mapping).unwrap();
-    let state = usher::import::plan::AccountState {
-        users: vec![
-            (&user(1, "user01@acme.test")).into(),
-            (&user(2, "user02@acme.test")).into(),
-        ],
-        pending: vec![],
-        domains: vec!["acme.test".into()],
-        seats: Some(usher::domain::licence::Seats { used: 1, total: 10 }),
-        held: Default::default(),
-    };
-    let plan = usher::import::plan::plan(std::sync::Arc::new(parsed), state);
-    usher::tui::tabs::import::Review {
-        path: path.display().to_string(),
-        sha256: usher::domain::token::hash_file(&path).unwrap(),
-        parsed: plan.parsed().clone(),
-        plan: std::sync::Arc::new(plan),
-    }
+    review_against(text, dir, mapping, 2, 10)
 }
 
 #[test]

@@ -76,19 +76,13 @@ async fn invite_by_keyboard_then_resend_and_quit_clean(db: &TestDb) {
         // job); fg brings the console back, and its own exit status is read after it.
         t.keys(&["C-z"]);
         t.wait_for("EXITED:148");
-        assert_eq!(
-            t.tmux(&["display", "-p", "-t", &t.session, "#{alternate_on}"])
-                .trim(),
-            "0"
-        );
+        assert!(!t.alternate(), "suspended: the shell has the screen");
         t.literal("clear; fg");
         t.keys(&["Enter"]);
         t.wait_for("1 Invitations");
         t.keys(&["q"]);
         wait_until("the console to leave the alternate screen", || {
-            t.tmux(&["display", "-p", "-t", &t.session, "#{alternate_on}"])
-                .trim()
-                == "0"
+            !t.alternate()
         });
         t.literal("echo \"QU\"\"IT:$?\"");
         t.keys(&["Enter"]);

@@ -25,28 +25,8 @@ fn said(app: &usher::tui::app::App) -> String {
         .unwrap_or_default()
 }
 
-/// A review of `text` against an account of `users` users (user01@acme.test, ...).
 fn review(text: &str, users: i64, dir: &std::path::Path) -> usher::tui::tabs::import::Review {
-    let path = dir.join("staff.csv");
-    std::fs::write(&path, text).unwrap();
-    let parsed = usher::import::parse_file(&path, &Default::default(), &[]).unwrap();
-    let all: Vec<_> = (1..=users)
-        .map(|i| user(i, &format!("user{i:02}@acme.test")))
-        .collect();
-    let state = usher::import::plan::AccountState {
-        users: all.iter().map(Into::into).collect(),
-        pending: vec![],
-        domains: vec!["acme.test".into()],
-        seats: Some(usher::domain::licence::Seats { used: 1, total: 50 }),
-        held: Default::default(),
-    };
-    let plan = usher::import::plan::plan(std::sync::Arc::new(parsed), state);
-    usher::tui::tabs::import::Review {
-        path: path.display().to_string(),
-        sha256: usher::domain::token::hash_file(&path).unwrap(),
-        parsed: plan.parsed().clone(),
-        plan: std::sync::Arc::new(plan),
-    }
+    review_against(text, dir, &[], users, 50)
 }
 
 fn open(app: &mut usher::tui::app::App, name: &str) -> u64 {

@@ -59,3 +59,26 @@ pub fn line(
     let r = label(f, area, name, width, focused, theme);
     text(f, r, ta, focused, theme);
 }
+
+/// The professional / guest choice; professional greyed out, with why, when no licence
+/// is free.
+pub fn user_type(
+    chosen: crate::domain::UserType,
+    professional_unavailable: bool,
+    theme: &Theme,
+) -> ratatui::text::Line<'static> {
+    use crate::domain::UserType;
+    let mark = |on: bool| if on { "(•) " } else { "( ) " };
+    let pro = if professional_unavailable {
+        Span::styled("professional (no licence free)", theme.dim)
+    } else {
+        Span::raw("professional")
+    };
+    ratatui::text::Line::from(vec![
+        Span::raw(mark(chosen == UserType::Professional)),
+        pro,
+        Span::raw("   "),
+        Span::raw(mark(chosen == UserType::Guest)),
+        Span::raw("guest"),
+    ])
+}

@@ -366,19 +366,12 @@ impl InviteForm {
             fields::line(f, area, name, 11, ta, focus == field, theme);
         }
         let r = fields::label(f, kind, "Type", 11, focus == Field::Type, theme);
-        let pro = match &self.professional_unavailable {
-            Some(_) => Span::styled("professional (no licence free)", theme.dim),
-            None => Span::raw("professional"),
-        };
-        let mark = |on: bool| if on { "(•) " } else { "( ) " };
         f.render_widget(
-            Line::from(vec![
-                Span::raw(mark(self.user_type == UserType::Professional)),
-                pro,
-                Span::raw("   "),
-                Span::raw(mark(self.user_type == UserType::Guest)),
-                Span::raw("guest"),
-            ]),
+            fields::user_type(
+                self.user_type,
+                self.professional_unavailable.is_some(),
+                theme,
+            ),
             r,
         );
         let [ml, mr] =

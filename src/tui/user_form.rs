@@ -4,7 +4,7 @@
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::{Line, Span};
+use ratatui::text::Line;
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use ratatui_textarea::TextArea;
 
@@ -151,28 +151,19 @@ impl UserForm {
         let mut rows = [Constraint::Length(1); 9];
         rows[8] = Constraint::Fill(1);
         let areas = Layout::vertical(rows).split(inner);
-        let mark = |on: bool| if on { "(•) " } else { "( ) " };
         for (field, label) in LABELS.iter().enumerate() {
             let focused = self.focus == field;
             let r = fields::label(f, areas[field], label, 11, focused, theme);
             match text_index(field) {
                 Some(i) => fields::text(f, r, &mut self.texts[i], focused, theme),
-                None if field == TYPE => {
-                    let pro = match &self.professional_unavailable {
-                        Some(_) => Span::styled("professional (no licence free)", theme.dim),
-                        None => Span::raw("professional"),
-                    };
-                    f.render_widget(
-                        Line::from(vec![
-                            Span::raw(mark(self.user_type == UserType::Professional)),
-                            pro,
-                            Span::raw("   "),
-                            Span::raw(mark(self.user_type == UserType::Guest)),
-                            Span::raw("guest"),
-                        ]),
-                        r,
-                    );
-                }
+                None if field == TYPE => f.render_widget(
+                    fields::user_type(
+                        self.user_type,
+                        self.professional_unavailable.is_some(),
+                        theme,
+                    ),
+                    r,
+                ),
                 None => f.render_widget(
                     Line::from(format!(
                         "[{}] create a personal mailbox they own",

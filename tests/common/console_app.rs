@@ -196,3 +196,34 @@ pub fn screen(app: &mut App, w: u16, h: u16) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// A review of `text` (written to `dir/staff.csv`, read with `mapping`) against an
+/// account of `users` users (user01@acme.test, ...) with 1 of `total` licences used.
+pub fn review_against(
+    text: &str,
+    dir: &std::path::Path,
+    mapping: &[(usher::import::Field, String)],
+    users: i64,
+    total: i64,
+) -> usher::tui::tabs::import::Review {
+    let path = dir.join("staff.csv");
+    std::fs::write(&path, text).unwrap();
+    let parsed = usher::import::parse_file(&path, &Default::default(), mapping).unwrap();
+    let all: Vec<User> = (1..=users)
+        .map(|i| user(i, &format!("user{i:02}@acme.test")))
+        .collect();
+    let state = usher::import::plan::AccountState {
+        users: all.iter().map(Into::into).collect(),
+        pending: vec![],
+        domains: vec!["acme.test".into()],
+        seats: Some(usher::domain::licence::Seats { used: 1, total }),
+        held: Default::default(),
+    };
+    let plan = usher::import::plan::plan(std::sync::Arc::new(parsed), state);
+    usher::tui::tabs::import::Review {
+        path: path.display().to_string(),
+        sha256: usher::domain::token::hash_file(&path).unwrap(),
+        parsed: plan.parsed().clone(),
+        plan: std::sync::Arc::new(plan),
+    }
+}
