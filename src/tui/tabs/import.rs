@@ -288,6 +288,66 @@ impl ImportTab {
         }
     }
 
+    /// The question before an apply: what it will do, counted; refused at once when a
+    /// faulty row would make the core refuse it whole.
+    fn ask_apply(&self) -> Outcome {
+        let Some(review) = &self.review else {
+            return Outcome::Message("open a file first (o)".into());
+        };
+        let faulty = review.plan.counts.get(&Bucket::Error).copied().unwrap_or(0);
+        if faulty > 0 && review.parsed.workbook.is_none() {
+            // The core refuses such a file whole: asking would only lead to that.
+            return Outcome::Message(format!(
+                "{} cannot be imported (the errors bucket says why): fix the file and \
+                 open it again (o); nothing is applied while any row is faulty",
+                super::plural(faulty, "row")
+            ));
+        }
+        let c = |b: Bucket| {
+            if self.skip.contains(&b) {
+                0
+            } else {
+                review.plan.counts.get(&b).copied().unwrap_or(0)
+            }
+        };
+        let missing = match self.missing {
+            Missing::Keep => "keep".to_owned(),
+            Missing::Suspend => format!("suspend {}", c(Bucket::Missing)),
+            Missing::Remove => format!("REMOVE {}", c(Bucket::Missing)),
+        };
+        let excluded = self.excluded_rows.len() + self.excluded_emails.len();
+        let workbook = review.parsed.workbook.is_some();
+        let prompt = format!(
+            "Apply {}? {} {}{}, update {}, missing users: {missing}{}.",
+            escape_for_display(&review.path),
+            if workbook { "Create" } else { "Invite" },
+            c(Bucket::New),
+            if self.include_outside {
+                format!(" + {} outside", c(Bucket::OutsideDomains))
+            } else {
+                String::new()
+            },
+            c(Bucket::Updated),
+            match (excluded, workbook) {
+                (0, true) => format!("; {} left out for faults", c(Bucket::Error)),
+                (0, false) => String::new(),
+                (n, _) => format!("; {} left out", super::plural(n, "row")),
+            },
+        );
+        let opts = self.options(review);
+        let ask = Ask::new(
+            prompt,
+            Effect::ApplyImport {
+                parsed: review.parsed.clone(),
+                opts: Box::new(opts),
+            },
+        );
+        Outcome::confirm(match self.missing {
+            Missing::Remove => ask.removing(c(Bucket::Missing)),
+            _ => ask,
+        })
+    }
+
     pub fn command(&mut self, cmd: Cmd, page: usize) -> Outcome {
         let buckets = Bucket::ALL.len();
         let n = self.bucket_len();
@@ -324,63 +384,7 @@ impl ImportTab {
             }
             Cmd::OverflowAsGuests => self.as_guests = !self.as_guests,
             Cmd::IncludeOutside => self.include_outside = !self.include_outside,
-            Cmd::Apply => {
-                let Some(review) = &self.review else {
-                    return Outcome::Message("open a file first (o)".into());
-                };
-                let faulty = review.plan.counts.get(&Bucket::Error).copied().unwrap_or(0);
-                if faulty > 0 && review.parsed.workbook.is_none() {
-                    // The core refuses such a file whole: asking would only lead to that.
-                    return Outcome::Message(format!(
-                        "{} cannot be imported (the errors bucket says why): fix the file and \
-                         open it again (o); nothing is applied while any row is faulty",
-                        super::plural(faulty, "row")
-                    ));
-                }
-                let c = |b: Bucket| {
-                    if self.skip.contains(&b) {
-                        0
-                    } else {
-                        review.plan.counts.get(&b).copied().unwrap_or(0)
-                    }
-                };
-                let missing = match self.missing {
-                    Missing::Keep => "keep".to_owned(),
-                    Missing::Suspend => format!("suspend {}", c(Bucket::Missing)),
-                    Missing::Remove => format!("REMOVE {}", c(Bucket::Missing)),
-                };
-                let excluded = self.excluded_rows.len() + self.excluded_emails.len();
-                let workbook = review.parsed.workbook.is_some();
-                let prompt = format!(
-                    "Apply {}? {} {}{}, update {}, missing users: {missing}{}.",
-                    escape_for_display(&review.path),
-                    if workbook { "Create" } else { "Invite" },
-                    c(Bucket::New),
-                    if self.include_outside {
-                        format!(" + {} outside", c(Bucket::OutsideDomains))
-                    } else {
-                        String::new()
-                    },
-                    c(Bucket::Updated),
-                    match (excluded, workbook) {
-                        (0, true) => format!("; {} left out for faults", c(Bucket::Error)),
-                        (0, false) => String::new(),
-                        (n, _) => format!("; {} left out", super::plural(n, "row")),
-                    },
-                );
-                let opts = self.options(review);
-                let ask = Ask::new(
-                    prompt,
-                    Effect::ApplyImport {
-                        parsed: review.parsed.clone(),
-                        opts: Box::new(opts),
-                    },
-                );
-                return Outcome::confirm(match self.missing {
-                    Missing::Remove => ask.removing(c(Bucket::Missing)),
-                    _ => ask,
-                });
-            }
+            Cmd::Apply => return self.ask_apply(),
             Cmd::Undo => {
                 let Some(b) = self.history.iter().find(|b| b.undone_at.is_none()) else {
                     return Outcome::Message("no import to undo".into());
@@ -408,6 +412,15 @@ impl ImportTab {
             Constraint::Length(history_rows),
         ])
         .areas(area);
+        f.render_widget(Paragraph::new(self.head(theme)), top);
+        if !self.render_gauge(f, main, theme) {
+            self.render_review(f, main, theme);
+        }
+        self.render_history(f, history, theme);
+    }
+
+    /// The file, its licences and the decisions; or how to begin.
+    fn head(&self, theme: &Theme) -> Vec<Line<'static>> {
         let mut head = Vec::new();
         match (&self.review, self.loading) {
             (_, true) => head.push(Line::styled(
@@ -474,7 +487,11 @@ impl ImportTab {
                 ));
             }
         }
-        f.render_widget(Paragraph::new(head), top);
+        head
+    }
+
+    /// The apply's gauge, while it runs; false when there is none to draw.
+    fn render_gauge(&self, f: &mut Frame, main: Rect, theme: &Theme) -> bool {
         if self.applying
             && let Some((Stage::Applying, done, Some(total))) = self.progress
         {
@@ -491,112 +508,121 @@ impl ImportTab {
                     .label(format!("{done} of {total} rows")),
                 main,
             );
-            return;
+            return true;
         }
-        if let Some(r) = &self.review {
-            // Side by side when wide; else the buckets, or the bucket being browsed, whole.
-            let [buckets, rows] = if main.width >= 110 {
-                Layout::horizontal([Constraint::Length(44), Constraint::Fill(1)]).areas(main)
-            } else if self.browsing {
-                [Rect::default(), main]
-            } else {
-                [main, Rect::default()]
-            };
-            let workbook = r.parsed.workbook.is_some();
-            let lines: Vec<Line> = Bucket::ALL
-                .iter()
-                .enumerate()
-                .map(|(i, b)| {
-                    let n = r.plan.counts.get(b).copied().unwrap_or(0);
-                    let mark = if self.skip.contains(b) {
-                        "skip"
-                    } else {
-                        "    "
-                    };
-                    let line = Line::from(format!(
-                        "{n:>8}  {:<22} {mark}",
-                        b.short_label_for(workbook)
-                    ));
-                    if i == self.bucket && !self.browsing {
-                        line.style(theme.selected)
-                    } else {
-                        line
-                    }
-                })
-                .collect();
-            let hint = if self.browsing { "" } else { " enter browses " };
-            f.render_widget(
-                Paragraph::new(lines)
-                    .block(Block::bordered().title(" Preview ").title_bottom(hint)),
-                buckets,
-            );
-            let height = rows.height.saturating_sub(3) as usize;
-            let start = self.rows.window(height, self.bucket_len());
-            let faults = self.selected() == Bucket::Error;
-            let table_rows = (start..start + height)
-                .filter_map(|i| self.bucket_row(i).map(|p| (i, p)))
-                .map(|(i, p)| {
-                    // The row number has its column: the reason need not say it again.
-                    let what = p.reason.clone().unwrap_or_else(|| p.changes.join("; "));
-                    let what = match p.row {
-                        Some(n) => what
-                            .strip_prefix(&format!("row {n}, "))
-                            .or_else(|| what.strip_prefix(&format!("row {n}: ")))
-                            .map(str::to_owned)
-                            .unwrap_or(what),
-                        None => what,
-                    };
-                    let mark = if self.is_excluded(&p) { "out" } else { "" };
-                    let mut cells = vec![
-                        Cell::from(mark),
-                        Cell::from(p.row.map_or("—".to_owned(), |n| n.to_string())),
-                    ];
-                    if !faults {
-                        cells.push(Cell::from(escape_for_display(&p.email)));
-                    }
-                    cells.push(Cell::from(escape_for_display(&what)));
-                    let row = Row::new(cells);
-                    if self.browsing && i == self.rows.index {
-                        row.style(theme.selected)
-                    } else {
-                        row
-                    }
-                });
-            // A faulty row's address may be what is wrong: the reason says it.
-            let (widths, header) = if faults {
-                (
-                    vec![
-                        Constraint::Length(3),
-                        Constraint::Length(8),
-                        Constraint::Fill(1),
-                    ],
-                    vec!["", "Row", "Reason"],
-                )
-            } else {
-                (
-                    vec![
-                        Constraint::Length(3),
-                        Constraint::Length(8),
-                        Constraint::Fill(2),
-                        Constraint::Fill(3),
-                    ],
-                    vec!["", "Row", "Address", "Change"],
-                )
-            };
-            let table = Table::new(table_rows, widths)
-                .header(Row::new(header).style(theme.header))
-                .block(
-                    Block::bordered()
-                        .title(format!(" {} ", self.selected().label()))
-                        .title_bottom(" enter shows a row whole · esc back "),
+        false
+    }
+
+    /// The buckets and the rows of the one browsed, or the last apply's summary.
+    fn render_review(&self, f: &mut Frame, main: Rect, theme: &Theme) {
+        let Some(r) = &self.review else {
+            if let Some(s) = &self.summary {
+                f.render_widget(
+                    Paragraph::new(Line::styled(escape_for_display(s), theme.ok)),
+                    main,
                 );
-            f.render_widget(table, rows);
-        } else if let Some(s) = &self.summary {
-            f.render_widget(
-                Paragraph::new(Line::styled(escape_for_display(s), theme.ok)),
-                main,
+            }
+            return;
+        };
+        // Side by side when wide; else the buckets, or the bucket being browsed, whole.
+        let [buckets, rows] = if main.width >= 110 {
+            Layout::horizontal([Constraint::Length(44), Constraint::Fill(1)]).areas(main)
+        } else if self.browsing {
+            [Rect::default(), main]
+        } else {
+            [main, Rect::default()]
+        };
+        self.render_buckets(f, buckets, r, theme);
+        self.render_rows(f, rows, theme);
+    }
+
+    /// Each bucket's count, the selected one highlighted, the skipped ones marked.
+    fn render_buckets(&self, f: &mut Frame, area: Rect, r: &Review, theme: &Theme) {
+        let workbook = r.parsed.workbook.is_some();
+        let lines: Vec<Line> = Bucket::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                let n = r.plan.counts.get(b).copied().unwrap_or(0);
+                let mark = if self.skip.contains(b) {
+                    "skip"
+                } else {
+                    "    "
+                };
+                let line = Line::from(format!(
+                    "{n:>8}  {:<22} {mark}",
+                    b.short_label_for(workbook)
+                ));
+                if i == self.bucket && !self.browsing {
+                    line.style(theme.selected)
+                } else {
+                    line
+                }
+            })
+            .collect();
+        let hint = if self.browsing { "" } else { " enter browses " };
+        f.render_widget(
+            Paragraph::new(lines).block(Block::bordered().title(" Preview ").title_bottom(hint)),
+            area,
+        );
+    }
+
+    /// The selected bucket's rows in view: what changes, or why a row fails.
+    fn render_rows(&self, f: &mut Frame, area: Rect, theme: &Theme) {
+        let height = area.height.saturating_sub(3) as usize;
+        let start = self.rows.window(height, self.bucket_len());
+        let faults = self.selected() == Bucket::Error;
+        let table_rows = (start..start + height)
+            .filter_map(|i| self.bucket_row(i).map(|p| (i, p)))
+            .map(|(i, p)| {
+                let mark = if self.is_excluded(&p) { "out" } else { "" };
+                let mut cells = vec![
+                    Cell::from(mark),
+                    Cell::from(p.row.map_or("—".to_owned(), |n| n.to_string())),
+                ];
+                if !faults {
+                    cells.push(Cell::from(escape_for_display(&p.email)));
+                }
+                cells.push(Cell::from(escape_for_display(&what_of(&p))));
+                let row = Row::new(cells);
+                if self.browsing && i == self.rows.index {
+                    row.style(theme.selected)
+                } else {
+                    row
+                }
+            });
+        // A faulty row's address may be what is wrong: the reason says it.
+        let (widths, header) = if faults {
+            (
+                vec![
+                    Constraint::Length(3),
+                    Constraint::Length(8),
+                    Constraint::Fill(1),
+                ],
+                vec!["", "Row", "Reason"],
+            )
+        } else {
+            (
+                vec![
+                    Constraint::Length(3),
+                    Constraint::Length(8),
+                    Constraint::Fill(2),
+                    Constraint::Fill(3),
+                ],
+                vec!["", "Row", "Address", "Change"],
+            )
+        };
+        let table = Table::new(table_rows, widths)
+            .header(Row::new(header).style(theme.header))
+            .block(
+                Block::bordered()
+                    .title(format!(" {} ", self.selected().label()))
+                    .title_bottom(" enter shows a row whole · esc back "),
             );
-        }
+        f.render_widget(table, area);
+    }
+
+    fn render_history(&self, f: &mut Frame, history: Rect, theme: &Theme) {
         let lines: Vec<Line> = self
             .history
             .iter()
@@ -624,6 +650,19 @@ impl ImportTab {
             Paragraph::new(lines).block(Block::bordered().title(" History (u undoes the newest) ")),
             history,
         );
+    }
+}
+
+/// What changes for a row, or why it fails, without the row number its column shows.
+fn what_of(p: &PlanRow) -> String {
+    let what = p.reason.clone().unwrap_or_else(|| p.changes.join("; "));
+    match p.row {
+        Some(n) => what
+            .strip_prefix(&format!("row {n}, "))
+            .or_else(|| what.strip_prefix(&format!("row {n}: ")))
+            .map(str::to_owned)
+            .unwrap_or(what),
+        None => what,
     }
 }
 
