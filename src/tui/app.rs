@@ -16,7 +16,9 @@ use super::tabs::users::UsersTab;
 use crate::domain::sanitize::escape_for_display;
 use crate::service::Status;
 
+mod answers;
 mod input;
+mod modal_keys;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
@@ -235,26 +237,7 @@ impl App {
             Action::Key(key) => self.on_key(key),
             Action::Paste(text) => self.on_paste(&text),
             Action::Resize => Vec::new(),
-            Action::Tick(now) => {
-                self.now = now;
-                self.ticks += 1;
-                self.spinner = self.spinner.wrapping_add(1);
-                if self.connection_lost {
-                    // No refreshes pile up while the database is away: one probe a second.
-                    if !self.probing && self.ticks.is_multiple_of(4) {
-                        self.probing = true;
-                        self.in_flight += 1;
-                        return vec![Effect::LoadStatus];
-                    }
-                    return Vec::new();
-                }
-                if self.refresh_every_ticks > 0
-                    && self.ticks.is_multiple_of(self.refresh_every_ticks)
-                {
-                    return self.refresh();
-                }
-                Vec::new()
-            }
+            Action::Tick(now) => self.tick(now),
             Action::ConnectionLost(e) => {
                 if !self.connection_lost {
                     self.error(format!("{e}; reconnecting…"));
@@ -262,34 +245,7 @@ impl App {
                 self.connection_lost = true;
                 Vec::new()
             }
-            Action::Status(r) => {
-                self.in_flight = self.in_flight.saturating_sub(1);
-                self.probing = false;
-                let mut reconnected = false;
-                match r {
-                    Ok(s) => {
-                        self.status = Some(s);
-                        reconnected = std::mem::take(&mut self.connection_lost);
-                    }
-                    // While reconnecting, the first message (what was lost) stays.
-                    Err(_) if self.connection_lost => {}
-                    Err(e) => self.error(e),
-                }
-                let why = professional_unavailable(self.status.as_ref());
-                let org = self.status.as_ref().map(|s| s.account.as_str());
-                match &mut self.modal {
-                    Some(Modal::Form(f)) => f.set_professional_unavailable(why),
-                    Some(Modal::User(f)) => f.set_professional_unavailable(why),
-                    Some(Modal::Template(t)) => t.know(org, None),
-                    _ => {}
-                }
-                if reconnected {
-                    // Everything on screen may be stale: read it all again.
-                    self.info("reconnected to the database");
-                    return self.refresh();
-                }
-                Vec::new()
-            }
+            Action::Status(r) => self.status_loaded(r),
             Action::Invitations { generation, result } => {
                 self.in_flight = self.in_flight.saturating_sub(1);
                 if let Err(e) = self.invitations.loaded(generation, result) {
@@ -301,23 +257,7 @@ impl App {
                 generation,
                 page,
                 result,
-            } => {
-                self.in_flight = self.in_flight.saturating_sub(1);
-                let next = self.next_generation();
-                match self
-                    .users
-                    .loaded(generation, page, result, next, self.page_rows)
-                {
-                    Ok(fx) => {
-                        self.in_flight += fx.len();
-                        fx
-                    }
-                    Err(e) => {
-                        self.error(e);
-                        Vec::new()
-                    }
-                }
-            }
+            } => self.users_loaded(generation, page, result),
             Action::UserDetail { generation, result } => {
                 self.in_flight = self.in_flight.saturating_sub(1);
                 if let Err(e) = self.users.detail_loaded(generation, result) {
@@ -332,20 +272,7 @@ impl App {
                 }
                 Vec::new()
             }
-            Action::Roles { generation, result } => {
-                self.in_flight = self.in_flight.saturating_sub(1);
-                match result {
-                    Ok(rows) => {
-                        let fx = self.roles.loaded(rows, generation);
-                        self.in_flight += fx.len();
-                        fx
-                    }
-                    Err(e) => {
-                        self.error(e);
-                        Vec::new()
-                    }
-                }
-            }
+            Action::Roles { generation, result } => self.roles_loaded(generation, result),
             Action::Role { generation, result } => {
                 self.in_flight = self.in_flight.saturating_sub(1);
                 self.roles.detail_loaded(generation, result);
@@ -359,33 +286,8 @@ impl App {
                 }
                 Vec::new()
             }
-            Action::Operator(r) => {
-                self.in_flight = self.in_flight.saturating_sub(1);
-                match r {
-                    Ok(op) => {
-                        self.keymap.set_denied(super::rights::denied(&op));
-                        if let Some(Modal::Template(t)) = &mut self.modal {
-                            t.know(None, Some(&op.name));
-                        }
-                        self.operator = Some(op);
-                    }
-                    Err(e) => self.error(e),
-                }
-                Vec::new()
-            }
-            Action::Templates { name, result } => {
-                match result {
-                    Ok(views) => {
-                        let org = self.status.as_ref().map(|s| s.account.as_str());
-                        let operator = self.operator.as_ref().map(|o| o.name.as_str());
-                        self.modal = Some(Modal::Template(Box::new(
-                            super::template_form::TemplateForm::new(views, name, org, operator),
-                        )));
-                    }
-                    Err(e) => self.error(e),
-                }
-                Vec::new()
-            }
+            Action::Operator(r) => self.operator_loaded(r),
+            Action::Templates { name, result } => self.templates_loaded(name, result),
             Action::Ask(ask) => {
                 self.in_flight = self.in_flight.saturating_sub(1);
                 self.ask(ask);
@@ -424,38 +326,7 @@ impl App {
                 }
                 Vec::new()
             }
-            Action::Done(r) => {
-                self.in_flight = self.in_flight.saturating_sub(1);
-                if self.import.applying {
-                    self.import.applying = false;
-                    self.import.progress = None;
-                    if let Ok(m) = &r {
-                        self.import.review = None;
-                        self.import.summary = Some(m.clone());
-                    }
-                }
-                let ok = r.is_ok();
-                let keep = match &mut self.modal {
-                    Some(m) => match m.form() {
-                        Some(f) if f.sending() => f.finished(&r),
-                        _ => true,
-                    },
-                    None => true,
-                };
-                if !keep {
-                    self.modal = None;
-                }
-                match self.clear_marks_after.take() {
-                    Some(Tab::Invitations) if ok => self.invitations.marked.clear(),
-                    Some(Tab::Users) if ok => self.users.marked.clear(),
-                    _ => {}
-                }
-                match r {
-                    Ok(m) => self.info(m),
-                    Err(e) => self.error(e),
-                }
-                if ok { self.refresh() } else { Vec::new() }
-            }
+            Action::Done(r) => self.done(r),
         }
     }
 
@@ -502,62 +373,8 @@ impl App {
 
     fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         let cmd = self.keymap.lookup(&self.contexts(), &key);
-        match &mut self.modal {
-            Some(Modal::Detail(d)) => {
-                if !scroll(&mut d.scroll, cmd, self.page_rows) {
-                    match cmd {
-                        Some(Cmd::Cancel) => self.modal = None,
-                        _ => self.no_key(key),
-                    }
-                }
-                return Vec::new();
-            }
-            Some(Modal::Help { scroll: at, .. }) => {
-                if !scroll(at, cmd, self.page_rows) {
-                    match cmd {
-                        Some(Cmd::Cancel) => self.modal = None,
-                        _ => self.no_key(key),
-                    }
-                }
-                return Vec::new();
-            }
-            Some(Modal::Confirm { .. }) => return self.on_confirm_key(cmd, key),
-            Some(Modal::Form(form)) if cmd == Some(Cmd::ToggleAnother) => {
-                form.another = !form.another;
-                return Vec::new();
-            }
-            Some(m @ (Modal::Form(_) | Modal::Role(_) | Modal::User(_) | Modal::Template(_))) => {
-                let Some(form) = m.form() else {
-                    return Vec::new();
-                };
-                let fx = match cmd {
-                    Some(Cmd::Cancel) => {
-                        if let Modal::Template(t) = m
-                            && !t.may_discard(KeyCode::Esc, "esc")
-                        {
-                            return Vec::new();
-                        }
-                        self.modal = None;
-                        return Vec::new();
-                    }
-                    Some(Cmd::NextField) => {
-                        form.next_field();
-                        Vec::new()
-                    }
-                    Some(Cmd::PrevField) => {
-                        form.prev_field();
-                        Vec::new()
-                    }
-                    Some(Cmd::Submit) => form.save().into_iter().collect(),
-                    _ => {
-                        form.key(key);
-                        Vec::new()
-                    }
-                };
-                self.in_flight += fx.len();
-                return fx;
-            }
-            None => {}
+        if self.modal.is_some() {
+            return self.on_modal_key(cmd, key);
         }
         if self.input.is_some() {
             return self.on_input_key(cmd, key);
@@ -616,36 +433,7 @@ impl App {
                 Err(out) => self.apply(out),
             },
             Cmd::Grant | Cmd::RevokeGrant | Cmd::PersonalMailbox if self.tab == Tab::Users => {
-                let Some(u) = self.users.current() else {
-                    return Vec::new();
-                };
-                let (user_id, email) = (u.id, escape_for_display(&u.email_display));
-                let kind = match cmd {
-                    Cmd::PersonalMailbox => {
-                        self.in_flight += 1;
-                        return vec![Effect::PersonalMailbox(user_id)];
-                    }
-                    Cmd::Grant => PromptKind::Grant { user_id, email },
-                    _ => {
-                        let held: Vec<String> = match &self.users.detail {
-                            Some(d) if d.user.id == user_id => {
-                                d.grants.iter().map(|g| g.label()).collect()
-                            }
-                            _ => Vec::new(),
-                        };
-                        if held.is_empty() && self.users.detail.is_some() {
-                            self.info(format!("{email} holds no roles or permissions"));
-                            return Vec::new();
-                        }
-                        PromptKind::Revoke {
-                            user_id,
-                            email,
-                            held,
-                        }
-                    }
-                };
-                self.prompt(kind);
-                Vec::new()
+                self.grant_prompt(cmd)
             }
             Cmd::CreateUser => {
                 let mut form = super::user_form::UserForm::default();
@@ -851,6 +639,39 @@ impl App {
         let mut form = InviteForm::new(to);
         form.set_professional_unavailable(self.professional_unavailable());
         self.modal = Some(Modal::Form(Box::new(form)));
+    }
+
+    /// `+`, `-` and `p` on a user: the prompt for what to grant or revoke (with what they
+    /// hold, to cycle through), or their personal mailbox at once.
+    fn grant_prompt(&mut self, cmd: Cmd) -> Vec<Effect> {
+        let Some(u) = self.users.current() else {
+            return Vec::new();
+        };
+        let (user_id, email) = (u.id, escape_for_display(&u.email_display));
+        let kind = match cmd {
+            Cmd::PersonalMailbox => {
+                self.in_flight += 1;
+                return vec![Effect::PersonalMailbox(user_id)];
+            }
+            Cmd::Grant => PromptKind::Grant { user_id, email },
+            _ => {
+                let held: Vec<String> = match &self.users.detail {
+                    Some(d) if d.user.id == user_id => d.grants.iter().map(|g| g.label()).collect(),
+                    _ => Vec::new(),
+                };
+                if held.is_empty() && self.users.detail.is_some() {
+                    self.info(format!("{email} holds no roles or permissions"));
+                    return Vec::new();
+                }
+                PromptKind::Revoke {
+                    user_id,
+                    email,
+                    held,
+                }
+            }
+        };
+        self.prompt(kind);
+        Vec::new()
     }
 
     /// A key that does nothing here says so, rather than nothing at all.
