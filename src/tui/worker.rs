@@ -102,15 +102,53 @@ async fn report(
     ))
 }
 
-pub async fn perform(u: &Usher, effect: Effect, actions: &UnboundedSender<Action>) -> Action {
-    // A lost connection is told to the app as well, which then shows "reconnecting" and
-    // probes until the database answers again.
-    let err = |e: crate::Error| {
+/// Turns a core error into the message shown, telling the app first when it means the
+/// database went away (the app then shows "reconnecting" and probes until it is back).
+fn failed(actions: &UnboundedSender<Action>) -> impl Fn(crate::Error) -> String + '_ {
+    move |e: crate::Error| {
         if e.is_connection_lost() {
             let _ = actions.send(Action::ConnectionLost(e.to_string()));
         }
         e.to_string()
-    };
+    }
+}
+
+/// An effect sent to the wrong group: a slip in `perform`'s routing, said as an error
+/// rather than a panic.
+fn unreachable_effect(e: Effect) -> Action {
+    Action::Done(Err(format!("internal: no worker for {e:?}")))
+}
+
+pub async fn perform(u: &Usher, effect: Effect, actions: &UnboundedSender<Action>) -> Action {
+    match effect {
+        e @ (Effect::Invite(_)
+        | Effect::Resend(_)
+        | Effect::AskResendExpired
+        | Effect::ResendExpired
+        | Effect::Revoke(_)
+        | Effect::SetUserType(..)
+        | Effect::Suspend(_)
+        | Effect::Reactivate(_)
+        | Effect::Remove(_)) => people(u, e, actions).await,
+        e @ (Effect::PreviewImport { .. } | Effect::ApplyImport { .. } | Effect::UndoImport(_)) => {
+            import(u, e, actions).await
+        }
+        e @ (Effect::SaveRole(_)
+        | Effect::DeleteRole { .. }
+        | Effect::Grant { .. }
+        | Effect::PersonalMailbox(_)
+        | Effect::CreateUser(_)
+        | Effect::AddDomain(_)
+        | Effect::VerifyDomain { .. }
+        | Effect::SetDomainActive { .. }
+        | Effect::NewMailbox { .. }) => access(u, e, actions).await,
+        e => load(u, e, actions).await,
+    }
+}
+
+/// Reads for the screen, and the templates and reports.
+async fn load(u: &Usher, effect: Effect, actions: &UnboundedSender<Action>) -> Action {
+    let err = failed(actions);
     match effect {
         Effect::LoadStatus => Action::Status(u.status().await.map_err(err)),
         Effect::LoadTemplates(name) => Action::Templates {
@@ -164,6 +202,31 @@ pub async fn perform(u: &Usher, effect: Effect, actions: &UnboundedSender<Action
             generation,
             result: u.user_detail(&Target::Id(id)).await.map_err(err),
         },
+        Effect::LoadImportHistory => Action::ImportHistory(u.import_history(20).await.map_err(err)),
+        Effect::LoadOperator => Action::Operator(u.operator().await.map_err(err)),
+        Effect::LoadRoles { generation } => Action::Roles {
+            generation,
+            result: u.roles().await.map_err(err),
+        },
+        Effect::LoadRole { generation, name } => Action::Role {
+            generation,
+            result: u.role(&name).await.map_err(err),
+        },
+        Effect::LoadDomains => Action::Domains(
+            async { Ok((u.domains().await?, u.mailboxes().await?)) }
+                .await
+                .map_err(err),
+        ),
+        // Done by the terminal layer; never sent here.
+        Effect::Copy(_) => Action::Resize,
+        other => unreachable_effect(other),
+    }
+}
+
+/// Invitations sent, resent and revoked; users changed, several in one transaction.
+async fn people(u: &Usher, effect: Effect, actions: &UnboundedSender<Action>) -> Action {
+    let err = failed(actions);
+    match effect {
         Effect::Invite(req) => Action::Done(u.invite(&req).await.map_err(err).map(|o| {
             let who: Vec<&str> = o.invited.iter().map(|i| i.email.as_str()).collect();
             format!("Invited {}", who.join(", "))
@@ -225,6 +288,14 @@ pub async fn perform(u: &Usher, effect: Effect, actions: &UnboundedSender<Action
                 .map_err(err)
                 .map(|users| said("Removed", &users)),
         ),
+        other => unreachable_effect(other),
+    }
+}
+
+/// An import read and planned, applied, or undone.
+async fn import(u: &Usher, effect: Effect, actions: &UnboundedSender<Action>) -> Action {
+    let err = failed(actions);
+    match effect {
         Effect::PreviewImport { generation, path, mapping } => {
             // Reading and hashing a big file is blocking work: off the async threads.
             let file = path.clone();
@@ -272,41 +343,59 @@ pub async fn perform(u: &Usher, effect: Effect, actions: &UnboundedSender<Action
         Effect::UndoImport(id) => Action::Done(u.import_undo(id).await.map_err(err).map(|o| {
             format!("Import {id} undone: revoked {}, removed {}, restored {}, reactivated {}", o.revoked, o.deleted, o.restored, o.reactivated)
         })),
-        Effect::LoadImportHistory => Action::ImportHistory(u.import_history(20).await.map_err(err)),
-        Effect::LoadOperator => Action::Operator(u.operator().await.map_err(err)),
-        Effect::LoadRoles { generation } => Action::Roles {
-            generation,
-            result: u.roles().await.map_err(err),
-        },
-        Effect::LoadRole { generation, name } => Action::Role {
-            generation,
-            result: u.role(&name).await.map_err(err),
-        },
-        Effect::SaveRole(save) => Action::Done(match save {
-            Save::Create(scope, spec) => u.create_role(scope, &spec).await,
-            Save::Edit(name, spec) => u.edit_role(&name, &spec).await,
-        }
-        .map_err(err)
-        .map(|r| format!("Saved the role {} ({} permissions)", r.role.name, r.permissions.len()))),
-        Effect::DeleteRole { name } => Action::Done(
-            u.delete_role(&name, true)
-                .await
-                .map_err(err)
-                .map(|n| format!("Deleted the role {name}; {} lost it", plural(n as usize, "holder"))),
-        ),
-        Effect::Grant { user_id, what, mailbox, revoke } => {
-            let who = Who::User(Target::Id(user_id));
-            let on = mailbox.as_ref().map(|m| format!(" on {m}")).unwrap_or_default();
-            Action::Done(if revoke {
-                u.revoke_grant(&who, &what, mailbox.as_deref())
-                    .await
-                    .map(|()| format!("Revoked {what}{on}"))
-            } else {
-                u.grant(&who, &what, mailbox.as_deref())
-                    .await
-                    .map(|_| format!("Granted {what}{on}"))
+        other => unreachable_effect(other),
+    }
+}
+
+/// Roles, grants, mailboxes, corporate users and domains.
+async fn access(u: &Usher, effect: Effect, actions: &UnboundedSender<Action>) -> Action {
+    let err = failed(actions);
+    match effect {
+        Effect::SaveRole(save) => Action::Done(
+            match save {
+                Save::Create(scope, spec) => u.create_role(scope, &spec).await,
+                Save::Edit(name, spec) => u.edit_role(&name, &spec).await,
             }
-            .map_err(err))
+            .map_err(err)
+            .map(|r| {
+                format!(
+                    "Saved the role {} ({} permissions)",
+                    r.role.name,
+                    r.permissions.len()
+                )
+            }),
+        ),
+        Effect::DeleteRole { name } => {
+            Action::Done(u.delete_role(&name, true).await.map_err(err).map(|n| {
+                format!(
+                    "Deleted the role {name}; {} lost it",
+                    plural(n as usize, "holder")
+                )
+            }))
+        }
+        Effect::Grant {
+            user_id,
+            what,
+            mailbox,
+            revoke,
+        } => {
+            let who = Who::User(Target::Id(user_id));
+            let on = mailbox
+                .as_ref()
+                .map(|m| format!(" on {m}"))
+                .unwrap_or_default();
+            Action::Done(
+                if revoke {
+                    u.revoke_grant(&who, &what, mailbox.as_deref())
+                        .await
+                        .map(|()| format!("Revoked {what}{on}"))
+                } else {
+                    u.grant(&who, &what, mailbox.as_deref())
+                        .await
+                        .map(|_| format!("Granted {what}{on}"))
+                }
+                .map_err(err),
+            )
         }
         Effect::PersonalMailbox(id) => Action::Done(
             u.create_personal_mailbox(&Target::Id(id))
@@ -320,14 +409,11 @@ pub async fn perform(u: &Usher, effect: Effect, actions: &UnboundedSender<Action
                 .map_err(err)
                 .map(|u| format!("Created {}, active, without an invitation", u.email_display)),
         ),
-        Effect::LoadDomains => Action::Domains(
-            async { Ok((u.domains().await?, u.mailboxes().await?)) }
-                .await
-                .map_err(err),
-        ),
         Effect::AddDomain(name) => Action::Done(u.add_domain(&name).await.map_err(err).map(|d| {
             match (d.txt_name, d.txt_value) {
-                (Some(n), Some(v)) => format!("Added {}: publish TXT {n} = \"{v}\", then v", d.domain.name),
+                (Some(n), Some(v)) => {
+                    format!("Added {}: publish TXT {n} = \"{v}\", then v", d.domain.name)
+                }
                 _ => format!("Added {}", d.domain.name),
             }
         })),
@@ -341,7 +427,13 @@ pub async fn perform(u: &Usher, effect: Effect, actions: &UnboundedSender<Action
             u.set_domain_active(&name, active)
                 .await
                 .map_err(err)
-                .map(|d| format!("{} is {}", d.domain.name, if active { "active" } else { "inactive" })),
+                .map(|d| {
+                    format!(
+                        "{} is {}",
+                        d.domain.name,
+                        if active { "active" } else { "inactive" }
+                    )
+                }),
         ),
         Effect::NewMailbox { address, name } => Action::Done(
             u.create_shared_mailbox(&address, &name)
@@ -349,7 +441,6 @@ pub async fn perform(u: &Usher, effect: Effect, actions: &UnboundedSender<Action
                 .map_err(err)
                 .map(|m| format!("Created the shared mailbox {}", m.address)),
         ),
-        // Done by the terminal layer; never sent here.
-        Effect::Copy(_) => Action::Resize,
+        other => unreachable_effect(other),
     }
 }
