@@ -497,13 +497,29 @@ fn import_preview_counts_the_buckets_and_fails_on_errors() {
     ] {
         assert!(out.contains(line), "{line} in {out}");
     }
-    std::fs::write(&f, "email\nann@acme.test\nbob@\n").unwrap();
+    // A row with two faults is one row that cannot be imported.
+    std::fs::write(
+        &f,
+        "email,first name\nann@acme.test,Ann\nbob@,B\u{202E}ob\n",
+    )
+    .unwrap();
     let out = run(&db, &["import", "preview", f.to_str().unwrap(), "--json"]);
     assert!(!out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         (v["counts"]["new"].as_i64(), v["counts"]["error"].as_i64()),
         (Some(1), Some(1))
+    );
+    // Plain text says the same by its exit status, as the README promises.
+    let plain = run(&db, &["import", f.to_str().unwrap(), "--dry-run"]);
+    assert_eq!(plain.status.code(), out.status.code());
+    let said = String::from_utf8_lossy(&plain.stderr);
+    assert!(said.contains("1 row(s) cannot be imported"), "{said}");
+    let shown = String::from_utf8_lossy(&plain.stdout);
+    assert!(
+        shown.contains("column 'first name': 'B\\u{202e}ob'")
+            && shown.contains("; column 'email': 'bob@' is not an e-mail address"),
+        "both faults on the row's one line: {shown}"
     );
     assert_eq!(
         json(&db, &["users", "list", "--json"])

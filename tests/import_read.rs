@@ -384,3 +384,56 @@ fn the_templates_read_back_with_their_example_row() {
     );
     assert!(help.is_ok(), "the Columns sheet is there");
 }
+
+/// docs/text.md: invisible characters refused in names and addresses, and named visibly;
+/// decomposed text composed; faults counted by row.
+#[test]
+fn invisible_characters_are_refused_and_decomposed_text_composed() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "people.csv",
+        "email,first_name,last_name\n\
+         carl\u{200B}@example.org,Carl,Z\u{200B}ero\n\
+         soft@example.org,Ma\u{AD}ry,W\u{2060}J\n\
+         zwj@example.org,A\u{200D}B,Lee\n\
+         jose\u{301}@example.org,Jose\u{301},Lee\n\
+         nazanin@example.org,\u{646}\u{627}\u{632}\u{200C}\u{646}\u{6CC}\u{646},Ahmadi\n"
+            .as_bytes(),
+    );
+    let parsed = parse(&p);
+    let faulty: std::collections::BTreeSet<u64> = parsed.errors.iter().map(|e| e.row).collect();
+    assert_eq!(
+        faulty.into_iter().collect::<Vec<_>>(),
+        [2, 3, 4],
+        "{:?}",
+        parsed.errors
+    );
+    // The address's fault is said once, with the hidden character shown.
+    let row2: Vec<String> = parsed
+        .errors
+        .iter()
+        .filter(|e| e.row == 2)
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(row2.len(), 2, "{row2:?}");
+    assert_eq!(
+        row2.iter()
+            .filter(|e| e.contains("carl\\u{200b}@example.org"))
+            .count(),
+        1,
+        "{row2:?}"
+    );
+    assert!(row2.iter().all(|e| !e.contains('\u{200B}')), "{row2:?}");
+    // NFD in, NFC kept: the address and the name compare with what is typed.
+    let jose = parsed.rows.iter().find(|r| r.last_name() == "Lee").unwrap();
+    assert_eq!(jose.email(), "jos\u{E9}@example.org");
+    assert_eq!(jose.first_name(), "Jos\u{E9}");
+    // ZWNJ belongs to Persian names.
+    assert!(
+        parsed
+            .rows
+            .iter()
+            .any(|r| r.email() == "nazanin@example.org")
+    );
+}

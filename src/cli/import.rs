@@ -99,7 +99,8 @@ pub(super) async fn preview(u: &Usher, a: &ImportFileArgs) -> Result<()> {
             escape_for_display(&what)
         );
     }
-    if workbook { verdict() } else { Ok(()) }
+    // The same verdict, and so the same exit status, as with --json.
+    verdict()
 }
 
 pub(super) fn check(a: &ImportFileArgs) -> Result<()> {
@@ -170,9 +171,10 @@ pub(super) fn check(a: &ImportFileArgs) -> Result<()> {
         }
     }
     if !parsed.errors.is_empty() {
+        let rows: std::collections::BTreeSet<u64> = parsed.errors.iter().map(|e| e.row).collect();
         return Err(color_eyre::eyre::eyre!(
             "{} row(s) have errors; fix them and check again",
-            parsed.errors.len()
+            rows.len()
         ));
     }
     Ok(())

@@ -37,7 +37,11 @@ pub enum EmailError {
 
 impl Email {
     pub fn parse(input: &str) -> Result<Self, EmailError> {
-        let typed = input.trim();
+        // One form for what looks alike: an address typed or exported decomposed (NFD)
+        // is the same address as its composed form, and compares so.
+        use unicode_normalization::UnicodeNormalization;
+        let composed: String = input.trim().nfc().collect();
+        let typed = composed.as_str();
         if typed.is_empty() {
             return Err(EmailError::Empty);
         }

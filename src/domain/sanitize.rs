@@ -1,12 +1,20 @@
-//! Untrusted text (names, subjects, file contents) must never carry control, C1 or
-//! bidirectional-override characters into a terminal, a log or a mail header.
+//! Untrusted text (names, subjects, file contents) must never carry control, C1,
+//! bidirectional-override or invisible characters into a terminal, a log or a mail
+//! header (docs/text.md).
 
-/// True for characters that can move a cursor, change colours, reorder text or
-/// otherwise act on the terminal or a header rather than be shown.
+/// True for characters that can move a cursor, change colours, reorder text, hide in
+/// it (zero width) or otherwise act on the terminal or a header rather than be shown.
+/// ZWNJ (U+200C) is left alone: Persian and Indic names need it between letters.
 pub fn is_unsafe_char(c: char) -> bool {
     c.is_control() // C0, DEL and C1
         || matches!(c,
-            '\u{200E}' | '\u{200F}'            // LRM, RLM
+            '\u{00AD}'                        // soft hyphen
+            | '\u{180E}'                      // Mongolian vowel separator
+            | '\u{200B}'                      // zero-width space
+            | '\u{200D}'                      // zero-width joiner
+            | '\u{2060}'..='\u{2064}'          // word joiner, invisible operators
+            | '\u{FFF9}'..='\u{FFFB}'          // interlinear annotation
+            | '\u{200E}' | '\u{200F}'            // LRM, RLM
             | '\u{202A}'..='\u{202E}'          // LRE, RLE, PDF, LRO, RLO
             | '\u{2066}'..='\u{2069}'          // LRI, RLI, FSI, PDI
             | '\u{061C}'                       // Arabic letter mark
@@ -66,6 +74,20 @@ mod tests {
         let e = escape_for_display(s);
         assert_eq!(e, "Eve\\u{1b}[31mRed\\u{7}\\u{202e}");
         assert!(!has_unsafe_chars(&e));
+    }
+
+    #[test]
+    fn invisible_characters_are_unsafe_and_shown() {
+        for c in [
+            '\u{200B}', '\u{2060}', '\u{00AD}', '\u{200D}', '\u{202E}', '\u{FEFF}',
+        ] {
+            assert!(is_unsafe_char(c), "{c:?}");
+        }
+        assert_eq!(
+            escape_for_display("carl\u{200B}@x.org"),
+            "carl\\u{200b}@x.org"
+        );
+        assert!(!is_unsafe_char('\u{200C}'), "ZWNJ is part of Persian names");
     }
 
     #[test]

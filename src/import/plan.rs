@@ -337,8 +337,10 @@ pub fn outcomes(parsed: &Parsed, state: &AccountState) -> Outcomes {
         };
         list.push(Outcome::new(bucket, source, user));
     }
+    // One line per faulty row, however many faults it has: the count is of rows.
     list.extend(
         (0..parsed.errors.len())
+            .filter(|&i| first_fault_of_row(parsed, i))
             .map(|i| Outcome::new(Bucket::Error, Source::Fault(i as u32), None)),
     );
     // A workbook creates users and grants; it says nothing of the users it leaves out.
@@ -405,6 +407,41 @@ pub fn outcomes(parsed: &Parsed, state: &AccountState) -> Outcomes {
     }
 }
 
+/// Whether fault `i` is the first of its row. Faults are in row order; a workbook's
+/// come from several sheets whose rows share numbers, so each stays a line of its own.
+fn first_fault_of_row(parsed: &Parsed, i: usize) -> bool {
+    parsed.workbook.is_some()
+        || i == 0
+        || parsed.errors.get(i - 1).map(|e| e.row) != parsed.errors.get(i).map(|e| e.row)
+}
+
+/// Every fault of the row whose first fault is `i`: "row 6, column 'email': ...;
+/// column 'first_name': ...".
+fn faults_of_row(parsed: &Parsed, i: usize) -> String {
+    let Some(first) = parsed.errors.get(i) else {
+        return String::new();
+    };
+    let mut text = first.to_string();
+    if parsed.workbook.is_some() {
+        return text;
+    }
+    for e in parsed.errors[i + 1..]
+        .iter()
+        .take_while(|e| e.row == first.row)
+    {
+        text.push_str("; ");
+        match &e.column {
+            Some(c) => text.push_str(&format!(
+                "column '{}': {}",
+                crate::domain::sanitize::escape_for_display(c),
+                e.reason
+            )),
+            None => text.push_str(&e.reason),
+        }
+    }
+    text
+}
+
 /// The line an outcome shows.
 pub fn view(o: &Outcome, parsed: &Parsed, state: &AccountState) -> PlanRow {
     let user = o.user().and_then(|i| state.users.get(i));
@@ -448,7 +485,7 @@ pub fn view(o: &Outcome, parsed: &Parsed, state: &AccountState) -> PlanRow {
             let e: Option<&RowError> = parsed.errors.get(i as usize);
             PlanRow {
                 row: e.map(|e| e.row),
-                reason: e.map(|e| e.to_string()),
+                reason: e.map(|_| faults_of_row(parsed, i as usize)),
                 ..blank(Bucket::Error)
             }
         }

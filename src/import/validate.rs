@@ -171,10 +171,11 @@ impl RecordSink for Validator {
         Ok(())
     }
 
-    fn record(&mut self, record: Record) -> Result<(), ImportError> {
+    fn record(&mut self, mut record: Record) -> Result<(), ImportError> {
         let Some(columns) = &self.columns else {
             return Ok(());
         };
+        compose(&mut record.cells);
         self.records += 1;
         self.progress.tick(Stage::Reading, self.records, None);
         match check_row(columns, &record) {
@@ -187,6 +188,18 @@ impl RecordSink for Validator {
             }
         }
         Ok(())
+    }
+}
+
+/// Cells in one Unicode form (NFC), so that a name or address exported decomposed
+/// compares equal to the same text typed composed. ASCII, nearly every cell, is left as
+/// it is without a look.
+pub(super) fn compose(cells: &mut [String]) {
+    use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
+    for cell in cells.iter_mut().filter(|c| !c.is_ascii()) {
+        if is_nfc_quick(cell.chars()) != IsNormalized::Yes {
+            *cell = cell.nfc().collect();
+        }
     }
 }
 
@@ -207,12 +220,13 @@ fn check_row(columns: &Columns, record: &Record) -> Result<ImportRow, (Vec<RowEr
             .and_then(|i| record.cells.get(i))
             .map_or("", |s| s.trim())
     };
-    // Every present field: decodable, no control characters, not absurdly long.
+    // Every present field: decodable, no control characters, not absurdly long. The
+    // address's own parse says the same of it, once.
     for (field, _, _) in &columns.found {
         let v = get(*field);
         if v.contains('\u{FFFD}') {
             fault(*field, "holds characters that could not be decoded; check the file's encoding (--encoding)".into());
-        } else if *field != Field::Password && has_unsafe_chars(v) {
+        } else if !matches!(field, Field::Password | Field::Email) && has_unsafe_chars(v) {
             fault(
                 *field,
                 format!(

@@ -97,7 +97,8 @@ impl RecordSink for Collect {
         self.header = cells;
         Ok(())
     }
-    fn record(&mut self, record: Record) -> Result<(), ImportError> {
+    fn record(&mut self, mut record: Record) -> Result<(), ImportError> {
+        super::validate::compose(&mut record.cells);
         self.records.push(record);
         Ok(())
     }
