@@ -437,3 +437,88 @@ fn invisible_characters_are_refused_and_decomposed_text_composed() {
             .any(|r| r.email() == "nazanin@example.org")
     );
 }
+
+/// PowerShell's `Export-Csv` without `-NoTypeInformation`: a `#TYPE` line above the
+/// header, semicolons as in a German locale.
+#[test]
+fn a_type_line_above_the_header_is_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "ad.csv",
+        b"#TYPE Selected.Microsoft.ActiveDirectory.Management.ADUser\r\n\
+          \"GivenName\";\"Surname\";\"EmailAddress\";\"SamAccountName\"\r\n\
+          \"Ann\";\"Lee\";\"ann@acme.test\";\"alee\"\r\n\
+          \"Bob\";\"Smith\";\"bob@acme.test\";\"bsmith\"\r\n",
+    );
+    let parsed = parse(&p);
+    assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+    assert_eq!(emails(&parsed), ["ann@acme.test", "bob@acme.test"]);
+    assert_eq!(parsed.source.delimiter.as_deref(), Some(";"));
+    assert_eq!(
+        (parsed.source.header_row, parsed.source.above_header),
+        (2, 1)
+    );
+    assert_eq!(parsed.rows[0].row, 3, "rows keep their numbers in the file");
+}
+
+/// A report exported from a spreadsheet: a title and a date above the column names.
+#[test]
+fn a_title_block_is_found_or_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("staff.xlsx");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "Acme staff list").unwrap();
+    sheet.write_string(1, 0, "Exported 2026-11-30").unwrap();
+    for (c, h) in ["First name", "Last name", "E-mail"].iter().enumerate() {
+        sheet.write_string(3, c as u16, *h).unwrap();
+    }
+    for (r, (f, l, e)) in [
+        ("Ann", "Lee", "ann@acme.test"),
+        ("Bob", "Ng", "bob@acme.test"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let r = 4 + r as u32;
+        sheet.write_string(r, 0, *f).unwrap();
+        sheet.write_string(r, 1, *l).unwrap();
+        sheet.write_string(r, 2, *e).unwrap();
+    }
+    book.save(&path).unwrap();
+    let parsed = parse(&path);
+    assert_eq!(emails(&parsed), ["ann@acme.test", "bob@acme.test"]);
+    assert_eq!(
+        (parsed.source.header_row, parsed.source.above_header),
+        (4, 2)
+    );
+    // Named by hand: the row must hold the names.
+    let named = |n| {
+        parse_file(
+            &path,
+            &ReadOptions {
+                header_row: Some(n),
+                ..ReadOptions::default()
+            },
+            &[],
+        )
+    };
+    assert_eq!(
+        emails(&named(4).unwrap()),
+        ["ann@acme.test", "bob@acme.test"]
+    );
+    let e = named(2).unwrap_err().to_string();
+    assert!(e.contains("no column holds e-mail addresses"), "{e}");
+    let e = named(3).unwrap_err().to_string();
+    assert!(e.contains("--header-row 3: row 3 is blank"), "{e}");
+    // A file with no header at all still says which columns it saw.
+    let p = write(dir.path(), "bare.csv", b"ann@acme.test\nbob@acme.test\n");
+    let e = parse_file(&p, &ReadOptions::default(), &[])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("no column holds e-mail addresses; the columns are 'ann@acme.test'"),
+        "{e}"
+    );
+}

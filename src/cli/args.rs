@@ -442,6 +442,10 @@ pub struct ReadArgs {
     /// Which sheet of a workbook (default: the first)
     #[arg(long)]
     pub sheet: Option<String>,
+    /// The row that names the columns (default: the first of the top 20 rows that names
+    /// an address column; a title block or PowerShell's #TYPE line above it is left out)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_row: Option<u64>,
     /// Columns by hand: FIELD=COLUMN,... (fields: email, first_name, last_name,
     /// display_name, unique_ref, user_type, password, force_change_password)
     #[arg(long, value_name = "FIELD=COLUMN,...")]

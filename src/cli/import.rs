@@ -18,6 +18,7 @@ fn parse(a: &ImportFileArgs) -> Result<Parsed> {
     let opts = ReadOptions {
         encoding: a.read.encoding.clone(),
         sheet: a.read.sheet.clone(),
+        header_row: a.read.header_row,
         progress: super::bar::progress(),
     };
     Ok(parse_file(&a.file, &opts, &mapping)?)
@@ -61,6 +62,13 @@ pub(super) async fn preview(u: &Usher, a: &ImportFileArgs) -> Result<()> {
     if a.read.out.json {
         println!("{}", output::json(&plan));
         return verdict();
+    }
+    let s = &plan.parsed().source;
+    if s.above_header > 0 {
+        println!(
+            "the column names are on row {}; the {} row(s) above it were left out",
+            s.header_row, s.above_header
+        );
     }
     for b in Bucket::ALL {
         println!(
@@ -145,6 +153,12 @@ pub(super) fn check(a: &ImportFileArgs) -> Result<()> {
         println!("Read {} as {how}", a.file.display());
         if let Some(n) = &s.note {
             println!("  {n}");
+        }
+        if s.above_header > 0 {
+            println!(
+                "  the column names are on row {}; the {} row(s) above it were left out",
+                s.header_row, s.above_header
+            );
         }
         for (f, _, h) in &parsed.columns.found {
             println!("  {:<22} <- {}", f.name(), escape_for_display(h));

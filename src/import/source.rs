@@ -11,16 +11,17 @@ use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
 
 use super::ImportError;
 
-/// One record: its row number as a spreadsheet shows it (the header is row 1).
+/// One row that is not blank: its number as a spreadsheet or editor shows it, and its
+/// cells.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
     pub row: u64,
     pub cells: Vec<String>,
 }
 
-/// Receives the header, then each record.
+/// Receives every row that is not blank, in order. Which one is the header is the
+/// sink's to decide: a file may open with a title block or PowerShell's `#TYPE` line.
 pub trait RecordSink {
-    fn header(&mut self, cells: Vec<String>) -> Result<(), ImportError>;
     fn record(&mut self, record: Record) -> Result<(), ImportError>;
 }
 
@@ -30,6 +31,8 @@ pub struct ReadOptions {
     pub encoding: Option<String>,
     /// Which sheet of a workbook; else the first.
     pub sheet: Option<String>,
+    /// The row that holds the column names; else the first that names known columns.
+    pub header_row: Option<u64>,
     /// Told of the rows read.
     pub progress: super::Progress,
 }
@@ -43,6 +46,10 @@ pub struct SourceInfo {
     pub sheet: Option<String>,
     /// Why the encoding was chosen, when it was not UTF-8 or named.
     pub note: Option<String>,
+    /// The row that names the columns (1 unless a title block or `#TYPE` line comes
+    /// first), and how many rows above it were left out.
+    pub header_row: u64,
+    pub above_header: u64,
 }
 
 /// A line longer than this is not a user record; refusing it bounds memory.
@@ -193,34 +200,43 @@ fn check_utf8(name: &str, file: &mut File) -> Result<Option<(u64, u64)>, ImportE
 }
 
 /// Comma, semicolon, tab or pipe: the one the header line uses most, outside quotes.
+/// The header may come after a title or a `#TYPE` line, so each delimiter is counted on
+/// every one of the first lines and scored by its best line.
 fn detect_delimiter(sample: &str) -> u8 {
-    let line = {
-        let mut quoted = false;
-        let end = sample
-            .char_indices()
-            .find(|(_, c)| {
-                if *c == '"' {
-                    quoted = !quoted;
+    const LINES: usize = 20;
+    let mut best = [0usize; 4];
+    let ds = [',', ';', '\t', '|'];
+    let mut quoted = false;
+    let mut counts = [0usize; 4];
+    let mut lines = 0;
+    for c in sample.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '\n' if !quoted => {
+                for i in 0..4 {
+                    best[i] = best[i].max(counts[i]);
                 }
-                *c == '\n' && !quoted
-            })
-            .map_or(sample.len(), |(i, _)| i);
-        &sample[..end]
-    };
-    let count = |d: char| {
-        let mut quoted = false;
-        line.chars()
-            .filter(|c| {
-                if *c == '"' {
-                    quoted = !quoted;
+                counts = [0; 4];
+                lines += 1;
+                if lines == LINES {
+                    break;
                 }
-                *c == d && !quoted
-            })
-            .count()
-    };
-    [(b',', ','), (b';', ';'), (b'\t', '\t'), (b'|', '|')]
+            }
+            c if !quoted => {
+                if let Some(i) = ds.iter().position(|d| *d == c) {
+                    counts[i] += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    for i in 0..4 {
+        best[i] = best[i].max(counts[i]);
+    }
+    [b',', b';', b'\t', b'|']
         .into_iter()
-        .max_by_key(|(_, c)| count(*c) * 4 + usize::from(*c == ','))
+        .zip(best)
+        .max_by_key(|(b, n)| n * 4 + usize::from(*b == b','))
         .map_or(b',', |(b, _)| b)
 }
 
@@ -314,9 +330,7 @@ fn read_csv(
         }
         row += 1;
         let cells: Vec<String> = record.iter().map(str::to_owned).collect();
-        if row == 1 {
-            sink.header(cells)?;
-        } else if cells.iter().any(|c| !c.trim().is_empty()) {
+        if cells.iter().any(|c| !c.trim().is_empty()) {
             sink.record(Record { row, cells })?;
         }
     }
@@ -334,6 +348,7 @@ fn read_csv(
         }),
         sheet: None,
         note,
+        ..SourceInfo::default()
     })
 }
 
@@ -436,21 +451,17 @@ fn read_xlsx(
     let sheet = pick_sheet(name, &book.sheet_names(), opts.sheet.as_deref())?;
     let mut cells = book.worksheet_cells_reader(&sheet).map_err(corrupt)?;
     let mut current: Option<(u32, Vec<String>)> = None;
-    let mut header_seen = false;
+    let mut seen = false;
     let mut emit =
         |row: u32, values: Vec<String>, sink: &mut dyn RecordSink| -> Result<(), ImportError> {
             if values.iter().all(|v| v.trim().is_empty()) {
                 return Ok(());
             }
-            if header_seen {
-                sink.record(Record {
-                    row: u64::from(row) + 1,
-                    cells: values,
-                })
-            } else {
-                header_seen = true;
-                sink.header(values)
-            }
+            seen = true;
+            sink.record(Record {
+                row: u64::from(row) + 1,
+                cells: values,
+            })
         };
     while let Some(cell) = cells.next_cell().map_err(corrupt)? {
         let (r, c) = cell.get_position();
@@ -473,7 +484,7 @@ fn read_xlsx(
     if let Some((row, values)) = current.take() {
         emit(row, values, sink)?;
     }
-    if !header_seen {
+    if !seen {
         return Err(ImportError::Empty {
             file: name.to_owned(),
         });
@@ -484,6 +495,7 @@ fn read_xlsx(
         delimiter: None,
         sheet: Some(sheet),
         note: None,
+        ..SourceInfo::default()
     })
 }
 
@@ -509,25 +521,20 @@ fn read_range(
     let range = book.worksheet_range(&sheet).map_err(corrupt)?;
     let start_row = range.start().map_or(0, |(r, _)| r);
     let start_col = range.start().map_or(0, |(_, c)| c) as usize;
-    let mut header_seen = false;
+    let mut seen = false;
     for (i, row) in range.rows().enumerate() {
         let mut values = vec![String::new(); start_col];
         values.extend(row.iter().map(|d: &Data| d.to_string()));
         if values.iter().all(|v| v.trim().is_empty()) {
             continue;
         }
-        let number = u64::from(start_row) + i as u64 + 1;
-        if header_seen {
-            sink.record(Record {
-                row: number,
-                cells: values,
-            })?;
-        } else {
-            header_seen = true;
-            sink.header(values)?;
-        }
+        seen = true;
+        sink.record(Record {
+            row: u64::from(start_row) + i as u64 + 1,
+            cells: values,
+        })?;
     }
-    if !header_seen {
+    if !seen {
         return Err(ImportError::Empty {
             file: name.to_owned(),
         });
@@ -538,6 +545,7 @@ fn read_range(
         delimiter: None,
         sheet: Some(sheet),
         note: None,
+        ..SourceInfo::default()
     })
 }
 

@@ -113,13 +113,25 @@ pub fn parse_file(
     }
     let mut v = Validator::new(path.display().to_string(), mapping.to_vec());
     v.progress = opts.progress.clone();
+    v.header_row = opts.header_row;
     let source = read(path, opts, &mut v)?;
     v.finish(source)
 }
 
+/// The header is looked for in this many rows at the top of a file (a title block, a
+/// `#TYPE` line), unless the operator names its row.
+const HEADER_SEARCH: u64 = 20;
+
 struct Validator {
     file: String,
     mapping: Vec<(Field, String)>,
+    /// The header's row, when the operator named it (`--header-row`).
+    header_row: Option<u64>,
+    /// Where the header was found, and how many rows above it were left out.
+    found_at: u64,
+    above: u64,
+    /// Why the first row tried as the header was not one, said if none is.
+    first_refusal: Option<ImportError>,
     columns: Option<Columns>,
     rows: Vec<ImportRow>,
     errors: Vec<RowError>,
@@ -133,6 +145,10 @@ impl Validator {
         Self {
             file,
             mapping,
+            header_row: None,
+            found_at: 0,
+            above: 0,
+            first_refusal: None,
             columns: None,
             rows: Vec::new(),
             errors: Vec::new(),
@@ -146,13 +162,23 @@ impl Validator {
 impl Validator {
     /// The file once every record is in: repeated keys are refused now, as they can only
     /// be told once all rows are seen.
-    fn finish(mut self, source: SourceInfo) -> Result<Parsed, ImportError> {
+    fn finish(mut self, mut source: SourceInfo) -> Result<Parsed, ImportError> {
         let read_rows = (self.rows.len() + self.errors.len()) as u64;
         self.progress
             .report(Stage::Reading, read_rows, Some(read_rows));
         let Some(columns) = self.columns else {
-            return Err(ImportError::Empty { file: self.file });
+            return Err(match (self.first_refusal, self.header_row) {
+                (Some(e), _) => e,
+                (None, Some(n)) => ImportError::Mapping {
+                    file: self.file,
+                    reason: format!("--header-row {n}: the file has no row {n} with text"),
+                    headers: Vec::new(),
+                },
+                (None, None) => ImportError::Empty { file: self.file },
+            });
         };
+        source.header_row = self.found_at;
+        source.above_header = self.above;
         repeats::refuse(&columns, &mut self.rows, &mut self.errors, &self.faulted);
         Ok(Parsed {
             source,
@@ -164,16 +190,44 @@ impl Validator {
     }
 }
 
-impl RecordSink for Validator {
-    fn header(&mut self, cells: Vec<String>) -> Result<(), ImportError> {
-        let headers: Vec<String> = cells.iter().map(|h| h.trim().to_owned()).collect();
-        self.columns = Some(Columns::resolve(&self.file, &headers, &self.mapping)?);
-        Ok(())
+impl Validator {
+    /// Takes `record` as the header if it is one: the row the operator named, else the
+    /// first of the top rows whose cells name the columns (with an address column).
+    /// Rows above it (a title, PowerShell's `#TYPE` line) are left out and counted.
+    fn header(&mut self, record: &Record) -> Result<(), ImportError> {
+        let named = self.header_row;
+        if named.is_some_and(|n| record.row < n) {
+            self.above += 1;
+            return Ok(());
+        }
+        if let Some(n) = named.filter(|n| record.row > *n) {
+            return Err(ImportError::Mapping {
+                file: self.file.clone(),
+                reason: format!("--header-row {n}: row {n} is blank"),
+                headers: Vec::new(),
+            });
+        }
+        let headers: Vec<String> = record.cells.iter().map(|h| h.trim().to_owned()).collect();
+        match Columns::resolve(&self.file, &headers, &self.mapping) {
+            Ok(c) => {
+                self.columns = Some(c);
+                self.found_at = record.row;
+                Ok(())
+            }
+            Err(e) if named.is_none() && record.row < HEADER_SEARCH => {
+                self.first_refusal.get_or_insert(e);
+                self.above += 1;
+                Ok(())
+            }
+            Err(e) => Err(self.first_refusal.take().unwrap_or(e)),
+        }
     }
+}
 
+impl RecordSink for Validator {
     fn record(&mut self, mut record: Record) -> Result<(), ImportError> {
         let Some(columns) = &self.columns else {
-            return Ok(());
+            return self.header(&record);
         };
         compose(&mut record.cells);
         self.records += 1;
@@ -380,8 +434,7 @@ mod tests {
     fn parsed(lines: &[&str]) -> Result<Parsed, ImportError> {
         let mut v = Validator::new("t.csv".into(), Vec::new());
         let cells = |l: &str| l.split(',').map(str::to_owned).collect::<Vec<_>>();
-        v.header(cells(lines[0]))?;
-        for (i, l) in lines.iter().enumerate().skip(1) {
+        for (i, l) in lines.iter().enumerate() {
             v.record(Record {
                 row: i as u64 + 1,
                 cells: cells(l),

@@ -9,10 +9,10 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use super::ImportError;
 use super::columns::{Field, normalise};
 use super::source::{ReadOptions, Record, RecordSink, read};
 use super::validate::{Parsed, RowError, parse_file};
-use super::{ImportError, Progress};
 use crate::domain::Email;
 use crate::domain::sanitize::{escape_for_display, has_unsafe_chars};
 
@@ -93,11 +93,12 @@ struct Collect {
 }
 
 impl RecordSink for Collect {
-    fn header(&mut self, cells: Vec<String>) -> Result<(), ImportError> {
-        self.header = cells;
-        Ok(())
-    }
+    /// A workbook's sheets are usher's own: the first row names the columns.
     fn record(&mut self, mut record: Record) -> Result<(), ImportError> {
+        if self.header.is_empty() && self.records.is_empty() {
+            self.header = record.cells;
+            return Ok(());
+        }
         super::validate::compose(&mut record.cells);
         self.records.push(record);
         Ok(())
@@ -154,8 +155,7 @@ pub fn parse(
             path,
             &ReadOptions {
                 sheet: Some(sheet.clone()),
-                encoding: None,
-                progress: Progress::default(),
+                ..ReadOptions::default()
             },
             &mut c,
         )

@@ -449,6 +449,7 @@ impl ImportTab {
                     s.encoding.clone(),
                     s.delimiter.clone().map(|d| format!("delimiter {d}")),
                     s.sheet.clone().map(|x| format!("sheet {x}")),
+                    (s.above_header > 0).then(|| format!("names on row {}", s.header_row)),
                 ]
                 .into_iter()
                 .flatten()
