@@ -446,6 +446,10 @@ pub struct ReadArgs {
     /// an address column; a title block or PowerShell's #TYPE line above it is left out)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub header_row: Option<u64>,
+    /// A column to leave unread though its name is recognised (a vendor's userType, say);
+    /// may be given several times. `--map user_type=` leaves a field unread instead
+    #[arg(long, value_name = "COLUMN")]
+    pub ignore: Vec<String>,
     /// Columns by hand: FIELD=COLUMN,... (fields: email, first_name, last_name,
     /// display_name, unique_ref, user_type, password, force_change_password)
     #[arg(long, value_name = "FIELD=COLUMN,...")]

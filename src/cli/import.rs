@@ -19,6 +19,7 @@ fn parse(a: &ImportFileArgs) -> Result<Parsed> {
         encoding: a.read.encoding.clone(),
         sheet: a.read.sheet.clone(),
         header_row: a.read.header_row,
+        ignore: a.read.ignore.clone(),
         progress: super::bar::progress(),
     };
     Ok(parse_file(&a.file, &opts, &mapping)?)
@@ -69,6 +70,9 @@ pub(super) async fn preview(u: &Usher, a: &ImportFileArgs) -> Result<()> {
             "the column names are on row {}; the {} row(s) above it were left out",
             s.header_row, s.above_header
         );
+    }
+    for n in &plan.parsed().notes {
+        println!("note: {n}");
     }
     for b in Bucket::ALL {
         println!(
@@ -135,7 +139,7 @@ pub(super) fn check(a: &ImportFileArgs) -> Result<()> {
             "{}",
             output::json(&serde_json::json!({
                 "source": parsed.source, "columns": columns, "valid": parsed.rows.len(),
-                "errors": parsed.errors, "rows": rows,
+                "errors": parsed.errors, "notes": parsed.notes, "rows": rows,
             }))
         );
     } else {
@@ -159,6 +163,9 @@ pub(super) fn check(a: &ImportFileArgs) -> Result<()> {
                 "  the column names are on row {}; the {} row(s) above it were left out",
                 s.header_row, s.above_header
             );
+        }
+        for n in &parsed.notes {
+            println!("  note: {n}");
         }
         for (f, _, h) in &parsed.columns.found {
             println!("  {:<22} <- {}", f.name(), escape_for_display(h));

@@ -75,6 +75,8 @@ impl Field {
                 "reference",
                 "objectguid",
                 "objectsid",
+                "objectid",
+                "entryuuid",
                 "immutableid",
                 "employeeid",
                 "externalid",
@@ -149,6 +151,11 @@ pub struct Columns {
     /// (field, column index, header as written)
     pub found: Vec<(Field, usize, String)>,
     pub headers: Vec<String>,
+    /// Fields found by an alias rather than named by `--map`: a vendor's column of the
+    /// same name may mean something else, so their values are read leniently.
+    pub guessed: Vec<Field>,
+    /// Another address column (a UPN beside `mail`), read where the address is empty.
+    pub email_fallback: Option<usize>,
 }
 
 impl Columns {
@@ -166,42 +173,78 @@ impl Columns {
             .map(|(_, _, h)| h.as_str())
     }
 
-    /// `mapping` (from `--map email=Mail,...`) first, then the aliases.
+    /// Whether `field` was found by an alias, not named by `--map`.
+    pub fn is_guessed(&self, field: Field) -> bool {
+        self.guessed.contains(&field)
+    }
+
+    /// `mapping` (from `--map email=Mail,...`; `user_type=` leaves a field unread) first,
+    /// then the aliases, leaving out the columns named in `ignore` (`--ignore COLUMN`).
     pub fn resolve(
         file: &str,
         headers: &[String],
         mapping: &[(Field, String)],
+        ignore: &[String],
     ) -> Result<Self, ImportError> {
         let norm: Vec<String> = headers.iter().map(|h| normalise(h)).collect();
         let mut used = vec![false; headers.len()];
         let mut found = Vec::new();
-        for (field, wanted) in mapping {
+        let missing = |what: String| ImportError::Mapping {
+            file: file.to_owned(),
+            reason: format!("{what}; its columns are {}", quoted(headers)),
+            headers: headers.to_vec(),
+        };
+        for name in ignore {
+            let w = normalise(name);
+            let i = norm
+                .iter()
+                .position(|h| *h == w)
+                .ok_or_else(|| missing(format!("--ignore {name}: the file has no such column")))?;
+            used[i] = true;
+        }
+        let off: Vec<Field> = mapping
+            .iter()
+            .filter(|(_, wanted)| wanted.trim().is_empty())
+            .map(|(f, _)| *f)
+            .collect();
+        for (field, wanted) in mapping.iter().filter(|(_, w)| !w.trim().is_empty()) {
             let w = normalise(wanted);
-            let i = norm.iter().position(|h| *h == w).ok_or_else(|| ImportError::Mapping {
-                file: file.to_owned(),
-                reason: format!(
-                    "--map {field}={wanted}: the file has no column '{wanted}'; its columns are {}",
-                    quoted(headers)
-                ),
-                headers: headers.to_vec(),
+            let i = norm.iter().position(|h| *h == w).ok_or_else(|| {
+                missing(format!(
+                    "--map {field}={wanted}: the file has no column '{wanted}'"
+                ))
             })?;
             used[i] = true;
             found.push((*field, i, headers[i].clone()));
         }
+        let mut guessed = Vec::new();
+        let mut email_fallback = None;
         for field in Field::ALL {
-            if found.iter().any(|(f, _, _)| *f == field) {
+            if off.contains(&field) || found.iter().any(|(f, _, _)| *f == field) {
                 continue;
             }
-            let hit = field.aliases().iter().find_map(|alias| {
-                norm.iter()
-                    .enumerate()
-                    .find(|(i, h)| !used[*i] && h.as_str() == *alias)
-                    .map(|(i, _)| i)
-            });
-            if let Some(i) = hit {
+            // Every alias present, best first: the first is the field's column.
+            let hits: Vec<usize> = field
+                .aliases()
+                .iter()
+                .filter_map(|alias| {
+                    norm.iter()
+                        .enumerate()
+                        .find(|(i, h)| !used[*i] && h.as_str() == *alias)
+                        .map(|(i, _)| i)
+                })
+                .collect();
+            if let Some(&i) = hits.first() {
+                if field == Field::Email {
+                    email_fallback = hits.get(1).copied();
+                }
                 used[i] = true;
+                guessed.push(field);
                 found.push((field, i, headers[i].clone()));
             }
+        }
+        if let Some(i) = email_fallback {
+            used[i] = true;
         }
         if !found.iter().any(|(f, _, _)| *f == Field::Email) {
             return Err(ImportError::Mapping {
@@ -217,6 +260,8 @@ impl Columns {
         Ok(Self {
             found,
             headers: headers.to_vec(),
+            guessed,
+            email_fallback,
         })
     }
 }
@@ -229,7 +274,8 @@ fn quoted(headers: &[String]) -> String {
         .join(", ")
 }
 
-/// Parses `email=Mail,first_name=GivenName`.
+/// Parses `email=Mail,first_name=GivenName`; `user_type=` (no column) leaves that field
+/// unread even where a column's name would be recognised.
 pub fn parse_mapping(text: &str) -> Result<Vec<(Field, String)>, String> {
     text.split(',')
         .filter(|p| !p.trim().is_empty())
@@ -248,7 +294,7 @@ mod tests {
 
     fn resolve(headers: &[&str]) -> Result<Vec<(Field, String)>, ImportError> {
         let h: Vec<String> = headers.iter().map(|s| (*s).to_owned()).collect();
-        Columns::resolve("t.csv", &h, &[])
+        Columns::resolve("t.csv", &h, &[], &[])
             .map(|c| c.found.into_iter().map(|(f, _, h)| (f, h)).collect())
     }
 
@@ -301,12 +347,12 @@ mod tests {
             .iter()
             .map(|s| (*s).to_owned())
             .collect();
-        let c = Columns::resolve("t.csv", &h, &m).map_err(|e| e.to_string())?;
+        let c = Columns::resolve("t.csv", &h, &m, &[]).map_err(|e| e.to_string())?;
         assert_eq!(
             (c.index(Field::Email), c.index(Field::FirstName)),
             (Some(0), Some(1))
         );
-        let e = Columns::resolve("t.csv", &h, &parse_mapping("email=Nope")?)
+        let e = Columns::resolve("t.csv", &h, &parse_mapping("email=Nope")?, &[])
             .err()
             .map(|e| e.to_string());
         assert!(e.is_some_and(|e| e.contains("no column 'Nope'")));

@@ -234,8 +234,9 @@ impl Serialize for Plan {
                 s.collect_seq(self.0.rows())
             }
         }
-        let mut st = s.serialize_struct("Plan", 4)?;
+        let mut st = s.serialize_struct("Plan", 5)?;
         st.serialize_field("counts", &self.counts)?;
+        st.serialize_field("notes", &self.parsed.notes)?;
         st.serialize_field("licences", &self.licences)?;
         st.serialize_field("digest", &self.digest)?;
         st.serialize_field("rows", &Rows(self))?;

@@ -33,6 +33,8 @@ pub struct ReadOptions {
     pub sheet: Option<String>,
     /// The row that holds the column names; else the first that names known columns.
     pub header_row: Option<u64>,
+    /// Columns to leave unread though their names would be recognised (`--ignore`).
+    pub ignore: Vec<String>,
     /// Told of the rows read.
     pub progress: super::Progress,
 }

@@ -98,6 +98,9 @@ pub struct Parsed {
     pub columns: Columns,
     pub rows: Vec<ImportRow>,
     pub errors: Vec<RowError>,
+    /// What was read differently from the file's face, said in the preview: a vendor's
+    /// column left unread, masked passwords left out.
+    pub notes: Vec<String>,
     /// Set for a roles workbook: users are created directly, with these grants.
     pub workbook: Option<Box<super::workbook::Workbook>>,
 }
@@ -114,6 +117,7 @@ pub fn parse_file(
     let mut v = Validator::new(path.display().to_string(), mapping.to_vec());
     v.progress = opts.progress.clone();
     v.header_row = opts.header_row;
+    v.ignore = opts.ignore.clone();
     let source = read(path, opts, &mut v)?;
     v.finish(source)
 }
@@ -132,6 +136,8 @@ struct Validator {
     above: u64,
     /// Why the first row tried as the header was not one, said if none is.
     first_refusal: Option<ImportError>,
+    ignore: Vec<String>,
+    lenient: Lenient,
     columns: Option<Columns>,
     rows: Vec<ImportRow>,
     errors: Vec<RowError>,
@@ -149,6 +155,8 @@ impl Validator {
             found_at: 0,
             above: 0,
             first_refusal: None,
+            ignore: Vec::new(),
+            lenient: Lenient::default(),
             columns: None,
             rows: Vec::new(),
             errors: Vec::new(),
@@ -180,11 +188,15 @@ impl Validator {
         source.header_row = self.found_at;
         source.above_header = self.above;
         repeats::refuse(&columns, &mut self.rows, &mut self.errors, &self.faulted);
+        let notes = self
+            .lenient
+            .settle(&columns, &mut self.rows, &mut self.errors);
         Ok(Parsed {
             source,
             columns,
             rows: self.rows,
             errors: self.errors,
+            notes,
             workbook: None,
         })
     }
@@ -208,7 +220,7 @@ impl Validator {
             });
         }
         let headers: Vec<String> = record.cells.iter().map(|h| h.trim().to_owned()).collect();
-        match Columns::resolve(&self.file, &headers, &self.mapping) {
+        match Columns::resolve(&self.file, &headers, &self.mapping, &self.ignore) {
             Ok(c) => {
                 self.columns = Some(c);
                 self.found_at = record.row;
@@ -232,7 +244,7 @@ impl RecordSink for Validator {
         compose(&mut record.cells);
         self.records += 1;
         self.progress.tick(Stage::Reading, self.records, None);
-        match check_row(columns, &record) {
+        match check_row(columns, &record, &mut self.lenient) {
             Ok(row) => self.rows.push(row),
             Err((mut errs, keys)) => {
                 self.errors.append(&mut errs);
@@ -257,8 +269,115 @@ pub(super) fn compose(cells: &mut [String]) {
     }
 }
 
+/// What a vendor's columns held that usher reads leniently, for the notes.
+#[derive(Debug, Default)]
+pub(super) struct Lenient {
+    /// Values of a guessed type column that are not usher's types (Okta's Employee),
+    /// each once (the first thousand), and the rows that hold one with its value's place.
+    unknown_types: Vec<String>,
+    unknown_type_at: std::collections::HashMap<String, u16>,
+    unknown_type_rows: Vec<(u64, u16)>,
+    /// Rows whose type is one of usher's own words (professional, guest, ...).
+    usher_types: u64,
+    /// Rows whose password cell was a mask (Google's `****`).
+    masked_passwords: u64,
+    /// Rows whose address came from the second address column (Entra's UPN).
+    fallback_addresses: u64,
+}
+
+impl Lenient {
+    /// A value of the guessed type column that is not one of usher's words.
+    fn unknown_type(&mut self, row: u64, value: &str) {
+        let at = match self.unknown_type_at.get(value) {
+            Some(&i) => i,
+            None if self.unknown_types.len() < 1000 => {
+                let i = u16::try_from(self.unknown_types.len()).unwrap_or(u16::MAX);
+                self.unknown_types.push(value.to_owned());
+                self.unknown_type_at.insert(value.to_owned(), i);
+                i
+            }
+            None => u16::MAX,
+        };
+        self.unknown_type_rows.push((row, at));
+    }
+
+    /// The notes, once every row is in. A guessed type column that holds none of
+    /// usher's words (Okta's Employee and Contractor) means something else: it is left
+    /// unread, with a note. One that holds usher's words is usher's: a value it does not
+    /// know there is a fault of its row, as in a column named by `--map`.
+    fn settle(
+        self,
+        columns: &Columns,
+        rows: &mut Vec<ImportRow>,
+        errors: &mut Vec<RowError>,
+    ) -> Vec<String> {
+        let mut notes = Vec::new();
+        let header = |f: Field| escape_for_display(columns.header(f).unwrap_or_default());
+        if self.usher_types > 0 && !self.unknown_type_rows.is_empty() {
+            let bad: std::collections::BTreeMap<u64, u16> =
+                self.unknown_type_rows.iter().copied().collect();
+            for r in rows.iter() {
+                let Some(&at) = bad.get(&r.row) else { continue };
+                let value = self
+                    .unknown_types
+                    .get(usize::from(at))
+                    .map_or("", String::as_str);
+                errors.push(RowError {
+                    row: r.row,
+                    column: columns.header(Field::UserType).map(str::to_owned),
+                    reason: format!(
+                        "'{}' is not professional or guest",
+                        escape_for_display(value)
+                    ),
+                });
+            }
+            rows.retain(|r| !bad.contains_key(&r.row));
+            // Faults stay in row order, those of a row in the order they were found.
+            errors.sort_by_key(|e| e.row);
+        } else if !self.unknown_types.is_empty() {
+            for r in rows.iter_mut() {
+                r.user_type = None;
+            }
+            let mut seen: Vec<String> = self
+                .unknown_types
+                .iter()
+                .map(|v| escape_for_display(v))
+                .collect();
+            seen.sort();
+            seen.truncate(5);
+            notes.push(format!(
+                "the column '{}' was not read as the user type: it holds {} (usher's types \
+                 are professional and guest); --map user_type=COLUMN reads it, --ignore \
+                 leaves it out quietly",
+                header(Field::UserType),
+                seen.join(", ")
+            ));
+        }
+        if self.masked_passwords > 0 {
+            notes.push(format!(
+                "the column '{}' holds masked passwords (****) in {} row(s): they are left \
+                 out, and those users set their own",
+                header(Field::Password),
+                self.masked_passwords
+            ));
+        }
+        if let (n @ 1.., Some(i)) = (self.fallback_addresses, columns.email_fallback) {
+            notes.push(format!(
+                "{n} row(s) with an empty '{}' took their address from '{}'",
+                header(Field::Email),
+                escape_for_display(columns.headers.get(i).map_or("", String::as_str))
+            ));
+        }
+        notes
+    }
+}
+
 /// The row, or its faults with the keys that later rows must not repeat.
-fn check_row(columns: &Columns, record: &Record) -> Result<ImportRow, (Vec<RowError>, Faulted)> {
+fn check_row(
+    columns: &Columns,
+    record: &Record,
+    lenient: &mut Lenient,
+) -> Result<ImportRow, (Vec<RowError>, Faulted)> {
     let mut errors = Vec::new();
     let row = record.row;
     let mut fault = |field: Field, reason: String| {
@@ -290,7 +409,12 @@ fn check_row(columns: &Columns, record: &Record) -> Result<ImportRow, (Vec<RowEr
             );
         }
     }
-    let email = match Email::parse(get(Field::Email)) {
+    let mut address = get(Field::Email);
+    if let (true, Some(i)) = (address.is_empty(), columns.email_fallback) {
+        address = record.cells.get(i).map_or("", |s| s.trim());
+        lenient.fallback_addresses += u64::from(!address.is_empty());
+    }
+    let email = match Email::parse(address) {
         Ok(e) => Some(e),
         Err(crate::domain::EmailError::Empty) => {
             fault(Field::Email, "empty: every row needs an address".into());
@@ -333,9 +457,20 @@ fn check_row(columns: &Columns, record: &Record) -> Result<ImportRow, (Vec<RowEr
         );
     }
     let user_type = match get(Field::UserType).to_ascii_lowercase().as_str() {
-        "" => None,
-        "professional" | "pro" | "licensed" | "paid" | "staff" => Some(UserType::Professional),
-        "guest" | "free" | "external" => Some(UserType::Guest),
+        // Entra's Member is a user of the organisation: the default type, not a choice.
+        "" | "member" => None,
+        "professional" | "pro" | "licensed" | "paid" | "staff" => {
+            lenient.usher_types += 1;
+            Some(UserType::Professional)
+        }
+        "guest" | "free" | "external" => {
+            lenient.usher_types += 1;
+            Some(UserType::Guest)
+        }
+        _ if columns.is_guessed(Field::UserType) => {
+            lenient.unknown_type(row, get(Field::UserType));
+            None
+        }
         other => {
             fault(
                 Field::UserType,
@@ -347,8 +482,14 @@ fn check_row(columns: &Columns, record: &Record) -> Result<ImportRow, (Vec<RowEr
             None
         }
     };
+    // Google's "Download users" shows every password as asterisks: a mask, not one.
+    let masked = {
+        let p = get(Field::Password);
+        !p.is_empty() && p.chars().all(|c| c == '*')
+    };
+    lenient.masked_passwords += u64::from(masked);
     let password = Some(get(Field::Password))
-        .filter(|p| !p.is_empty())
+        .filter(|p| !p.is_empty() && !masked)
         .map(str::to_owned);
     if let Some(p) = &password {
         let n = p.chars().count();

@@ -288,6 +288,7 @@ pub fn leave_out(parsed: &Parsed, faults: BTreeMap<u64, RowError>) -> Parsed {
         columns: parsed.columns.clone(),
         rows,
         errors,
+        notes: parsed.notes.clone(),
         workbook: parsed.workbook.clone(),
     }
 }

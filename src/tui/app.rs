@@ -267,8 +267,15 @@ impl App {
             }
             Action::ImportPreview { generation, result } => {
                 self.in_flight = self.in_flight.saturating_sub(1);
-                if let Err(e) = self.import.loaded(generation, result) {
-                    self.error(e);
+                match self.import.loaded(generation, result) {
+                    Err(e) => self.error(e),
+                    // What was read differently from the file's face, said at once.
+                    Ok(()) => {
+                        let notes = self.import.notes();
+                        if !notes.is_empty() {
+                            self.info(notes);
+                        }
+                    }
                 }
                 Vec::new()
             }

@@ -76,6 +76,15 @@ impl ImportTab {
         self.remap(generation, Vec::new())
     }
 
+    /// The open file's notes (a vendor's column left unread, masked passwords), as one
+    /// line; empty when there are none.
+    pub fn notes(&self) -> String {
+        self.review
+            .as_ref()
+            .map(|r| r.parsed.notes.join("; "))
+            .unwrap_or_default()
+    }
+
     /// Tab in the mapping: a field's name before `=`, one of the file's columns after.
     pub fn complete_mapping(&self, text: &str) -> String {
         let at = text.rfind(',').map_or(0, |i| i + 1);
