@@ -154,3 +154,95 @@ fn powershell_export_csv_with_its_type_line() {
     );
     assert_eq!(p.source.header_row, 2);
 }
+
+fn disabled(p: &Parsed) -> Vec<(&str, bool)> {
+    p.rows.iter().map(|r| (r.email(), r.disabled)).collect()
+}
+
+/// Accounts disabled at the source, as each vendor writes it.
+#[test]
+fn accounts_disabled_at_the_source_are_told_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let entra = read(&write(
+        dir.path(),
+        "entra.csv",
+        "userPrincipalName,mail,givenName,surname,accountEnabled\n\
+         a@acme.test,a@acme.test,A,One,True\n\
+         b@acme.test,b@acme.test,B,Two,False\n",
+    ));
+    assert_eq!(
+        disabled(&entra),
+        [("a@acme.test", false), ("b@acme.test", true)]
+    );
+    let google = read(&write(
+        dir.path(),
+        "google.csv",
+        "First Name [Required],Last Name [Required],Email Address [Required],Status [READ ONLY]\n\
+         A,One,a@acme.test,Active\n\
+         B,Two,b@acme.test,Suspended\n",
+    ));
+    assert_eq!(
+        disabled(&google),
+        [("a@acme.test", false), ("b@acme.test", true)]
+    );
+    let mailcow = read(&write(
+        dir.path(),
+        "mailcow.csv",
+        "username,name,quota,active\na@acme.test,A One,1024,1\nb@acme.test,B Two,1024,0\n",
+    ));
+    assert_eq!(
+        disabled(&mailcow),
+        [("a@acme.test", false), ("b@acme.test", true)]
+    );
+    // AD: 512 a normal account, 514 and 66050 (also "password never expires") disabled.
+    let ad = read(&write(
+        dir.path(),
+        "ad.csv",
+        "mail,givenName,sn,userAccountControl\n\
+         a@acme.test,A,One,512\nb@acme.test,B,Two,514\nc@acme.test,C,Three,66050\nd@acme.test,D,Four,66048\n",
+    ));
+    assert_eq!(
+        disabled(&ad),
+        [
+            ("a@acme.test", false),
+            ("b@acme.test", true),
+            ("c@acme.test", true),
+            ("d@acme.test", false)
+        ]
+    );
+    // In the plan: a bucket of their own, not invited, and an existing user among them is
+    // neither updated nor missing.
+    use usher::import::plan::{AccountState, Bucket, plan};
+    let existing = usher::store::User {
+        id: 7,
+        account_id: 1,
+        email: "b@acme.test".into(),
+        email_display: "b@acme.test".into(),
+        first_name: "B".into(),
+        last_name: "Old".into(),
+        display_name: "B Old".into(),
+        unique_ref: None,
+        user_type: UserType::Professional,
+        status: usher::domain::UserStatus::Active,
+        created_at: 0,
+        updated_at: 0,
+    };
+    let state = AccountState {
+        users: vec![(&existing).into()],
+        pending: vec![],
+        domains: vec!["acme.test".into()],
+        seats: Some(usher::domain::licence::Seats { used: 1, total: 10 }),
+        held: Default::default(),
+    };
+    let planned = plan(std::sync::Arc::new(ad), state);
+    let n = |b: Bucket| planned.counts.get(&b).copied().unwrap_or(0);
+    assert_eq!(
+        (
+            n(Bucket::New),
+            n(Bucket::Disabled),
+            n(Bucket::Updated),
+            n(Bucket::Missing)
+        ),
+        (2, 2, 0, 0)
+    );
+}

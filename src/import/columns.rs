@@ -19,10 +19,13 @@ pub enum Field {
     Password,
     ForceChangePassword,
     PersonalMailbox,
+    /// Whether the account is enabled at the source (Entra's accountEnabled, Google's
+    /// Status, mailcow's active, AD's userAccountControl).
+    Enabled,
 }
 
 impl Field {
-    pub const ALL: [Field; 9] = [
+    pub const ALL: [Field; 10] = [
         Field::Email,
         Field::FirstName,
         Field::LastName,
@@ -32,6 +35,7 @@ impl Field {
         Field::Password,
         Field::ForceChangePassword,
         Field::PersonalMailbox,
+        Field::Enabled,
     ];
 
     pub fn name(self) -> &'static str {
@@ -45,6 +49,7 @@ impl Field {
             Field::Password => "password",
             Field::ForceChangePassword => "force_change_password",
             Field::PersonalMailbox => "personal_mailbox",
+            Field::Enabled => "enabled",
         }
     }
 
@@ -103,6 +108,15 @@ impl Field {
                 "createpersonalmailbox",
                 "personalmailboxyn",
                 "ownmailbox",
+            ],
+            Field::Enabled => &[
+                "accountenabled",
+                "enabled",
+                "active",
+                "useraccountcontrol",
+                "accountstatus",
+                "userstatus",
+                "status",
             ],
         }
     }

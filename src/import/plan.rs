@@ -30,18 +30,22 @@ pub enum Bucket {
     Missing,
     /// An address outside the account's domains: not imported unless asked for.
     OutsideDomains,
+    /// Disabled where the file comes from: not invited, an existing user left as is
+    /// (and not missing). `--ignore` on the column reads them as any other row.
+    Disabled,
     /// A row that cannot be imported.
     Error,
 }
 
 impl Bucket {
-    pub const ALL: [Bucket; 7] = [
+    pub const ALL: [Bucket; 8] = [
         Bucket::New,
         Bucket::Pending,
         Bucket::Updated,
         Bucket::Unchanged,
         Bucket::Missing,
         Bucket::OutsideDomains,
+        Bucket::Disabled,
         Bucket::Error,
     ];
 
@@ -82,6 +86,7 @@ impl Bucket {
             Bucket::Unchanged => "unchanged",
             Bucket::Missing => "missing from the file",
             Bucket::OutsideDomains => "outside the domains",
+            Bucket::Disabled => "disabled at the source",
             Bucket::Error => "errors",
         }
     }
@@ -102,6 +107,7 @@ impl Bucket {
             Bucket::Unchanged => "unchanged",
             Bucket::Missing => "in the account, missing from the file",
             Bucket::OutsideDomains => "outside the account's domains",
+            Bucket::Disabled => "disabled at the source (left alone, not invited)",
             Bucket::Error => "errors",
         }
     }
@@ -311,6 +317,7 @@ pub fn outcomes(parsed: &Parsed, state: &AccountState) -> Outcomes {
         let source = Source::Row(at as u32);
         let (bucket, user) = match pick(at) {
             Err(a) => (Bucket::Error, Some(a)),
+            Ok(i) if r.disabled => (Bucket::Disabled, i),
             Ok(Some(i)) => {
                 let u = &users[i];
                 if r.user_type == Some(UserType::Professional)

@@ -34,6 +34,8 @@ pub struct ImportRow {
     pub force_change_password: bool,
     /// Create a personal mailbox the user owns (seed 001), for users created directly.
     pub personal_mailbox: bool,
+    /// The account is disabled where the file comes from: not invited, left alone.
+    pub disabled: bool,
 }
 
 impl ImportRow {
@@ -58,6 +60,7 @@ impl ImportRow {
             password: None,
             force_change_password: true,
             personal_mailbox: false,
+            disabled: false,
         }
     }
 }
@@ -283,9 +286,19 @@ pub(super) struct Lenient {
     masked_passwords: u64,
     /// Rows whose address came from the second address column (Entra's UPN).
     fallback_addresses: u64,
+    /// Values of the enabled column that say neither (the first few), and how many rows.
+    unknown_states: Vec<String>,
+    unknown_state_rows: u64,
 }
 
 impl Lenient {
+    fn unknown_state(&mut self, value: &str) {
+        self.unknown_state_rows += 1;
+        if self.unknown_states.len() < 5 && !self.unknown_states.iter().any(|v| v == value) {
+            self.unknown_states.push(value.to_owned());
+        }
+    }
+
     /// A value of the guessed type column that is not one of usher's words.
     fn unknown_type(&mut self, row: u64, value: &str) {
         let at = match self.unknown_type_at.get(value) {
@@ -359,6 +372,20 @@ impl Lenient {
                  out, and those users set their own",
                 header(Field::Password),
                 self.masked_passwords
+            ));
+        }
+        if self.unknown_state_rows > 0 {
+            let seen: Vec<String> = self
+                .unknown_states
+                .iter()
+                .map(|v| escape_for_display(v))
+                .collect();
+            notes.push(format!(
+                "{} row(s) have a '{}' that says neither enabled nor disabled ({}): taken as \
+                 enabled",
+                self.unknown_state_rows,
+                header(Field::Enabled),
+                seen.join(", ")
             ));
         }
         if let (n @ 1.., Some(i)) = (self.fallback_addresses, columns.email_fallback) {
@@ -523,12 +550,14 @@ fn check_row(
             false
         }
     };
+    let disabled = disabled_at_source(columns, get(Field::Enabled), lenient);
     match email {
         Some(email) if errors.is_empty() => Ok(ImportRow {
             user_type,
             password: password.map(|p| Box::new(Secret::new(p))),
             force_change_password,
             personal_mailbox,
+            disabled,
             ..ImportRow::new(row, &email, &first, &last, unique_ref.as_deref())
         }),
         _ => Err((
@@ -539,6 +568,39 @@ fn check_row(
                 unique_ref: unique_ref.map(String::into_boxed_str),
             },
         )),
+    }
+}
+
+/// Whether a row's account is disabled at the source, by the vendors' words: true/false
+/// (Entra's accountEnabled, PowerShell's Enabled, mailcow's active 1/0), Active or
+/// Suspended (Google, usher's own report, Okta's states), or AD's userAccountControl,
+/// whose bit 2 is ACCOUNTDISABLE. A value none of these is taken as enabled, and noted.
+fn disabled_at_source(columns: &Columns, value: &str, lenient: &mut Lenient) -> bool {
+    let v = value.trim().to_ascii_lowercase();
+    let uac = columns.header(Field::Enabled).is_some_and(|h| {
+        h.chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .map(|c| c.to_ascii_lowercase())
+            .eq("useraccountcontrol".chars())
+    });
+    if uac {
+        return match v.parse::<u32>() {
+            Ok(flags) => flags & 2 != 0,
+            Err(_) => {
+                lenient.unknown_state(value);
+                false
+            }
+        };
+    }
+    match v.as_str() {
+        "" | "true" | "yes" | "y" | "1" | "active" | "enabled" | "staged" | "provisioned"
+        | "locked_out" | "password_expired" | "recovery" => false,
+        "false" | "no" | "n" | "0" | "inactive" | "disabled" | "suspended" | "deprovisioned"
+        | "blocked" => true,
+        _ => {
+            lenient.unknown_state(value);
+            false
+        }
     }
 }
 
