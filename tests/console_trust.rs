@@ -265,3 +265,43 @@ fn the_help_lists_every_command_from_the_table() {
         );
     }
 }
+
+#[test]
+fn faulty_rows_are_left_out_only_on_purpose() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = loaded_app(false);
+    app.update(key('3'));
+    let g = open(&mut app, "staff.csv");
+    app.update(Action::ImportPreview {
+        generation: g,
+        result: Ok(review(
+            "email\nuser01@acme.test\nnew@acme.test\nbroken@\n",
+            1,
+            dir.path(),
+        )),
+    });
+    app.update(key('a'));
+    assert!(app.modal.is_none());
+    assert!(said(&app).contains("e leaves them out"), "{}", said(&app));
+    app.update(key('e'));
+    assert!(app.import.skip_errors);
+    let s = screen(&mut app, 120, 30);
+    assert!(s.contains("faulty rows left out: on (e)"), "{s}");
+    app.update(key('a'));
+    let Some(Modal::Confirm { prompt, .. }) = &app.modal else {
+        panic!("with e, the apply asks")
+    };
+    assert!(
+        prompt.contains("1 faulty row LEFT OUT, written to"),
+        "{prompt}"
+    );
+    assert!(prompt.contains("staff.faulty.csv"), "{prompt}");
+    let fx = app.update(key('y'));
+    assert!(
+        matches!(fx.as_slice(), [Effect::ApplyImport { opts, .. }] if opts.skip_errors),
+        "{fx:?}"
+    );
+    // Another file starts without it.
+    open(&mut app, "other.csv");
+    assert!(!app.import.skip_errors);
+}

@@ -420,6 +420,13 @@ pub struct Decisions {
     /// missing from the file who should be left as they are
     #[arg(long, value_name = "ROWS,ADDRESSES")]
     pub exclude: Option<String>,
+    /// Apply the good rows and leave the faulty ones out (without it one faulty row
+    /// stops the whole file); the faulty rows are written to a CSV to fix and import
+    #[arg(long)]
+    pub skip_errors: bool,
+    /// Where --skip-errors writes the faulty rows (default: FILE.faulty.csv beside the file)
+    #[arg(long, value_name = "PATH", requires = "skip_errors")]
+    pub faulty_rows: Option<std::path::PathBuf>,
     /// Confirm
     #[arg(long)]
     pub yes: bool,

@@ -25,7 +25,7 @@ fn parse(a: &ImportFileArgs) -> Result<Parsed> {
     Ok(parse_file(&a.file, &opts, &mapping)?)
 }
 
-pub(super) async fn preview(u: &Usher, a: &ImportFileArgs) -> Result<()> {
+pub(super) async fn preview(u: &Usher, a: &ImportFileArgs, skip_errors: bool) -> Result<()> {
     let parsed = parse(a)?;
     let plan = u.import_preview(std::sync::Arc::new(parsed)).await?;
     let errors = plan.counts.get(&Bucket::Error).copied().unwrap_or(0);
@@ -48,9 +48,15 @@ pub(super) async fn preview(u: &Usher, a: &ImportFileArgs) -> Result<()> {
             eprintln!(
                 "{errors} fault(s): the users they concern are left out; the rest can be applied"
             );
+        } else if errors > 0 && skip_errors {
+            eprintln!(
+                "{errors} faulty row(s) will be left out (--skip-errors) and written to {}",
+                usher::import::faulty::default_path(&a.file).display()
+            );
         } else if errors > 0 {
             return Err(color_eyre::eyre::eyre!(
-                "{errors} row(s) cannot be imported; fix them and preview again"
+                "{errors} row(s) cannot be imported; fix them and preview again, or \
+                 --skip-errors applies the others and leaves these out"
             ));
         }
         if short > 0 {
@@ -201,6 +207,31 @@ pub(super) fn check(a: &ImportFileArgs) -> Result<()> {
     Ok(())
 }
 
+/// With --skip-errors, the rows left out for faults go to a CSV beside the file (or
+/// `--faulty-rows PATH`) to fix and import again: how many, and where.
+fn write_faulty_rows(
+    file: &ImportFileArgs,
+    parsed: &Parsed,
+    skip_errors: bool,
+    to: Option<&std::path::Path>,
+) -> Result<Option<(usize, std::path::PathBuf)>> {
+    if !skip_errors || parsed.errors.is_empty() || parsed.workbook.is_some() {
+        return Ok(None);
+    }
+    let out = to.map_or_else(
+        || usher::import::faulty::default_path(&file.file),
+        std::path::Path::to_path_buf,
+    );
+    let opts = ReadOptions {
+        encoding: file.read.encoding.clone(),
+        sheet: file.read.sheet.clone(),
+        header_row: file.read.header_row,
+        ..ReadOptions::default()
+    };
+    let n = usher::import::faulty::write(&file.file, &opts, parsed, &out)?;
+    Ok(Some((n, out)))
+}
+
 /// `usher import FILE [--dry-run | --apply --yes]` and the subcommands that need the
 /// database.
 pub(super) async fn run(ctx: &Context, a: &ImportArgs) -> Result<()> {
@@ -222,8 +253,8 @@ pub(super) async fn run(ctx: &Context, a: &ImportArgs) -> Result<()> {
             };
             change(ctx, &ImportCmd::Apply(run)).await
         }
-        None => preview(&ctx.usher, &direct()?).await,
-        Some(ImportCmd::Preview(f)) => preview(&ctx.usher, f).await,
+        None => preview(&ctx.usher, &direct()?, a.decide.skip_errors).await,
+        Some(ImportCmd::Preview(f)) => preview(&ctx.usher, f, false).await,
         Some(ImportCmd::Check(f)) => check(f),
         Some(cmd) => change(ctx, cmd).await,
     }
@@ -246,6 +277,8 @@ async fn change(ctx: &Context, cmd: &ImportCmd) -> Result<()> {
                     exclude,
                     yes,
                     no_send,
+                    skip_errors,
+                    faulty_rows,
                 },
         }) => {
             if !yes {
@@ -292,16 +325,22 @@ async fn change(ctx: &Context, cmd: &ImportCmd) -> Result<()> {
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default(),
                 file_sha256: usher::domain::token::hash_file(&file.file)?,
+                skip_errors: *skip_errors,
                 progress: super::bar::progress(),
             };
             let out = u.import_apply(&parsed, &opts).await?;
+            let faulty = write_faulty_rows(file, &parsed, *skip_errors, faulty_rows.as_deref())?;
             let mail = if *no_send {
                 "mail: queued (usher outbox flush sends it)".to_owned()
             } else {
                 ctx.deliver_now().await
             };
             if file.read.out.json {
-                println!("{}", output::json(&out));
+                let mut v = serde_json::to_value(&out)?;
+                if let Some((n, path)) = &faulty {
+                    v["faulty_rows"] = serde_json::json!({"count": n, "file": path});
+                }
+                println!("{}", output::json(&v));
             } else {
                 println!(
                     "import {}: created {}, invited {} ({} as guests for want of licences), updated {}, suspended {}, removed {}{}",
@@ -318,6 +357,12 @@ async fn change(ctx: &Context, cmd: &ImportCmd) -> Result<()> {
                             format!(", left out {n} for faults (`usher import preview` lists them)"),
                     }
                 );
+                if let Some((n, path)) = &faulty {
+                    println!(
+                        "{n} faulty row(s) left out (--skip-errors), written to {}: fix them there and import that file",
+                        path.display()
+                    );
+                }
                 println!("{mail}");
                 println!("undo with: usher import undo {} --yes", out.batch_id);
             }

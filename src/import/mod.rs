@@ -7,6 +7,7 @@
 
 mod account;
 pub mod columns;
+pub mod faulty;
 mod packed;
 mod person;
 pub mod plan;

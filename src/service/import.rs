@@ -44,6 +44,9 @@ pub struct ApplyOptions {
     pub exclude_rows: Vec<(u64, u64)>,
     /// Users missing from the file left as they are, by address (they have no row).
     pub exclude_emails: Vec<String>,
+    /// Apply the good rows and leave the faulty ones out, on purpose: without it a
+    /// single faulty row refuses the whole file.
+    pub skip_errors: bool,
     pub file_name: String,
     pub file_sha256: String,
     /// Told of the rows applied.
@@ -219,9 +222,10 @@ impl Usher {
         let errors = plan.counts.get(&Bucket::Error).copied().unwrap_or(0);
         // A workbook leaves out the users at fault and says so (seed 001); any other
         // file is applied whole or not at all.
-        if errors > 0 && !workbook {
+        if errors > 0 && !workbook && !opts.skip_errors {
             return Err(Error::Conflict(format!(
-                "{errors} row(s) cannot be imported; nothing was applied"
+                "{errors} row(s) cannot be imported; nothing was applied (--skip-errors \
+                 applies the others and leaves these out)"
             )));
         }
         let row_of = |o: &Outcome| match o.source {
@@ -518,7 +522,8 @@ impl Usher {
             now,
             "import.apply",
             &format!("import:{batch} {}", opts.file_name),
-            json!({"sha256": opts.file_sha256, "counts": plan.counts, "outcome": out, "missing": opts.missing}),
+            json!({"sha256": opts.file_sha256, "counts": plan.counts, "outcome": out,
+                   "missing": opts.missing, "skip_errors": opts.skip_errors}),
         )
         .await?;
         tx.commit().await?;

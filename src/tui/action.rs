@@ -140,6 +140,8 @@ pub enum Effect {
         mapping: Vec<(crate::import::Field, String)>,
     },
     ApplyImport {
+        /// The file read, for writing its faulty rows beside it when they are left out.
+        path: String,
         parsed: std::sync::Arc<crate::import::Parsed>,
         opts: Box<crate::service::ApplyOptions>,
     },

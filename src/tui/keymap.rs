@@ -143,6 +143,7 @@ commands! {
     MissingDecision => "missing_decision", false;
     OverflowAsGuests => "overflow_as_guests", false;
     IncludeOutside => "include_outside", false;
+    SkipErrors => "skip_errors", false;
     Apply => "apply", true;
     Undo => "undo", true;
     Refresh => "refresh", false;

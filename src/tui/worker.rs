@@ -102,6 +102,31 @@ async fn report(
     ))
 }
 
+/// After an apply that left faulty rows out: writes them beside the file, to fix and
+/// import again, and says where (or why they could not be written).
+fn faulty_rows(
+    path: &str,
+    parsed: &crate::import::Parsed,
+    opts: &crate::service::ApplyOptions,
+) -> Option<String> {
+    if !opts.skip_errors || parsed.errors.is_empty() || parsed.workbook.is_some() {
+        return None;
+    }
+    let input = std::path::Path::new(path);
+    let out = crate::import::faulty::default_path(input);
+    let read = crate::import::ReadOptions::default();
+    Some(
+        match crate::import::faulty::write(input, &read, parsed, &out) {
+            Ok(n) => format!(
+                "{} left out, written to {}",
+                plural(n, "faulty row"),
+                out.display()
+            ),
+            Err(e) => format!("the faulty rows were left out but could not be written: {e}"),
+        },
+    )
+}
+
 /// Turns a core error into the message shown, telling the app first when it means the
 /// database went away (the app then shows "reconnecting" and probes until it is back).
 fn failed(actions: &UnboundedSender<Action>) -> impl Fn(crate::Error) -> String + '_ {
@@ -331,14 +356,18 @@ async fn import(u: &Usher, effect: Effect, actions: &UnboundedSender<Action>) ->
             };
             Action::ImportPreview { generation, result }
         }
-        Effect::ApplyImport { parsed, mut opts } => Action::Done({
+        Effect::ApplyImport { path, parsed, mut opts } => Action::Done({
             opts.progress = progress_to(actions);
             u.import_apply(&parsed, &opts).await
         }.map_err(err).map(|o| {
-            format!(
+            let applied = format!(
                 "Import {} applied: invited {}, created {}, updated {}, suspended {}, removed {} ({} as guests)",
                 o.batch_id, o.invited, o.created, o.updated, o.suspended, o.removed, o.invited_as_guests
-            )
+            );
+            match faulty_rows(&path, &parsed, &opts) {
+                Some(said) => format!("{applied}; {said}"),
+                None => applied,
+            }
         })),
         Effect::UndoImport(id) => Action::Done(u.import_undo(id).await.map_err(err).map(|o| {
             format!("Import {id} undone: revoked {}, removed {}, restored {}, reactivated {}", o.revoked, o.deleted, o.restored, o.reactivated)

@@ -59,6 +59,8 @@ pub struct ImportTab {
     pub summary: Option<String>,
     /// An apply is under way: its outcome clears the review.
     pub applying: bool,
+    /// Apply the good rows and leave the faulty ones out (`e`), on purpose.
+    pub skip_errors: bool,
     /// The open file's column headers, for completing a mapping.
     pub headers: Vec<String>,
 }
@@ -71,6 +73,7 @@ impl ImportTab {
         self.missing = Missing::Keep;
         self.as_guests = false;
         self.include_outside = false;
+        self.skip_errors = false;
         self.headers.clear();
         self.review = None;
         self.remap(generation, Vec::new())
@@ -293,6 +296,7 @@ impl ImportTab {
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
             file_sha256: review.sha256.clone(),
+            skip_errors: self.skip_errors,
             progress: Default::default(),
         }
     }
@@ -304,11 +308,11 @@ impl ImportTab {
             return Outcome::Message("open a file first (o)".into());
         };
         let faulty = review.plan.counts.get(&Bucket::Error).copied().unwrap_or(0);
-        if faulty > 0 && review.parsed.workbook.is_none() {
+        if faulty > 0 && review.parsed.workbook.is_none() && !self.skip_errors {
             // The core refuses such a file whole: asking would only lead to that.
             return Outcome::Message(format!(
                 "{} cannot be imported (the errors bucket says why): fix the file and \
-                 open it again (o); nothing is applied while any row is faulty",
+                 open it again (o), or e leaves them out and applies the rest",
                 super::plural(faulty, "row")
             ));
         }
@@ -342,11 +346,20 @@ impl ImportTab {
                 (0, false) => String::new(),
                 (n, _) => format!("; {} left out", super::plural(n, "row")),
             },
-        );
+        ) + &if faulty > 0 && !workbook {
+            format!(
+                " {} LEFT OUT, written to {}.",
+                super::plural(faulty, "faulty row"),
+                crate::import::faulty::default_path(std::path::Path::new(&review.path)).display()
+            )
+        } else {
+            String::new()
+        };
         let opts = self.options(review);
         let ask = Ask::new(
             prompt,
             Effect::ApplyImport {
+                path: review.path.clone(),
                 parsed: review.parsed.clone(),
                 opts: Box::new(opts),
             },
@@ -393,6 +406,7 @@ impl ImportTab {
             }
             Cmd::OverflowAsGuests => self.as_guests = !self.as_guests,
             Cmd::IncludeOutside => self.include_outside = !self.include_outside,
+            Cmd::SkipErrors => self.skip_errors = !self.skip_errors,
             Cmd::Apply => return self.ask_apply(),
             Cmd::Undo => {
                 let Some(b) = self.history.iter().find(|b| b.undone_at.is_none()) else {
@@ -487,10 +501,11 @@ impl ImportTab {
                 let on = |b: bool| if b { "on" } else { "off" };
                 head.push(Line::styled(
                     format!(
-                        "missing users: {:?} (m) · overflow as guests: {} (l) · outside domains: {} (x)",
+                        "missing: {:?} (m) · as guests: {} (l) · outside domains: {} (x) · faulty rows left out: {} (e)",
                         self.missing,
                         on(self.as_guests),
-                        on(self.include_outside)
+                        on(self.include_outside),
+                        on(self.skip_errors)
                     )
                     .to_lowercase(),
                     theme.dim,
