@@ -246,3 +246,133 @@ fn accounts_disabled_at_the_source_are_told_apart() {
         (2, 2, 0, 0)
     );
 }
+
+/// OpenLDAP's `slapcat`: operational attributes, a folded line, a base64 name, an OU.
+const SLAPCAT: &str = "\
+dn: ou=people,dc=acme,dc=test
+objectClass: organizationalUnit
+ou: people
+structuralObjectClass: organizationalUnit
+entryUUID: 0a1b2c3d-0000-1000-8000-000000000000
+
+dn: uid=ann,ou=people,dc=acme,dc=test
+objectClass: inetOrgPerson
+uid: ann
+cn: Ann Lee
+givenName: Ann
+sn: Lee
+mail: ann.lee@acme.test
+entryUUID: 5c1f6a64-8b8e-103f-9c4a-3b1f1d2e0a01
+createTimestamp: 20261101090000Z
+
+dn: uid=jose,ou=people,dc=acme,dc=test
+objectClass: inetOrgPerson
+cn:: Sm9zw6kgTXXDsW96
+givenName:: Sm9zw6k=
+sn:: TXXDsW96
+mail: jose.munoz@acme.t
+ est
+entryUUID: 5c1f6a64-8b8e-103f-9c4a-3b1f1d2e0a02
+";
+
+#[test]
+fn openldap_slapcat_reads_with_folding_and_base64() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = read(&write(dir.path(), "people.ldif", SLAPCAT));
+    assert_eq!(p.source.format, "ldif");
+    let got: Vec<(&str, &str, &str, Option<&str>)> = p
+        .rows
+        .iter()
+        .map(|r| (r.email(), r.first_name(), r.last_name(), r.unique_ref()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "ann.lee@acme.test",
+                "Ann",
+                "Lee",
+                Some("5c1f6a64-8b8e-103f-9c4a-3b1f1d2e0a01")
+            ),
+            (
+                "jose.munoz@acme.test",
+                "Jos\u{e9}",
+                "Mu\u{f1}oz",
+                Some("5c1f6a64-8b8e-103f-9c4a-3b1f1d2e0a02")
+            ),
+        ],
+        "the OU is not a user"
+    );
+    assert_eq!(p.rows[1].row, 17, "a row is the line its entry starts on");
+}
+
+/// AD's `ldifde -f users.ldf`: binary objectGUID and objectSid in base64, a disabled
+/// account, and an entry with no address.
+const LDIFDE: &str = "\
+dn: CN=Ann Lee,OU=Staff,DC=acme,DC=test
+changetype: add
+objectClass: top
+objectClass: user
+cn: Ann Lee
+givenName: Ann
+sn: Lee
+userPrincipalName: ann.lee@acme.test
+mail: ann.lee@acme.test
+userAccountControl: 512
+objectGUID:: MyIRAFVEd2aImaq7zN3u/w==
+objectSid:: AQUAAAAAAAUVAAAA3PTcO4M9K0aCi6YoAAIAAA==
+
+dn: CN=Old Account,OU=Staff,DC=acme,DC=test
+changetype: add
+cn: Old Account
+givenName: Old
+sn: Account
+userPrincipalName: old@acme.test
+userAccountControl: 514
+objectGUID:: AAECAwQFBgcICQoLDA0ODw==
+
+dn: CN=Printer,OU=Devices,DC=acme,DC=test
+changetype: delete
+";
+
+#[test]
+fn active_directory_ldifde_gives_text_ids_and_the_disabled() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = read(&write(dir.path(), "users.ldf", LDIFDE));
+    let got: Vec<(&str, Option<&str>, bool)> = p
+        .rows
+        .iter()
+        .map(|r| (r.email(), r.unique_ref(), r.disabled))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "ann.lee@acme.test",
+                Some("00112233-4455-6677-8899-aabbccddeeff"),
+                false
+            ),
+            (
+                "old@acme.test",
+                Some("03020100-0504-0706-0809-0a0b0c0d0e0f"),
+                true
+            ),
+        ],
+        "the UPN stands in for an absent mail; the delete record is no user"
+    );
+}
+
+#[test]
+fn json_is_refused_by_name_with_the_formats_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "users.json",
+        "[{\"primaryEmail\": \"ann@acme.test\", \"name\": {\"givenName\": \"Ann\"}}]",
+    );
+    let e = parse_file(&p, &ReadOptions::default(), &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("this is JSON") && e.contains("LDIF"), "{e}");
+    assert!(!e.contains("no column holds"), "{e}");
+}

@@ -8,6 +8,7 @@
 mod account;
 pub mod columns;
 pub mod faulty;
+pub mod ldif;
 mod packed;
 mod person;
 pub mod plan;

@@ -98,6 +98,23 @@ pub fn read(
             reason: format!("a .{ext} file should be a spreadsheet archive, and this one is not"),
         });
     }
+    let mut start = vec![0u8; 4096];
+    let n = read_up_to(&mut file, &mut start).map_err(io)?;
+    start.truncate(n);
+    file.rewind().map_err(io)?;
+    let text = String::from_utf8_lossy(start.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&start));
+    if super::ldif::looks_like_ldif(&text) || matches!(ext.as_str(), "ldif" | "ldf") {
+        return super::ldif::read_ldif(&name, file, sink);
+    }
+    if text.trim_start().starts_with(['{', '[']) {
+        return Err(ImportError::Corrupt {
+            file: name,
+            reason: "this is JSON, which usher does not read as a user list; it reads CSV \
+                     and text (any delimiter), XLSX, XLS, ODS and LDIF: export the users as \
+                     CSV or LDIF"
+                .into(),
+        });
+    }
     read_csv(&name, file, opts, sink)
 }
 
