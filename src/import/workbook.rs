@@ -105,6 +105,18 @@ impl RecordSink for Collect {
     }
 }
 
+/// The mailbox a sheet is named after: its address, as in "sales@acme.test", or
+/// "Mailbox sales@acme.test" (the template's own wording; a sheet name cannot hold ':').
+fn mailbox_of_sheet(sheet: &str) -> &str {
+    let s = sheet.trim();
+    match s.get(..7) {
+        Some(head) if head.eq_ignore_ascii_case("mailbox") && s.contains('@') => {
+            s[7..].trim_start_matches([' ', '-', '_']).trim()
+        }
+        _ => s,
+    }
+}
+
 /// "Editor; Reader, users.invite" -> its names, in order, without blanks.
 fn names(cell: &str) -> impl Iterator<Item = &str> {
     cell.split([',', ';', '\n'])
@@ -228,7 +240,7 @@ pub fn parse(
                     mailbox_col
                         .map(|i| cell(r, i))
                         .filter(|m| !m.is_empty())
-                        .unwrap_or(sheet)
+                        .unwrap_or(mailbox_of_sheet(sheet))
                         .to_owned(),
                 )
             };
@@ -290,5 +302,17 @@ pub fn leave_out(parsed: &Parsed, faults: BTreeMap<u64, RowError>) -> Parsed {
         errors,
         notes: parsed.notes.clone(),
         workbook: parsed.workbook.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_mailbox_sheet_may_say_mailbox() {
+        use super::mailbox_of_sheet as m;
+        assert_eq!(m("Mailbox sales@acme.test"), "sales@acme.test");
+        assert_eq!(m("mailbox - sales@acme.test"), "sales@acme.test");
+        assert_eq!(m("sales@acme.test"), "sales@acme.test");
+        assert_eq!(m("Mailboxes"), "Mailboxes", "no address: the name as it is");
     }
 }

@@ -31,13 +31,23 @@ pub(super) struct Checked {
 type Resolved = std::result::Result<(Grantable, Vec<Permission>, Option<i64>), String>;
 
 async fn resolve(tx: &mut Tx, account: &Account, what: &str, mailbox: Option<&str>) -> Resolved {
-    async {
-        let m = mailbox_id(tx, account, mailbox).await?;
-        let (g, perms, _) = grantable(tx, account, what, m).await?;
-        Ok::<_, Error>((g, perms, m))
-    }
-    .await
-    .map_err(|e| e.to_string())
+    let m = match mailbox_id(tx, account, mailbox).await {
+        Ok(m) => m,
+        // Say how to fix it: a sheet names a mailbox that must exist first.
+        Err(Error::NotFound(_)) => {
+            let name = mailbox.unwrap_or_default();
+            return Err(format!(
+                "the mailbox {name} is not in the account: create it first (`usher \
+                 mailboxes create {name}`, or b on the Domains tab), or name the sheet after \
+                 an existing mailbox"
+            ));
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    grantable(tx, account, what, m)
+        .await
+        .map(|(g, perms, _)| (g, perms, m))
+        .map_err(|e| e.to_string())
 }
 
 /// Caches resolutions by (name, mailbox), in any case.

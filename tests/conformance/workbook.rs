@@ -20,7 +20,60 @@ crate::on_both_backends!(
     the_template_lists_the_live_roles_and_reads_back_as_a_workbook,
     undo_gives_a_removed_user_back_their_grants,
     undo_after_a_role_was_deleted_restores_the_user_without_it,
+    mailbox_sheets_may_say_mailbox_and_a_missing_one_says_how_to_fix_it,
 );
+
+/// A sheet named as people name it, "Mailbox sales@acme.test", grants on that mailbox;
+/// one named after a mailbox the account lacks leaves its users out and says to create
+/// the mailbox first.
+async fn mailbox_sheets_may_say_mailbox_and_a_missing_one_says_how_to_fix_it(db: &TestDb) {
+    let (u, _clock) = account(db, 10).await;
+    setup(&u).await;
+    let path = db.dir.path().join("roles.xlsx");
+    write(
+        &path,
+        &[
+            (
+                "Users",
+                &[
+                    &["First name", "Last name", "Email"],
+                    &["Ann", "Lee", "ann@acme.test"],
+                    &["Bob", "Ng", "bob@acme.test"],
+                ],
+            ),
+            ("Account", &[&["Email", "Roles"]]),
+            (
+                "Mailbox sales@acme.test",
+                &[&["Email", "Roles"], &["ann@acme.test", "Reader"]],
+            ),
+            (
+                "Mailbox hr@acme.test",
+                &[&["Email", "Roles"], &["bob@acme.test", "Reader"]],
+            ),
+        ],
+    );
+    let parsed = Arc::new(parse(&path));
+    let plan = u.import_preview(parsed.clone()).await.unwrap();
+    let faults: Vec<String> = plan
+        .rows()
+        .filter(|r| r.bucket == Bucket::Error)
+        .filter_map(|r| r.reason)
+        .collect();
+    assert_eq!(faults.len(), 1, "{faults:?}");
+    assert!(
+        faults[0].contains("Mailbox hr@acme.test!Roles")
+            && faults[0]
+                .contains("the mailbox hr@acme.test is not in the account: create it first"),
+        "{faults:?}"
+    );
+    u.import_apply(&parsed, &ApplyOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        labels(&u, "ann@acme.test").await,
+        ["Reader on sales@acme.test"]
+    );
+}
 
 /// An import that removes users takes their grants with them; undo restores both.
 async fn undo_gives_a_removed_user_back_their_grants(db: &TestDb) {
