@@ -182,3 +182,33 @@ fn several_users_change_together_or_not_at_all() {
     );
     assert_eq!(out.matches("Changed ").count(), 2, "{out}");
 }
+
+/// A refusal costs what a success does: no backtrace is resolved for an error that is
+/// printed as one line, even with RUST_BACKTRACE set (it was 230 MB and 0.4 s).
+#[test]
+fn an_error_exit_is_as_cheap_as_a_success() {
+    if !std::path::Path::new("/usr/bin/time").exists() {
+        eprintln!("skipped: /usr/bin/time is not installed");
+        return;
+    }
+    let db = TestDb::sqlite();
+    let bad = db.dir.path().join("bad.csv");
+    std::fs::write(&bad, "email\nnot-an-address\n").unwrap();
+    let out = std::process::Command::new("/usr/bin/time")
+        .args(["-f", "PEAK_KB=%M"])
+        .arg(env!("CARGO_BIN_EXE_usher"))
+        .args(["import", "check", bad.to_str().unwrap()])
+        .env("RUST_BACKTRACE", "1")
+        .env("USHER_DATA_DIR", db.dir.path().join("data"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    let kb: u64 = err
+        .lines()
+        .find_map(|l| l.strip_prefix("PEAK_KB="))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap();
+    assert!(kb < 80_000, "an error exit peaked at {kb} KB:\n{err}");
+    assert!(!err.contains("backtrace"), "{err}");
+}
