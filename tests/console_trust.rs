@@ -70,20 +70,22 @@ fn resending_every_expired_invitation_asks_with_the_count() {
     assert!(app.modal.is_none(), "not before the count is known");
 }
 
-#[test]
-fn a_large_removal_asks_for_the_count_to_be_typed() {
-    let dir = tempfile::tempdir().unwrap();
+/// The Import tab with `text` read and planned against an account of `users` users.
+fn reviewing(text: &str, users: i64, dir: &std::path::Path) -> usher::tui::app::App {
     let mut app = loaded_app(false);
     app.update(key('3'));
     let g = open(&mut app, "staff.csv");
     app.update(Action::ImportPreview {
         generation: g,
-        result: Ok(review(
-            "email\nuser01@acme.test\nnew@acme.test\n",
-            9,
-            dir.path(),
-        )),
+        result: Ok(review(text, users, dir)),
     });
+    app
+}
+
+#[test]
+fn a_large_removal_asks_for_the_count_to_be_typed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = reviewing("email\nuser01@acme.test\nnew@acme.test\n", 9, dir.path());
     app.update(key('m'));
     app.update(key('m'));
     assert_eq!(app.import.missing, usher::service::Missing::Remove);
@@ -269,17 +271,11 @@ fn the_help_lists_every_command_from_the_table() {
 #[test]
 fn faulty_rows_are_left_out_only_on_purpose() {
     let dir = tempfile::tempdir().unwrap();
-    let mut app = loaded_app(false);
-    app.update(key('3'));
-    let g = open(&mut app, "staff.csv");
-    app.update(Action::ImportPreview {
-        generation: g,
-        result: Ok(review(
-            "email\nuser01@acme.test\nnew@acme.test\nbroken@\n",
-            1,
-            dir.path(),
-        )),
-    });
+    let mut app = reviewing(
+        "email\nuser01@acme.test\nnew@acme.test\nbroken@\n",
+        1,
+        dir.path(),
+    );
     app.update(key('a'));
     assert!(app.modal.is_none());
     assert!(said(&app).contains("e leaves them out"), "{}", said(&app));
