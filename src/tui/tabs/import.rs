@@ -501,7 +501,7 @@ impl ImportTab {
                 let on = |b: bool| if b { "on" } else { "off" };
                 head.push(Line::styled(
                     format!(
-                        "missing: {:?} (m) · as guests: {} (l) · outside domains: {} (x) · faulty rows left out: {} (e)",
+                        "missing: {:?} (m) · overflow as guests: {} (l) · outside: {} (x) · skip faulty: {} (e)",
                         self.missing,
                         on(self.as_guests),
                         on(self.include_outside),
