@@ -282,7 +282,7 @@ fn faulty_rows_are_left_out_only_on_purpose() {
     app.update(key('e'));
     assert!(app.import.skip_errors);
     let s = screen(&mut app, 120, 30);
-    assert!(s.contains("skip faulty: on (e)"), "{s}");
+    assert!(s.contains("faulty: skip (e)"), "{s}");
     app.update(key('a'));
     let Some(Modal::Confirm { prompt, .. }) = &app.modal else {
         panic!("with e, the apply asks")

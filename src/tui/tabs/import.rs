@@ -501,11 +501,11 @@ impl ImportTab {
                 let on = |b: bool| if b { "on" } else { "off" };
                 head.push(Line::styled(
                     format!(
-                        "missing: {:?} (m) · overflow as guests: {} (l) · outside: {} (x) · skip faulty: {} (e)",
+                        "missing: {:?} (m) · guests: {} (l) · outside: {} (x) · faulty: {} (e)",
                         self.missing,
                         on(self.as_guests),
                         on(self.include_outside),
-                        on(self.skip_errors)
+                        if self.skip_errors { "skip" } else { "stop" }
                     )
                     .to_lowercase(),
                     theme.dim,
