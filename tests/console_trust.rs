@@ -301,3 +301,19 @@ fn faulty_rows_are_left_out_only_on_purpose() {
     open(&mut app, "other.csv");
     assert!(!app.import.skip_errors);
 }
+
+#[test]
+fn a_search_footer_says_what_enter_and_esc_do() {
+    let mut app = loaded_app(false);
+    app.update(key('/'));
+    let s = screen(&mut app, 80, 24);
+    let footer = s.lines().last().unwrap_or_default();
+    assert!(
+        footer.contains("enter keep the search") && footer.contains("esc clear it"),
+        "{footer}"
+    );
+    assert!(
+        !footer.contains("tab complete"),
+        "nothing completes a search: {footer}"
+    );
+}

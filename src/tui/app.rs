@@ -212,6 +212,7 @@ impl App {
             (Some(Modal::User(_)), _) => vec![Ctx::UserForm, Ctx::Form],
             (Some(Modal::Template(_)), _) => vec![Ctx::Editor, Ctx::Form],
             (Some(Modal::Role(_)), _) => vec![Ctx::Form],
+            (None, Some(Input::Search(_))) => vec![Ctx::Search],
             (None, Some(_)) => vec![Ctx::Input],
             (None, None) => match self.tab {
                 Tab::Invitations => vec![Ctx::Invitations, Ctx::Table, Ctx::Global],

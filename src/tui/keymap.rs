@@ -35,10 +35,12 @@ pub enum Ctx {
     /// A popup with one item's every field (an invitation, an import row).
     Detail,
     Input,
+    /// Typing a search (as you type): its own words for Enter and Esc.
+    Search,
 }
 
 impl Ctx {
-    pub const ALL: [Ctx; 17] = [
+    pub const ALL: [Ctx; 18] = [
         Ctx::Global,
         Ctx::Table,
         Ctx::Invitations,
@@ -56,6 +58,7 @@ impl Ctx {
         Ctx::Help,
         Ctx::Detail,
         Ctx::Input,
+        Ctx::Search,
     ];
 
     pub fn name(self) -> &'static str {
@@ -77,6 +80,7 @@ impl Ctx {
             Ctx::Help => "help",
             Ctx::Detail => "detail",
             Ctx::Input => "input",
+            Ctx::Search => "search",
         }
     }
 
