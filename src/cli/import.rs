@@ -9,6 +9,17 @@ use usher::import::{Parsed, ReadOptions, parse_file, parse_mapping};
 use super::args::{ApplyArgs, Decisions, ImportArgs, ImportCmd, ImportFileArgs};
 use super::{Context, output};
 
+/// How the command line says to read the file.
+fn read_options(a: &ImportFileArgs) -> ReadOptions {
+    ReadOptions {
+        encoding: a.read.encoding.clone(),
+        sheet: a.read.sheet.clone(),
+        header_row: a.read.header_row,
+        ignore: a.read.ignore.clone(),
+        progress: Default::default(),
+    }
+}
+
 /// Reads and checks the file named on the command line, with its options.
 fn parse(a: &ImportFileArgs) -> Result<Parsed> {
     let mapping = match &a.read.map {
@@ -16,13 +27,24 @@ fn parse(a: &ImportFileArgs) -> Result<Parsed> {
         None => Vec::new(),
     };
     let opts = ReadOptions {
-        encoding: a.read.encoding.clone(),
-        sheet: a.read.sheet.clone(),
-        header_row: a.read.header_row,
-        ignore: a.read.ignore.clone(),
         progress: super::bar::progress(),
+        ..read_options(a)
     };
     Ok(parse_file(&a.file, &opts, &mapping)?)
+}
+
+/// What was read differently from the file's face: the header's row, and the notes.
+fn say_how_read(parsed: &Parsed, indent: &str) {
+    let s = &parsed.source;
+    if s.above_header > 0 {
+        println!(
+            "{indent}the column names are on row {}; the {} row(s) above it were left out",
+            s.header_row, s.above_header
+        );
+    }
+    for n in &parsed.notes {
+        println!("{indent}note: {n}");
+    }
 }
 
 pub(super) async fn preview(u: &Usher, a: &ImportFileArgs, skip_errors: bool) -> Result<()> {
@@ -70,16 +92,7 @@ pub(super) async fn preview(u: &Usher, a: &ImportFileArgs, skip_errors: bool) ->
         println!("{}", output::json(&plan));
         return verdict();
     }
-    let s = &plan.parsed().source;
-    if s.above_header > 0 {
-        println!(
-            "the column names are on row {}; the {} row(s) above it were left out",
-            s.header_row, s.above_header
-        );
-    }
-    for n in &plan.parsed().notes {
-        println!("note: {n}");
-    }
+    say_how_read(plan.parsed(), "");
     for b in Bucket::ALL {
         println!(
             "{:>8}  {}",
@@ -164,15 +177,7 @@ pub(super) fn check(a: &ImportFileArgs) -> Result<()> {
         if let Some(n) = &s.note {
             println!("  {n}");
         }
-        if s.above_header > 0 {
-            println!(
-                "  the column names are on row {}; the {} row(s) above it were left out",
-                s.header_row, s.above_header
-            );
-        }
-        for n in &parsed.notes {
-            println!("  note: {n}");
-        }
+        say_how_read(&parsed, "  ");
         for (f, _, h) in &parsed.columns.found {
             println!("  {:<22} <- {}", f.name(), escape_for_display(h));
         }
@@ -215,20 +220,14 @@ fn write_faulty_rows(
     skip_errors: bool,
     to: Option<&std::path::Path>,
 ) -> Result<Option<(usize, std::path::PathBuf)>> {
-    if !skip_errors || parsed.errors.is_empty() || parsed.workbook.is_some() {
+    if !usher::import::faulty::left_out(parsed, skip_errors) {
         return Ok(None);
     }
     let out = to.map_or_else(
         || usher::import::faulty::default_path(&file.file),
         std::path::Path::to_path_buf,
     );
-    let opts = ReadOptions {
-        encoding: file.read.encoding.clone(),
-        sheet: file.read.sheet.clone(),
-        header_row: file.read.header_row,
-        ..ReadOptions::default()
-    };
-    let n = usher::import::faulty::write(&file.file, &opts, parsed, &out)?;
+    let n = usher::import::faulty::write(&file.file, &read_options(file), parsed, &out)?;
     Ok(Some((n, out)))
 }
 

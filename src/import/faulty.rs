@@ -25,10 +25,7 @@ pub fn default_path(input: &Path) -> PathBuf {
 pub fn reasons(parsed: &Parsed) -> BTreeMap<u64, String> {
     let mut out: BTreeMap<u64, String> = BTreeMap::new();
     for e in &parsed.errors {
-        let reason = match &e.column {
-            Some(c) => format!("column '{c}': {}", e.reason),
-            None => e.reason.clone(),
-        };
+        let reason = e.what();
         out.entry(e.row)
             .and_modify(|r| {
                 r.push_str("; ");
@@ -55,6 +52,12 @@ impl RecordSink for Pick<'_> {
         }
         Ok(())
     }
+}
+
+/// Whether an apply with `skip_errors` left rows out that belong in a faulty-rows file
+/// (a roles workbook leaves its faulty users out on its own, and names them).
+pub fn left_out(parsed: &Parsed, skip_errors: bool) -> bool {
+    skip_errors && !parsed.errors.is_empty() && parsed.workbook.is_none()
 }
 
 /// Writes the faulty rows of `parsed` (read from `input` with `opts`) to `out`, whole or

@@ -438,14 +438,7 @@ fn faults_of_row(parsed: &Parsed, i: usize) -> String {
         .take_while(|e| e.row == first.row)
     {
         text.push_str("; ");
-        match &e.column {
-            Some(c) => text.push_str(&format!(
-                "column '{}': {}",
-                crate::domain::sanitize::escape_for_display(c),
-                e.reason
-            )),
-            None => text.push_str(&e.reason),
-        }
+        text.push_str(&e.what());
     }
     text
 }

@@ -80,18 +80,21 @@ pub struct RowError {
     pub reason: String,
 }
 
+impl RowError {
+    /// The fault without its row: "column 'Email': reason", for a line that names the
+    /// row once and lists all its faults.
+    pub fn what(&self) -> String {
+        match &self.column {
+            Some(c) => format!("column '{}': {}", escape_for_display(c), self.reason),
+            None => self.reason.clone(),
+        }
+    }
+}
+
 impl std::fmt::Display for RowError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.column {
-            Some(c) => write!(
-                f,
-                "row {}, column '{}': {}",
-                self.row,
-                escape_for_display(c),
-                self.reason
-            ),
-            None => write!(f, "row {}: {}", self.row, self.reason),
-        }
+        let sep = if self.column.is_some() { "," } else { ":" };
+        write!(f, "row {}{sep} {}", self.row, self.what())
     }
 }
 

@@ -109,7 +109,7 @@ fn faulty_rows(
     parsed: &crate::import::Parsed,
     opts: &crate::service::ApplyOptions,
 ) -> Option<String> {
-    if !opts.skip_errors || parsed.errors.is_empty() || parsed.workbook.is_some() {
+    if !crate::import::faulty::left_out(parsed, opts.skip_errors) {
         return None;
     }
     let input = std::path::Path::new(path);
