@@ -50,9 +50,8 @@ pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
         height: status.y.saturating_sub(header.y + 1),
         ..f.area()
     };
-    let popup = area;
     match &mut app.modal {
-        Some(Modal::Help { scroll, ctxs }) => draw_help(f, popup, &app.keymap, scroll, ctxs, theme),
+        Some(Modal::Help { scroll, ctxs }) => draw_help(f, area, &app.keymap, scroll, ctxs, theme),
         Some(Modal::Confirm {
             prompt,
             typed,
@@ -65,7 +64,7 @@ pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
             typed.as_deref().map(|t| (t, text.as_str())),
             theme,
         ),
-        Some(Modal::Detail(d)) => draw_detail(f, popup, d, theme),
+        Some(Modal::Detail(d)) => draw_detail(f, area, d, theme),
         Some(Modal::Form(form)) => {
             let r = centered(area, 76, 24);
             form.render(f, r, theme);
@@ -165,12 +164,7 @@ fn header_line(app: &App, theme: &Theme, compact: bool) -> Line<'static> {
 
 /// "1 user", "1,204 users" ("mailbox" takes "es").
 pub fn count(n: i64, one: &str) -> String {
-    let many = if one.ends_with('x') { "es" } else { "s" };
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{} {one}{many}", thousands(n))
-    }
+    super::tabs::plural(usize::try_from(n).unwrap_or(0), one)
 }
 
 /// 1204 -> "1,204".
@@ -416,14 +410,12 @@ fn draw_help(
         theme.dim,
     ));
     let p = Paragraph::new(lines).wrap(Wrap { trim: false });
-    let inner = r.height.saturating_sub(2);
-    let total = u16::try_from(p.line_count(r.width.saturating_sub(2))).unwrap_or(u16::MAX);
-    *scroll = (*scroll).min(total.saturating_sub(inner));
-    let more = if total > inner + *scroll {
-        format!(
-            " {}% · pgdn for more ",
-            (inner + *scroll) * 100 / total.max(1)
-        )
+    let (at, more) = super::tabs::scroll_within(&p, r, *scroll);
+    *scroll = at;
+    let more = if more {
+        let total = p.line_count(r.width.saturating_sub(2)).max(1);
+        let seen = usize::from(r.height.saturating_sub(2) + at);
+        format!(" {}% · pgdn for more ", seen * 100 / total)
     } else {
         " end ".to_owned()
     };
@@ -500,14 +492,9 @@ fn draw_detail(f: &mut Frame, area: Rect, d: &mut super::app::Detail, theme: &Th
         })
         .collect();
     let p = Paragraph::new(lines).wrap(Wrap { trim: false });
-    let inner = r.height.saturating_sub(2);
-    let total = u16::try_from(p.line_count(r.width.saturating_sub(2))).unwrap_or(u16::MAX);
-    d.scroll = d.scroll.min(total.saturating_sub(inner));
-    let more = if total > inner + d.scroll {
-        " · j more "
-    } else {
-        ""
-    };
+    let (at, more) = super::tabs::scroll_within(&p, r, d.scroll);
+    d.scroll = at;
+    let more = if more { " · j more " } else { "" };
     f.render_widget(
         p.scroll((d.scroll, 0)).block(
             Block::bordered()

@@ -7,7 +7,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
-use super::{Ask, Col, Cursor, Outcome, columns, first_few, fit, keep, plural, want, widen};
+use super::{Ask, Col, Cursor, Outcome, columns, first_few, fit_widening, keep, plural};
 use crate::domain::sanitize::escape_for_display;
 use crate::domain::{DeliveryState, InvitationStatus, Timestamp};
 use crate::store::{Invitation, InvitationFilter};
@@ -257,10 +257,7 @@ impl InvitationsTab {
         let widest = self.rows.iter().skip(start).take(height);
         let widest = widest.map(|i| escape_for_display(&i.email_display).chars().count());
         let widest = widest.max().unwrap_or(0);
-        // The address shown whole comes before the columns that give way.
-        cols[1].min = want(widest, cols[1].min, area.width);
-        let kept = fit(&cols, area.width);
-        widen(&mut cols, &kept, 1, widest, area.width);
+        let kept = fit_widening(&mut cols, 1, widest, area.width);
         let (header, widths) = columns(&cols, &kept);
         let rows = self
             .rows

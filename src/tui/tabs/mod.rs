@@ -67,25 +67,34 @@ pub fn fit(cols: &[Col], width: u16) -> Vec<usize> {
     kept
 }
 
-/// The least width an address column asks for: its widest value shown, within reason
-/// (at most 60 % of the table, at least its own least width).
-pub fn want(widest: usize, min: u16, width: u16) -> u16 {
+/// The columns that fit in `width` with column `at` (the address) shown whole as far as
+/// it can be: it asks for its widest value shown (`widest`, at most 60 % of the table)
+/// before the columns that give way are chosen, then takes what they leave.
+pub fn fit_widening(cols: &mut [Col], at: usize, widest: usize, width: u16) -> Vec<usize> {
     let widest = u16::try_from(widest).unwrap_or(u16::MAX);
-    widest.min(width / 5 * 3).max(min)
-}
-
-/// Widens column `at` to fit its widest value shown (`widest`), as far as the other kept
-/// columns' least widths allow: the address is read whole before a name is.
-pub fn widen(cols: &mut [Col], kept: &[usize], at: usize, widest: usize, width: u16) {
+    cols[at].min = widest.min(width / 5 * 3).max(cols[at].min);
+    let kept = fit(cols, width);
     let others: u16 = kept
         .iter()
         .filter(|&&i| i != at)
         .map(|&i| cols[i].min + 1)
         .sum();
-    let room = width.saturating_sub(others);
-    let want = u16::try_from(widest).unwrap_or(u16::MAX);
-    let w = want.min(room).max(cols[at].min);
+    let w = widest.min(width.saturating_sub(others)).max(cols[at].min);
     cols[at].width = ratatui::layout::Constraint::Length(w);
+    kept
+}
+
+/// Scrolls a bordered paragraph of `area` to `at`, kept within its text; the scroll to
+/// use and whether text remains below the view.
+pub fn scroll_within(
+    p: &ratatui::widgets::Paragraph,
+    area: ratatui::layout::Rect,
+    at: u16,
+) -> (u16, bool) {
+    let inner = area.height.saturating_sub(2);
+    let total = u16::try_from(p.line_count(area.width.saturating_sub(2))).unwrap_or(u16::MAX);
+    let at = at.min(total.saturating_sub(inner));
+    (at, total > inner + at)
 }
 
 /// A table of the kept columns: their headers and widths.
@@ -160,12 +169,14 @@ impl Ask {
     }
 }
 
-/// "1 user" / "3 users".
+/// "1 user", "1,204 users" ("mailbox" takes "es").
 pub fn plural(n: usize, one: &str) -> String {
+    let many = if one.ends_with('x') { "es" } else { "s" };
     if n == 1 {
         format!("1 {one}")
     } else {
-        format!("{n} {one}s")
+        let n = i64::try_from(n).unwrap_or(i64::MAX);
+        format!("{} {one}{many}", super::view::thousands(n))
     }
 }
 

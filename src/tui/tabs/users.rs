@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
 
 use std::collections::BTreeMap;
 
-use super::{Ask, Col, Cursor, Outcome, columns, first_few, fit, keep, plural, want, widen};
+use super::{Ask, Col, Cursor, Outcome, columns, first_few, fit_widening, keep, plural};
 use crate::domain::sanitize::escape_for_display;
 use crate::domain::{Timestamp, UserStatus, UserType};
 use crate::service::UserDetail;
@@ -426,10 +426,7 @@ impl UsersTab {
             let widest = self.rows.iter().skip(start).take(height);
             let widest = widest.map(|u| escape_for_display(&u.email_display).chars().count());
             let widest = widest.max().unwrap_or(0);
-            // The address shown whole comes before the columns that give way.
-            cols[1].min = want(widest, cols[1].min, table_area.width);
-            let kept = fit(&cols, table_area.width);
-            widen(&mut cols, &kept, 1, widest, table_area.width);
+            let kept = fit_widening(&mut cols, 1, widest, table_area.width);
             let (header, widths) = columns(&cols, &kept);
             let rows = self
                 .rows
@@ -521,11 +518,9 @@ impl UsersTab {
             }
         };
         let p = Paragraph::new(lines).wrap(Wrap { trim: false });
-        let inner = area.height.saturating_sub(2);
-        let total = u16::try_from(p.line_count(area.width.saturating_sub(2))).unwrap_or(u16::MAX);
-        let scroll = self.detail_scroll.get().min(total.saturating_sub(inner));
+        let (scroll, more) = super::scroll_within(&p, area, self.detail_scroll.get());
         self.detail_scroll.set(scroll);
-        let block = if total > inner + scroll {
+        let block = if more {
             block.title_bottom(" J more ")
         } else {
             block
