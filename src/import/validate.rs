@@ -486,53 +486,20 @@ fn check_row(
             format!("longer than {MAX_REF} characters"),
         );
     }
-    let user_type = match get(Field::UserType).to_ascii_lowercase().as_str() {
-        // Entra's Member is a user of the organisation: the default type, not a choice.
-        "" | "member" => None,
-        "professional" | "pro" | "licensed" | "paid" | "staff" => {
-            lenient.usher_types += 1;
-            Some(UserType::Professional)
-        }
-        "guest" | "free" | "external" => {
-            lenient.usher_types += 1;
-            Some(UserType::Guest)
-        }
-        _ if columns.is_guessed(Field::UserType) => {
-            lenient.unknown_type(row, get(Field::UserType));
-            None
-        }
-        other => {
-            fault(
-                Field::UserType,
-                format!(
-                    "'{}' is not professional or guest",
-                    escape_for_display(other)
-                ),
-            );
+    let user_type = match user_type_of(columns, row, get(Field::UserType), lenient) {
+        Ok(t) => t,
+        Err(why) => {
+            fault(Field::UserType, why);
             None
         }
     };
-    // Google's "Download users" shows every password as asterisks: a mask, not one.
-    let masked = {
-        let p = get(Field::Password);
-        !p.is_empty() && p.chars().all(|c| c == '*')
-    };
-    lenient.masked_passwords += u64::from(masked);
-    let password = Some(get(Field::Password))
-        .filter(|p| !p.is_empty() && !masked)
-        .map(str::to_owned);
-    if let Some(p) = &password {
-        let n = p.chars().count();
-        if !(MIN_PASSWORD..=MAX_PASSWORD).contains(&n) {
-            // The password itself is never repeated in a message.
-            fault(
-                Field::Password,
-                format!("must be {MIN_PASSWORD} to {MAX_PASSWORD} characters (this one has {n})"),
-            );
-        } else if p.chars().any(char::is_control) {
-            fault(Field::Password, "contains control characters".into());
+    let password = match password_of(get(Field::Password), lenient) {
+        Ok(p) => p,
+        Err(why) => {
+            fault(Field::Password, why);
+            None
         }
-    }
+    };
     let force_change_password = match yes_no(get(Field::ForceChangePassword)) {
         Ok(v) => v.unwrap_or(true),
         Err(other) => {
@@ -572,6 +539,62 @@ fn check_row(
             },
         )),
     }
+}
+
+/// A row's type from usher's words (professional, guest and their synonyms). In a
+/// column found by its name alone, other words are noted rather than refused: `settle`
+/// decides once every row is in whether the column is usher's at all.
+fn user_type_of(
+    columns: &Columns,
+    row: u64,
+    value: &str,
+    lenient: &mut Lenient,
+) -> Result<Option<UserType>, String> {
+    Ok(match value.to_ascii_lowercase().as_str() {
+        // Entra's Member is a user of the organisation: the default type, not a choice.
+        "" | "member" => None,
+        "professional" | "pro" | "licensed" | "paid" | "staff" => {
+            lenient.usher_types += 1;
+            Some(UserType::Professional)
+        }
+        "guest" | "free" | "external" => {
+            lenient.usher_types += 1;
+            Some(UserType::Guest)
+        }
+        _ if columns.is_guessed(Field::UserType) => {
+            lenient.unknown_type(row, value);
+            None
+        }
+        other => {
+            return Err(format!(
+                "'{}' is not professional or guest",
+                escape_for_display(other)
+            ));
+        }
+    })
+}
+
+/// A row's password, if it has one. Google's "Download users" shows every password as
+/// asterisks: a mask, not a password, left out and counted for the notes. The password
+/// itself is never repeated in a message.
+fn password_of(value: &str, lenient: &mut Lenient) -> Result<Option<String>, String> {
+    if value.is_empty() {
+        return Ok(None);
+    }
+    if value.chars().all(|c| c == '*') {
+        lenient.masked_passwords += 1;
+        return Ok(None);
+    }
+    let n = value.chars().count();
+    if !(MIN_PASSWORD..=MAX_PASSWORD).contains(&n) {
+        return Err(format!(
+            "must be {MIN_PASSWORD} to {MAX_PASSWORD} characters (this one has {n})"
+        ));
+    }
+    if value.chars().any(char::is_control) {
+        return Err("contains control characters".into());
+    }
+    Ok(Some(value.to_owned()))
 }
 
 /// Whether a row's account is disabled at the source, by the vendors' words: true/false
