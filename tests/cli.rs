@@ -490,7 +490,7 @@ fn import_preview_counts_the_buckets_and_fails_on_errors() {
     let out = ok(&db, &["import", "preview", f.to_str().unwrap()]);
     for line in [
         "1  new users",
-        "0  existing users updated",
+        "0  existing users and invitations updated",
         "1  unchanged",
         "1  outside the account's domains",
         "0  errors",

@@ -94,10 +94,18 @@ pub(super) async fn preview(u: &Usher, a: &ImportFileArgs, skip_errors: bool) ->
     }
     say_how_read(plan.parsed(), "");
     for b in Bucket::ALL {
+        let n = plan.counts.get(&b).copied().unwrap_or(0);
+        let invited = match b {
+            Bucket::Missing if n > 0 => plan.missing_invitations(),
+            _ => 0,
+        };
         println!(
-            "{:>8}  {}",
-            plan.counts.get(&b).copied().unwrap_or(0),
-            b.label_for(workbook)
+            "{n:>8}  {}{}",
+            b.label_for(workbook),
+            match invited {
+                0 => String::new(),
+                i => format!(" ({i} of them pending invitations)"),
+            }
         );
     }
     println!(
@@ -342,14 +350,9 @@ async fn change(ctx: &Context, cmd: &ImportCmd) -> Result<()> {
                 println!("{}", output::json(&v));
             } else {
                 println!(
-                    "import {}: created {}, invited {} ({} as guests for want of licences), updated {}, suspended {}, removed {}{}",
+                    "import {}: {}{}",
                     out.batch_id,
-                    out.created,
-                    out.invited,
-                    out.invited_as_guests,
-                    out.updated,
-                    out.suspended,
-                    out.removed,
+                    out.summary(),
                     match out.left_out {
                         0 => String::new(),
                         n =>
@@ -406,10 +409,7 @@ async fn change(ctx: &Context, cmd: &ImportCmd) -> Result<()> {
             if out.json {
                 println!("{}", output::json(&r));
             } else {
-                println!(
-                    "undid import {batch}: revoked {} invitation(s), removed {} created user(s), restored {} user(s), reactivated {}, left {} as they are",
-                    r.revoked, r.deleted, r.restored, r.reactivated, r.kept
-                );
+                println!("undid import {batch}: {}", r.summary());
             }
         }
         _ => {}

@@ -8,7 +8,7 @@ use std::hash::BuildHasher;
 use super::person::Person;
 use crate::domain::licence::Seats;
 use crate::domain::{UserStatus, UserType};
-use crate::store::User;
+use crate::store::{PendingRow, User};
 
 /// No position: 4 bytes where an `Option<u32>` takes 8, a million times over.
 pub(super) const NONE: u32 = u32::MAX;
@@ -71,11 +71,48 @@ impl From<&User> for Known {
     }
 }
 
+/// A pending invitation as the plan needs it: matched like a user, by reference first,
+/// so that a second export changes it instead of inviting the person again.
+#[derive(Debug, Clone)]
+pub struct Invited {
+    pub id: i64,
+    person: Person,
+    pub user_type: UserType,
+    /// Its link no longer works and it holds no licence: a row for it invites again.
+    pub expired: bool,
+}
+
+impl Invited {
+    pub fn new(p: PendingRow<'_>) -> Self {
+        Self {
+            id: p.id,
+            person: Person::new(
+                p.email,
+                p.email_display,
+                p.first_name,
+                p.last_name,
+                p.unique_ref,
+            ),
+            user_type: p.user_type,
+            expired: p.expired,
+        }
+    }
+}
+
+impl std::ops::Deref for Invited {
+    type Target = Person;
+
+    fn deref(&self) -> &Person {
+        &self.person
+    }
+}
+
 /// What the account holds now, as the plan needs it.
 #[derive(Debug, Default)]
 pub struct AccountState {
     pub users: Vec<Known>,
-    pub pending: Vec<String>,
+    /// Pending invitations, expired ones too.
+    pub pending: Vec<Invited>,
     pub domains: Vec<String>,
     pub seats: Option<Seats>,
     /// For a roles workbook: the grants its existing users hold now, by user id, as

@@ -3,13 +3,14 @@
 //! changes. Users are matched by unique reference first, so an address that changed under
 //! the same reference is an update, not a new user.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::Serialize;
 
-pub use super::account::{AccountState, Known};
+pub use super::account::{AccountState, Invited, Known};
 use super::account::{KeyIndex, NONE, position};
+use super::person::Person;
 use super::validate::{ImportRow, Parsed, RowError};
 use crate::domain::licence::Seats;
 use crate::domain::{UserStatus, UserType};
@@ -103,7 +104,7 @@ impl Bucket {
         match self {
             Bucket::New => "new users (an invitation will be sent)",
             Bucket::Pending => "already invited, pending",
-            Bucket::Updated => "existing users updated",
+            Bucket::Updated => "existing users and invitations updated",
             Bucket::Unchanged => "unchanged",
             Bucket::Missing => "in the account, missing from the file",
             Bucket::OutsideDomains => "outside the account's domains",
@@ -122,6 +123,8 @@ pub struct PlanRow {
     pub bucket: Bucket,
     pub email: String,
     pub user_id: Option<i64>,
+    /// The pending invitation it concerns, for a person invited but not yet enrolled.
+    pub invitation_id: Option<i64>,
     /// What changes, for updates ("last name: Lee → Smith").
     pub changes: Vec<String>,
     pub user_type: Option<UserType>,
@@ -156,24 +159,41 @@ pub enum Source {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Outcome {
     pub bucket: Bucket,
+    /// Whether `at` is a pending invitation's position rather than a user's.
+    invitation: bool,
     pub source: Source,
-    /// The account's user it concerns: a position in `AccountState::users`, or `NONE`.
-    user: u32,
+    /// The account's user or pending invitation it concerns: a position in
+    /// `AccountState::users` or `AccountState::pending`, or `NONE`.
+    at: u32,
 }
 
 impl Outcome {
+    /// An outcome about the account's user at position `user`, if any.
     pub fn new(bucket: Bucket, source: Source, user: Option<usize>) -> Self {
-        let user = user.and_then(|u| u32::try_from(u).ok()).unwrap_or(NONE);
         Self {
             bucket,
+            invitation: false,
             source,
-            user,
+            at: user.and_then(|u| u32::try_from(u).ok()).unwrap_or(NONE),
+        }
+    }
+
+    /// An outcome about the pending invitation at position `i`.
+    pub fn of_invitation(bucket: Bucket, source: Source, i: usize) -> Self {
+        Self {
+            invitation: true,
+            ..Self::new(bucket, source, Some(i))
         }
     }
 
     /// The account's user it concerns: a position in `AccountState::users`.
     pub fn user(&self) -> Option<usize> {
-        position(self.user)
+        position(self.at).filter(|_| !self.invitation)
+    }
+
+    /// The pending invitation it concerns: a position in `AccountState::pending`.
+    pub fn invitation(&self) -> Option<usize> {
+        position(self.at).filter(|_| self.invitation)
     }
 }
 
@@ -211,6 +231,15 @@ impl Plan {
 
     pub fn is_empty(&self) -> bool {
         self.outcomes.is_empty()
+    }
+
+    /// Of the missing, how many are pending invitations (the missing-users decision
+    /// revokes them) rather than users.
+    pub fn missing_invitations(&self) -> usize {
+        self.outcomes
+            .iter()
+            .filter(|o| o.bucket == Bucket::Missing && o.invitation().is_some())
+            .count()
     }
 
     pub fn bucket(&self, i: usize) -> Option<Bucket> {
@@ -266,84 +295,97 @@ pub fn plan(parsed: Arc<Parsed>, state: AccountState) -> Plan {
     }
 }
 
-/// Sorts every row into its bucket. The same for the preview and for apply, so that their
-/// digests agree exactly when the data has not changed.
-pub fn outcomes(parsed: &Parsed, state: &AccountState) -> Outcomes {
-    let users = &state.users;
+/// The account's user or pending invitation each row concerns, by reference first: a
+/// position, `Err` when its reference names one and its address another.
+struct Matches {
+    users: Vec<Result<Option<usize>, usize>>,
+    /// For rows that concern no user.
+    invitations: Vec<Result<Option<usize>, usize>>,
+}
+
+/// Each row's match among `people` (the account's users, or its pending invitations),
+/// for the rows `wanted` says.
+fn match_rows<'a, P: std::ops::Deref<Target = Person>>(
+    rows: &'a [ImportRow],
+    people: &'a [P],
+    wanted: impl Fn(usize) -> bool,
+) -> Vec<Result<Option<usize>, usize>> {
     // One index at a time: each is 16 MB at a million users, and its lookups as much again.
     let by_ref = KeyIndex::new(
-        users
+        people
             .iter()
             .enumerate()
             .filter_map(|(i, u)| u.unique_ref().map(|r| (i, r))),
     );
-    let pending: HashSet<&str> = state.pending.iter().map(String::as_str).collect();
-    let domains: HashSet<&str> = state.domains.iter().map(String::as_str).collect();
-    let rows = &parsed.rows;
     let refs = by_ref.find_all(
         rows.len(),
-        |i| rows[i].unique_ref(),
-        |i, p| users[p].unique_ref() == rows[i].unique_ref(),
+        |i| rows[i].unique_ref().filter(|_| wanted(i)),
+        |i, p| people[p].unique_ref() == rows[i].unique_ref(),
     );
     drop(by_ref);
-    let by_email = KeyIndex::new(users.iter().enumerate().map(|(i, u)| (i, u.email())));
+    let by_email = KeyIndex::new(people.iter().enumerate().map(|(i, u)| (i, u.email())));
     let emails = by_email.find_all(
         rows.len(),
-        |i| Some(rows[i].email()),
-        |i, p| users[p].email() == rows[i].email(),
+        |i| Some(rows[i].email()).filter(|_| wanted(i)),
+        |i, p| people[p].email() == rows[i].email(),
     );
     drop(by_email);
-    // The user each row concerns, by reference first; Err when its reference names one
-    // user and its address another.
-    let pick = |at: usize| match (position(refs[at]), position(emails[at])) {
-        (Some(a), Some(b)) if a != b => Err(a),
-        (a, b) => Ok(a.or(b)),
+    refs.iter()
+        .zip(&emails)
+        .map(|(r, e)| match (position(*r), position(*e)) {
+            (Some(a), Some(b)) if a != b => Err(a),
+            (a, b) => Ok(a.or(b)),
+        })
+        .collect()
+}
+
+fn matches(parsed: &Parsed, state: &AccountState) -> Matches {
+    let users = match_rows(&parsed.rows, &state.users, |_| true);
+    let invitations = if state.pending.is_empty() {
+        vec![Ok(None); parsed.rows.len()]
+    } else {
+        match_rows(&parsed.rows, &state.pending, |i| users[i] == Ok(None))
     };
+    Matches { users, invitations }
+}
+
+/// Sorts every row into its bucket. The same for the preview and for apply, so that their
+/// digests agree exactly when the data has not changed.
+pub fn outcomes(parsed: &Parsed, state: &AccountState) -> Outcomes {
+    let users = &state.users;
+    let m = matches(parsed, state);
     let mut matched = vec![false; users.len()];
-    for at in 0..rows.len() {
-        if let Ok(Some(i)) = pick(at) {
-            matched[i] = true;
+    let mut invited = vec![false; state.pending.len()];
+    for (u, i) in m.users.iter().zip(&m.invitations) {
+        if let Ok(Some(u)) = u {
+            matched[*u] = true;
+        }
+        if let Ok(Some(i)) = i {
+            invited[*i] = true;
         }
     }
     // Sized at once: growing a list of two million would hold the old copy beside it.
     let missing = match parsed.workbook {
-        None => matched.iter().filter(|m| !**m).count(),
+        None => matched.iter().filter(|m| !**m).count() + invited.iter().filter(|m| !**m).count(),
         Some(_) => 0,
     };
-    let mut list = Vec::with_capacity(rows.len() + parsed.errors.len() + missing);
+    let mut list = Vec::with_capacity(parsed.rows.len() + parsed.errors.len() + missing);
     let mut wanted = 0i64;
-
-    for (at, r) in rows.iter().enumerate() {
+    for (at, r) in parsed.rows.iter().enumerate() {
         let source = Source::Row(at as u32);
-        let (bucket, user) = match pick(at) {
-            Err(a) => (Bucket::Error, Some(a)),
-            Ok(i) if r.disabled => (Bucket::Disabled, i),
-            Ok(Some(i)) => {
-                let u = &users[i];
-                if r.user_type == Some(UserType::Professional)
-                    && u.user_type == UserType::Guest
-                    && u.status == UserStatus::Active
-                {
-                    wanted += 1;
-                }
-                let bucket = if all_changes(u, r, parsed, state).is_empty() {
-                    Bucket::Unchanged
-                } else {
-                    Bucket::Updated
-                };
-                (bucket, Some(i))
+        list.push(match (m.users[at], m.invitations[at]) {
+            (Ok(None), Err(i)) => Outcome::of_invitation(Bucket::Error, source, i),
+            (Ok(None), Ok(Some(i))) => {
+                let (bucket, seat) = invitation_bucket(&state.pending[i], r, parsed);
+                wanted += i64::from(seat);
+                Outcome::of_invitation(bucket, source, i)
             }
-            Ok(None) if pending.contains(r.email()) => (Bucket::Pending, None),
-            Ok(None) if !domains.contains(r.domain()) => (Bucket::OutsideDomains, None),
-            Ok(None) if mailbox_for_invitation(r, parsed) => (Bucket::Error, None),
-            Ok(None) => {
-                if r.user_type.unwrap_or(DEFAULT_TYPE) == UserType::Professional {
-                    wanted += 1;
-                }
-                (Bucket::New, None)
+            (user, _) => {
+                let (bucket, seat) = row_bucket(user, r, parsed, state);
+                wanted += i64::from(seat);
+                Outcome::new(bucket, source, user.unwrap_or_else(Some))
             }
-        };
-        list.push(Outcome::new(bucket, source, user));
+        });
     }
     // One line per faulty row, however many faults it has: the count is of rows.
     list.extend(
@@ -352,60 +394,31 @@ pub fn outcomes(parsed: &Parsed, state: &AccountState) -> Outcomes {
             .map(|i| Outcome::new(Bucket::Error, Source::Fault(i as u32), None)),
     );
     // A workbook creates users and grants; it says nothing of the users it leaves out.
-    list.extend(
-        matched
-            .iter()
-            .enumerate()
-            .filter(|_| parsed.workbook.is_none())
-            .filter(|(_, m)| !**m)
-            .map(|(i, _)| Outcome::new(Bucket::Missing, Source::Missing, Some(i))),
-    );
+    if parsed.workbook.is_none() {
+        let unmatched = |seen: &[bool]| {
+            let list: Vec<usize> = (0..seen.len()).filter(|i| !seen[*i]).collect();
+            list
+        };
+        list.extend(
+            unmatched(&matched)
+                .into_iter()
+                .map(|i| Outcome::new(Bucket::Missing, Source::Missing, Some(i))),
+        );
+        list.extend(
+            unmatched(&invited)
+                .into_iter()
+                .map(|i| Outcome::of_invitation(Bucket::Missing, Source::Missing, i)),
+        );
+    }
     let mut counts: BTreeMap<Bucket, usize> = Bucket::ALL.iter().map(|b| (*b, 0)).collect();
     for o in &list {
         *counts.entry(o.bucket).or_default() += 1;
     }
     let seats = state.seats.unwrap_or(Seats { used: 0, total: 0 });
-    let digest = {
-        use sha2::{Digest, Sha256};
-        use std::fmt::Write;
-        let mut h = Sha256::new();
-        let mut line = String::new();
-        for o in &list {
-            // The fields that decide what apply does, without building the shown row.
-            let user = o.user().and_then(|i| users.get(i));
-            let (row, email, changed) = match o.source {
-                Source::Row(i) => {
-                    let r = &rows[i as usize];
-                    let changed = match (o.bucket, user) {
-                        (Bucket::Updated, Some(u)) => all_changes(u, r, parsed, state).join(";"),
-                        (Bucket::New, None) => new_changes(r, parsed).join(";"),
-                        _ => String::new(),
-                    };
-                    (Some(r.row), r.email_display(), changed)
-                }
-                Source::Fault(i) => (
-                    parsed.errors.get(i as usize).map(|e| e.row),
-                    "",
-                    String::new(),
-                ),
-                Source::Missing => (None, user.map_or("", |u| u.email_display()), String::new()),
-            };
-            line.clear();
-            let _ = writeln!(
-                line,
-                "{:?}|{:?}|{:?}|{email}|{changed}",
-                o.bucket,
-                row,
-                user.map(|u| u.id)
-            );
-            h.update(line.as_bytes());
-        }
-        hex::encode(&h.finalize()[..8])
-    };
     Outcomes {
+        digest: digest(&list, parsed, state),
         list,
         counts,
-        digest,
         licences: LicenceCheck {
             total: seats.total,
             used: seats.used,
@@ -413,6 +426,123 @@ pub fn outcomes(parsed: &Parsed, state: &AccountState) -> Outcomes {
             short_by: (seats.used + wanted - seats.total).max(0).min(wanted),
         },
     }
+}
+
+/// The bucket of a row that concerns no pending invitation (`user`: the account's user
+/// it concerns), and whether it takes a professional licence.
+fn row_bucket(
+    user: Result<Option<usize>, usize>,
+    r: &ImportRow,
+    parsed: &Parsed,
+    state: &AccountState,
+) -> (Bucket, bool) {
+    let domains = || state.domains.iter().any(|d| d == r.domain());
+    match user {
+        Err(_) => (Bucket::Error, false),
+        Ok(_) if r.disabled => (Bucket::Disabled, false),
+        Ok(Some(i)) => {
+            let u = &state.users[i];
+            let seat = r.user_type == Some(UserType::Professional)
+                && u.user_type == UserType::Guest
+                && u.status == UserStatus::Active;
+            if all_changes(u, r, parsed, state).is_empty() {
+                (Bucket::Unchanged, seat)
+            } else {
+                (Bucket::Updated, seat)
+            }
+        }
+        Ok(None) if !domains() => (Bucket::OutsideDomains, false),
+        Ok(None) if mailbox_for_invitation(r, parsed) => (Bucket::Error, false),
+        Ok(None) => (
+            Bucket::New,
+            r.user_type.unwrap_or(DEFAULT_TYPE) == UserType::Professional,
+        ),
+    }
+}
+
+/// The bucket of a row that concerns a pending invitation, and whether it takes a
+/// professional licence (an expired invitation holds none; a guest's holds none).
+fn invitation_bucket(inv: &Invited, r: &ImportRow, parsed: &Parsed) -> (Bucket, bool) {
+    // A workbook creates users directly: it leaves invitations as they are.
+    if r.disabled {
+        return (Bucket::Disabled, false);
+    }
+    if parsed.workbook.is_some() {
+        return (Bucket::Pending, false);
+    }
+    let changes = invitation_changes(inv, r);
+    if changes.is_empty() {
+        return (Bucket::Pending, false);
+    }
+    let professional = r.user_type.unwrap_or(inv.user_type) == UserType::Professional;
+    let seat = professional && (inv.expired || inv.user_type == UserType::Guest);
+    (Bucket::Updated, seat)
+}
+
+/// Whether a row for this pending invitation replaces it (the old link dies, a new one
+/// is mailed) rather than changing it in place: its address changed, or it expired.
+pub fn replaces(inv: &Invited, r: &ImportRow) -> bool {
+    inv.expired || inv.email() != r.email()
+}
+
+/// What a row changes on a pending invitation.
+pub fn invitation_changes(inv: &Invited, r: &ImportRow) -> Vec<String> {
+    let mut out = changes(inv, inv.user_type, r);
+    if inv.email() != r.email() {
+        if let Some(first) = out.first_mut() {
+            first.push_str(" (a new invitation replaces the pending one)");
+        }
+    } else if inv.expired {
+        out.insert(0, "invitation expired: a new one is sent".to_owned());
+    }
+    out
+}
+
+/// A fingerprint of what apply would do for each outcome, without building the rows.
+fn digest(list: &[Outcome], parsed: &Parsed, state: &AccountState) -> String {
+    use sha2::{Digest, Sha256};
+    use std::fmt::Write;
+    let rows = &parsed.rows;
+    let mut h = Sha256::new();
+    let mut line = String::new();
+    for o in list {
+        let user = o.user().and_then(|i| state.users.get(i));
+        let inv = o.invitation().and_then(|i| state.pending.get(i));
+        let (row, email, changed) = match o.source {
+            Source::Row(i) => {
+                let r = &rows[i as usize];
+                let changed = match (o.bucket, user, inv) {
+                    (Bucket::Updated, Some(u), _) => all_changes(u, r, parsed, state).join(";"),
+                    (Bucket::Updated, _, Some(v)) => invitation_changes(v, r).join(";"),
+                    (Bucket::New, None, None) => new_changes(r, parsed).join(";"),
+                    _ => String::new(),
+                };
+                (Some(r.row), r.email_display(), changed)
+            }
+            Source::Fault(i) => (
+                parsed.errors.get(i as usize).map(|e| e.row),
+                "",
+                String::new(),
+            ),
+            Source::Missing => {
+                let email = user
+                    .map(|u| u.email_display())
+                    .or(inv.map(|v| v.email_display()));
+                (None, email.unwrap_or_default(), String::new())
+            }
+        };
+        line.clear();
+        let _ = writeln!(
+            line,
+            "{:?}|{:?}|{:?}|{:?}|{email}|{changed}",
+            o.bucket,
+            row,
+            user.map(|u| u.id),
+            inv.map(|v| v.id)
+        );
+        h.update(line.as_bytes());
+    }
+    hex::encode(&h.finalize()[..8])
 }
 
 /// Whether fault `i` is the first of its row. Faults are in row order; a workbook's
@@ -445,6 +575,9 @@ fn faults_of_row(parsed: &Parsed, i: usize) -> String {
 
 /// The line an outcome shows.
 pub fn view(o: &Outcome, parsed: &Parsed, state: &AccountState) -> PlanRow {
+    if let Some(inv) = o.invitation().and_then(|i| state.pending.get(i)) {
+        return invitation_view(o, inv, parsed);
+    }
     let user = o.user().and_then(|i| state.users.get(i));
     match o.source {
         Source::Row(i) => {
@@ -454,13 +587,7 @@ pub fn view(o: &Outcome, parsed: &Parsed, state: &AccountState) -> PlanRow {
             let mut row = simple(r, o.bucket);
             match (o.bucket, user) {
                 (Bucket::Error, Some(u)) => {
-                    row.reason = Some(format!(
-                        "row {}: unique reference '{}' belongs to {} but the address {} to another user",
-                        r.row,
-                        r.unique_ref().unwrap_or_default(),
-                        u.email(),
-                        r.email()
-                    ));
+                    row.reason = Some(two_people(r, u.email(), "user"));
                 }
                 (_, Some(u)) => {
                     row.user_id = Some(u.id);
@@ -502,12 +629,62 @@ pub fn view(o: &Outcome, parsed: &Parsed, state: &AccountState) -> PlanRow {
     }
 }
 
+/// The reason a row is refused when its reference names one person and its address
+/// another (`whose`: "user" or "pending invitation").
+fn two_people(r: &ImportRow, theirs: &str, whose: &str) -> String {
+    format!(
+        "row {}: unique reference '{}' belongs to {theirs} but the address {} to another {whose}",
+        r.row,
+        r.unique_ref().unwrap_or_default(),
+        r.email()
+    )
+}
+
+/// The line of an outcome about a pending invitation.
+fn invitation_view(o: &Outcome, inv: &Invited, parsed: &Parsed) -> PlanRow {
+    let state = if inv.expired {
+        "invitation expired, not enrolled"
+    } else {
+        "invitation pending, not enrolled"
+    };
+    let base = PlanRow {
+        invitation_id: Some(inv.id),
+        user_type: Some(inv.user_type),
+        ..blank(o.bucket)
+    };
+    let Source::Row(i) = o.source else {
+        return PlanRow {
+            email: inv.email_display().to_owned(),
+            changes: vec![state.to_owned()],
+            ..base
+        };
+    };
+    let Some(r) = parsed.rows.get(i as usize) else {
+        return base;
+    };
+    let mut row = PlanRow {
+        row: Some(r.row),
+        email: r.email_display().to_owned(),
+        ..base
+    };
+    match o.bucket {
+        Bucket::Error => row.reason = Some(two_people(r, inv.email(), "pending invitation")),
+        Bucket::Updated => {
+            row.user_type = Some(r.user_type.unwrap_or(inv.user_type));
+            row.changes = invitation_changes(inv, r);
+        }
+        _ => {}
+    }
+    row
+}
+
 fn blank(bucket: Bucket) -> PlanRow {
     PlanRow {
         row: None,
         bucket,
         email: String::new(),
         user_id: None,
+        invitation_id: None,
         changes: Vec::new(),
         user_type: None,
         reason: None,
@@ -525,7 +702,7 @@ fn simple(r: &ImportRow, bucket: Bucket) -> PlanRow {
 
 /// A row's changes to an existing user, with the workbook grants they do not hold yet.
 fn all_changes(u: &Known, r: &ImportRow, parsed: &Parsed, state: &AccountState) -> Vec<String> {
-    let mut out = changes(u, r);
+    let mut out = changes(u, u.user_type, r);
     if let Some(book) = &parsed.workbook {
         let held = state.held.get(&u.id);
         out.extend(
@@ -559,7 +736,7 @@ fn new_changes(r: &ImportRow, parsed: &Parsed) -> Vec<String> {
 
 /// What the row would change on the user. Empty names in the file change nothing: a
 /// list without name columns must not blank everyone's names.
-fn changes(u: &Known, r: &ImportRow) -> Vec<String> {
+fn changes(u: &Person, user_type: UserType, r: &ImportRow) -> Vec<String> {
     let mut out = Vec::new();
     if u.email() != r.email() {
         out.push(format!("address: {} → {}", u.email(), r.email()));
@@ -575,9 +752,9 @@ fn changes(u: &Known, r: &ImportRow) -> Vec<String> {
         out.push(format!("last name: {} → {}", u.last_name(), r.last_name()));
     }
     if let Some(t) = r.user_type
-        && t != u.user_type
+        && t != user_type
     {
-        out.push(format!("type: {} → {t}", u.user_type));
+        out.push(format!("type: {user_type} → {t}"));
     }
     if u.unique_ref().is_none()
         && let Some(x) = r.unique_ref()

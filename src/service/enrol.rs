@@ -170,6 +170,12 @@ impl Usher {
             )));
         }
         let (first, last) = split_name(&name);
+        // The import's reference for the person goes with them, unless someone took it
+        // meanwhile (it is unique in the account).
+        let unique_ref = match inv.unique_ref.as_deref() {
+            Some(r) if !tx.unique_ref_taken(inv.account_id, r).await? => Some(r),
+            _ => None,
+        };
         let id = tx
             .insert_user(&NewUser {
                 account_id: inv.account_id,
@@ -177,7 +183,7 @@ impl Usher {
                 email_display: &inv.email_display,
                 first_name: &first,
                 last_name: &last,
-                unique_ref: None,
+                unique_ref,
                 user_type: inv.user_type,
                 status: UserStatus::Active,
                 now,

@@ -8,13 +8,14 @@ use serde_json::json;
 
 use super::Usher;
 use super::import_edits::Edits;
-use super::import_invites::Invites;
+use super::import_invites::{Invite, Invites};
+use super::import_pending::Why;
 use super::invite::seats;
 use crate::domain::licence::SeatsExhausted;
 use crate::domain::{Permission, Timestamp, UserStatus, UserType};
 use crate::error::{Error, Result};
 use crate::import::plan::{
-    AccountState, Bucket, DEFAULT_TYPE, Known, Outcome, Source, outcomes, view,
+    AccountState, Bucket, DEFAULT_TYPE, Invited, Known, Outcome, Source, outcomes, replaces, view,
 };
 use crate::import::{ImportRow, Parsed, Progress, Stage};
 use crate::store::{Account, Batch, NewAudit, NewUser, Tx, User, UserFields};
@@ -65,6 +66,61 @@ pub struct ApplyOutcome {
     pub removed: usize,
     /// Users a roles workbook left out for faults (seed 001: "will not be created").
     pub left_out: usize,
+    /// Pending invitations replaced by a new one (a new address under the same unique
+    /// reference, or an expired link): the old link dead, a new one mailed. Not counted
+    /// in `invited`.
+    pub reinvited: usize,
+    /// Pending invitations whose names, type or reference the file changed.
+    pub invitations_updated: usize,
+    /// Pending invitations of people missing from the file, revoked by the missing-users
+    /// decision.
+    pub invitations_revoked: usize,
+}
+
+impl ApplyOutcome {
+    /// What the apply did, in one line (the console's and the command line's report):
+    /// the counts that are not zero.
+    pub fn summary(&self) -> String {
+        let guests = format!(
+            " ({} as guests for want of licences)",
+            self.invited_as_guests
+        );
+        let parts = [
+            (self.invited, "invited", guests.as_str()),
+            (self.created, "created", ""),
+            (self.updated, "updated", ""),
+            (self.suspended, "suspended", ""),
+            (self.removed, "removed", ""),
+            (
+                self.reinvited,
+                "invitations sent again (new address or expired)",
+                "",
+            ),
+            (self.invitations_updated, "invitations changed", ""),
+            (
+                self.invitations_revoked,
+                "invitations revoked (missing from the file)",
+                "",
+            ),
+        ];
+        let said: Vec<String> = parts
+            .iter()
+            .filter(|(n, _, _)| *n > 0)
+            .map(|(n, what, more)| {
+                let more = if self.invited_as_guests > 0 {
+                    *more
+                } else {
+                    ""
+                };
+                format!("{what} {n}{more}")
+            })
+            .collect();
+        if said.is_empty() {
+            "nothing changed".to_owned()
+        } else {
+            said.join(", ")
+        }
+    }
 }
 
 /// The names an update gives a user: the row's, or theirs where the row has none, and
@@ -167,9 +223,12 @@ impl Usher {
         account: &Account,
         now: Timestamp,
     ) -> Result<AccountState> {
+        let mut pending = Vec::new();
+        tx.pending_invitations(account.id, now, |p| pending.push(Invited::new(p)))
+            .await?;
         let state = AccountState {
             users: tx.import_keys(account.id).await?,
-            pending: tx.pending_emails(account.id, now).await?,
+            pending,
             domains: tx.domain_names(account.id).await?,
             seats: Some(seats(tx, account, now).await?),
             held: HashMap::new(),
@@ -240,16 +299,22 @@ impl Usher {
             .iter()
             .map(|e| e.trim().to_lowercase())
             .collect();
-        let excluded = |o: &Outcome| match (row_of(o), user_of(o)) {
-            (Some(r), _) => opts
-                .exclude_rows
-                .iter()
-                .any(|(a, b)| (*a..=*b).contains(&r.row)),
-            (None, Some(u)) => {
-                left_alone.contains(&u.email_display().to_lowercase())
-                    || left_alone.contains(u.email())
+        let excluded = |o: &Outcome| {
+            let person = user_of(o).map(|u| &**u).or(o
+                .invitation()
+                .and_then(|i| state.pending.get(i))
+                .map(|i| &**i));
+            match (row_of(o), person) {
+                (Some(r), _) => opts
+                    .exclude_rows
+                    .iter()
+                    .any(|(a, b)| (*a..=*b).contains(&r.row)),
+                (None, Some(p)) => {
+                    left_alone.contains(&p.email_display().to_lowercase())
+                        || left_alone.contains(p.email())
+                }
+                _ => false,
             }
-            _ => false,
         };
         let applies = |o: &Outcome| {
             let b = o.bucket;
@@ -316,7 +381,10 @@ impl Usher {
         // Invitations are written after the rest, in address order, so that the index of
         // pending addresses grows in order rather than at random places (a tenth of a
         // million-row apply on PostgreSQL). Licences are given out here, in file order.
-        let mut invitations: Vec<(&ImportRow, UserType)> = Vec::new();
+        let mut invitations: Vec<Invite> = Vec::new();
+        // Pending invitations the file changes in place, and those it replaces.
+        let mut changed: Vec<(&Outcome, UserType)> = Vec::new();
+        let mut replaced: Vec<&Invited> = Vec::new();
         // Updates too are written after this loop, a chunk at a time (`import_edits`),
         // but for a workbook's, which carry grants.
         let mut updates: Vec<(&Outcome, UserType)> = Vec::new();
@@ -325,6 +393,7 @@ impl Usher {
                 matches!(o.bucket, Bucket::New | Bucket::OutsideDomains) && r.password.is_none();
             !workbook && (invite || o.bucket == Bucket::Updated)
         };
+        let invitation_of = |o: &Outcome| o.invitation().and_then(|i| state.pending.get(i));
 
         for o in plan.list.iter().filter(|o| applies(o)) {
             let row = row_of(o);
@@ -336,6 +405,26 @@ impl Usher {
                 continue;
             };
             match (o.bucket, user_of(o)) {
+                (Bucket::Updated, None) => {
+                    let Some(inv) = invitation_of(o) else {
+                        continue;
+                    };
+                    let user_type = free.give(
+                        r.user_type.unwrap_or(inv.user_type),
+                        inv.expired || inv.user_type == UserType::Guest,
+                        &mut out.invited_as_guests,
+                    );
+                    if replaces(inv, r) {
+                        replaced.push(inv);
+                        invitations.push(Invite {
+                            row: r,
+                            user_type,
+                            replaces: Some(inv),
+                        });
+                    } else {
+                        changed.push((o, user_type));
+                    }
+                }
                 (Bucket::Updated, Some(k)) if !workbook => {
                     let user_type = free.give(
                         r.user_type.unwrap_or(k.user_type),
@@ -457,7 +546,11 @@ impl Usher {
                         out.created += 1;
                         continue;
                     }
-                    invitations.push((r, user_type));
+                    invitations.push(Invite {
+                        row: r,
+                        user_type,
+                        replaces: None,
+                    });
                 }
                 _ => {}
             }
@@ -477,13 +570,23 @@ impl Usher {
             })
             .await?;
         drop(updates);
-        invitations.sort_unstable_by(|a, b| a.0.email().cmp(b.0.email()));
+        out.invitations_updated += edits.update_invitations(&mut tx, &changed).await?;
+        done += changed.len() as u64;
+        drop(changed);
+        // Before the new ones: an expired invitation's replacement has its address.
+        edits
+            .revoke_invitations(&mut tx, &replaced, Why::Replaced)
+            .await?;
+        out.reinvited = replaced.len();
+        drop(replaced);
+        invitations.sort_unstable_by(|a, b| a.row.email().cmp(b.row.email()));
         out.invited += invites
             .write_all(&mut tx, &invitations, |n| {
                 done += n as u64;
                 opts.progress.tick(Stage::Applying, done, Some(work));
             })
             .await?;
+        out.invited -= out.reinvited.min(out.invited);
         drop(invitations);
         let me = crate::domain::Email::parse(&self.actor.name)
             .ok()
@@ -516,6 +619,17 @@ impl Usher {
             } else {
                 out.removed += edits.remove_all(&mut tx, &missing, tick).await?;
             }
+            // A leaver's pending invitation dies whichever the decision: there is no
+            // account to keep suspended.
+            let leaving: Vec<&Invited> = plan
+                .list
+                .iter()
+                .filter(|o| deciding(o))
+                .filter_map(|o| o.invitation().and_then(|i| state.pending.get(i)))
+                .collect();
+            out.invitations_revoked += edits
+                .revoke_invitations(&mut tx, &leaving, Why::Missing)
+                .await?;
         }
         self.record(
             &mut tx,

@@ -39,12 +39,13 @@ struct Edit {
     details: serde_json::Value,
 }
 
-/// What is recorded of one change to a user: its change record and audit entry.
-struct Logged {
-    id: i64,
-    before: String,
-    target: String,
-    details: serde_json::Value,
+/// What is recorded of one change to a user or invitation: its change record and audit
+/// entry.
+pub(super) struct Logged {
+    pub id: i64,
+    pub before: String,
+    pub target: String,
+    pub details: serde_json::Value,
 }
 
 impl Edits<'_> {
@@ -213,15 +214,42 @@ impl Edits<'_> {
         self.log(tx, kind, action, logged).await
     }
 
-    /// The change records and audit entries of changes made, in their order.
+    /// The change records and audit entries of changes made to users, in their order.
     async fn log(&self, tx: &mut Tx, kind: &str, action: &str, done: Vec<Logged>) -> Result<()> {
+        self.log_of(tx, kind, action, done, false).await
+    }
+
+    /// The same for changes made to pending invitations.
+    pub(super) async fn log_invitations(
+        &self,
+        tx: &mut Tx,
+        kind: &str,
+        action: &str,
+        done: Vec<Logged>,
+    ) -> Result<()> {
+        self.log_of(tx, kind, action, done, true).await
+    }
+
+    async fn log_of(
+        &self,
+        tx: &mut Tx,
+        kind: &str,
+        action: &str,
+        done: Vec<Logged>,
+        invitations: bool,
+    ) -> Result<()> {
         let mut changes = Vec::with_capacity(done.len());
         let mut audits = Vec::with_capacity(done.len());
         for l in done {
             changes.push((l.id, l.before));
             audits.push((l.target, l.details));
         }
-        tx.insert_changes(self.batch, kind, &changes).await?;
+        if invitations {
+            tx.insert_invitation_changes(self.batch, kind, &changes)
+                .await?;
+        } else {
+            tx.insert_changes(self.batch, kind, &changes).await?;
+        }
         let (targets, details): (Vec<String>, Vec<serde_json::Value>) = audits.into_iter().unzip();
         let entries: Vec<NewAudit<'_>> = targets
             .iter()

@@ -9,11 +9,13 @@
 //! the database works in its own process while this one builds, so neither waits for the
 //! other.
 
+use super::import_pending::names;
 use super::{Usher, enrol_link};
 use crate::domain::token::TokenBatch;
 use crate::domain::{Timestamp, UserType};
 use crate::error::{Error, Result};
 use crate::import::ImportRow;
+use crate::import::plan::Invited;
 use crate::mail::draft::DraftBase;
 use crate::store::{Account, BulkInvitation, Tx, Written};
 
@@ -59,7 +61,7 @@ impl<'a> Invites<'a> {
     pub(super) async fn write_all(
         &self,
         tx: &mut Tx,
-        invitations: &[(&ImportRow, UserType)],
+        invitations: &[Invite<'_>],
         mut written: impl FnMut(usize),
     ) -> Result<usize> {
         let mut tokens = TokenBatch::default();
@@ -119,18 +121,34 @@ impl<'a> Invites<'a> {
     }
 }
 
+/// One invitation to write: its row, the type the apply gave it and the pending
+/// invitation it replaces, if any (whose names and reference it keeps where the row has
+/// none).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Invite<'a> {
+    pub row: &'a ImportRow,
+    pub user_type: UserType,
+    pub replaces: Option<&'a Invited>,
+}
+
 /// A chunk's invitations, each with its token drawn and hashed.
-fn build(chunk: &[(&ImportRow, UserType)], tokens: &mut TokenBatch) -> Result<Vec<BulkInvitation>> {
+fn build(chunk: &[Invite<'_>], tokens: &mut TokenBatch) -> Result<Vec<BulkInvitation>> {
     chunk
         .iter()
-        .map(|(r, user_type)| {
+        .map(|i| {
             let token = tokens.draw()?;
+            let r = i.row;
+            let (first, last) = names(r, i.replaces);
             Ok(BulkInvitation {
                 email: r.email().to_owned(),
                 email_display: r.email_display().to_owned(),
-                first_name: r.first_name().to_string(),
-                last_name: r.last_name().to_string(),
-                user_type: *user_type,
+                first_name: first.to_owned(),
+                last_name: last.to_owned(),
+                unique_ref: r
+                    .unique_ref()
+                    .or(i.replaces.and_then(|v| v.unique_ref()))
+                    .map(str::to_owned),
+                user_type: i.user_type,
                 token_hash: token.hash(),
                 draft_token: token.plain().to_owned(),
             })

@@ -1,5 +1,6 @@
 //! Undoing an import: its invitations still pending are revoked (with their mail), and
-//! its changes to users reverted, last first, a page at a time. Runs of updates, of
+//! its changes to users and to pending invitations reverted (the invitations it revoked
+//! pending again), last first, a page at a time. Runs of updates, of
 //! suspensions and of removals are reverted a run at a time (`import_edits`); the other
 //! changes, which touch grants and mailboxes, one at a time.
 
@@ -8,6 +9,7 @@ use serde_json::json;
 
 use super::Usher;
 use super::import_edits::{reactivate, restore};
+use super::import_pending::restore_invitations;
 use super::import_workbook::grant_from_json;
 use crate::domain::{Permission, Timestamp};
 use crate::error::{Error, Result};
@@ -23,9 +25,34 @@ pub struct UndoOutcome {
     pub deleted: usize,
     pub restored: usize,
     pub reactivated: usize,
+    /// Pending invitations the import had revoked (replaced, or missing from the file),
+    /// pending again.
+    pub reopened: usize,
+    /// Pending invitations whose names, type or reference the import had changed, as
+    /// they were.
+    pub invitations_restored: usize,
     /// Changes left as they are because the data moved on (an invitation already
     /// accepted, a grant whose role or mailbox was deleted since).
     pub kept: usize,
+}
+
+impl UndoOutcome {
+    /// What the undo did, in one line (the console's and the command line's report).
+    pub fn summary(&self) -> String {
+        let mut text = format!(
+            "revoked {} invitation(s), removed {} created user(s), restored {} user(s), \
+             reactivated {}",
+            self.revoked, self.deleted, self.restored, self.reactivated
+        );
+        if self.reopened + self.invitations_restored > 0 {
+            text.push_str(&format!(
+                ", reopened {} revoked invitation(s), restored {} changed invitation(s)",
+                self.reopened, self.invitations_restored
+            ));
+        }
+        text.push_str(&format!(", left {} as they are", self.kept));
+        text
+    }
 }
 
 /// An import change's saved state, as JSON.
@@ -60,6 +87,7 @@ impl Usher {
             kept: kept as usize,
             ..UndoOutcome::default()
         };
+        let applied = Timestamp(batch.at);
         let mut before = i64::MAX;
         loop {
             let page = tx.batch_changes(batch_id, before, PAGE).await?;
@@ -73,6 +101,13 @@ impl Usher {
                     }
                     Some("suspend") => {
                         out.reactivated += reactivate(&mut tx, account.id, run, now).await?;
+                    }
+                    Some("revoke") => {
+                        out.reopened += restore_invitations(&mut tx, run, applied).await?;
+                    }
+                    Some("invitation") => {
+                        out.invitations_restored +=
+                            restore_invitations(&mut tx, run, applied).await?;
                     }
                     _ => {
                         for c in run {

@@ -9,6 +9,7 @@ mod enrol;
 mod import;
 mod import_edits;
 mod import_invites;
+mod import_pending;
 mod import_undo;
 mod import_workbook;
 mod init;

@@ -46,6 +46,7 @@ pub struct BulkInvitation {
     pub email_display: String,
     pub first_name: String,
     pub last_name: String,
+    pub unique_ref: Option<String>,
     pub user_type: UserType,
     pub token_hash: String,
     /// The link's token, kept until the invitation's mail is drafted (see `mailings`).
@@ -235,14 +236,16 @@ async fn sqlite_invitations(
             i.user_type.as_str(),
             &i.token_hash,
             &i.draft_token,
+            &i.unique_ref,
         )
     });
     let done = sqlx::query(
         "INSERT INTO invitations (account_id, email, email_display, first_name, last_name,
             user_type, inviter, token_hash, status, created_at, expires_at, draft_token,
-            import_batch_id)
+            import_batch_id, unique_ref)
          SELECT $1, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3,
-            j.value ->> 4, $2, j.value ->> 5, 'pending', $3, $4, j.value ->> 6, $6
+            j.value ->> 4, $2, j.value ->> 5, 'pending', $3, $4, j.value ->> 6, $6,
+            j.value ->> 7
          FROM jsonb_each($5) AS j",
     )
     .bind(s.account_id)
@@ -273,13 +276,13 @@ async fn postgres_invitations(
         "WITH written AS (
             INSERT INTO invitations (account_id, email, email_display, first_name, last_name,
                 user_type, inviter, token_hash, status, created_at, expires_at, draft_token,
-                import_batch_id)
+                import_batch_id, unique_ref)
              SELECT $1, r.email, r.email_display, r.first_name, r.last_name, r.user_type, $2,
-                r.token_hash, 'pending', $3, $4, r.draft_token, $5
+                r.token_hash, 'pending', $3, $4, r.draft_token, $5, r.unique_ref
              FROM UNNEST($6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
-                $11::text[], $12::text[])
+                $11::text[], $12::text[], $13::text[])
                 AS r(email, email_display, first_name, last_name, user_type, token_hash,
-                    draft_token)
+                    draft_token, unique_ref)
              RETURNING id)
          SELECT COUNT(*), MIN(id), MAX(id) FROM written",
     )
@@ -295,6 +298,7 @@ async fn postgres_invitations(
     .bind(column(chunk, |i| i.user_type.as_str()))
     .bind(column(chunk, |i| i.token_hash.as_str()))
     .bind(column(chunk, |i| i.draft_token.as_str()))
+    .bind(column(chunk, |i| i.unique_ref.as_deref()))
     .fetch_one(&mut **t)
     .await?;
     Ok(Written {

@@ -291,32 +291,58 @@ impl Tx {
         kind: &str,
         changes: &[(i64, String)],
     ) -> Result<()> {
+        self.insert_changes_of(batch_id, kind, false, changes).await
+    }
+
+    /// The same for changes to pending invitations: the ids are invitations'.
+    pub async fn insert_invitation_changes(
+        &mut self,
+        batch_id: i64,
+        kind: &str,
+        changes: &[(i64, String)],
+    ) -> Result<()> {
+        self.insert_changes_of(batch_id, kind, true, changes).await
+    }
+
+    async fn insert_changes_of(
+        &mut self,
+        batch_id: i64,
+        kind: &str,
+        invitations: bool,
+        changes: &[(i64, String)],
+    ) -> Result<()> {
         for chunk in changes.chunks(CHUNK) {
             match &mut self.inner {
                 TxInner::Sqlite(t) => {
                     sqlx::query(
-                        "INSERT INTO import_changes (batch_id, kind, user_id, before)
-                         SELECT $1, $2, CAST(j.value ->> 0 AS INTEGER), j.value ->> 1
-                         FROM jsonb_each($3) AS j ORDER BY CAST(j.key AS INTEGER)",
+                        "INSERT INTO import_changes (batch_id, kind, user_id, invitation_id, before)
+                         SELECT $1, $2, CASE WHEN $4 THEN NULL ELSE id END,
+                            CASE WHEN $4 THEN id END, before
+                         FROM (SELECT CAST(j.value ->> 0 AS INTEGER) AS id,
+                                   j.value ->> 1 AS before
+                               FROM jsonb_each($3) AS j ORDER BY CAST(j.key AS INTEGER))",
                     )
                     .bind(batch_id)
                     .bind(kind)
                     .bind(json_rows(chunk, |(id, before)| (id, before)))
+                    .bind(invitations)
                     .execute(&mut **t)
                     .await?;
                 }
                 TxInner::Postgres(t) => {
                     sqlx::query(
-                        "INSERT INTO import_changes (batch_id, kind, user_id, before)
-                         SELECT $1, $2, c.user_id, c.before
+                        "INSERT INTO import_changes (batch_id, kind, user_id, invitation_id, before)
+                         SELECT $1, $2, CASE WHEN $5 THEN NULL ELSE c.id END,
+                            CASE WHEN $5 THEN c.id END, c.before
                          FROM UNNEST($3::int8[], $4::text[]) WITH ORDINALITY
-                            AS c(user_id, before, n)
+                            AS c(id, before, n)
                          ORDER BY c.n",
                     )
                     .bind(batch_id)
                     .bind(kind)
                     .bind(column(chunk, |c| c.0))
                     .bind(column(chunk, |c| c.1.as_str()))
+                    .bind(invitations)
                     .execute(&mut **t)
                     .await?;
                 }

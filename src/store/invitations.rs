@@ -16,6 +16,8 @@ pub struct Invitation {
     pub email_display: String,
     pub first_name: String,
     pub last_name: String,
+    /// The file's reference for the person (an import's), handed to the user who enrols.
+    pub unique_ref: Option<String>,
     pub user_type: UserType,
     pub inviter: String,
     pub status: InvitationStatus,
@@ -39,6 +41,7 @@ pub(super) struct InvitationRow {
     email_display: String,
     first_name: String,
     last_name: String,
+    unique_ref: Option<String>,
     user_type: String,
     inviter: String,
     status: String,
@@ -75,6 +78,7 @@ impl InvitationRow {
             email_display: self.email_display,
             first_name: self.first_name,
             last_name: self.last_name,
+            unique_ref: self.unique_ref,
             inviter: self.inviter,
             created_at: self.created_at,
             sent_at: self.sent_at,
@@ -97,8 +101,8 @@ macro_rules! select_invitations {
     ($rest:literal) => {
         concat!(
             "SELECT i.id, i.account_id, i.email, i.email_display, i.first_name, i.last_name,
-                i.user_type, i.inviter, i.status, i.created_at, i.sent_at, i.expires_at,
-                i.accepted_at, i.declined_at, i.revoked_at, i.resend_count, i.outbox_id,
+                i.unique_ref, i.user_type, i.inviter, i.status, i.created_at, i.sent_at,
+                i.expires_at, i.accepted_at, i.declined_at, i.revoked_at, i.resend_count, i.outbox_id,
                 COALESCE(o.state, CASE WHEN i.draft_token IS NOT NULL THEN 'queued' END)
                     AS delivery,
                 o.last_error
@@ -276,21 +280,6 @@ impl Tx {
             .await
         })?;
         Ok(n)
-    }
-
-    /// Addresses with a pending, unexpired invitation.
-    pub async fn pending_emails(&mut self, account_id: i64, now: Timestamp) -> Result<Vec<String>> {
-        let emails = on_tx!(self, |c| {
-            sqlx::query_scalar::<_, String>(
-                "SELECT email FROM invitations
-                 WHERE account_id = $1 AND status = 'pending' AND expires_at > $2",
-            )
-            .bind(account_id)
-            .bind(now.0)
-            .fetch_all(c)
-            .await
-        })?;
-        Ok(emails)
     }
 
     /// Ids of pending invitations whose time has run out.

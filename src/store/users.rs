@@ -146,6 +146,20 @@ impl Tx {
         row.map(User::try_from).transpose()
     }
 
+    /// Whether a user of the account holds this unique reference.
+    pub async fn unique_ref_taken(&mut self, account_id: i64, unique_ref: &str) -> Result<bool> {
+        let n = on_tx!(self, |c| {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM users WHERE account_id = $1 AND unique_ref = $2",
+            )
+            .bind(account_id)
+            .bind(unique_ref)
+            .fetch_one(c)
+            .await
+        })?;
+        Ok(n > 0)
+    }
+
     pub async fn user_by_id(&mut self, account_id: i64, id: i64) -> Result<Option<User>> {
         let row = on_tx!(self, |c| {
             sqlx::query_as::<_, UserRow>(select_users!(" WHERE account_id = $1 AND id = $2"))

@@ -321,19 +321,30 @@ async fn people(u: &Usher, effect: Effect, actions: &UnboundedSender<Action>) ->
 async fn import(u: &Usher, effect: Effect, actions: &UnboundedSender<Action>) -> Action {
     let err = failed(actions);
     match effect {
-        Effect::PreviewImport { generation, path, mapping } => {
+        Effect::PreviewImport {
+            generation,
+            path,
+            mapping,
+        } => {
             // Reading and hashing a big file is blocking work: off the async threads.
             let file = path.clone();
-            let opts = crate::import::ReadOptions { progress: progress_to(actions), ..Default::default() };
+            let opts = crate::import::ReadOptions {
+                progress: progress_to(actions),
+                ..Default::default()
+            };
             let columns = actions.clone();
             let read = tokio::task::spawn_blocking(move || {
                 let p = std::path::Path::new(&file);
-                let sha256 = crate::domain::token::hash_file(p).map_err(|e| format!("{file}: {e}"))?;
+                let sha256 =
+                    crate::domain::token::hash_file(p).map_err(|e| format!("{file}: {e}"))?;
                 let parsed = crate::import::parse_file(p, &opts, &mapping).map_err(|e| {
                     // The file's columns, so the mapping prompt can complete them.
                     if let crate::import::ImportError::Mapping { headers, .. } = &e {
                         let headers = headers.clone();
-                        let _ = columns.send(Action::ImportColumns { generation, headers });
+                        let _ = columns.send(Action::ImportColumns {
+                            generation,
+                            headers,
+                        });
                     }
                     e.to_string()
                 })?;
@@ -356,22 +367,30 @@ async fn import(u: &Usher, effect: Effect, actions: &UnboundedSender<Action>) ->
             };
             Action::ImportPreview { generation, result }
         }
-        Effect::ApplyImport { path, parsed, mut opts } => Action::Done({
-            opts.progress = progress_to(actions);
-            u.import_apply(&parsed, &opts).await
-        }.map_err(err).map(|o| {
-            let applied = format!(
-                "Import {} applied: invited {}, created {}, updated {}, suspended {}, removed {} ({} as guests)",
-                o.batch_id, o.invited, o.created, o.updated, o.suspended, o.removed, o.invited_as_guests
-            );
-            match faulty_rows(&path, &parsed, &opts) {
-                Some(said) => format!("{applied}; {said}"),
-                None => applied,
+        Effect::ApplyImport {
+            path,
+            parsed,
+            mut opts,
+        } => Action::Done(
+            {
+                opts.progress = progress_to(actions);
+                u.import_apply(&parsed, &opts).await
             }
-        })),
-        Effect::UndoImport(id) => Action::Done(u.import_undo(id).await.map_err(err).map(|o| {
-            format!("Import {id} undone: revoked {}, removed {}, restored {}, reactivated {}", o.revoked, o.deleted, o.restored, o.reactivated)
-        })),
+            .map_err(err)
+            .map(|o| {
+                let applied = format!("Import {} applied: {}", o.batch_id, o.summary());
+                match faulty_rows(&path, &parsed, &opts) {
+                    Some(said) => format!("{applied}; {said}"),
+                    None => applied,
+                }
+            }),
+        ),
+        Effect::UndoImport(id) => Action::Done(
+            u.import_undo(id)
+                .await
+                .map_err(err)
+                .map(|o| format!("Import {id} undone: {}", o.summary())),
+        ),
         other => unreachable_effect(other),
     }
 }

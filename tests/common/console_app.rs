@@ -57,6 +57,7 @@ pub fn invitation(
         email_display: email.into(),
         first_name: "Ann".into(),
         last_name: format!("Number{id}"),
+        unique_ref: None,
         user_type: if id % 2 == 0 {
             UserType::Guest
         } else {

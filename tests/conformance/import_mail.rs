@@ -262,7 +262,7 @@ async fn an_import_of_several_chunks_queues_every_invitation_once(db: &TestDb) {
 }
 
 /// A mail sender writing to a spool directory of the test's own.
-fn spool_sender(
+pub(crate) fn spool_sender(
     db: &TestDb,
     u: &Usher,
     clock: &usher::domain::ManualClock,
@@ -279,7 +279,7 @@ fn spool_sender(
 }
 
 /// The token of a message's enrolment link.
-fn link_token(message: &str) -> String {
+pub(crate) fn link_token(message: &str) -> String {
     message
         .split("/enrol/")
         .nth(1)
@@ -291,7 +291,7 @@ fn link_token(message: &str) -> String {
 
 /// The messages in a spool directory, as text with quoted-printable's soft line breaks
 /// joined.
-fn spooled(spool: &std::path::Path) -> Vec<String> {
+pub(crate) fn spooled(spool: &std::path::Path) -> Vec<String> {
     std::fs::read_dir(spool)
         .map(|d| {
             d.map(|e| {

@@ -15,6 +15,7 @@ mod imports;
 mod invitations;
 mod registration;
 mod roles;
+mod second_export;
 mod store;
 mod templates;
 mod users;

@@ -258,7 +258,7 @@ async fn import_preview_sorts_every_row_into_its_bucket(db: &TestDb) {
          lee@acme.test,Ann,Smith,R1,\n\
          new.name@acme.test,Bob,Old,R2,\n\
          same@acme.test,Cy,Same,,\n\
-         invited@acme.test,In,Vited,,\n\
+         invited@acme.test,Test,Person,,\n\
          new1@acme.test,N,One,,\n\
          new2@acme.test,N,Two,,\n\
          new3@acme.test,N,Three,,guest\n\
@@ -295,6 +295,9 @@ async fn import_preview_sorts_every_row_into_its_bucket(db: &TestDb) {
     );
     let row = |n: u64| plan.rows().find(|r| r.row == Some(n)).unwrap();
     assert_eq!(row(2).changes, ["last name: Lee → Smith"]);
+    // The pending invitation, with nothing to change: already invited.
+    assert_eq!(row(5).bucket, Bucket::Pending);
+    assert!(row(5).invitation_id.is_some());
     assert_eq!(
         row(3).changes,
         ["address: old.name@acme.test → new.name@acme.test"],

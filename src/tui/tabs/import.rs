@@ -323,10 +323,19 @@ impl ImportTab {
                 review.plan.counts.get(&b).copied().unwrap_or(0)
             }
         };
+        let invited = match c(Bucket::Missing) {
+            0 => 0,
+            _ => review.plan.missing_invitations(),
+        };
+        let users = c(Bucket::Missing) - invited;
+        let revoke = match invited {
+            0 => String::new(),
+            n => format!(", revoke {}", super::plural(n, "pending invitation")),
+        };
         let missing = match self.missing {
             Missing::Keep => "keep".to_owned(),
-            Missing::Suspend => format!("suspend {}", c(Bucket::Missing)),
-            Missing::Remove => format!("REMOVE {}", c(Bucket::Missing)),
+            Missing::Suspend => format!("suspend {users}{revoke}"),
+            Missing::Remove => format!("REMOVE {users}{revoke}"),
         };
         let excluded = self.excluded_rows.len() + self.excluded_emails.len();
         let workbook = review.parsed.workbook.is_some();
@@ -365,7 +374,7 @@ impl ImportTab {
             },
         );
         Outcome::confirm(match self.missing {
-            Missing::Remove => ask.removing(c(Bucket::Missing)),
+            Missing::Remove => ask.removing(users),
             _ => ask,
         })
     }
