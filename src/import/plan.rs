@@ -295,12 +295,24 @@ pub fn plan(parsed: Arc<Parsed>, state: AccountState) -> Plan {
     }
 }
 
-/// The account's user or pending invitation each row concerns, by reference first: a
-/// position, `Err` when its reference names one and its address another.
+/// The account's user or pending invitation each row concerns, by reference first, one
+/// `u32` a row (see `picked`): at a million rows, a `Result` each would take 24 MB a list.
 struct Matches {
-    users: Vec<Result<Option<usize>, usize>>,
+    users: Vec<u32>,
     /// For rows that concern no user.
-    invitations: Vec<Result<Option<usize>, usize>>,
+    invitations: Vec<u32>,
+}
+
+/// Marks a match as a clash: the row's reference names this person, its address another.
+const CLASH: u32 = 1 << 31;
+
+/// A row's match: `Ok(Some(position))`, `Ok(None)` for no one, `Err(position)` for a clash.
+fn picked(m: u32) -> Result<Option<usize>, usize> {
+    match m {
+        NONE => Ok(None),
+        m if m & CLASH != 0 => Err((m & !CLASH) as usize),
+        m => Ok(Some(m as usize)),
+    }
 }
 
 /// Each row's match among `people` (the account's users, or its pending invitations),
@@ -309,7 +321,7 @@ fn match_rows<'a, P: std::ops::Deref<Target = Person>>(
     rows: &'a [ImportRow],
     people: &'a [P],
     wanted: impl Fn(usize) -> bool,
-) -> Vec<Result<Option<usize>, usize>> {
+) -> Vec<u32> {
     // One index at a time: each is 16 MB at a million users, and its lookups as much again.
     let by_ref = KeyIndex::new(
         people
@@ -317,7 +329,7 @@ fn match_rows<'a, P: std::ops::Deref<Target = Person>>(
             .enumerate()
             .filter_map(|(i, u)| u.unique_ref().map(|r| (i, r))),
     );
-    let refs = by_ref.find_all(
+    let mut refs = by_ref.find_all(
         rows.len(),
         |i| rows[i].unique_ref().filter(|_| wanted(i)),
         |i, p| people[p].unique_ref() == rows[i].unique_ref(),
@@ -330,21 +342,22 @@ fn match_rows<'a, P: std::ops::Deref<Target = Person>>(
         |i, p| people[p].email() == rows[i].email(),
     );
     drop(by_email);
-    refs.iter()
-        .zip(&emails)
-        .map(|(r, e)| match (position(*r), position(*e)) {
-            (Some(a), Some(b)) if a != b => Err(a),
-            (a, b) => Ok(a.or(b)),
-        })
-        .collect()
+    for (r, e) in refs.iter_mut().zip(&emails) {
+        *r = match (*r, *e) {
+            (NONE, e) => e,
+            (r, e) if e != NONE && e != r => r | CLASH,
+            (r, _) => r,
+        };
+    }
+    refs
 }
 
 fn matches(parsed: &Parsed, state: &AccountState) -> Matches {
     let users = match_rows(&parsed.rows, &state.users, |_| true);
     let invitations = if state.pending.is_empty() {
-        vec![Ok(None); parsed.rows.len()]
+        vec![NONE; parsed.rows.len()]
     } else {
-        match_rows(&parsed.rows, &state.pending, |i| users[i] == Ok(None))
+        match_rows(&parsed.rows, &state.pending, |i| users[i] == NONE)
     };
     Matches { users, invitations }
 }
@@ -357,11 +370,11 @@ pub fn outcomes(parsed: &Parsed, state: &AccountState) -> Outcomes {
     let mut matched = vec![false; users.len()];
     let mut invited = vec![false; state.pending.len()];
     for (u, i) in m.users.iter().zip(&m.invitations) {
-        if let Ok(Some(u)) = u {
-            matched[*u] = true;
+        if let Ok(Some(u)) = picked(*u) {
+            matched[u] = true;
         }
-        if let Ok(Some(i)) = i {
-            invited[*i] = true;
+        if let Ok(Some(i)) = picked(*i) {
+            invited[i] = true;
         }
     }
     // Sized at once: growing a list of two million would hold the old copy beside it.
@@ -373,7 +386,7 @@ pub fn outcomes(parsed: &Parsed, state: &AccountState) -> Outcomes {
     let mut wanted = 0i64;
     for (at, r) in parsed.rows.iter().enumerate() {
         let source = Source::Row(at as u32);
-        list.push(match (m.users[at], m.invitations[at]) {
+        list.push(match (picked(m.users[at]), picked(m.invitations[at])) {
             (Ok(None), Err(i)) => Outcome::of_invitation(Bucket::Error, source, i),
             (Ok(None), Ok(Some(i))) => {
                 let (bucket, seat) = invitation_bucket(&state.pending[i], r, parsed);

@@ -21,7 +21,52 @@ crate::on_both_backends!(
     a_second_export_follows_pending_invitations_by_reference,
     an_expired_invitation_in_the_next_export_is_sent_again,
     a_second_export_of_a_hundred_thousand_people,
+    a_reference_of_one_invitation_with_the_address_of_another_is_an_error,
 );
+
+/// As with users: a row whose reference is one person's and address another's is
+/// refused, naming both, and the two invitations stay as they are.
+async fn a_reference_of_one_invitation_with_the_address_of_another_is_an_error(db: &TestDb) {
+    let (u, _clock) = account(db, 10).await;
+    u.import_apply(&parse(db, FIRST), &ApplyOptions::default())
+        .await
+        .unwrap();
+    let file = "mail,givenName,sn,objectSid\nbob@acme.test,Bob,Old,S-1-5-21-1\n";
+    let plan = u
+        .import_preview(std::sync::Arc::new(parse(db, file)))
+        .await
+        .unwrap();
+    assert_eq!(plan.counts[&Bucket::Error], 1);
+    let reason = plan
+        .rows()
+        .find(|r| r.row == Some(2))
+        .unwrap()
+        .reason
+        .unwrap();
+    assert!(
+        reason.contains(
+            "'S-1-5-21-1' belongs to ann.old@acme.test but the address bob@acme.test to another pending invitation"
+        ),
+        "{reason}"
+    );
+    // The faulty row matches no one: both are missing from the file, as users would be.
+    let missing: Vec<String> = plan
+        .rows()
+        .filter(|r| r.bucket == Bucket::Missing)
+        .map(|r| r.email)
+        .collect();
+    assert_eq!(
+        missing,
+        [
+            "admin@acme.test",
+            "ann.old@acme.test",
+            "bob@acme.test",
+            "cy@acme.test",
+            "di@acme.test",
+            "ed@acme.test"
+        ]
+    );
+}
 
 /// Pending invitations as (address, first name, last name, reference), by address.
 async fn pending(u: &Usher) -> Vec<(String, String, String, Option<String>)> {
