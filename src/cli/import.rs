@@ -126,7 +126,12 @@ pub(super) async fn preview(u: &Usher, a: &ImportFileArgs, skip_errors: bool) ->
     );
     for r in plan
         .rows()
-        .filter(|r| r.bucket != Bucket::Unchanged && (workbook || r.bucket != Bucket::New))
+        .filter(|r| {
+            // Rows with nothing to say: the counts above cover them.
+            let quiet = matches!(r.bucket, Bucket::Unchanged | Bucket::Pending)
+                || (r.bucket == Bucket::New && !workbook);
+            !quiet
+        })
         .take(50)
     {
         let what = r.reason.clone().unwrap_or_else(|| r.changes.join("; "));

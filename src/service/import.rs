@@ -81,44 +81,49 @@ impl ApplyOutcome {
     /// What the apply did, in one line (the console's and the command line's report):
     /// the counts that are not zero.
     pub fn summary(&self) -> String {
-        let guests = format!(
-            " ({} as guests for want of licences)",
-            self.invited_as_guests
+        let said = |parts: &[(usize, &str)], count_first: bool| -> Vec<String> {
+            parts
+                .iter()
+                .filter(|(n, _)| *n > 0)
+                .map(|(n, what)| match count_first {
+                    true => format!("{n} {what}"),
+                    false => format!("{what} {n}"),
+                })
+                .collect()
+        };
+        let mut users = said(
+            &[
+                (self.invited, "invited"),
+                (self.created, "created"),
+                (self.updated, "updated"),
+                (self.suspended, "suspended"),
+                (self.removed, "removed"),
+            ],
+            false,
         );
-        let parts = [
-            (self.invited, "invited", guests.as_str()),
-            (self.created, "created", ""),
-            (self.updated, "updated", ""),
-            (self.suspended, "suspended", ""),
-            (self.removed, "removed", ""),
-            (
-                self.reinvited,
-                "invitations sent again (new address or expired)",
-                "",
-            ),
-            (self.invitations_updated, "invitations changed", ""),
-            (
-                self.invitations_revoked,
-                "invitations revoked (missing from the file)",
-                "",
-            ),
-        ];
-        let said: Vec<String> = parts
-            .iter()
-            .filter(|(n, _, _)| *n > 0)
-            .map(|(n, what, more)| {
-                let more = if self.invited_as_guests > 0 {
-                    *more
-                } else {
-                    ""
-                };
-                format!("{what} {n}{more}")
-            })
-            .collect();
-        if said.is_empty() {
+        if self.invited_as_guests > 0
+            && let Some(first) = users.first_mut()
+        {
+            first.push_str(&format!(
+                " ({} as guests for want of licences)",
+                self.invited_as_guests
+            ));
+        }
+        let pending = said(
+            &[
+                (self.reinvited, "sent again (new address or expired)"),
+                (self.invitations_updated, "changed"),
+                (self.invitations_revoked, "revoked (missing from the file)"),
+            ],
+            true,
+        );
+        if !pending.is_empty() {
+            users.push(format!("pending invitations {}", pending.join(", ")));
+        }
+        if users.is_empty() {
             "nothing changed".to_owned()
         } else {
-            said.join(", ")
+            users.join(", ")
         }
     }
 }

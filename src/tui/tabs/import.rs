@@ -606,25 +606,36 @@ impl ImportTab {
         let height = area.height.saturating_sub(3) as usize;
         let start = self.rows.window(height, self.bucket_len());
         let faults = self.selected() == Bucket::Error;
-        let table_rows = (start..start + height)
+        let shown: Vec<(usize, PlanRow)> = (start..start + height)
             .filter_map(|i| self.bucket_row(i).map(|p| (i, p)))
-            .map(|(i, p)| {
-                let mark = if self.is_excluded(&p) { "out" } else { "" };
-                let mut cells = vec![
-                    Cell::from(mark),
-                    Cell::from(p.row.map_or("—".to_owned(), |n| n.to_string())),
-                ];
-                if !faults {
-                    cells.push(Cell::from(escape_for_display(&p.email)));
-                }
-                cells.push(Cell::from(escape_for_display(&what_of(&p))));
-                let row = Row::new(cells);
-                if self.browsing && i == self.rows.index {
-                    row.style(theme.selected)
-                } else {
-                    row
-                }
-            });
+            .collect();
+        // The address whole when it fits in half the table; the change takes the rest.
+        let widest = shown
+            .iter()
+            .map(|(_, p)| escape_for_display(&p.email).chars().count())
+            .max()
+            .unwrap_or(0)
+            .max("Address".len());
+        let address = u16::try_from(widest)
+            .unwrap_or(u16::MAX)
+            .min(area.width.saturating_sub(14) / 2);
+        let table_rows = shown.into_iter().map(|(i, p)| {
+            let mark = if self.is_excluded(&p) { "out" } else { "" };
+            let mut cells = vec![
+                Cell::from(mark),
+                Cell::from(p.row.map_or("—".to_owned(), |n| n.to_string())),
+            ];
+            if !faults {
+                cells.push(Cell::from(escape_for_display(&p.email)));
+            }
+            cells.push(Cell::from(escape_for_display(&what_of(&p))));
+            let row = Row::new(cells);
+            if self.browsing && i == self.rows.index {
+                row.style(theme.selected)
+            } else {
+                row
+            }
+        });
         // A faulty row's address may be what is wrong: the reason says it.
         let (widths, header) = if faults {
             (
@@ -640,8 +651,8 @@ impl ImportTab {
                 vec![
                     Constraint::Length(3),
                     Constraint::Length(8),
-                    Constraint::Fill(2),
-                    Constraint::Fill(3),
+                    Constraint::Length(address),
+                    Constraint::Fill(1),
                 ],
                 vec!["", "Row", "Address", "Change"],
             )
