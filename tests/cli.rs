@@ -613,7 +613,7 @@ fn import_apply_history_and_undo_from_the_command_line() {
     );
     let batch = history[0]["id"].as_i64().unwrap().to_string();
     let out = ok(&db, &["import", "undo", &batch, "--yes"]);
-    assert!(out.contains("revoked 2 invitation(s)"), "{out}");
+    assert!(out.contains("2 invitations revoked"), "{out}");
     let revoked = json(
         &db,
         &["invitations", "list", "--status", "revoked", "--json"],

@@ -77,20 +77,22 @@ pub struct ApplyOutcome {
     pub invitations_revoked: usize,
 }
 
+/// The counts that are not zero, each as "what N" (or "N what", `count_first`).
+pub(super) fn said(parts: &[(usize, &str)], count_first: bool) -> Vec<String> {
+    parts
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| match count_first {
+            true => format!("{n} {what}"),
+            false => format!("{what} {n}"),
+        })
+        .collect()
+}
+
 impl ApplyOutcome {
     /// What the apply did, in one line (the console's and the command line's report):
     /// the counts that are not zero.
     pub fn summary(&self) -> String {
-        let said = |parts: &[(usize, &str)], count_first: bool| -> Vec<String> {
-            parts
-                .iter()
-                .filter(|(n, _)| *n > 0)
-                .map(|(n, what)| match count_first {
-                    true => format!("{n} {what}"),
-                    false => format!("{what} {n}"),
-                })
-                .collect()
-        };
         let mut users = said(
             &[
                 (self.invited, "invited"),

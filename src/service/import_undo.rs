@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::Usher;
+use super::import::said;
 use super::import_edits::{reactivate, restore};
 use super::import_pending::restore_invitations;
 use super::import_workbook::grant_from_json;
@@ -37,21 +38,26 @@ pub struct UndoOutcome {
 }
 
 impl UndoOutcome {
-    /// What the undo did, in one line (the console's and the command line's report).
+    /// What the undo did, in one line (the console's and the command line's report):
+    /// the counts that are not zero.
     pub fn summary(&self) -> String {
-        let mut text = format!(
-            "revoked {} invitation(s), removed {} created user(s), restored {} user(s), \
-             reactivated {}",
-            self.revoked, self.deleted, self.restored, self.reactivated
+        let parts = said(
+            &[
+                (self.revoked, "invitations revoked"),
+                (self.deleted, "created users removed"),
+                (self.restored, "users restored"),
+                (self.reactivated, "users reactivated"),
+                (self.reopened, "revoked invitations pending again"),
+                (self.invitations_restored, "changed invitations restored"),
+                (self.kept, "changes left as they are (the data moved on)"),
+            ],
+            true,
         );
-        if self.reopened + self.invitations_restored > 0 {
-            text.push_str(&format!(
-                ", reopened {} revoked invitation(s), restored {} changed invitation(s)",
-                self.reopened, self.invitations_restored
-            ));
+        if parts.is_empty() {
+            "nothing to revert".to_owned()
+        } else {
+            parts.join(", ")
         }
-        text.push_str(&format!(", left {} as they are", self.kept));
-        text
     }
 }
 
