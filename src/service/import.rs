@@ -577,6 +577,9 @@ impl Usher {
             })
             .await?;
         drop(updates);
+        // In id order, the table's: a shuffled file would touch its pages at random.
+        changed.sort_unstable_by_key(|(o, _)| o.invitation());
+        replaced.sort_unstable_by_key(|i| i.id);
         out.invitations_updated += edits.update_invitations(&mut tx, &changed).await?;
         done += changed.len() as u64;
         drop(changed);
@@ -628,12 +631,13 @@ impl Usher {
             }
             // A leaver's pending invitation dies whichever the decision: there is no
             // account to keep suspended.
-            let leaving: Vec<&Invited> = plan
+            let mut leaving: Vec<&Invited> = plan
                 .list
                 .iter()
                 .filter(|o| deciding(o))
                 .filter_map(|o| o.invitation().and_then(|i| state.pending.get(i)))
                 .collect();
+            leaving.sort_unstable_by_key(|i| i.id);
             out.invitations_revoked += edits
                 .revoke_invitations(&mut tx, &leaving, Why::Missing)
                 .await?;

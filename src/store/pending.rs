@@ -56,35 +56,70 @@ type Pending = (
 
 impl Tx {
     /// The account's pending invitations (expired ones too), `each` told of every one in
-    /// id order. Read 10,000 at a time as one JSON text, like the users (`import_keys`).
+    /// id order. SQLite's are read 10,000 at a time as one JSON text, like the users
+    /// (`import_keys`); PostgreSQL's are streamed by one statement: chunk by chunk, its
+    /// planner (without statistics right after an import) read and sorted every pending
+    /// invitation for each chunk, 44 s for a million.
     pub async fn pending_invitations(
         &mut self,
         account_id: i64,
         now: Timestamp,
         mut each: impl FnMut(PendingRow<'_>),
     ) -> Result<()> {
-        let (sqlite, postgres) = (
-            "SELECT json_group_array(json_array(id, email, email_display, first_name,
-                    last_name, unique_ref, user_type, expires_at)), max(id)
-             FROM (SELECT * FROM invitations WHERE +account_id = $1 AND status = 'pending'
-                   AND id > $2 ORDER BY id LIMIT $3)",
-            "SELECT COALESCE(json_agg(json_build_array(id, email, email_display, first_name,
-                    last_name, unique_ref, user_type, expires_at) ORDER BY id), '[]')::text,
-                    max(id)
-             FROM (SELECT * FROM invitations WHERE account_id = $1 AND status = 'pending'
-                   AND id > $2 ORDER BY id LIMIT $3) AS t",
-        );
+        let t = match &mut self.inner {
+            TxInner::Postgres(t) => t,
+            TxInner::Sqlite(_) => return self.sqlite_pending(account_id, now, each).await,
+        };
+        use futures::TryStreamExt;
+        use sqlx::Row;
+        let mut rows = sqlx::query(
+            "SELECT id, email, email_display, first_name, last_name, unique_ref, user_type,
+                expires_at
+             FROM invitations WHERE account_id = $1 AND status = 'pending' ORDER BY id",
+        )
+        .bind(account_id)
+        .fetch(&mut **t);
+        while let Some(r) = rows.try_next().await? {
+            let id: i64 = r.try_get(0)?;
+            let expires_at: i64 = r.try_get(7)?;
+            each(PendingRow {
+                id,
+                email: r.try_get(1)?,
+                email_display: r.try_get(2)?,
+                first_name: r.try_get(3)?,
+                last_name: r.try_get(4)?,
+                unique_ref: r.try_get(5)?,
+                user_type: r
+                    .try_get::<&str, _>(6)?
+                    .parse()
+                    .map_err(|e| Error::Task(format!("invitation {id}: {e}")))?,
+                expired: expires_at <= now.0,
+            });
+        }
+        Ok(())
+    }
+
+    async fn sqlite_pending(
+        &mut self,
+        account_id: i64,
+        now: Timestamp,
+        mut each: impl FnMut(PendingRow<'_>),
+    ) -> Result<()> {
         let mut after = 0i64;
         loop {
-            let (json, last): (String, Option<i64>) =
-                on_tx!(self, sqlite = sqlite, postgres = postgres, |c, sql| {
-                    sqlx::query_as(sql)
-                        .bind(account_id)
-                        .bind(after)
-                        .bind(CHUNK as i64)
-                        .fetch_one(c)
-                        .await
-                })?;
+            let (json, last): (String, Option<i64>) = on_tx!(self, |c| {
+                sqlx::query_as(
+                    "SELECT json_group_array(json_array(id, email, email_display, first_name,
+                            last_name, unique_ref, user_type, expires_at)), max(id)
+                     FROM (SELECT * FROM invitations WHERE +account_id = $1
+                           AND status = 'pending' AND id > $2 ORDER BY id LIMIT $3)",
+                )
+                .bind(account_id)
+                .bind(after)
+                .bind(CHUNK as i64)
+                .fetch_one(c)
+                .await
+            })?;
             let rows: Vec<Pending> = serde_json::from_str(&json)
                 .map_err(|e| Error::Task(format!("reading invitations: {e}")))?;
             for (id, email, display, first, last, r, t, expires_at) in &rows {
