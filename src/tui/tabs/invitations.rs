@@ -348,6 +348,10 @@ pub fn detail(i: &Invitation) -> crate::tui::app::Detail {
                 .to_owned(),
         ),
         ("Type", i.user_type.to_string()),
+        (
+            "Unique ref",
+            i.unique_ref.clone().unwrap_or_else(|| "—".into()),
+        ),
         ("Status", i.status.to_string()),
         ("Invited by", i.inviter.clone()),
         ("Created", t(Some(i.created_at))),
