@@ -2,6 +2,9 @@
 //! and hostile files that must be refused clearly with bounded memory.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "common/sheets.rs"]
+mod sheets;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -467,26 +470,7 @@ fn a_type_line_above_the_header_is_left_out() {
 fn a_title_block_is_found_or_named() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("staff.xlsx");
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet();
-    sheet.write_string(0, 0, "Acme staff list").unwrap();
-    sheet.write_string(1, 0, "Exported 2026-11-30").unwrap();
-    for (c, h) in ["First name", "Last name", "E-mail"].iter().enumerate() {
-        sheet.write_string(3, c as u16, *h).unwrap();
-    }
-    for (r, (f, l, e)) in [
-        ("Ann", "Lee", "ann@acme.test"),
-        ("Bob", "Ng", "bob@acme.test"),
-    ]
-    .iter()
-    .enumerate()
-    {
-        let r = 4 + r as u32;
-        sheet.write_string(r, 0, *f).unwrap();
-        sheet.write_string(r, 1, *l).unwrap();
-        sheet.write_string(r, 2, *e).unwrap();
-    }
-    book.save(&path).unwrap();
+    sheets::title_block_xlsx(&path);
     let parsed = parse(&path);
     assert_eq!(emails(&parsed), ["ann@acme.test", "bob@acme.test"]);
     assert_eq!(

@@ -8,6 +8,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+#[path = "common/sheets.rs"]
+mod sheets;
+
+use sheets::title_block_xlsx;
 
 use std::path::{Path, PathBuf};
 
@@ -388,29 +392,6 @@ const POWERSHELL: &str = "#TYPE Selected.Microsoft.ActiveDirectory.Management.AD
     \"GivenName\",\"Surname\",\"UserPrincipalName\",\"EmailAddress\",\"ObjectGUID\",\"Enabled\"\r\n\
     \"Ann\",\"Lee\",\"alee@acme.test\",\"ann.lee@acme.test\",\"0b9c1f3e-2222-4c7e-9a1b-000000000001\",\"True\"\r\n\
     \"Old\",\"Account\",\"old@acme.test\",\"old@acme.test\",\"0b9c1f3e-2222-4c7e-9a1b-000000000002\",\"False\"\r\n";
-
-/// A spreadsheet report with a title and a date above the column names.
-fn title_block_xlsx(path: &Path) {
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet();
-    sheet.write_string(0, 0, "Acme staff list").unwrap();
-    sheet.write_string(1, 0, "Exported 2026-11-30").unwrap();
-    for (c, h) in ["First name", "Last name", "E-mail"].iter().enumerate() {
-        sheet.write_string(3, c as u16, *h).unwrap();
-    }
-    for (r, person) in [
-        ["Ann", "Lee", "ann@acme.test"],
-        ["Bob", "Ng", "bob@acme.test"],
-    ]
-    .iter()
-    .enumerate()
-    {
-        for (c, v) in person.iter().enumerate() {
-            sheet.write_string(4 + r as u32, c as u16, *v).unwrap();
-        }
-    }
-    book.save(path).unwrap();
-}
 
 /// A sheet saved by LibreOffice Calc: an ODS (a zip whose first entry is its media type,
 /// stored), a number cell, and the empty rows and columns Calc writes to the sheet's end

@@ -9,8 +9,9 @@ use usher::Error;
 use usher::Usher;
 use usher::config::Secret;
 use usher::domain::InvitationStatus;
+use usher::import::Parsed;
 use usher::import::plan::Bucket;
-use usher::service::{ApplyOptions, Enrolment, Missing};
+use usher::service::{ApplyOptions, ApplyOutcome, Enrolment, Missing};
 use usher::store::InvitationFilter;
 
 use crate::common::{TestDb, account};
@@ -91,6 +92,16 @@ fn person(
     (email.into(), first.into(), last.into(), Some(r.into()))
 }
 
+/// Applies exactly the plan previewed (its digest), suspending the missing.
+async fn apply_suspending(u: &Usher, parsed: &Parsed, digest: &str) -> ApplyOutcome {
+    let opts = ApplyOptions {
+        missing: Missing::Suspend,
+        expect_digest: Some(digest.to_owned()),
+        ..Default::default()
+    };
+    u.import_apply(parsed, &opts).await.unwrap()
+}
+
 /// The link's token in the message sent to `to`.
 fn token_for(messages: &[String], to: &str) -> String {
     let m = messages
@@ -159,12 +170,7 @@ async fn a_second_export_follows_pending_invitations_by_reference(db: &TestDb) {
     // Replacing Ann's professional invitation frees the seat it takes: only Flo's is new.
     assert_eq!(plan.licences.wanted, 1);
 
-    let opts = ApplyOptions {
-        missing: Missing::Suspend,
-        expect_digest: Some(plan.digest.clone()),
-        ..Default::default()
-    };
-    let out = u.import_apply(&second, &opts).await.unwrap();
+    let out = apply_suspending(&u, &second, &plan.digest).await;
     assert_eq!(
         (
             out.invited,
@@ -319,12 +325,7 @@ async fn a_second_export_of_a_hundred_thousand_people(db: &TestDb) {
         (5_000, 20_000, 70_000, 10_001, 0),
         "the administrator is missing too"
     );
-    let opts = ApplyOptions {
-        missing: Missing::Suspend,
-        expect_digest: Some(plan.digest.clone()),
-        ..Default::default()
-    };
-    let out = u.import_apply(&second, &opts).await.unwrap();
+    let out = apply_suspending(&u, &second, &plan.digest).await;
     assert_eq!(
         (
             out.invited,
