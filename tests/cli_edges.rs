@@ -45,6 +45,8 @@ fn a_closed_pipe_ends_quietly_even_after_a_commit() {
         &["users", "list", "--json"],
         &["audit", "list"],
         &["invitations", "list"],
+        &["completions", "bash"],
+        &["completions", "zsh"],
     ] {
         let (code, err) = closed_after(&db, args, 10);
         assert!(
@@ -211,4 +213,59 @@ fn an_error_exit_is_as_cheap_as_a_success() {
         .unwrap();
     assert!(kb < 80_000, "an error exit peaked at {kb} KB:\n{err}");
     assert!(!err.contains("backtrace"), "{err}");
+}
+
+/// What a package installs beside the binary comes from the commands themselves: a
+/// completion script per shell that the shell accepts, and a manual page per command.
+#[test]
+fn completions_and_manual_pages_come_from_the_commands() {
+    let db = TestDb::sqlite();
+    let bash = ok(&db, &["completions", "bash"]);
+    for word in ["suspend", "--skip-errors", "--missing", "manpages"] {
+        assert!(bash.contains(word), "bash completion lacks {word}");
+    }
+    assert!(ok(&db, &["completions", "zsh"]).starts_with("#compdef usher"));
+    assert!(ok(&db, &["completions", "fish"]).contains("complete -c usher"));
+    // bash itself takes the script and binds it to usher.
+    let script = db.dir.path().join("usher.bash");
+    std::fs::write(&script, &bash).unwrap();
+    let bound = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!("source {} && complete -p usher", script.display()))
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&bound.stdout).contains("_usher"),
+        "{}",
+        String::from_utf8_lossy(&bound.stderr)
+    );
+    let bad = run(&db, &["completions", "tcsh"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("possible values"));
+
+    let dir = db.dir.path().join("man");
+    let said = ok(&db, &["manpages", dir.to_str().unwrap()]);
+    let pages: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        said.contains(&format!("wrote {} manual pages", pages.len())),
+        "{said}"
+    );
+    for page in [
+        "usher.1",
+        "usher-import.1",
+        "usher-users-suspend.1",
+        "usher-completions.1",
+    ] {
+        assert!(pages.iter().any(|p| p == page), "no {page} in {pages:?}");
+    }
+    let suspend = std::fs::read_to_string(dir.join("usher-users-suspend.1")).unwrap();
+    assert!(
+        suspend.starts_with(".ie") || suspend.starts_with(".TH"),
+        "{suspend}"
+    );
+    assert!(suspend.contains(".TH usher-users-suspend 1"), "{suspend}");
+    assert!(suspend.contains("all or none"), "its help is its page");
 }

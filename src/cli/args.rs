@@ -10,6 +10,7 @@ use usher::domain::{InvitationStatus, UserType};
 #[command(
     name = "usher",
     version,
+    propagate_version = true,
     about = "Invite, enrol and manage the users of a self-hosted secure mail platform",
     long_about = "Invite, enrol and manage the users of a self-hosted secure mail platform.\n\n\
         With no command, on a terminal, usher opens the console once an account exists; otherwise \
@@ -89,6 +90,16 @@ pub enum Command {
     Templates(super::templates::TemplatesCmd),
     /// The users or invitations report, as CSV or XLSX, to a file or mailed as an attachment
     Report(super::report::ReportArgs),
+    /// Print the shell completion script for SHELL (bash, zsh, fish, elvish, powershell)
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
+    /// Write the manual pages (usher.1 and one per command, usher-import.1, ...) into DIR
+    Manpages {
+        /// Where to write them (created if missing)
+        dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Args)]

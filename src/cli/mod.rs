@@ -3,6 +3,7 @@
 mod access;
 pub mod args;
 mod bar;
+mod docs;
 mod domains;
 mod import;
 pub mod log;
@@ -107,8 +108,9 @@ pub async fn run(cli: Cli) -> Result<()> {
     let Some(command) = &cli.command else {
         return overview(&cli).await;
     };
-    // Checking a file and writing the template need no database.
+    // Checking a file, writing the template and the package's documents need no database.
     match command {
+        Command::Completions { .. } | Command::Manpages { .. } => return docs::run(command),
         Command::Import(ImportArgs {
             cmd: Some(ImportCmd::Check(a)),
             ..
@@ -270,6 +272,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Import(a) => import::run(&ctx, a).await?,
+        Command::Completions { .. } | Command::Manpages { .. } => docs::run(command)?,
         Command::Roles(cmd) => access::roles(u, cmd).await?,
         Command::Permissions(cmd) => access::permissions(cmd),
         Command::Grant(a) => access::grant(u, a).await?,
