@@ -472,7 +472,8 @@ impl Usher {
                         "update",
                         Some(u.id),
                         None,
-                        &serde_json::to_value(&u).unwrap_or_default(),
+                        &serde_json::to_value(&u)
+                            .map_err(|e| Error::Task(format!("keeping a record for undo: {e}")))?,
                     )
                     .await?;
                     let changes = view(o, parsed, &state).changes;

@@ -86,14 +86,14 @@ impl Edits<'_> {
                         status: u.status,
                     };
                     let changes = view(o, self.parsed, self.state).changes;
-                    Some(Edit {
+                    Some(snapshot(u).map(|before| Edit {
                         target: format!("user:{} {}", u.id, r.email()),
                         details: json!({"batch": self.batch, "changes": changes}),
-                        before: serde_json::to_string(u).unwrap_or_default(),
+                        before,
                         edit,
-                    })
+                    }))
                 })
-                .collect();
+                .collect::<Result<_>>()?;
             done += edits.len();
             self.write(tx, "update", "user.update", edits).await?;
             written(chunk.len());
@@ -168,13 +168,15 @@ impl Edits<'_> {
             done += tx.delete_users(&ids).await? as usize;
             let logged = before
                 .iter()
-                .map(|u| Logged {
-                    id: u.id,
-                    before: serde_json::to_string(u).unwrap_or_default(),
-                    target: format!("user:{} {}", u.id, u.email),
-                    details: json!({"batch": self.batch}),
+                .map(|u| {
+                    Ok(Logged {
+                        id: u.id,
+                        before: snapshot(u)?,
+                        target: format!("user:{} {}", u.id, u.email),
+                        details: json!({"batch": self.batch}),
+                    })
                 })
-                .collect();
+                .collect::<Result<_>>()?;
             self.log(tx, "remove", "user.remove", logged).await?;
             written(chunk.len());
         }
@@ -264,6 +266,13 @@ impl Edits<'_> {
             .collect();
         tx.append_audit_many(&entries).await
     }
+}
+
+/// A record as undo keeps it, as JSON. One that cannot be written refuses the apply:
+/// undo data is never stored empty.
+pub(super) fn snapshot<T: serde::Serialize>(record: &T) -> Result<String> {
+    serde_json::to_string(record)
+        .map_err(|e| crate::error::Error::Task(format!("keeping a record for undo: {e}")))
 }
 
 /// The record with this id in records sorted by id.

@@ -6,7 +6,7 @@
 
 use serde_json::json;
 
-use super::import_edits::{Edits, Logged};
+use super::import_edits::{Edits, Logged, snapshot};
 use crate::domain::{Timestamp, UserType};
 use crate::error::Result;
 use crate::import::ImportRow;
@@ -82,7 +82,7 @@ impl Edits<'_> {
                 });
                 logged.push(Logged {
                     id: inv.id,
-                    before: serde_json::to_string(&before(inv)).unwrap_or_default(),
+                    before: snapshot(&before(inv))?,
                     target: format!("invitation:{} {}", inv.id, inv.email()),
                     details: json!({"batch": self.batch, "changes": invitation_changes(inv, r)}),
                 });

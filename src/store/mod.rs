@@ -138,6 +138,8 @@ pub struct ConnectOptions {
     /// for `init` and `db migrate`, so that a mistyped path is an error, not a new
     /// empty database.
     pub create: bool,
+    /// The time an upgrade's changes are stamped with (the roles it gives accounts).
+    pub clock: std::sync::Arc<dyn crate::domain::Clock>,
 }
 
 impl Default for ConnectOptions {
@@ -147,6 +149,7 @@ impl Default for ConnectOptions {
             max_connections: 8,
             connect_timeout: Duration::from_secs(10),
             create: true,
+            clock: std::sync::Arc::new(crate::domain::SystemClock),
         }
     }
 }
@@ -156,7 +159,7 @@ impl Store {
     /// its schema up to date.
     pub async fn open(url: &str, opts: &ConnectOptions) -> Result<Self> {
         let store = Self::connect(url, opts).await?;
-        store.migrate().await?;
+        store.migrate_at(opts.clock.now()).await?;
         Ok(store)
     }
 
@@ -185,22 +188,22 @@ impl Store {
         }
     }
 
-    pub async fn migrate(&self) -> Result<()> {
+    /// Brings the schema up to date; what the upgrade gives accounts is stamped `now`.
+    pub async fn migrate_at(&self, now: crate::domain::Timestamp) -> Result<()> {
         match &self.pool {
             Pool::Sqlite(p) => sqlite::migrate(p).await?,
             Pool::Postgres(p) => postgres::migrate(p).await?,
         }
-        self.seed_system_roles().await
+        self.seed_system_roles(now).await
     }
 
     /// Gives every account the system roles of this release. An account that had none (one
     /// from before roles) makes its first user, the administrator `usher init` named, an
     /// Administrator, so that nobody is locked out by the upgrade.
-    async fn seed_system_roles(&self) -> Result<()> {
+    async fn seed_system_roles(&self, now: crate::domain::Timestamp) -> Result<()> {
         if self.read().await?.system_roles_complete().await? {
             return Ok(());
         }
-        let now = crate::domain::Clock::now(&crate::domain::SystemClock);
         let mut tx = self.write().await?;
         for account in tx.accounts().await? {
             tx.give_account_its_roles(account.id, "usher (upgrade)", now)
@@ -290,9 +293,6 @@ impl Tx {
         Ok(Some((mode, fk, timeout)))
     }
 
-    /// Serialises writers that decide on an account's licences. On PostgreSQL this locks
-    /// the account row until commit; on SQLite the write transaction already holds the
-    /// database's single write lock.
     /// Serialises appends to the audit chain until the transaction ends (PostgreSQL; a
     /// SQLite write transaction is alone already).
     pub async fn lock_audit_chain(&mut self) -> Result<()> {
@@ -308,6 +308,9 @@ impl Tx {
         }
     }
 
+    /// Serialises writers that decide on an account's licences. On PostgreSQL this locks
+    /// the account row until commit; on SQLite the write transaction already holds the
+    /// database's single write lock.
     pub async fn lock_account(&mut self, account_id: i64) -> Result<()> {
         match &mut self.inner {
             TxInner::Sqlite(_) => Ok(()),
