@@ -71,6 +71,23 @@ async fn copies_and_files_travel_with_one_invitation(db: &TestDb) {
     assert!(err.contains("huge.bin") && err.contains("64 KiB"), "{err}");
     let list = ok(db, &["invitations", "list"]);
     assert!(!list.contains("bob@acme.test"), "{list}");
+
+    // A disk image picked by mistake (8 GiB, sparse) is refused before it is read.
+    let image = db.dir.path().join("debian.iso");
+    std::fs::File::create(&image)
+        .unwrap()
+        .set_len(8 << 30)
+        .unwrap();
+    let out = with_sink(db, &sink)
+        .args(["invite", "bob@acme.test", "--attach"])
+        .arg(&image)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("debian.iso: 8589934592 bytes"),
+        "{err}"
+    );
 }
 
 async fn inviting_switched_off_says_why(db: &TestDb) {

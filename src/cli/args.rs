@@ -22,14 +22,10 @@ pub struct Cli {
     /// Config file (default: the platform's config directory, e.g. ~/.config/usher/config.toml)
     #[arg(long, global = true, env = "USHER_CONFIG", value_name = "PATH")]
     pub config: Option<PathBuf>,
-    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB (password from USHER_DATABASE_PASSWORD)
-    #[arg(
-        long,
-        global = true,
-        env = "USHER_DATABASE_URL",
-        value_name = "URL",
-        hide_env_values = true
-    )]
+    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB (password from
+    /// USHER_DATABASE_PASSWORD); else USHER_DATABASE_URL, else the config file's
+    // The environment is read by the config alone, in its one order of precedence.
+    #[arg(long, global = true, value_name = "URL")]
     pub database_url: Option<String>,
     /// Console: hide and refuse every action that changes data
     #[arg(long, global = true)]

@@ -195,11 +195,8 @@ pub async fn run(cli: Cli) -> Result<()> {
                     options: usher::service::InviteOptions {
                         cc: addresses_of(&a.cc)?,
                         bcc: addresses_of(&a.bcc)?,
-                        attachments: a
-                            .attach
-                            .iter()
-                            .map(|p| usher::mail::compose::Attachment::from_file(p))
-                            .collect::<Result<_, _>>()?,
+                        attachments: Vec::new(),
+                        files: a.attach.clone(),
                     },
                 })
                 .await?;

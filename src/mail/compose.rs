@@ -240,9 +240,24 @@ pub struct Attachment {
 
 impl Attachment {
     /// A file to attach, its type told by its extension (what mail clients go by).
-    pub fn from_file(path: &std::path::Path) -> Result<Self> {
-        let bytes = std::fs::read(path)
-            .map_err(|e| Error::invalid("attachments", format!("{}: {e}", path.display())))?;
+    /// Reads a file to attach, refusing one over `max_bytes` before reading it (a disk
+    /// image picked by mistake must not be read into memory).
+    pub fn from_file(path: &std::path::Path, max_bytes: usize) -> Result<Self> {
+        use std::io::Read;
+        let bad = |e: String| Error::invalid("attachments", format!("{}: {e}", path.display()));
+        let file = std::fs::File::open(path).map_err(|e| bad(e.to_string()))?;
+        let size = file.metadata().map_err(|e| bad(e.to_string()))?.len();
+        let limit = u64::try_from(max_bytes).unwrap_or(u64::MAX);
+        if size > limit {
+            return Err(bad(format!(
+                "{size} bytes, more than the {} KiB allowed in all",
+                max_bytes / 1024
+            )));
+        }
+        let mut bytes = Vec::new();
+        file.take(limit.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(|e| bad(e.to_string()))?;
         let filename = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())

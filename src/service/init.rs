@@ -25,10 +25,10 @@ impl Usher {
         if req.licences < 0 {
             return Err(Error::invalid("--licences", "cannot be negative"));
         }
-        if !(1..=365).contains(&req.validity_days) {
+        if !crate::domain::VALIDITY_DAYS.contains(&req.validity_days) {
             return Err(Error::invalid(
                 "--validity-days",
-                "must be between 1 and 365",
+                format!("must be {}", crate::domain::validity_days_said()),
             ));
         }
         let admin = Email::parse(&req.admin)?;

@@ -32,6 +32,9 @@ pub struct InviteOptions {
     pub cc: Vec<Email>,
     pub bcc: Vec<Email>,
     pub attachments: Vec<crate::mail::compose::Attachment>,
+    /// Files to attach, read by `invite` off the caller's thread, each refused before it
+    /// is read if it is over the limit.
+    pub files: Vec<std::path::PathBuf>,
 }
 
 /// Files at most per invitation, and their size in all.
@@ -116,17 +119,21 @@ impl Usher {
         let first = check_name("first name", &req.first_name)?;
         let last = check_name("last name", &req.last_name)?;
         if let Some(d) = req.expires_in_days
-            && !(1..=365).contains(&d)
+            && !crate::domain::VALIDITY_DAYS.contains(&d)
         {
             return Err(Error::invalid(
                 "expires in",
-                "must be between 1 and 365 days",
+                format!(
+                    "must be a number of days {}",
+                    crate::domain::validity_days_said()
+                ),
             ));
         }
         self.settings
             .templates
             .check_custom(req.subject.as_deref(), req.message.as_deref())?;
-        req.options.check(self.settings.attachment_max_bytes)?;
+        let options = self.with_files(&req.options).await?;
+        options.check(self.settings.attachment_max_bytes)?;
         let now = self.clock.now();
         let mut tx = self.store.write().await?;
         let account = self.account_in(&mut tx).await?;
@@ -211,7 +218,7 @@ impl Usher {
                     expires_at,
                     subject: req.subject.as_deref(),
                     message: req.message.as_deref(),
-                    options: Some(&req.options),
+                    options: Some(&options),
                 },
                 &token,
             )
@@ -341,4 +348,27 @@ pub(super) async fn seats(tx: &mut Tx, account: &Account, now: Timestamp) -> Res
         used,
         total: account.licences,
     })
+}
+
+impl Usher {
+    /// The options with their files read (on a blocking thread) into attachments.
+    async fn with_files(&self, options: &InviteOptions) -> Result<InviteOptions> {
+        let mut out = options.clone();
+        if options.files.len() + options.attachments.len() > MAX_ATTACHMENTS {
+            return Err(Error::invalid(
+                "attachments",
+                format!("at most {MAX_ATTACHMENTS} files"),
+            ));
+        }
+        let max = self.settings.attachment_max_bytes;
+        for path in std::mem::take(&mut out.files) {
+            let read = tokio::task::spawn_blocking(move || {
+                crate::mail::compose::Attachment::from_file(&path, max)
+            })
+            .await
+            .map_err(|e| Error::Task(format!("reading an attachment: {e}")))??;
+            out.attachments.push(read);
+        }
+        Ok(out)
+    }
 }

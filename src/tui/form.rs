@@ -214,11 +214,12 @@ impl InviteForm {
         let expires_in_days = match validity.trim() {
             "" => None,
             v => match v.parse::<i64>() {
-                Ok(d) if (1..=365).contains(&d) => Some(d),
+                Ok(d) if crate::domain::VALIDITY_DAYS.contains(&d) => Some(d),
                 _ => {
                     self.focus = Field::Validity;
                     self.error = Some(format!(
-                        "validity: '{v}' is not a number of days from 1 to 365"
+                        "validity: '{v}' is not a number of days {}",
+                        crate::domain::validity_days_said()
                     ));
                     return None;
                 }
@@ -248,7 +249,7 @@ impl InviteForm {
         })
     }
 
-    /// Copies and files, read now; the field to fix and why, if something is wrong.
+    /// Copies and the files to attach; the field to fix and why, if something is wrong.
     fn options(&self) -> Result<InviteOptions, (Field, String)> {
         let list = |field: Field, a: &TextArea<'_>| {
             let text = Self::text(a);
@@ -265,21 +266,18 @@ impl InviteForm {
                 )
             })
         };
-        let mut attachments = Vec::new();
-        for path in Self::text(&self.files)
+        // Only named here: the invite reads them, off the screen's thread.
+        let files = Self::text(&self.files)
             .split(',')
             .map(str::trim)
             .filter(|p| !p.is_empty())
-        {
-            let full = crate::tui::tabs::import::expand_home(path);
-            let a = crate::mail::compose::Attachment::from_file(std::path::Path::new(&full))
-                .map_err(|e| (Field::Files, e.to_string()))?;
-            attachments.push(a);
-        }
+            .map(|p| std::path::PathBuf::from(crate::tui::tabs::import::expand_home(p)))
+            .collect();
         Ok(InviteOptions {
             cc: list(Field::Cc, &self.cc)?,
             bcc: list(Field::Bcc, &self.bcc)?,
-            attachments,
+            attachments: Vec::new(),
+            files,
         })
     }
 
