@@ -47,7 +47,7 @@ pub enum Error {
     Forbidden(String),
     #[error("invitations are switched off for account '{0}'")]
     InvitationsDisabled(String),
-    /// The invite feature is off for this operator alone (seed 002).
+    /// The invite feature is off for this operator alone (docs/rules.md#invitations).
     #[error("invitations are switched off for {operator}: {reason}")]
     InviteBlocked { operator: String, reason: String },
     #[error("mail template: {0}")]

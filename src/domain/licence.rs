@@ -1,4 +1,5 @@
-//! Licence seats (seeds 000, 004): professional users are paid for, guests are free.
+//! Licence seats (docs/rules.md#licences): professional users are paid for, guests are
+//! free.
 
 /// Seats used = active professional users + pending, unexpired professional invitations.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]

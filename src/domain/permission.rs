@@ -67,8 +67,8 @@ macro_rules! catalog {
             pub fn scope(self) -> Scope {
                 match self { $(Permission::$variant => Scope::$scope),* }
             }
-            /// Whether a guest may hold it (seed 004: guests cannot invite, recall or
-            /// request signatures, and administer nothing).
+            /// Whether a guest may hold it (docs/rules.md#users: guests cannot invite,
+            /// recall or request signatures, and administer nothing).
             pub fn guest_may_hold(self) -> bool {
                 match self { $(Permission::$variant => $guest),* }
             }

@@ -51,7 +51,8 @@ pub struct UnknownValue {
 }
 
 text_enum!(
-    /// Professional users are licensed (seats); guests are free and unlimited (seed 004).
+    /// Professional users are licensed (seats); guests are free and unlimited
+    /// (docs/rules.md#users).
     UserType { Professional => "professional", Guest => "guest" }
 );
 

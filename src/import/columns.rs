@@ -1,6 +1,6 @@
 //! Recognising columns by their header: case, spaces, punctuation and bracketed notes
 //! ("Email Address [Required]") are ignored, and each field has aliases, so usher's own
-//! template, seed 000's and seed 003's, and the usual exports of Microsoft 365, Google
+//! template, the vendors' import templates, and the usual exports of Microsoft 365, Google
 //! Workspace and Active Directory load with no mapping. Anything else is mapped by hand.
 
 use std::fmt;

@@ -1,5 +1,6 @@
-//! Bulk import (seeds 000 and 003): read a user list from CSV or a spreadsheet, recognise
-//! its columns, and validate every row, naming the row, column and reason of each fault.
+//! Bulk import (docs/rules.md#import): read a user list from CSV or a spreadsheet,
+//! recognise its columns, and validate every row, naming the row, column and reason of each
+//! fault.
 //!
 //! Reading, column recognition and validation live here, with the template and the
 //! plan (the preview of every change). Applying a plan, history and undo are use cases

@@ -1,7 +1,7 @@
-//! The preview of an import (seed 000): every row of the file sorted into what will
-//! happen to it, and the account's users that the file does not mention, before anything
-//! changes. Users are matched by unique reference first, so an address that changed under
-//! the same reference is an update, not a new user.
+//! The preview of an import (docs/rules.md#import): every row of the file sorted into what
+//! will happen to it, and the account's users that the file does not mention, before
+//! anything changes. Users are matched by unique reference first, so an address that
+//! changed under the same reference is an update, not a new user.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

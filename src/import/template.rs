@@ -1,4 +1,4 @@
-//! The import template (seeds 000 and 003 offer one to download): usher's own column
+//! The import template (as vendors offer one to download): usher's own column
 //! names and an example row, as CSV or as a workbook whose second sheet explains every
 //! column and the other names each one is recognised by.
 
@@ -114,7 +114,7 @@ fn sheet_name_for(address: &str, n: usize) -> String {
     }
 }
 
-/// The roles workbook (seed 001's "example file for mass user creation"): Roles and
+/// The roles workbook (docs/rules.md#import): Roles and
 /// Permissions from the live account for reference, then Users, Account, and one sheet
 /// per mailbox, each with an example row on `domain`.
 pub fn write_roles_xlsx(

@@ -32,7 +32,8 @@ pub struct ImportRow {
     // Boxed: rare, and 8 bytes a row instead of 24.
     pub password: Option<Box<Secret>>,
     pub force_change_password: bool,
-    /// Create a personal mailbox the user owns (seed 001), for users created directly.
+    /// Create a personal mailbox the user owns (docs/rules.md#roles), for users created
+    /// directly.
     pub personal_mailbox: bool,
     /// The account is disabled where the file comes from: not invited, left alone.
     pub disabled: bool,
@@ -468,7 +469,8 @@ fn check_row(
         name(Field::DisplayName),
     );
     if first.is_empty() && last.is_empty() && !display.is_empty() {
-        // One "Name" column (seed 003): the last word is the last name.
+        // One "Name" column (as some vendors' templates have): the last word is the last
+        // name.
         match display.rsplit_once(' ') {
             Some((f, l)) => {
                 first = f.trim().to_owned();

@@ -1,8 +1,8 @@
-//! The roles workbook (seed 001's mass creation of corporate users): sheets Roles and
-//! Permissions (reference lists, not read back), Users (names, address, personal mailbox
-//! Y/N), Account (each user's account roles and permissions) and one sheet per mailbox
-//! (its roles and permissions per user). Users are read by the ordinary validator; the
-//! grants are attached to them here by address.
+//! The roles workbook (the mass creation of corporate users: docs/rules.md#import): sheets
+//! Roles and Permissions (reference lists, not read back), Users (names, address, personal
+//! mailbox Y/N), Account (each user's account roles and permissions) and one sheet per
+//! mailbox (its roles and permissions per user). Users are read by the ordinary validator;
+//! the grants are attached to them here by address.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
@@ -125,7 +125,7 @@ fn names(cell: &str) -> impl Iterator<Item = &str> {
 }
 
 /// Reads a roles workbook: the Users sheet as any import, then the grants. A fault in a
-/// grant sheet leaves out the user it concerns (seed 001: "such users will not be
+/// grant sheet leaves out the user it concerns ("such users will not be
 /// created"), and says so with its sheet, row and column.
 pub fn parse(
     path: &Path,

@@ -1,5 +1,6 @@
-//! The messages usher sends, each a template an account may replace (seeds 002 and 004):
-//! its built-in text, the variables it is given, and a sample of them for the preview.
+//! The messages usher sends, each a template an account may replace
+//! (docs/rules.md#invitations): its built-in text, the variables it is given, and a sample
+//! of them for the preview.
 
 use serde_json::{Value, json};
 

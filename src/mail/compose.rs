@@ -125,8 +125,8 @@ pub fn compose_rendered(
     )
 }
 
-/// Copies and files one message carries besides its recipient (seed 002's invitation
-/// options).
+/// Copies and files one message carries besides its recipient (docs/rules.md#invitations:
+/// an invitation's options).
 #[derive(Debug, Clone, Default)]
 pub struct Extras {
     pub cc: Vec<String>,

@@ -1,6 +1,6 @@
-//! Reports (seed 001): the users and the invitations of an account, as CSV or XLSX, with
-//! every field, safe to open in a spreadsheet. The core fills a `Sink` page by page; this
-//! module knows only files and cells.
+//! Reports (docs/rules.md#reports): the users and the invitations of an account, as CSV or
+//! XLSX, with every field, safe to open in a spreadsheet. The core fills a `Sink` page by
+//! page; this module knows only files and cells.
 
 pub mod cell;
 pub mod write;

@@ -1,7 +1,7 @@
-//! `usher serve`: the enrolment server behind the invitation link (seeds 000 to 002),
-//! with self-registration, and the mail sender and reminders running beside it. Plain
-//! HTTP for a reverse proxy, or HTTPS from PEM files. It stops gracefully: requests in
-//! flight finish, the sender ends its batch.
+//! `usher serve`: the enrolment server behind the invitation link
+//! (docs/rules.md#enrolment), with self-registration, and the mail sender and reminders
+//! running beside it. Plain HTTP for a reverse proxy, or HTTPS from PEM files. It stops
+//! gracefully: requests in flight finish, the sender ends its batch.
 
 mod guard;
 mod pages;

@@ -1,4 +1,4 @@
-//! `usher audit verify` (issue 8): walks the audit chain in order and recomputes each
+//! `usher audit verify`: walks the audit chain in order and recomputes each
 //! row's hash from the row before. A changed row fails its own hash; a removed row fails
 //! the hash of the row after it. Gaps in the ids alone prove nothing (PostgreSQL spends
 //! an id on every rolled-back insert), so they are only named beside a broken link.

@@ -1,5 +1,5 @@
-//! Corporate users created directly, without an invitation (seed 001): only with an
-//! address on one of the account's verified, active domains.
+//! Corporate users created directly, without an invitation (docs/rules.md#domains): only
+//! with an address on one of the account's verified, active domains.
 
 use serde_json::json;
 

@@ -1,6 +1,6 @@
-//! Domains (seed 001): add, verify by a DNS TXT record or by hand with a reason, activate,
-//! deactivate. Corporate users, shared mailboxes and imported users need an address on a
-//! verified, active domain.
+//! Domains (docs/rules.md#domains): add, verify by a DNS TXT record or by hand with a
+//! reason, activate, deactivate. Corporate users, shared mailboxes and imported users need
+//! an address on a verified, active domain.
 
 use serde::Serialize;
 use serde_json::json;

@@ -1,8 +1,8 @@
-//! Following an invitation's link (seeds 000 to 002): the invitee creates their account,
-//! or, when already registered on the platform (a user of another account here), signs in
-//! to accept; or declines. The link's token is consumed once, inside the transaction that
-//! acts on it, so fifty submissions of one link make one account. The inviter is told by
-//! mail either way.
+//! Following an invitation's link (docs/rules.md#enrolment): the invitee creates their
+//! account, or, when already registered on the platform (a user of another account here),
+//! signs in to accept; or declines. The link's token is consumed once, inside the
+//! transaction that acts on it, so fifty submissions of one link make one account. The
+//! inviter is told by mail either way.
 
 use serde_json::json;
 

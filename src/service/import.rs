@@ -1,4 +1,4 @@
-//! Applying an import (seed 000's "Apply changes"), its history, and undo. One
+//! Applying an import (docs/rules.md#import), its history, and undo. One
 //! transaction each: a failure leaves the database as it was.
 
 use std::collections::HashMap;
@@ -39,7 +39,7 @@ pub struct ApplyOptions {
     pub include_outside: bool,
     /// The previewed plan's digest: if the plan differs now, nothing is applied.
     pub expect_digest: Option<String>,
-    /// Buckets left out (seed 000: the operator excludes what should not happen).
+    /// Buckets left out (the operator leaves out what should not happen).
     pub skip: Vec<Bucket>,
     /// Rows left out: inclusive ranges of the file's row numbers.
     pub exclude_rows: Vec<(u64, u64)>,
@@ -58,13 +58,14 @@ pub struct ApplyOptions {
 pub struct ApplyOutcome {
     pub batch_id: i64,
     pub invited: usize,
-    /// Created active with the file's password, without an invitation (seed 003).
+    /// Created active with the file's password, without an invitation
+    /// (docs/rules.md#import).
     pub created: usize,
     pub invited_as_guests: usize,
     pub updated: usize,
     pub suspended: usize,
     pub removed: usize,
-    /// Users a roles workbook left out for faults (seed 001: "will not be created").
+    /// Users a roles workbook left out for faults (docs/rules.md#import).
     pub left_out: usize,
     /// Pending invitations replaced by a new one (a new address under the same unique
     /// reference, or an expired link): the old link dead, a new one mailed. Not counted
@@ -180,8 +181,8 @@ impl Free {
     }
 }
 
-/// A user not on a verified, active domain refuses the whole workbook (seed 001), naming
-/// every one of them.
+/// A user not on a verified, active domain refuses the whole workbook
+/// (docs/rules.md#import), naming every one of them.
 fn refuse_outside(list: &[Outcome], parsed: &Parsed) -> Result<()> {
     let outside: Vec<String> = list
         .iter()
@@ -286,8 +287,8 @@ impl Usher {
             )));
         }
         let errors = plan.counts.get(&Bucket::Error).copied().unwrap_or(0);
-        // A workbook leaves out the users at fault and says so (seed 001); any other
-        // file is applied whole or not at all.
+        // A workbook leaves out the users at fault and says so (docs/rules.md#import); any
+        // other file is applied whole or not at all.
         if errors > 0 && !workbook && !opts.skip_errors {
             return Err(Error::Conflict(format!(
                 "{errors} row(s) cannot be imported; nothing was applied (--skip-errors \

@@ -1,6 +1,6 @@
-//! A roles workbook's part of an import (seed 001): its grants checked against the
-//! account before the plan is made, and, when applied, users created directly with their
-//! personal mailbox and grants, each step recorded for undo.
+//! A roles workbook's part of an import (docs/rules.md#import): its grants checked against
+//! the account before the plan is made, and, when applied, users created directly with
+//! their personal mailbox and grants, each step recorded for undo.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 

@@ -21,11 +21,11 @@ pub struct InviteRequest {
     /// This invitation's own subject and message (minijinja source, like the templates).
     pub subject: Option<String>,
     pub message: Option<String>,
-    /// Copies and files for this invitation's message (seed 002).
+    /// Copies and files for this invitation's message (docs/rules.md#invitations).
     pub options: InviteOptions,
 }
 
-/// Seed 002's invitation options: copies to others and attached files. They travel with
+/// An invitation's options: copies to others and attached files. They travel with
 /// this message only; a resend or a reminder carries neither.
 #[derive(Debug, Clone, Default)]
 pub struct InviteOptions {

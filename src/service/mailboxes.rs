@@ -1,5 +1,5 @@
-//! Shared mailboxes, and a personal mailbox for a user on request (seed 001). Roles and
-//! permissions per mailbox are granted with `grant ... --mailbox`.
+//! Shared mailboxes, and a personal mailbox for a user on request (docs/rules.md#roles).
+//! Roles and permissions per mailbox are granted with `grant ... --mailbox`.
 
 use serde_json::json;
 

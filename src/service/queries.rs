@@ -1,4 +1,4 @@
-//! Read-only views: lists, totals (seed 000's users screen), outbox, audit.
+//! Read-only views: lists, totals (docs/rules.md#users), outbox, audit.
 
 use serde::Serialize;
 

@@ -1,7 +1,7 @@
-//! Self-registration (seed 001): when an account switches it on, someone with an address
-//! on one of its verified, active domains asks for an account, proves the address with a
-//! mailed link, and becomes an active corporate user of that account. The request answers
-//! the same whether or not the address qualifies, so it reveals nothing.
+//! Self-registration (docs/rules.md#domains): when an account switches it on, someone with
+//! an address on one of its verified, active domains asks for an account, proves the
+//! address with a mailed link, and becomes an active corporate user of that account. The
+//! request answers the same whether or not the address qualifies, so it reveals nothing.
 
 use serde::Serialize;
 use serde_json::json;

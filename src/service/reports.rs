@@ -1,6 +1,6 @@
-//! The users and invitations reports (seed 001): every field, roles and invitation status
-//! included, read a page at a time inside one read transaction (a consistent snapshot)
-//! and handed to a `Sink`, with progress after each page.
+//! The users and invitations reports (docs/rules.md#reports): every field, roles and
+//! invitation status included, read a page at a time inside one read transaction (a
+//! consistent snapshot) and handed to a `Sink`, with progress after each page.
 
 use std::collections::HashMap;
 

@@ -1,4 +1,4 @@
-//! Resend (seed 000) and revoke.
+//! Resend and revoke (docs/rules.md#invitations).
 
 use serde_json::json;
 

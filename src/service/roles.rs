@@ -1,5 +1,5 @@
-//! Roles and grants (seed 001): system roles, custom roles, and roles or single permissions
-//! granted to users and pending invitations, for the account or one mailbox.
+//! Roles and grants (docs/rules.md#roles): system roles, custom roles, and roles or single
+//! permissions granted to users and pending invitations, for the account or one mailbox.
 
 use std::collections::BTreeSet;
 

@@ -1,6 +1,6 @@
-//! The account's mail templates (seeds 002 and 004) and invitation switches: read, check
-//! and preview, save a version, reset to usher's own; the invite feature on or off for the
-//! account or for one operator.
+//! The account's mail templates (docs/rules.md#invitations) and invitation switches: read,
+//! check and preview, save a version, reset to usher's own; the invite feature on or off
+//! for the account or for one operator.
 
 use serde::Serialize;
 use serde_json::json;

@@ -1,4 +1,4 @@
-//! Managing users (seed 000's Users screen, seed 004's professional and guest types).
+//! Managing users and their types (docs/rules.md#users).
 
 use serde::Serialize;
 use serde_json::json;
@@ -171,7 +171,7 @@ impl Usher {
         let user = self.find_user(tx, account, target).await?;
         let (change, takes_seat) = decide(&user)?;
         match change {
-            // A guest cannot keep what only a professional may hold (seed 004).
+            // A guest cannot keep what only a professional may hold (docs/rules.md#users).
             Change::Type(UserType::Guest) => {
                 let held = effective(tx, Holder::User(user.id), None).await?;
                 let who = format!(

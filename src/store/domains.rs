@@ -1,4 +1,4 @@
-//! Domains and their verification (seed 001).
+//! Domains and their verification (docs/rules.md#domains).
 
 use serde::Serialize;
 

@@ -1,4 +1,4 @@
-//! Mailboxes: shared ones, and a user's personal one (seed 001).
+//! Mailboxes: shared ones, and a user's personal one (docs/rules.md#roles).
 
 use serde::Serialize;
 

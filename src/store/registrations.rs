@@ -1,5 +1,5 @@
-//! Self-registration (seed 001): a person on an account's verified, active domain asks
-//! for an account; a mailed link proves the address, and is used once.
+//! Self-registration (docs/rules.md#domains): a person on an account's verified, active
+//! domain asks for an account; a mailed link proves the address, and is used once.
 
 use super::{Account, Tx, on_tx};
 use crate::domain::Timestamp;

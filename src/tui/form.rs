@@ -1,6 +1,6 @@
-//! The invitation form (seeds 000 and 002): several addresses, names, type, validity,
-//! copies (CC, BCC), attached files, and a subject and message of its own (left empty,
-//! the account's template is used).
+//! The invitation form (docs/rules.md#invitations): several addresses, names, type,
+//! validity, copies (CC, BCC), attached files, and a subject and message of its own (left
+//! empty, the account's template is used).
 
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
@@ -54,7 +54,8 @@ pub struct InviteForm {
     pub subject: TextArea<'static>,
     pub message: TextArea<'static>,
     pub user_type: UserType,
-    /// Keep the form open, cleared, after each invitation (seed 000's "invite another").
+    /// Keep the form open, cleared, after each invitation ("invite another", for a
+    /// handful of invitations in a row).
     pub another: bool,
     /// Why professional cannot be chosen now (every licence taken), if so.
     pub professional_unavailable: Option<String>,

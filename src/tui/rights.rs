@@ -45,7 +45,8 @@ pub fn denied(op: &Operator) -> BTreeMap<Cmd, String> {
             })
         })
         .chain(
-            // Inviting switched off (seed 002): the keys say why, whatever the roles.
+            // Inviting switched off (docs/rules.md#invitations): the keys say why, whatever
+            // the roles.
             op.invite_off.iter().flat_map(|why| {
                 [Cmd::Invite, Cmd::Resend, Cmd::ResendExpired].map(|c| (c, why.clone()))
             }),

@@ -1,4 +1,4 @@
-//! Creating or editing a custom role (seed 001's "Advanced"): a name, a description, and
+//! Creating or editing a custom role (docs/rules.md#roles): a name, a description, and
 //! the permissions of its scope, narrowed by a search as you type and ticked with space.
 
 use std::collections::BTreeSet;

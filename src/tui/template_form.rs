@@ -1,8 +1,8 @@
-//! The mail template editor (seeds 002 and 004): subject, body and an optional HTML part
-//! in ratatui-textarea, beside a preview rendered with sample values as you type. A
-//! template that would be refused shows why instead of a preview, and cannot be saved.
-//! ^n / ^p move to the next template, ^r puts usher's own text in the editor (saving it
-//! then is a reset).
+//! The mail template editor (docs/rules.md#invitations): subject, body and an optional HTML
+//! part in ratatui-textarea, beside a preview rendered with sample values as you type. A
+//! template that would be refused shows why instead of a preview, and cannot be saved. ^n /
+//! ^p move to the next template, ^r puts usher's own text in the editor (saving it then is
+//! a reset).
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Frame;

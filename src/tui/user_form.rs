@@ -1,5 +1,5 @@
-//! Creating one corporate user directly, without an invitation (seed 001): address, names,
-//! type, an optional personal mailbox, timezone and phone.
+//! Creating one corporate user directly, without an invitation (docs/rules.md#domains):
+//! address, names, type, an optional personal mailbox, timezone and phone.
 
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;

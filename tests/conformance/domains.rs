@@ -1,5 +1,6 @@
-//! Domains and corporate users (seed 001): verification by a real DNS query to a stub
-//! server, by hand with a reason, activation and deactivation, and who may be created.
+//! Domains and corporate users (docs/rules.md#domains): verification by a real DNS query to
+//! a stub server, by hand with a reason, activation and deactivation, and who may be
+//! created.
 
 use usher::Error;
 use usher::Usher;

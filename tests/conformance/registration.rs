@@ -1,4 +1,4 @@
-//! Self-registration (seed 001, issue 6): only when switched on, only on a verified,
+//! Self-registration (docs/rules.md#domains): only when switched on, only on a verified,
 //! active domain, proven by a link that works once, within the licences.
 
 use usher::Error;

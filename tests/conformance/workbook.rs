@@ -1,6 +1,7 @@
-//! The roles workbook (seed 001): corporate users created directly with their personal
-//! mailbox, account roles and mailbox roles, through the same preview, apply and undo as
-//! every import; faults leave one user out, an address off the domains refuses it all.
+//! The roles workbook (docs/rules.md#import): corporate users created directly with their
+//! personal mailbox, account roles and mailbox roles, through the same preview, apply and
+//! undo as every import; faults leave one user out, an address off the domains refuses it
+//! all.
 
 use std::path::Path;
 use std::sync::Arc;

@@ -1,5 +1,5 @@
-//! The Domains tab (seed 001): the account's domains with how each was verified and the
-//! record still to publish, and its mailboxes below.
+//! The Domains tab (docs/rules.md#domains): the account's domains with how each was
+//! verified and the record still to publish, and its mailboxes below.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};

@@ -1,4 +1,5 @@
-//! The Invitations tab (seed 000): every invitation with its status and delivery.
+//! The Invitations tab (docs/rules.md#invitations): every invitation with its status and
+//! delivery.
 
 use std::collections::BTreeSet;
 

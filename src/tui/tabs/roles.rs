@@ -1,5 +1,5 @@
-//! The Roles tab (seed 001): the account's roles with what each allows and who holds it,
-//! and a matrix of every role against every permission.
+//! The Roles tab (docs/rules.md#roles): the account's roles with what each allows and who
+//! holds it, and a matrix of every role against every permission.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};

@@ -1,6 +1,6 @@
-//! The Users tab (seed 000): every user, searchable, with a detail pane. Rows are read a
-//! page at a time by address (keyset), and at most `MAX_ROWS` are held, so the console's
-//! memory does not grow with the number of users.
+//! The Users tab (docs/rules.md#users): every user, searchable, with a detail pane. Rows
+//! are read a page at a time by address (keyset), and at most `MAX_ROWS` are held, so the
+//! console's memory does not grow with the number of users.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
