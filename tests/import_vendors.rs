@@ -220,23 +220,19 @@ fn accounts_disabled_at_the_source_are_told_apart() {
     );
     // In the plan: a bucket of their own, not invited, and an existing user among them is
     // neither updated nor missing.
-    use usher::import::plan::{AccountState, Bucket, plan};
-    let existing = usher::store::User {
-        id: 7,
-        account_id: 1,
-        email: "b@acme.test".into(),
-        email_display: "b@acme.test".into(),
-        first_name: "B".into(),
-        last_name: "Old".into(),
-        display_name: "B Old".into(),
-        unique_ref: None,
-        user_type: UserType::Professional,
-        status: usher::domain::UserStatus::Active,
-        created_at: 0,
-        updated_at: 0,
-    };
+    use usher::import::plan::{AccountState, Bucket, Known, plan};
+    let existing = Known::new(
+        7,
+        "b@acme.test",
+        "b@acme.test",
+        "B",
+        "Old",
+        None,
+        UserType::Professional,
+        usher::domain::UserStatus::Active,
+    );
     let state = AccountState {
-        users: vec![(&existing).into()],
+        users: vec![existing],
         pending: vec![],
         domains: vec!["acme.test".into()],
         seats: Some(usher::domain::licence::Seats { used: 1, total: 10 }),

@@ -3,7 +3,6 @@
 //! With no file at all usher runs on a SQLite file and a mail spool in the data directory.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -33,25 +32,9 @@ pub enum ConfigError {
     Value { key: &'static str, reason: String },
 }
 
-/// A secret that never prints.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
+/// The config's secrets are the domain's (`domain::Secret`), re-exported where callers
+/// have long found them.
+pub use crate::domain::Secret;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -434,7 +417,7 @@ fn secret(
     file: Option<&Path>,
 ) -> Result<Option<Secret>, ConfigError> {
     if let Some(v) = env.get(var) {
-        return Ok(Some(Secret(v)));
+        return Ok(Some(Secret::new(v)));
     }
     let Some(path) = file else { return Ok(None) };
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Secret {
@@ -442,7 +425,7 @@ fn secret(
         path: path.to_owned(),
         source,
     })?;
-    Ok(Some(Secret(
+    Ok(Some(Secret::new(
         text.lines().next().unwrap_or_default().trim().to_owned(),
     )))
 }

@@ -7,6 +7,7 @@ pub mod licence;
 pub mod password;
 pub mod permission;
 pub mod sanitize;
+pub mod secret;
 pub mod token;
 pub mod types;
 
@@ -14,6 +15,7 @@ pub use actor::Actor;
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use email::{Email, EmailError, parse_address_list};
 pub use permission::{Permission, Scope};
+pub use secret::Secret;
 pub use token::Token;
 pub use types::{DeliveryState, InvitationStatus, UserStatus, UserType};
 

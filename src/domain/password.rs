@@ -5,7 +5,7 @@ use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 
-use crate::config::Secret;
+use super::Secret;
 
 #[derive(Debug, thiserror::Error)]
 #[error("could not hash the password: {0}")]

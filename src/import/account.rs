@@ -8,7 +8,6 @@ use std::hash::BuildHasher;
 use super::person::Person;
 use crate::domain::licence::Seats;
 use crate::domain::{UserStatus, UserType};
-use crate::store::{PendingRow, User};
 
 /// No position: 4 bytes where an `Option<u32>` takes 8, a million times over.
 pub(super) const NONE: u32 = u32::MAX;
@@ -56,19 +55,18 @@ impl std::ops::Deref for Known {
     }
 }
 
-impl From<&User> for Known {
-    fn from(u: &User) -> Self {
-        Known::new(
-            u.id,
-            &u.email,
-            &u.email_display,
-            &u.first_name,
-            &u.last_name,
-            u.unique_ref.as_deref(),
-            u.user_type,
-            u.status,
-        )
-    }
+/// A pending invitation as an import's plan reads it. `expired`: its link no longer works
+/// and it holds no licence.
+#[derive(Debug, Clone, Copy)]
+pub struct PendingRow<'a> {
+    pub id: i64,
+    pub email: &'a str,
+    pub email_display: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub unique_ref: Option<&'a str>,
+    pub user_type: UserType,
+    pub expired: bool,
 }
 
 /// A pending invitation as the plan needs it: matched like a user, by reference first,

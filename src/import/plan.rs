@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-pub use super::account::{AccountState, Invited, Known};
+pub use super::account::{AccountState, Invited, Known, PendingRow};
 use super::account::{KeyIndex, NONE, position};
 use super::person::Person;
 use super::validate::{ImportRow, Parsed, RowError};

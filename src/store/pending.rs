@@ -9,20 +9,7 @@ use super::bulk::{CHUNK, column, json_rows};
 use super::{Tx, TxInner, on_tx};
 use crate::domain::{Timestamp, UserType};
 use crate::error::{Error, Result};
-
-/// A pending invitation as an import's plan reads it. `expired`: its link no longer works
-/// and it holds no licence.
-#[derive(Debug, Clone, Copy)]
-pub struct PendingRow<'a> {
-    pub id: i64,
-    pub email: &'a str,
-    pub email_display: &'a str,
-    pub first_name: &'a str,
-    pub last_name: &'a str,
-    pub unique_ref: Option<&'a str>,
-    pub user_type: UserType,
-    pub expired: bool,
-}
+pub use crate::import::plan::PendingRow;
 
 /// What an import may change on a pending invitation in place (its address never: a new
 /// address gets a new invitation, and so a new link).

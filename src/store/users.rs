@@ -26,6 +26,23 @@ pub struct User {
     pub updated_at: i64,
 }
 
+/// A user as an import's plan holds them (the store knows the planner's form; the
+/// planner knows nothing of the store).
+impl From<&User> for Known {
+    fn from(u: &User) -> Self {
+        Known::new(
+            u.id,
+            &u.email,
+            &u.email_display,
+            &u.first_name,
+            &u.last_name,
+            u.unique_ref.as_deref(),
+            u.user_type,
+            u.status,
+        )
+    }
+}
+
 /// One user for a bulk insert.
 #[derive(Debug, Clone, Serialize)]
 pub struct BulkUser {
