@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::Usher;
-use super::import_edits::Edits;
+use super::import_edits::{Edits, updated_names};
 use super::import_invites::{Invite, Invites};
 use super::import_pending::Why;
 use super::invite::seats;
@@ -129,22 +129,6 @@ impl ApplyOutcome {
             users.join(", ")
         }
     }
-}
-
-/// The names an update gives a user: the row's, or theirs where the row has none, and
-/// the display name made of them.
-pub(super) fn updated_names<'a>(r: &'a ImportRow, u: &'a User) -> (&'a str, &'a str, String) {
-    let first = if r.first_name().is_empty() {
-        u.first_name.as_str()
-    } else {
-        r.first_name()
-    };
-    let last = if r.last_name().is_empty() {
-        u.last_name.as_str()
-    } else {
-        r.last_name()
-    };
-    (first, last, format!("{first} {last}").trim().to_owned())
 }
 
 /// A user's current fields, to change one or two and write back.

@@ -9,12 +9,11 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use super::Usher;
-use super::import::updated_names;
 use super::import_workbook::grant_json;
 use crate::domain::{Timestamp, UserStatus, UserType};
 use crate::error::Result;
-use crate::import::Parsed;
 use crate::import::plan::{AccountState, Known, Outcome, Source, view};
+use crate::import::{ImportRow, Parsed};
 use crate::store::{Account, Change, Grantable, NewAudit, Tx, User, UserEdit};
 
 /// Users per chunk.
@@ -273,6 +272,22 @@ impl Edits<'_> {
 pub(super) fn snapshot<T: serde::Serialize>(record: &T) -> Result<String> {
     serde_json::to_string(record)
         .map_err(|e| crate::error::Error::Task(format!("keeping a record for undo: {e}")))
+}
+
+/// The names an update gives a user: the row's, or theirs where the row has none, and
+/// the display name made of them.
+pub(super) fn updated_names<'a>(r: &'a ImportRow, u: &'a User) -> (&'a str, &'a str, String) {
+    let first = if r.first_name().is_empty() {
+        u.first_name.as_str()
+    } else {
+        r.first_name()
+    };
+    let last = if r.last_name().is_empty() {
+        u.last_name.as_str()
+    } else {
+        r.last_name()
+    };
+    (first, last, format!("{first} {last}").trim().to_owned())
 }
 
 /// The record with this id in records sorted by id.
