@@ -336,10 +336,14 @@ impl Usher {
         if workbook {
             refuse_outside(&plan.list, parsed)?;
         }
+        // Sending a pending invitation again (new address, or expired) is inviting too.
+        let sends_again = |o: &Outcome| {
+            let inv = o.invitation().and_then(|i| state.pending.get(i));
+            o.bucket == Bucket::Updated && inv.zip(row_of(o)).is_some_and(|(i, r)| replaces(i, r))
+        };
         let inviting = !workbook
-            && plan.list.iter().any(|o| {
-                o.bucket == Bucket::New
-                    || (opts.include_outside && o.bucket == Bucket::OutsideDomains)
+            && plan.list.iter().filter(|o| applies(o)).any(|o| {
+                o.bucket == Bucket::New || o.bucket == Bucket::OutsideDomains || sends_again(o)
             });
         if inviting {
             self.may_invite(&mut tx, &account).await?;

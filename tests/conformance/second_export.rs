@@ -23,7 +23,33 @@ crate::on_both_backends!(
     an_expired_invitation_in_the_next_export_is_sent_again,
     a_second_export_of_a_hundred_thousand_people,
     a_reference_of_one_invitation_with_the_address_of_another_is_an_error,
+    with_inviting_switched_off_names_change_but_nothing_is_sent_again,
 );
+
+/// Sending an invitation again to a new address is inviting: refused while inviting is
+/// switched off, when changing names is not.
+async fn with_inviting_switched_off_names_change_but_nothing_is_sent_again(db: &TestDb) {
+    let (u, _clock) = account(db, 10).await;
+    u.import_apply(&parse(db, FIRST), &ApplyOptions::default())
+        .await
+        .unwrap();
+    u.set_invitations_enabled(false).await.unwrap();
+    let moved = parse(
+        db,
+        "mail,givenName,sn,objectSid\nann.new@acme.test,Ann,Lee,S-1-5-21-1\n",
+    );
+    let refused = u.import_apply(&moved, &ApplyOptions::default()).await;
+    assert!(refused.is_err(), "{refused:?}");
+    let renamed = parse(
+        db,
+        "mail,givenName,sn,objectSid\nbob@acme.test,Bob,Newname,S-1-5-21-2\n",
+    );
+    let out = u
+        .import_apply(&renamed, &ApplyOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(out.invitations_updated, 1);
+}
 
 /// As with users: a row whose reference is one person's and address another's is
 /// refused, naming both, and the two invitations stay as they are.
