@@ -1,22 +1,13 @@
 //! usher: invite, enrol and manage the users of a self-hosted secure mail platform.
 //!
-//! The library is the UI-free core: domain rules, storage, mail and use cases. The
-//! binary's command line, the console (`tui`) and the enrolment server (`serve`) call it.
+//! The workspace's crates under one name, for the binary, the tests and the benchmarks:
+//! the UI-free core (`usher-core`), the console (`tui`, `usher-console`) and the
+//! enrolment server (`serve`, `usher-serve`). The command line is the binary's own.
 
-pub mod config;
-pub mod dns;
-pub mod domain;
-pub mod error;
-pub mod import;
-pub mod mail;
-pub mod report;
-pub mod serve;
-pub mod service;
-pub mod store;
-pub mod tui;
-
-pub use error::{Error, Result};
-pub use service::Usher;
+pub use usher_console as tui;
+pub use usher_core::{Error, Result, Usher};
+pub use usher_core::{config, dns, domain, error, import, mail, report, service, store};
+pub use usher_serve as serve;
 
 /// mimalloc instead of the system allocator: an import holds millions of small strings,
 /// and glibc's 16-byte headers and coarse size classes cost about a third of the memory

@@ -8,6 +8,7 @@
 //!
 //! The reader is a small one of its own (comments and strings blanked, `use` trees
 //! expanded, re-exports followed), tested below on made-up files.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -63,10 +64,7 @@ fn module_of(rel: &Path) -> Vec<String> {
         .iter()
         .map(|s| s.to_string_lossy().trim_end_matches(".rs").to_string())
         .collect();
-    if matches!(
-        parts.last().map(String::as_str),
-        Some("mod" | "lib")
-    ) {
+    if matches!(parts.last().map(String::as_str), Some("mod" | "lib")) {
         parts.pop();
     }
     parts
@@ -245,7 +243,11 @@ fn inline_paths(code: &str) -> Vec<Vec<String>> {
                     j += 1;
                 }
                 path.push(chars[s..j].iter().collect::<String>());
-                if j + 2 < chars.len() && chars[j] == ':' && chars[j + 1] == ':' && is_ident(chars[j + 2]) {
+                if j + 2 < chars.len()
+                    && chars[j] == ':'
+                    && chars[j + 1] == ':'
+                    && is_ident(chars[j + 2])
+                {
                     j += 2;
                 } else {
                     break;
@@ -304,14 +306,15 @@ impl Crate {
         }
         let n = best?;
         let module = path[..n].to_vec();
-        if let (Some(next), true) = (path.get(n), depth < 8) {
-            if let Some(target) = self.reexports.get(&module).and_then(|r| r.get(next)) {
-                if target.starts_with(&module) && target.len() > module.len() {
-                    let mut whole = target.clone();
-                    whole.extend(path[n + 1..].iter().cloned());
-                    return self.file_of(&whole, depth + 1).or(Some(module));
-                }
-            }
+        let target = path
+            .get(n)
+            .filter(|_| depth < 8)
+            .and_then(|next| self.reexports.get(&module)?.get(next))
+            .filter(|t| t.starts_with(&module) && t.len() > module.len());
+        if let Some(target) = target {
+            let mut whole = target.clone();
+            whole.extend(path[n + 1..].iter().cloned());
+            return self.file_of(&whole, depth + 1).or(Some(module));
         }
         Some(module)
     }
@@ -429,10 +432,14 @@ fn loops(arrows: &BTreeMap<Vec<String>, BTreeSet<Vec<String>>>) -> Vec<Vec<Vec<S
             if !t.index.contains_key(w) {
                 visit(t, w);
                 let low = t.index[w].1.min(t.index[v].1);
-                t.index.get_mut(v).map(|e| e.1 = low);
+                if let Some(e) = t.index.get_mut(v) {
+                    e.1 = low;
+                }
             } else if t.on.contains(w) {
                 let low = t.index[w].0.min(t.index[v].1);
-                t.index.get_mut(v).map(|e| e.1 = low);
+                if let Some(e) = t.index.get_mut(v) {
+                    e.1 = low;
+                }
             }
         }
         if t.index[v].0 == t.index[v].1 {
@@ -488,7 +495,10 @@ fn fn_name(line: &str) -> Option<String> {
     if at > 0 && is_ident(line.as_bytes()[at - 1] as char) {
         return None;
     }
-    let name: String = line[at + 3..].chars().take_while(|&c| is_ident(c)).collect();
+    let name: String = line[at + 3..]
+        .chars()
+        .take_while(|&c| is_ident(c))
+        .collect();
     (!name.is_empty()).then_some(name)
 }
 
@@ -525,7 +535,11 @@ fn reason_above(raw: &[&str], at: usize) -> bool {
 }
 
 fn name(m: &[String]) -> String {
-    if m.is_empty() { "lib".into() } else { m.join("::") }
+    if m.is_empty() {
+        "lib".into()
+    } else {
+        m.join("::")
+    }
 }
 
 #[test]
@@ -547,7 +561,11 @@ fn no_loop_between_the_files_of_a_crate() {
             }
         }
     }
-    assert!(found.is_empty(), "loops between files:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "loops between files:\n{}",
+        found.join("\n")
+    );
 }
 
 #[test]
@@ -560,7 +578,11 @@ fn no_long_function_without_a_reason() {
             }
         }
     }
-    assert!(found.is_empty(), "functions over {LONGEST} lines:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "functions over {LONGEST} lines:\n{}",
+        found.join("\n")
+    );
 }
 
 #[test]
@@ -571,7 +593,15 @@ fn the_core_names_no_front_end_crate() {
     };
     let deps = text.split("[dependencies]").nth(1).unwrap_or("");
     let deps = deps.split("\n[").next().unwrap_or("");
-    for front in ["ratatui", "crossterm", "axum", "tower", "hyper", "clap", "indicatif"] {
+    for front in [
+        "ratatui",
+        "crossterm",
+        "axum",
+        "tower",
+        "hyper",
+        "clap",
+        "indicatif",
+    ] {
         let named = deps.lines().any(|l| l.trim_start().starts_with(front));
         assert!(!named, "the core depends on {front}");
     }
@@ -590,7 +620,10 @@ fn made_up(files: &[(&str, &str)]) -> Crate {
 fn the_reader_finds_a_loop_through_a_parent_and_not_through_a_reexport() {
     let looped = made_up(&[
         ("lib.rs", "mod a;"),
-        ("a/mod.rs", "mod b; pub struct Top; pub use b::Low;"),
+        (
+            "a/mod.rs",
+            "mod b; pub struct Top; pub fn low() -> b::Low { b::Low }",
+        ),
         ("a/b.rs", "use super::Top; pub struct Low;"),
     ]);
     let groups = loops(&looped.arrows());
@@ -598,7 +631,10 @@ fn the_reader_finds_a_loop_through_a_parent_and_not_through_a_reexport() {
     let fine = made_up(&[
         ("lib.rs", "mod a; mod c;"),
         ("a/mod.rs", "mod b; pub use b::Low;"),
-        ("a/b.rs", "// use crate::c::X;\npub struct Low; fn f() -> &'static str { \"crate::c::X\" }"),
+        (
+            "a/b.rs",
+            "// use crate::c::X;\npub struct Low; fn f() -> &'static str { \"crate::c::X\" }",
+        ),
         ("c.rs", "use crate::a::Low; pub struct X;"),
     ]);
     assert!(loops(&fine.arrows()).is_empty(), "{:?}", fine.arrows());
@@ -613,7 +649,9 @@ fn the_reader_finds_a_loop_through_a_parent_and_not_through_a_reexport() {
 #[test]
 fn the_reader_measures_a_function_and_reads_its_reason() {
     let body = "    let x = 1;\n".repeat(LONGEST);
-    let text = format!("fn long() {{\n{body}}}\n\n// long: one match over every key\nfn reasoned() {{\n{body}}}\nfn short() {{ let s = \"{{\"; }}\n");
+    let text = format!(
+        "fn long() {{\n{body}}}\n\n// long: one match over every key\nfn reasoned() {{\n{body}}}\nfn short() {{ let s = \"{{\"; }}\n"
+    );
     let found = long_functions(&text);
     assert_eq!(found, vec![("long".to_string(), LONGEST + 2)]);
 }

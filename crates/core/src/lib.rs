@@ -1,0 +1,17 @@
+//! usher's core: domain rules, configuration, import, storage, mail, reports and the use
+//! cases the front ends call. It depends on no terminal, HTTP or command-line crate, so
+//! the compiler keeps it free of them; the console (`usher-console`), the enrolment
+//! server (`usher-serve`) and the command line (`usher`) sit on top of it.
+
+pub mod config;
+pub mod dns;
+pub mod domain;
+pub mod error;
+pub mod import;
+pub mod mail;
+pub mod report;
+pub mod service;
+pub mod store;
+
+pub use error::{Error, Result};
+pub use service::Usher;

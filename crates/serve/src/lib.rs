@@ -1,0 +1,292 @@
+//! `usher serve`: the enrolment server behind the invitation link
+//! (docs/rules.md#enrolment), with self-registration, and the mail sender and reminders
+//! running beside it. Plain HTTP for a reverse proxy, or HTTPS from PEM files. It stops
+//! gracefully: requests in flight finish, the sender ends its batch.
+
+mod guard;
+mod pages;
+mod respond;
+mod routes;
+
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::get;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use usher_core::config::Config;
+use usher_core::error::{Error, Result};
+use usher_core::mail::Sender;
+use usher_core::service::Usher;
+
+pub use guard::{Limits, client_ip};
+pub use pages::Pages;
+
+/// Largest form accepted: two passwords of 1024 characters, percent-encoded, and change.
+const BODY_LIMIT: usize = 32 * 1024;
+/// Seconds between reminder runs.
+const REMINDER_EVERY: Duration = Duration::from_secs(60);
+
+/// What every request handler shares.
+#[derive(Debug)]
+pub struct App {
+    usher: Usher,
+    pages: Pages,
+    limits: Limits,
+    /// Served over HTTPS (here or at the proxy): Secure cookies and HSTS.
+    secure: bool,
+    /// scheme://host[:port] of the public address, which a form's Origin must match.
+    origin: String,
+    trusted: Vec<IpAddr>,
+}
+
+impl App {
+    pub fn new(usher: Usher, config: &Config) -> Result<Self> {
+        let s = &config.serve;
+        let banned = match &s.banned_passwords_file {
+            Some(p) => banned_passwords(p)?,
+            None => Default::default(),
+        };
+        Ok(Self {
+            usher: usher.with_banned_passwords(banned),
+            pages: Pages::load(s.templates_dir.as_deref())?,
+            limits: Limits::new(s.requests_per_minute, s.attempts_per_link),
+            secure: config.public_url.starts_with("https://"),
+            origin: origin_of(&config.public_url),
+            trusted: s.trusted_proxies.clone(),
+        })
+    }
+}
+
+/// The organisation's own list of refused passwords, one per line, read when the server
+/// starts (so a wrong path stops it at once, not an enrolment later).
+fn banned_passwords(path: &std::path::Path) -> Result<std::collections::HashSet<String>> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::invalid(
+            "serve.banned_passwords_file",
+            format!("{}: {e}", path.display()),
+        )
+    })?;
+    Ok(text
+        .lines()
+        .map(|l| l.trim().to_lowercase())
+        .filter(|l| !l.is_empty())
+        .collect())
+}
+
+/// "https://host:port" of "https://host:port/path".
+fn origin_of(url: &str) -> String {
+    let after = url.find("://").map_or(0, |i| i + 3);
+    match url[after..].find('/') {
+        Some(i) => url[..after + i].to_owned(),
+        None => url.to_owned(),
+    }
+}
+
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route(
+            "/enrol/{token}",
+            get(routes::enrol_get).post(routes::enrol_post),
+        )
+        .route(
+            "/register",
+            get(routes::register_get).post(routes::register_post),
+        )
+        .route(
+            "/register/{token}",
+            get(routes::complete_get).post(routes::complete_post),
+        )
+        .route("/static/usher.css", get(routes::css))
+        .route("/healthz", get(routes::health))
+        .fallback(routes::not_found)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        // Outermost, so that a 413 or a timeout is logged and carries the headers too.
+        .layer(middleware::from_fn_with_state(app.clone(), protect))
+        .with_state(app)
+}
+
+/// The path as logged: its first segment only, since the rest of an enrolment path is the
+/// link's secret.
+fn loggable(path: &str) -> String {
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    match first {
+        "enrol" | "register" if path.len() > first.len() + 1 => format!("/{first}/…"),
+        "enrol" | "register" | "static" | "healthz" => path.chars().take(40).collect(),
+        _ => "/…".into(),
+    }
+}
+
+/// Per-client rate limit, security headers and an access log without secrets.
+async fn protect(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let ip = client_ip(peer, req.headers(), &app.trusted);
+    let method = req.method().clone();
+    let path = loggable(req.uri().path());
+    let mut resp = if app.limits.client_allowed(ip) {
+        req.extensions_mut().insert(routes::ClientIp(ip));
+        next.run(req).await
+    } else {
+        app.too_many()
+    };
+    let status = resp.status();
+    let h = resp.headers_mut();
+    for (name, value) in [
+        (header::REFERRER_POLICY, "no-referrer"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
+        ),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::CACHE_CONTROL, "no-store"),
+    ] {
+        h.insert(name, HeaderValue::from_static(value));
+    }
+    // These answer before the request body is read, so the connection cannot carry another
+    // request: saying so stops a client reusing it and losing its next request to the close.
+    if matches!(
+        status,
+        StatusCode::PAYLOAD_TOO_LARGE | StatusCode::REQUEST_TIMEOUT | StatusCode::TOO_MANY_REQUESTS
+    ) {
+        h.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    if app.secure {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    tracing::info!(
+        client = %ip,
+        method = %method,
+        path = %path,
+        status = resp.status().as_u16(),
+        ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    resp
+}
+
+/// Runs the server on `listener` until `shutdown` resolves, with the mail sender (if
+/// given) and the reminders beside it; then lets requests in flight finish.
+pub async fn run(
+    app: App,
+    listener: std::net::TcpListener,
+    tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
+    sender: Option<Sender>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let app = Arc::new(app);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let mut background = tokio::task::JoinSet::new();
+    if let Some(sender) = sender {
+        let stop = stopped(stop_rx.clone());
+        background.spawn(async move { sender.run_until(stop).await });
+    }
+    {
+        let app = app.clone();
+        let mut stop = stop_rx.clone();
+        background.spawn(async move {
+            loop {
+                match app.usher.send_reminders().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!("queued {n} reminder(s)"),
+                    Err(e) => tracing::warn!("reminders: {e}"),
+                }
+                app.limits.forget_idle();
+                tokio::select! {
+                    _ = stop.wait_for(|s| *s) => return,
+                    () = tokio::time::sleep(REMINDER_EVERY) => {}
+                }
+            }
+        });
+    }
+    let handle = axum_server::Handle::<SocketAddr>::new();
+    {
+        let handle = handle.clone();
+        tokio::spawn(async move {
+            shutdown.await;
+            tracing::info!("shutting down: finishing requests in flight");
+            handle.graceful_shutdown(Some(Duration::from_secs(10)));
+            let _ = stop_tx.send(true);
+        });
+    }
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| Error::Serve(e.to_string()))?;
+    let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
+    let served = match tls {
+        Some((cert, key)) => {
+            let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
+                .await
+                .map_err(|e| {
+                    Error::Serve(format!(
+                        "TLS certificate {} or key {}: {e}",
+                        cert.display(),
+                        key.display()
+                    ))
+                })?;
+            axum_server::from_tcp_rustls(listener, config)
+                .map_err(|e| Error::Serve(e.to_string()))?
+                .handle(handle)
+                .serve(service)
+                .await
+        }
+        None => {
+            axum_server::from_tcp(listener)
+                .map_err(|e| Error::Serve(e.to_string()))?
+                .handle(handle)
+                .serve(service)
+                .await
+        }
+    };
+    served.map_err(|e| Error::Serve(e.to_string()))?;
+    while background.join_next().await.is_some() {}
+    Ok(())
+}
+
+/// Installs ring as rustls's provider for the server's TLS (once per process).
+pub fn install_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_in_paths_are_not_logged() {
+        assert_eq!(loggable("/enrol/SECRET-TOKEN"), "/enrol/…");
+        assert_eq!(loggable("/register/SECRET"), "/register/…");
+        assert_eq!(loggable("/register"), "/register");
+        assert_eq!(loggable("/anything/else"), "/…");
+        assert_eq!(
+            origin_of("https://u.example.org/base"),
+            "https://u.example.org"
+        );
+        assert_eq!(origin_of("http://localhost:8080"), "http://localhost:8080");
+    }
+}
