@@ -279,7 +279,8 @@ impl Crate {
         let mut reexports = BTreeMap::new();
         for (module, code) in &files {
             let mut names = BTreeMap::new();
-            for line in pub_uses(code) {
+            // Any `use` in a module lets its children name the item through it (`super::X`).
+            for line in use_trees(code) {
                 let mut paths = Vec::new();
                 expand_tree(&[], &line, &mut paths);
                 for p in paths {
@@ -354,6 +355,21 @@ fn strip_pub_uses(code: &str) -> String {
         for head in ["pub use ", "pub(crate) use "] {
             out = out.replace(&format!("{head}{line};"), "");
         }
+    }
+    out
+}
+
+fn use_trees(code: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = code;
+    while let Some(at) = rest.find("use ") {
+        let starts = at == 0 || !is_ident(rest.as_bytes()[at - 1] as char);
+        let tail = &rest[at + 4..];
+        let end = tail.find(';').unwrap_or(tail.len());
+        if starts {
+            out.push(tail[..end].to_string());
+        }
+        rest = &tail[end..];
     }
     out
 }

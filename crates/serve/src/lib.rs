@@ -3,13 +3,15 @@
 //! running beside it. Plain HTTP for a reverse proxy, or HTTPS from PEM files. It stops
 //! gracefully: requests in flight finish, the sender ends its batch.
 
+mod forms;
 mod guard;
 mod pages;
 mod respond;
 mod routes;
+mod state;
 
 use std::future::Future;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -22,74 +24,17 @@ use axum::routing::get;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
-use usher_core::config::Config;
 use usher_core::error::{Error, Result};
 use usher_core::mail::Sender;
-use usher_core::service::Usher;
 
 pub use guard::{Limits, client_ip};
 pub use pages::Pages;
+pub use state::App;
 
 /// Largest form accepted: two passwords of 1024 characters, percent-encoded, and change.
 const BODY_LIMIT: usize = 32 * 1024;
 /// Seconds between reminder runs.
 const REMINDER_EVERY: Duration = Duration::from_secs(60);
-
-/// What every request handler shares.
-#[derive(Debug)]
-pub struct App {
-    usher: Usher,
-    pages: Pages,
-    limits: Limits,
-    /// Served over HTTPS (here or at the proxy): Secure cookies and HSTS.
-    secure: bool,
-    /// scheme://host[:port] of the public address, which a form's Origin must match.
-    origin: String,
-    trusted: Vec<IpAddr>,
-}
-
-impl App {
-    pub fn new(usher: Usher, config: &Config) -> Result<Self> {
-        let s = &config.serve;
-        let banned = match &s.banned_passwords_file {
-            Some(p) => banned_passwords(p)?,
-            None => Default::default(),
-        };
-        Ok(Self {
-            usher: usher.with_banned_passwords(banned),
-            pages: Pages::load(s.templates_dir.as_deref())?,
-            limits: Limits::new(s.requests_per_minute, s.attempts_per_link),
-            secure: config.public_url.starts_with("https://"),
-            origin: origin_of(&config.public_url),
-            trusted: s.trusted_proxies.clone(),
-        })
-    }
-}
-
-/// The organisation's own list of refused passwords, one per line, read when the server
-/// starts (so a wrong path stops it at once, not an enrolment later).
-fn banned_passwords(path: &std::path::Path) -> Result<std::collections::HashSet<String>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Error::invalid(
-            "serve.banned_passwords_file",
-            format!("{}: {e}", path.display()),
-        )
-    })?;
-    Ok(text
-        .lines()
-        .map(|l| l.trim().to_lowercase())
-        .filter(|l| !l.is_empty())
-        .collect())
-}
-
-/// "https://host:port" of "https://host:port/path".
-fn origin_of(url: &str) -> String {
-    let after = url.find("://").map_or(0, |i| i + 3);
-    match url[after..].find('/') {
-        Some(i) => url[..after + i].to_owned(),
-        None => url.to_owned(),
-    }
-}
 
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
@@ -283,10 +228,5 @@ mod tests {
         assert_eq!(loggable("/register/SECRET"), "/register/…");
         assert_eq!(loggable("/register"), "/register");
         assert_eq!(loggable("/anything/else"), "/…");
-        assert_eq!(
-            origin_of("https://u.example.org/base"),
-            "https://u.example.org"
-        );
-        assert_eq!(origin_of("http://localhost:8080"), "http://localhost:8080");
     }
 }

@@ -8,9 +8,9 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Serialize;
 use serde_json::json;
 
-use super::App;
+use super::forms::AccountForm;
 use super::guard::{csrf_ok, new_csrf};
-use super::routes::AccountForm;
+use super::state::App;
 use usher_core::domain::Actor;
 use usher_core::error::Error;
 use usher_core::service::{EnrolPage, RegisterPage};

@@ -10,11 +10,11 @@ use axum::Form;
 use axum::extract::{Extension, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use serde_json::json;
 
-use super::App;
+use super::forms::{AccountForm, RegisterForm};
 use super::respond::LinkPage;
+use super::state::App;
 use usher_core::config::Secret;
 use usher_core::error::Error;
 use usher_core::service::Enrolment;
@@ -22,26 +22,6 @@ use usher_core::service::Enrolment;
 /// The client's address, set by the protecting middleware.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub IpAddr);
-
-/// What the account forms submit. Every field defaults, so a mangled post gets our page,
-/// not the framework's plain-text rejection.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct AccountForm {
-    csrf: String,
-    answer: String,
-    pub(super) display_name: String,
-    password: String,
-    confirm: String,
-    pub(super) personal_mailbox: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct RegisterForm {
-    csrf: String,
-    email: String,
-}
 
 fn enrolment(f: &AccountForm) -> Enrolment {
     Enrolment {

@@ -7,30 +7,12 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+mod env;
+mod error;
 mod serve;
+pub use env::{Env, ProcessEnv};
+pub use error::ConfigError;
 pub use serve::ServeConfig;
-
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    // The cause follows in the error's chain: not repeated here.
-    #[error("cannot read config file {path}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("config file {path}: {message}")]
-    Parse { path: PathBuf, message: String },
-    #[error("cannot read secret file {path} (for {key})")]
-    Secret {
-        key: &'static str,
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("no home directory to put usher's data in; set USHER_DATA_DIR")]
-    NoDataDir,
-    #[error("{key}: {reason}")]
-    Value { key: &'static str, reason: String },
-}
 
 /// The config's secrets are the domain's (`domain::Secret`), re-exported where callers
 /// have long found them.
@@ -176,36 +158,6 @@ pub struct SmtpConfig {
 pub struct Overrides {
     pub config: Option<PathBuf>,
     pub database_url: Option<String>,
-}
-
-/// The process environment, read once, so that tests can pass their own.
-pub trait Env {
-    fn get(&self, key: &str) -> Option<String>;
-}
-
-#[derive(Debug)]
-pub struct ProcessEnv;
-
-impl Env for ProcessEnv {
-    fn get(&self, key: &str) -> Option<String> {
-        std::env::var(key).ok().filter(|v| !v.is_empty())
-    }
-}
-
-impl<K: AsRef<str>, V: AsRef<str>> Env for Vec<(K, V)> {
-    fn get(&self, key: &str) -> Option<String> {
-        self.iter()
-            .find(|(k, _)| k.as_ref() == key)
-            .map(|(_, v)| v.as_ref().to_owned())
-    }
-}
-
-impl<const N: usize> Env for [(&str, &str); N] {
-    fn get(&self, key: &str) -> Option<String> {
-        self.iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| (*v).to_owned())
-    }
 }
 
 fn project_dirs() -> Option<directories::ProjectDirs> {

@@ -6,7 +6,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::ImportError;
+use super::error::ImportError;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Field {

@@ -11,8 +11,8 @@ use std::io::{BufRead, BufReader, Read};
 
 use base64::Engine;
 
-use super::ImportError;
-use super::source::{MAX_LINE, Record, RecordSink, SourceInfo};
+use super::error::ImportError;
+use super::record::{MAX_LINE, Record, RecordSink, SourceInfo};
 
 /// The attributes read, as the header row names them (column recognition then works as
 /// for any export). The last is made from `REFERENCES`.

@@ -8,12 +8,15 @@
 
 mod account;
 pub mod columns;
+mod error;
 pub mod faulty;
 pub mod ldif;
 mod packed;
+mod parsed;
 mod person;
 pub mod plan;
 pub mod progress;
+mod record;
 mod repeats;
 pub mod source;
 pub mod template;
@@ -21,37 +24,22 @@ pub mod validate;
 pub mod workbook;
 
 pub use columns::{Columns, Field, parse_mapping};
+pub use error::ImportError;
+pub use parsed::{ImportRow, Parsed, RowError, Wanted, Workbook};
 pub use person::Person;
 pub use progress::{Progress, Stage};
-pub use source::{ReadOptions, Record, RecordSink, SourceInfo};
-pub use validate::{ImportRow, Parsed, RowError, parse_file};
+pub use record::{Record, RecordSink, SourceInfo};
+pub use source::ReadOptions;
 
-/// Why a file cannot be read at all. Faults in single rows are `RowError`s instead.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ImportError {
-    #[error("{file}: {reason}")]
-    Io { file: String, reason: String },
-    #[error("{file}: the file is empty")]
-    Empty { file: String },
-    #[error("{file}: {reason}")]
-    Corrupt { file: String, reason: String },
-    #[error("{file}: {reason}")]
-    TooLarge { file: String, reason: String },
-    #[error("{file}: {reason}")]
-    Encoding { file: String, reason: String },
-    #[error("{file}, row {row}: {reason}")]
-    Csv {
-        file: String,
-        row: u64,
-        reason: String,
-    },
-    #[error("{file}: {reason}")]
-    Sheet { file: String, reason: String },
-    /// The columns could not be matched; `headers` are the file's, for a mapping.
-    #[error("{file}: {reason}")]
-    Mapping {
-        file: String,
-        reason: String,
-        headers: Vec<String>,
-    },
+/// Reads and checks a whole file: a roles workbook by its sheets, anything else as a list
+/// of users.
+pub fn parse_file(
+    path: &std::path::Path,
+    opts: &ReadOptions,
+    mapping: &[(Field, String)],
+) -> Result<Parsed, ImportError> {
+    if opts.sheet.is_none() && workbook::is_roles_workbook(path) {
+        return workbook::parse(path, opts, mapping);
+    }
+    validate::parse_list(path, opts, mapping)
 }

@@ -10,8 +10,8 @@ use serde::Serialize;
 
 pub use super::account::{AccountState, Invited, Known, PendingRow};
 use super::account::{KeyIndex, NONE, position};
+use super::parsed::{ImportRow, Parsed, RowError};
 use super::person::Person;
-use super::validate::{ImportRow, Parsed, RowError};
 use crate::domain::licence::Seats;
 use crate::domain::{UserStatus, UserType};
 

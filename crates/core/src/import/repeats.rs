@@ -6,7 +6,7 @@ use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 
 use super::columns::{Columns, Field};
-use super::validate::{ImportRow, RowError};
+use super::parsed::{ImportRow, RowError};
 use crate::domain::sanitize::escape_for_display;
 
 /// The keys of a row refused for other faults: a later row repeating them is refused too.

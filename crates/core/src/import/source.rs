@@ -9,21 +9,8 @@ use std::path::Path;
 use calamine::{Data, DataRef, Reader, Xlsx};
 use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
 
-use super::ImportError;
-
-/// One row that is not blank: its number as a spreadsheet or editor shows it, and its
-/// cells.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Record {
-    pub row: u64,
-    pub cells: Vec<String>,
-}
-
-/// Receives every row that is not blank, in order. Which one is the header is the
-/// sink's to decide: a file may open with a title block or PowerShell's `#TYPE` line.
-pub trait RecordSink {
-    fn record(&mut self, record: Record) -> Result<(), ImportError>;
-}
+use super::error::ImportError;
+pub use super::record::{MAX_LINE, Record, RecordSink, SourceInfo};
 
 #[derive(Debug, Clone, Default)]
 pub struct ReadOptions {
@@ -39,23 +26,6 @@ pub struct ReadOptions {
     pub progress: super::Progress,
 }
 
-/// What was read, for the summary.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct SourceInfo {
-    pub format: String,
-    pub encoding: Option<String>,
-    pub delimiter: Option<String>,
-    pub sheet: Option<String>,
-    /// Why the encoding was chosen, when it was not UTF-8 or named.
-    pub note: Option<String>,
-    /// The row that names the columns (1 unless a title block or `#TYPE` line comes
-    /// first), and how many rows above it were left out.
-    pub header_row: u64,
-    pub above_header: u64,
-}
-
-/// A line longer than this is not a user record; refusing it bounds memory.
-pub const MAX_LINE: usize = 1 << 20;
 /// An XLSX whose parts unpack to more than this is refused before reading.
 pub const MAX_UNPACKED: u64 = 2 << 30;
 /// A part that unpacks to more than this many times its packed size is a zip bomb.

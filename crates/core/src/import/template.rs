@@ -6,8 +6,8 @@ use std::path::Path;
 
 use rust_xlsxwriter::{Format, Workbook};
 
-use super::ImportError;
 use super::columns::Field;
+use super::error::ImportError;
 
 /// The columns of the template, with an example value and what each is for.
 pub const COLUMNS: [(Field, &str, &str); 7] = [

@@ -4,11 +4,9 @@
 
 use std::path::Path;
 
-use serde::Serialize;
-
-use super::ImportError;
 use super::columns::{Columns, Field};
-use super::person::Person;
+use super::error::ImportError;
+use super::parsed::{ImportRow, Parsed, RowError};
 use super::progress::{Progress, Stage};
 use super::repeats::{self, Faulted};
 use super::source::{ReadOptions, Record, RecordSink, SourceInfo, read};
@@ -21,106 +19,12 @@ pub const MAX_REF: usize = 256;
 pub const MIN_PASSWORD: usize = 8;
 pub const MAX_PASSWORD: usize = 1024;
 
-/// A valid row. The password, if any, is held as a secret: never printed or logged. Its
-/// address, names and reference are read through `Person` (a million rows are held at
-/// once, so they share one block).
-#[derive(Debug, Clone)]
-pub struct ImportRow {
-    pub row: u64,
-    person: Person,
-    pub user_type: Option<UserType>,
-    // Boxed: rare, and 8 bytes a row instead of 24.
-    pub password: Option<Box<Secret>>,
-    pub force_change_password: bool,
-    /// Create a personal mailbox the user owns (docs/rules.md#roles), for users created
-    /// directly.
-    pub personal_mailbox: bool,
-    /// The account is disabled where the file comes from: not invited, left alone.
-    pub disabled: bool,
-}
-
-impl ImportRow {
-    /// A row with no type, password or mailbox, and a forced password change.
-    pub fn new(
-        row: u64,
-        email: &Email,
-        first_name: &str,
-        last_name: &str,
-        unique_ref: Option<&str>,
-    ) -> Self {
-        Self {
-            row,
-            person: Person::new(
-                email.canonical(),
-                email.display(),
-                first_name,
-                last_name,
-                unique_ref,
-            ),
-            user_type: None,
-            password: None,
-            force_change_password: true,
-            personal_mailbox: false,
-            disabled: false,
-        }
-    }
-}
-
-impl std::ops::Deref for ImportRow {
-    type Target = Person;
-
-    fn deref(&self) -> &Person {
-        &self.person
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RowError {
-    pub row: u64,
-    pub column: Option<String>,
-    pub reason: String,
-}
-
-impl RowError {
-    /// The fault without its row: "column 'Email': reason", for a line that names the
-    /// row once and lists all its faults.
-    pub fn what(&self) -> String {
-        match &self.column {
-            Some(c) => format!("column '{}': {}", escape_for_display(c), self.reason),
-            None => self.reason.clone(),
-        }
-    }
-}
-
-impl std::fmt::Display for RowError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let sep = if self.column.is_some() { "," } else { ":" };
-        write!(f, "row {}{sep} {}", self.row, self.what())
-    }
-}
-
-#[derive(Debug)]
-pub struct Parsed {
-    pub source: SourceInfo,
-    pub columns: Columns,
-    pub rows: Vec<ImportRow>,
-    pub errors: Vec<RowError>,
-    /// What was read differently from the file's face, said in the preview: a vendor's
-    /// column left unread, masked passwords left out.
-    pub notes: Vec<String>,
-    /// Set for a roles workbook: users are created directly, with these grants.
-    pub workbook: Option<Box<super::workbook::Workbook>>,
-}
-
-/// Reads and checks a whole file.
-pub fn parse_file(
+/// Reads and checks a list of users (a CSV, LDIF, or one sheet of a spreadsheet).
+pub fn parse_list(
     path: &Path,
     opts: &ReadOptions,
     mapping: &[(Field, String)],
 ) -> Result<Parsed, ImportError> {
-    if opts.sheet.is_none() && super::workbook::is_roles_workbook(path) {
-        return super::workbook::parse(path, opts, mapping);
-    }
     let mut v = Validator::new(path.display().to_string(), mapping.to_vec());
     v.progress = opts.progress.clone();
     v.header_row = opts.header_row;

@@ -7,12 +7,11 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
-use serde::Serialize;
-
-use super::ImportError;
 use super::columns::{Field, normalise};
+use super::error::ImportError;
+use super::parsed::{Parsed, RowError, Wanted, Workbook};
 use super::source::{ReadOptions, Record, RecordSink, read};
-use super::validate::{Parsed, RowError, parse_file};
+use super::validate::{compose, parse_list};
 use crate::domain::Email;
 use crate::domain::sanitize::{escape_for_display, has_unsafe_chars};
 
@@ -22,42 +21,6 @@ pub const ROLES: &str = "Roles";
 pub const PERMISSIONS: &str = "Permissions";
 /// Sheets that are read for reference only, never as a mailbox.
 const REFERENCE: [&str; 3] = [ROLES, PERMISSIONS, "Columns"];
-
-/// A role or permission asked for one user, and where the workbook asked for it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Wanted {
-    /// A role's name or a permission's key.
-    pub what: String,
-    /// None at account scope (the Account sheet).
-    pub mailbox: Option<String>,
-    pub sheet: String,
-    pub row: u64,
-    /// The column's header, for messages.
-    pub column: String,
-}
-
-impl Wanted {
-    /// As a grant is shown: "Editor on sales@acme.test".
-    pub fn label(&self) -> String {
-        match &self.mailbox {
-            Some(m) => format!("{} on {m}", self.what),
-            None => self.what.clone(),
-        }
-    }
-}
-
-/// What a roles workbook adds to its user rows.
-#[derive(Debug, Clone, Default)]
-pub struct Workbook {
-    /// By the user's row on the Users sheet.
-    pub grants: BTreeMap<u64, Vec<Wanted>>,
-}
-
-impl Workbook {
-    pub fn of(&self, row: u64) -> &[Wanted] {
-        self.grants.get(&row).map_or(&[], Vec::as_slice)
-    }
-}
 
 /// The sheet names of a spreadsheet; empty for anything else.
 fn sheet_names(path: &Path) -> Vec<String> {
@@ -99,7 +62,7 @@ impl RecordSink for Collect {
             self.header = record.cells;
             return Ok(());
         }
-        super::validate::compose(&mut record.cells);
+        compose(&mut record.cells);
         self.records.push(record);
         Ok(())
     }
@@ -139,7 +102,7 @@ pub fn parse(
         .find(|s| s.eq_ignore_ascii_case(USERS))
         .cloned()
         .unwrap_or_else(|| USERS.to_owned());
-    let mut parsed = parse_file(
+    let mut parsed = parse_list(
         path,
         &ReadOptions {
             sheet: Some(users_sheet),

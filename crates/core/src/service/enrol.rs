@@ -308,3 +308,8 @@ impl Usher {
         Ok(())
     }
 }
+
+/// The shortest password enrolment accepts, for the pages' hint.
+pub fn enrol_min_password() -> usize {
+    MIN_PASSWORD
+}

@@ -41,7 +41,7 @@ pub use access::Operator;
 pub use audit_verify::AuditCheck;
 pub use corporate::NewCorporateUser;
 pub use domains::{DomainView, Verify};
-pub use enrol::{EnrolPage, Enrolment, check_new_password};
+pub use enrol::{EnrolPage, Enrolment, check_new_password, enrol_min_password};
 pub use import::{ApplyOptions, ApplyOutcome, Missing};
 pub use import_undo::UndoOutcome;
 pub use init::InitRequest;
@@ -53,11 +53,6 @@ pub use resend::Target;
 pub use roles::{RoleDetail, RoleSpec, RoleView, Who};
 pub use templates::TemplateView;
 pub use users::UserDetail;
-
-/// The shortest password enrolment accepts, for the pages' hint.
-pub fn enrol_min_password() -> usize {
-    enrol::MIN_PASSWORD
-}
 
 /// The core: everything a front end (CLI, console, enrolment server) may ask for.
 #[derive(Debug, Clone)]

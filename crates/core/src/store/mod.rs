@@ -10,6 +10,8 @@ mod accounts;
 mod audit;
 mod bulk;
 mod bulk_edits;
+mod bulk_user;
+mod connect;
 mod domains;
 mod imports;
 mod invitations;
@@ -24,20 +26,19 @@ mod roles;
 mod search;
 mod sqlite;
 mod templates;
+mod tx;
 mod users;
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use sqlx::{PgPool, SqlitePool};
 
-use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
-
-use crate::config::Secret;
 use crate::error::{Error, Result};
 
 pub use accounts::{Account, NewAccount};
 pub use audit::{AuditEntry, ChainedEntry, NewAudit, chain_hash};
 pub use bulk::{BulkInvitation, Written};
 pub use bulk_edits::UserEdit;
+pub use bulk_user::BulkUser;
+pub use connect::{ConnectOptions, redact_url};
 pub use domains::Domain;
 pub use imports::{Batch, Change, UserFields};
 pub use invitations::{Invitation, InvitationFilter, NewInvitation};
@@ -48,40 +49,10 @@ pub use pending::{InvitationEdit, PendingRow, Revocation};
 pub use registrations::{NewRegistration, Registration};
 pub use roles::{Grant, Grantable, Holder, Member, Role};
 pub use templates::{NewTemplate, StoredTemplate};
-pub use users::{BulkUser, NewUser, User};
-
-/// Runs `$body` with `$c` bound to the transaction's connection, once per backend, so
-/// that one piece of query code serves both.
-macro_rules! on_tx {
-    ($tx:expr, |$c:ident| $body:expr) => {
-        match &mut $tx.inner {
-            $crate::store::TxInner::Sqlite(t) => {
-                let $c = &mut **t;
-                $body
-            }
-            $crate::store::TxInner::Postgres(t) => {
-                let $c = &mut **t;
-                $body
-            }
-        }
-    };
-    // The same, with a statement that differs between the backends.
-    ($tx:expr, sqlite = $s:expr, postgres = $p:expr, |$c:ident, $sql:ident| $body:expr) => {
-        match &mut $tx.inner {
-            $crate::store::TxInner::Sqlite(t) => {
-                let $c = &mut **t;
-                let $sql = $s;
-                $body
-            }
-            $crate::store::TxInner::Postgres(t) => {
-                let $c = &mut **t;
-                let $sql = $p;
-                $body
-            }
-        }
-    };
-}
-pub(crate) use on_tx;
+use tx::GramCache;
+pub use tx::Tx;
+pub(crate) use tx::{TxInner, on_tx};
+pub use users::{NewUser, User};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -110,48 +81,6 @@ pub struct Store {
     pool: Pool,
     /// The search sample (see `search`), shared by the clones of this handle.
     grams: GramCache,
-}
-
-type GramCache = Arc<Mutex<Option<Arc<search::GramStats>>>>;
-
-/// A transaction. Dropped without `commit` it rolls back, so an error part-way through
-/// leaves the database as it was.
-#[derive(Debug)]
-pub struct Tx {
-    inner: TxInner,
-    grams: GramCache,
-}
-
-#[derive(Debug)]
-enum TxInner {
-    Sqlite(Transaction<'static, Sqlite>),
-    Postgres(Transaction<'static, Postgres>),
-}
-
-/// How a store connects.
-#[derive(Debug, Clone)]
-pub struct ConnectOptions {
-    pub password: Option<Secret>,
-    pub max_connections: u32,
-    pub connect_timeout: Duration,
-    /// Create a SQLite file (and its directory) that is not there. The CLI sets it only
-    /// for `init` and `db migrate`, so that a mistyped path is an error, not a new
-    /// empty database.
-    pub create: bool,
-    /// The time an upgrade's changes are stamped with (the roles it gives accounts).
-    pub clock: std::sync::Arc<dyn crate::domain::Clock>,
-}
-
-impl Default for ConnectOptions {
-    fn default() -> Self {
-        Self {
-            password: None,
-            max_connections: 8,
-            connect_timeout: Duration::from_secs(10),
-            create: true,
-            clock: std::sync::Arc::new(crate::domain::SystemClock),
-        }
-    }
 }
 
 impl Store {
@@ -250,86 +179,6 @@ impl Store {
             Pool::Sqlite(p) => p.close().await,
             Pool::Postgres(p) => p.close().await,
         }
-    }
-}
-
-impl Tx {
-    pub async fn commit(self) -> Result<()> {
-        match self.inner {
-            TxInner::Sqlite(t) => t.commit().await?,
-            TxInner::Postgres(t) => t.commit().await?,
-        }
-        Ok(())
-    }
-
-    /// Gives back the page cache a big read filled (SQLite: up to 32 MiB a connection,
-    /// otherwise kept while the connection idles in the pool). A million-row import reads
-    /// the account's users on one connection and writes on another; without this both
-    /// caches count toward its peak memory. PostgreSQL's cache is the server's.
-    pub async fn release_memory(&mut self) -> Result<()> {
-        if let TxInner::Sqlite(t) = &mut self.inner {
-            sqlx::query("PRAGMA shrink_memory")
-                .execute(&mut **t)
-                .await?;
-        }
-        Ok(())
-    }
-
-    /// SQLite's journal mode, foreign-key enforcement and busy timeout (ms), for checks;
-    /// None on PostgreSQL.
-    pub async fn sqlite_pragmas(&mut self) -> Result<Option<(String, i64, i64)>> {
-        let TxInner::Sqlite(t) = &mut self.inner else {
-            return Ok(None);
-        };
-        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-            .fetch_one(&mut **t)
-            .await?;
-        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
-            .fetch_one(&mut **t)
-            .await?;
-        let timeout: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
-            .fetch_one(&mut **t)
-            .await?;
-        Ok(Some((mode, fk, timeout)))
-    }
-
-    /// Serialises appends to the audit chain until the transaction ends (PostgreSQL; a
-    /// SQLite write transaction is alone already).
-    pub async fn lock_audit_chain(&mut self) -> Result<()> {
-        match &mut self.inner {
-            TxInner::Sqlite(_) => Ok(()),
-            TxInner::Postgres(t) => {
-                // An arbitrary constant: the audit chain's advisory lock.
-                sqlx::query("SELECT pg_advisory_xact_lock(7305811812001)")
-                    .execute(&mut **t)
-                    .await?;
-                Ok(())
-            }
-        }
-    }
-
-    /// Serialises writers that decide on an account's licences. On PostgreSQL this locks
-    /// the account row until commit; on SQLite the write transaction already holds the
-    /// database's single write lock.
-    pub async fn lock_account(&mut self, account_id: i64) -> Result<()> {
-        match &mut self.inner {
-            TxInner::Sqlite(_) => Ok(()),
-            TxInner::Postgres(t) => postgres::lock_account(t, account_id).await,
-        }
-    }
-}
-
-/// The URL with any password replaced, for error messages.
-pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    match rest.split_once('@') {
-        Some((userinfo, host)) if userinfo.contains(':') => {
-            let user = userinfo.split(':').next().unwrap_or_default();
-            format!("{scheme}://{user}:***@{host}")
-        }
-        _ => url.to_owned(),
     }
 }
 

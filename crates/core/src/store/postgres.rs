@@ -6,7 +6,7 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool, Postgres, Transaction};
 
-use super::users::BulkUser;
+use super::bulk_user::BulkUser;
 use super::{ConnectOptions, redact_url};
 use crate::domain::Timestamp;
 use crate::error::{Error, Result};

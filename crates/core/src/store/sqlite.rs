@@ -8,8 +8,8 @@ use sqlx::SqlitePool;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+use super::bulk_user::BulkUser;
 use super::search::CANDIDATE_CAP;
-use super::users::BulkUser;
 use super::{ConnectOptions, redact_url};
 use crate::domain::Timestamp;
 use crate::error::{Error, Result};

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::bulk_user::BulkUser;
 use super::search::{self, GramStats, Plan};
 use super::{Tx, on_tx};
 use crate::domain::{Timestamp, UserStatus, UserType};
@@ -41,18 +42,6 @@ impl From<&User> for Known {
             u.status,
         )
     }
-}
-
-/// One user for a bulk insert.
-#[derive(Debug, Clone, Serialize)]
-pub struct BulkUser {
-    pub email: String,
-    pub email_display: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub unique_ref: Option<String>,
-    pub user_type: UserType,
-    pub status: UserStatus,
 }
 
 #[derive(sqlx::FromRow)]
