@@ -9,8 +9,7 @@ use usher::service::{RoleSpec, RoleView, Target, Who};
 
 use usher::domain::sanitize::escape_for_display as shown;
 
-use super::args::JsonFlag;
-use super::output::{json, table};
+use super::output::{JsonFlag, json, table};
 
 #[derive(Debug, Subcommand)]
 pub enum RolesCmd {

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+pub use super::output::JsonFlag;
+
 use clap::{Args, Parser, Subcommand};
 
 use usher::domain::{InvitationStatus, UserType};
@@ -96,13 +98,6 @@ pub enum Command {
         /// Where to write them (created if missing)
         dir: PathBuf,
     },
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct JsonFlag {
-    /// Print JSON instead of a table
-    #[arg(long)]
-    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -6,8 +6,7 @@ use color_eyre::eyre::Result;
 use usher::Usher;
 use usher::service::{DomainView, Verify};
 
-use super::args::JsonFlag;
-use super::output::{json, table};
+use super::output::{JsonFlag, json, table};
 
 #[derive(Debug, Subcommand)]
 pub enum DomainsCmd {

@@ -6,8 +6,11 @@ use usher::domain::sanitize::escape_for_display;
 use usher::import::plan::Bucket;
 use usher::import::{Parsed, ReadOptions, parse_file, parse_mapping};
 
+use usher::service::{ApplyOptions, Missing};
+
 use super::args::{ApplyArgs, Decisions, ImportArgs, ImportCmd, ImportFileArgs};
-use super::{Context, output};
+use super::context::Context;
+use super::output::{self, JsonFlag};
 
 /// How the command line says to read the file.
 fn read_options(a: &ImportFileArgs) -> ReadOptions {
@@ -263,167 +266,200 @@ pub(super) async fn run(ctx: &Context, a: &ImportArgs) -> Result<()> {
                 file: direct()?,
                 decide: a.decide.clone(),
             };
-            change(ctx, &ImportCmd::Apply(run)).await
+            apply(ctx, &run).await
         }
         None => preview(&ctx.usher, &direct()?, a.decide.skip_errors).await,
         Some(ImportCmd::Preview(f)) => preview(&ctx.usher, f, false).await,
         Some(ImportCmd::Check(f)) => check(f),
-        Some(cmd) => change(ctx, cmd).await,
+        Some(ImportCmd::Apply(args)) => apply(ctx, args).await,
+        Some(ImportCmd::History(out)) => history(&ctx.usher, out).await,
+        Some(ImportCmd::Undo { batch, yes, out }) => undo(&ctx.usher, *batch, *yes, out).await,
+        Some(ImportCmd::Template {
+            format,
+            output,
+            with_roles,
+        }) => {
+            if !with_roles {
+                return template(format, output);
+            }
+            if format != "xlsx" {
+                return Err(color_eyre::eyre::eyre!(
+                    "--with-roles writes a workbook: add --format xlsx"
+                ));
+            }
+            roles_template(&ctx.usher, output).await
+        }
     }
 }
 
-/// apply, history, undo: the commands that change the account.
-async fn change(ctx: &Context, cmd: &ImportCmd) -> Result<()> {
-    use usher::service::{ApplyOptions, Missing};
+/// `usher import apply`: the file read again, applied with the decisions given, and the
+/// mail sent unless told not to.
+async fn apply(ctx: &Context, args: &ApplyArgs) -> Result<()> {
+    let ApplyArgs { file, decide } = args;
+    if !decide.yes {
+        return Err(color_eyre::eyre::eyre!(
+            "applying changes the account: preview it with `usher import FILE` (a dry run), then run again with --yes"
+        ));
+    }
+    let parsed = parse(file)?;
+    let opts = apply_options(file, decide)?;
+    let Decisions {
+        no_send,
+        skip_errors,
+        faulty_rows,
+        ..
+    } = decide;
     let u = &ctx.usher;
-    match cmd {
-        ImportCmd::Apply(ApplyArgs {
-            file,
-            decide:
-                Decisions {
-                    missing,
-                    as_guests,
-                    include_outside,
-                    expect,
-                    skip,
-                    exclude,
-                    yes,
-                    no_send,
-                    skip_errors,
-                    faulty_rows,
-                },
-        }) => {
-            if !yes {
-                return Err(color_eyre::eyre::eyre!(
-                    "applying changes the account: preview it with `usher import FILE` (a dry run), then run again with --yes"
-                ));
+    let out = u.import_apply(&parsed, &opts).await?;
+    let faulty = write_faulty_rows(file, &parsed, *skip_errors, faulty_rows.as_deref())?;
+    let mail = if *no_send {
+        "mail: queued (usher outbox flush sends it)".to_owned()
+    } else {
+        ctx.deliver_now().await
+    };
+    if file.read.out.json {
+        let mut v = serde_json::to_value(&out)?;
+        if let Some((n, path)) = &faulty {
+            v["faulty_rows"] = serde_json::json!({"count": n, "file": path});
+        }
+        println!("{}", output::json(&v));
+    } else {
+        println!(
+            "import {}: {}{}",
+            out.batch_id,
+            out.summary(),
+            match out.left_out {
+                0 => String::new(),
+                n => format!(", left out {n} for faults (`usher import preview` lists them)"),
             }
-            // Row numbers and ranges, and the addresses of missing users to leave alone.
-            let (emails, rows): (Vec<&str>, Vec<&str>) = exclude
-                .as_deref()
-                .unwrap_or_default()
-                .split(',')
-                .map(str::trim)
-                .filter(|x| !x.is_empty())
-                .partition(|x| x.contains('@'));
-            let (emails, rows) = (
-                emails.iter().map(|e| e.to_lowercase()).collect(),
-                rows.join(","),
+        );
+        if let Some((n, path)) = &faulty {
+            println!(
+                "{n} faulty row(s) left out (--skip-errors), written to {}: fix them there and import that file",
+                path.display()
             );
-            let parsed = parse(file)?;
-            let opts = ApplyOptions {
-                missing: match missing.as_str() {
-                    "suspend" => Missing::Suspend,
-                    "remove" => Missing::Remove,
-                    _ => Missing::Keep,
-                },
-                overflow_as_guests: *as_guests,
-                include_outside: *include_outside,
-                expect_digest: expect.clone(),
-                skip: skip
-                    .as_deref()
-                    .unwrap_or_default()
-                    .split(',')
-                    .filter(|s| !s.trim().is_empty())
-                    .map(Bucket::parse)
-                    .collect::<std::result::Result<_, _>>()
-                    .map_err(|e| color_eyre::eyre::eyre!("--skip: {e}"))?,
-                exclude_rows: usher::import::plan::parse_rows(&rows)
-                    .map_err(|e| color_eyre::eyre::eyre!("--exclude: {e}"))?,
-                exclude_emails: emails,
-                file_name: file
-                    .file
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-                file_sha256: usher::domain::token::hash_file(&file.file)?,
-                skip_errors: *skip_errors,
-                progress: super::bar::progress(),
-            };
-            let out = u.import_apply(&parsed, &opts).await?;
-            let faulty = write_faulty_rows(file, &parsed, *skip_errors, faulty_rows.as_deref())?;
-            let mail = if *no_send {
-                "mail: queued (usher outbox flush sends it)".to_owned()
-            } else {
-                ctx.deliver_now().await
-            };
-            if file.read.out.json {
-                let mut v = serde_json::to_value(&out)?;
-                if let Some((n, path)) = &faulty {
-                    v["faulty_rows"] = serde_json::json!({"count": n, "file": path});
-                }
-                println!("{}", output::json(&v));
-            } else {
-                println!(
-                    "import {}: {}{}",
-                    out.batch_id,
-                    out.summary(),
-                    match out.left_out {
-                        0 => String::new(),
-                        n =>
-                            format!(", left out {n} for faults (`usher import preview` lists them)"),
-                    }
-                );
-                if let Some((n, path)) = &faulty {
-                    println!(
-                        "{n} faulty row(s) left out (--skip-errors), written to {}: fix them there and import that file",
-                        path.display()
-                    );
-                }
-                println!("{mail}");
-                println!("undo with: usher import undo {} --yes", out.batch_id);
-            }
         }
-        ImportCmd::History(out) => {
-            let list = u.import_history(100).await?;
-            if out.json {
-                println!("{}", output::json(&list));
-            } else {
-                let rows = list
-                    .iter()
-                    .map(|b| {
-                        vec![
-                            b.id.to_string(),
-                            usher::domain::Timestamp(b.at).human(),
-                            b.actor.clone(),
-                            b.file_name.clone(),
-                            b.file_sha256.get(..12).unwrap_or_default().to_owned(),
-                            b.counts.clone(),
-                            b.undone_at
-                                .map(|t| usher::domain::Timestamp(t).human())
-                                .unwrap_or_default(),
-                        ]
-                    })
-                    .collect();
-                println!(
-                    "{}",
-                    output::table(
-                        &["batch", "time", "by", "file", "sha256", "counts", "undone"],
-                        rows
-                    )
-                );
-            }
-        }
-        ImportCmd::Undo { batch, yes, out } => {
-            if !yes {
-                return Err(color_eyre::eyre::eyre!(
-                    "undoing import {batch} changes the account: run again with --yes"
-                ));
-            }
-            let r = u.import_undo(*batch).await?;
-            if out.json {
-                println!("{}", output::json(&r));
-            } else {
-                println!("undid import {batch}: {}", r.summary());
-            }
-        }
-        _ => {}
+        println!("{mail}");
+        println!("undo with: usher import undo {} --yes", out.batch_id);
     }
     Ok(())
 }
 
+/// The decisions of the command line as the core takes them.
+fn apply_options(file: &ImportFileArgs, decide: &Decisions) -> Result<ApplyOptions> {
+    let Decisions {
+        missing,
+        as_guests,
+        include_outside,
+        expect,
+        skip,
+        exclude,
+        skip_errors,
+        ..
+    } = decide;
+    // Row numbers and ranges, and the addresses of missing users to leave alone.
+    let (emails, rows): (Vec<&str>, Vec<&str>) = exclude
+        .as_deref()
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .partition(|x| x.contains('@'));
+    let (emails, rows) = (
+        emails.iter().map(|e| e.to_lowercase()).collect(),
+        rows.join(","),
+    );
+    Ok(ApplyOptions {
+        missing: match missing.as_str() {
+            "suspend" => Missing::Suspend,
+            "remove" => Missing::Remove,
+            _ => Missing::Keep,
+        },
+        overflow_as_guests: *as_guests,
+        include_outside: *include_outside,
+        expect_digest: expect.clone(),
+        skip: skip
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .filter(|s| !s.trim().is_empty())
+            .map(Bucket::parse)
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| color_eyre::eyre::eyre!("--skip: {e}"))?,
+        exclude_rows: usher::import::plan::parse_rows(&rows)
+            .map_err(|e| color_eyre::eyre::eyre!("--exclude: {e}"))?,
+        exclude_emails: emails,
+        file_name: file
+            .file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        file_sha256: usher::domain::token::hash_file(&file.file)?,
+        skip_errors: *skip_errors,
+        progress: super::bar::progress(),
+    })
+}
+
+async fn history(u: &Usher, out: &JsonFlag) -> Result<()> {
+    let list = u.import_history(100).await?;
+    if out.json {
+        println!("{}", output::json(&list));
+    } else {
+        let rows = list
+            .iter()
+            .map(|b| {
+                vec![
+                    b.id.to_string(),
+                    usher::domain::Timestamp(b.at).human(),
+                    b.actor.clone(),
+                    b.file_name.clone(),
+                    b.file_sha256.get(..12).unwrap_or_default().to_owned(),
+                    b.counts.clone(),
+                    b.undone_at
+                        .map(|t| usher::domain::Timestamp(t).human())
+                        .unwrap_or_default(),
+                ]
+            })
+            .collect();
+        println!(
+            "{}",
+            output::table(
+                &["batch", "time", "by", "file", "sha256", "counts", "undone"],
+                rows
+            )
+        );
+    }
+    Ok(())
+}
+
+async fn undo(u: &Usher, batch: i64, yes: bool, out: &JsonFlag) -> Result<()> {
+    if !yes {
+        return Err(color_eyre::eyre::eyre!(
+            "undoing import {batch} changes the account: run again with --yes"
+        ));
+    }
+    let r = u.import_undo(batch).await?;
+    if out.json {
+        println!("{}", output::json(&r));
+    } else {
+        println!("undid import {batch}: {}", r.summary());
+    }
+    Ok(())
+}
+
+/// The blank templates, CSV or XLSX; they need no database.
+pub(super) fn template(format: &str, output: &std::path::Path) -> Result<()> {
+    if format == "xlsx" {
+        usher::import::template::write_xlsx(output)?;
+    } else {
+        usher::import::template::write_csv(output)?;
+    }
+    println!("wrote the {format} template to {}", output.display());
+    Ok(())
+}
+
 /// The roles workbook, with the account's roles, mailboxes and first usable domain.
-pub async fn roles_template(u: &Usher, output: &std::path::Path) -> Result<()> {
+async fn roles_template(u: &Usher, output: &std::path::Path) -> Result<()> {
     let roles: Vec<usher::import::template::RoleLine> =
         u.roles().await?.into_iter().map(Into::into).collect();
     let mailboxes: Vec<String> = u

@@ -1,8 +1,17 @@
 //! Tables for people, JSON (stable field names, RFC 3339 times) for scripts. Untrusted
 //! text is escaped before it reaches the terminal; JSON escapes it by itself.
 
+use clap::Args;
 use comfy_table::{ContentArrangement, Table, presets};
 use serde::Serialize;
+
+/// `--json`, which every listing and report takes.
+#[derive(Debug, Clone, Args)]
+pub struct JsonFlag {
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
 
 use usher::domain::Timestamp;
 use usher::domain::sanitize::escape_for_display;

@@ -8,8 +8,7 @@ use color_eyre::eyre::{Result, WrapErr};
 use usher::Usher;
 use usher::mail::TemplateName;
 
-use super::args::JsonFlag;
-use super::output::json;
+use super::output::{JsonFlag, json};
 
 #[derive(Debug, Subcommand)]
 pub enum TemplatesCmd {
