@@ -16,45 +16,11 @@ use super::tabs::users::UsersTab;
 use usher_core::domain::sanitize::escape_for_display;
 use usher_core::service::Status;
 
+pub use super::tabs::{Detail, Tab};
+
 mod answers;
 mod input;
 mod modal_keys;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tab {
-    Invitations,
-    Users,
-    Import,
-    Roles,
-    Domains,
-}
-
-impl Tab {
-    pub const ALL: [Tab; 5] = [
-        Tab::Invitations,
-        Tab::Users,
-        Tab::Import,
-        Tab::Roles,
-        Tab::Domains,
-    ];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Tab::Invitations => "Invitations",
-            Tab::Users => "Users",
-            Tab::Import => "Import",
-            Tab::Roles => "Roles",
-            Tab::Domains => "Domains",
-        }
-    }
-
-    /// The tab `by` places along, wrapping round.
-    fn step(self, by: isize) -> Tab {
-        let n = Tab::ALL.len() as isize;
-        let i = Tab::ALL.iter().position(|t| *t == self).unwrap_or(0) as isize;
-        Tab::ALL[(i + by).rem_euclid(n) as usize]
-    }
-}
 
 #[derive(Debug)]
 pub enum Modal {
@@ -79,14 +45,6 @@ pub enum Modal {
     Role(Box<RoleForm>),
     User(Box<super::user_form::UserForm>),
     Template(Box<super::template_form::TemplateForm>),
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct Detail {
-    pub title: String,
-    /// Name and value, both untrusted text escaped when drawn.
-    pub fields: Vec<(String, String)>,
-    pub scroll: u16,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

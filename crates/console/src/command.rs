@@ -2,7 +2,8 @@
 //! table, `SPECS`, says each command's name, aliases, arguments and what completes them;
 //! parsing, Tab completion, the hint line and the help all read it.
 
-use super::app::Tab;
+use super::complete::complete_from;
+use super::tabs::Tab;
 use usher_core::domain::InvitationStatus;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -295,7 +296,7 @@ impl CommandLine {
         let (done, word, cands) = self.completing();
         let completed = match cands {
             Cands::Words(c) => complete_from(word, &c),
-            Cands::Path => super::tabs::import::complete_path(word),
+            Cands::Path => super::complete::complete_path(word),
         };
         self.text = format!("{done}{completed}");
         // A single whole match moves on to the next argument, if there is one.
@@ -360,34 +361,6 @@ impl CommandLine {
 enum Cands {
     Words(Vec<String>),
     Path,
-}
-
-/// The text completed to the longest common prefix of the candidates it starts (any
-/// case); the text itself when none does.
-pub fn complete_from<S: AsRef<str>>(text: &str, candidates: &[S]) -> String {
-    let lower = text.to_lowercase();
-    let matches: Vec<&str> = candidates
-        .iter()
-        .map(AsRef::as_ref)
-        .filter(|c| c.to_lowercase().starts_with(&lower))
-        .collect();
-    let Some(first) = matches.first() else {
-        return text.to_owned();
-    };
-    let mut prefix: Vec<char> = first.chars().collect();
-    for m in &matches[1..] {
-        let n = prefix
-            .iter()
-            .zip(m.chars())
-            .take_while(|(a, b)| a.to_lowercase().eq(b.to_lowercase()))
-            .count();
-        prefix.truncate(n);
-    }
-    if prefix.len() > text.chars().count() {
-        prefix.into_iter().collect()
-    } else {
-        text.to_owned()
-    }
 }
 
 #[cfg(test)]

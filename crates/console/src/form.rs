@@ -272,7 +272,7 @@ impl InviteForm {
             .split(',')
             .map(str::trim)
             .filter(|p| !p.is_empty())
-            .map(|p| std::path::PathBuf::from(crate::tabs::import::expand_home(p)))
+            .map(|p| std::path::PathBuf::from(crate::complete::expand_home(p)))
             .collect();
         Ok(InviteOptions {
             cc: list(Field::Cc, &self.cc)?,

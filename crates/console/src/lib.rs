@@ -4,6 +4,8 @@
 pub mod action;
 pub mod app;
 pub mod command;
+pub mod complete;
+pub mod effect;
 pub mod fields;
 pub mod form;
 pub mod form_modal;

@@ -32,12 +32,7 @@ const ORDER: [Field; 5] = [
     Field::Permissions,
 ];
 
-/// What the form asks the core for: a new role, or a change to the role named.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Save {
-    Create(Scope, RoleSpec),
-    Edit(String, RoleSpec),
-}
+pub use super::effect::Save;
 
 #[derive(Debug)]
 pub struct RoleForm {

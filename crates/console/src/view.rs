@@ -6,7 +6,9 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-use super::app::{App, Input, Level, Modal, Tab};
+use super::app::{App, Input, Level, Modal};
+use super::tabs::Tab;
+pub use super::tabs::thousands;
 use super::theme::Theme;
 use usher_core::domain::sanitize::escape_for_display;
 
@@ -165,19 +167,6 @@ fn header_line(app: &App, theme: &Theme, compact: bool) -> Line<'static> {
 /// "1 user", "1,204 users" ("mailbox" takes "es").
 pub fn count(n: i64, one: &str) -> String {
     super::tabs::plural(usize::try_from(n).unwrap_or(0), one)
-}
-
-/// 1204 -> "1,204".
-pub fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
 }
 
 /// The tabs and what the tab shows (counts, filter, sort, marks, search). When both do

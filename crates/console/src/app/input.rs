@@ -80,7 +80,7 @@ impl App {
                             .cloned()
                             .unwrap_or_default()
                     }
-                    _ => command::complete_from(&p.text, &cands),
+                    _ => crate::complete::complete_from(&p.text, &cands),
                 };
                 Vec::new()
             }

@@ -4,7 +4,6 @@
 //! and see the history with undo.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -17,20 +16,13 @@ use crate::keymap::Cmd;
 use crate::theme::Theme;
 use usher_core::domain::Timestamp;
 use usher_core::domain::sanitize::escape_for_display;
-use usher_core::import::plan::{Bucket, Plan, PlanRow};
-use usher_core::import::{Field, Parsed, Stage};
+use usher_core::import::plan::{Bucket, PlanRow};
+use usher_core::import::{Field, Stage};
 use usher_core::service::{ApplyOptions, Missing};
 use usher_core::store::Batch;
 
-/// A file read and planned, waiting for the operator's decisions.
-#[derive(Debug, Clone)]
-pub struct Review {
-    pub path: String,
-    /// The file's SHA-256, taken by the worker when it read the file.
-    pub sha256: String,
-    pub parsed: Arc<Parsed>,
-    pub plan: Arc<Plan>,
-}
+pub use crate::complete::{complete_path, expand_home};
+pub use crate::effect::Review;
 
 #[derive(Debug, Default)]
 pub struct ImportTab {
@@ -95,14 +87,14 @@ impl ImportTab {
         let completed = match pair.split_once('=') {
             Some((field, column)) => format!(
                 "{field}={}",
-                super::super::command::complete_from(column, &self.headers)
+                crate::complete::complete_from(column, &self.headers)
             ),
             None => {
                 let names: Vec<String> = Field::ALL
                     .iter()
                     .map(|f| format!("{}=", f.name()))
                     .collect();
-                super::super::command::complete_from(pair.trim_start(), &names)
+                crate::complete::complete_from(pair.trim_start(), &names)
             }
         };
         format!("{done}{completed}")
@@ -275,7 +267,7 @@ impl ImportTab {
                 "left out of the apply (space puts it back)".to_owned(),
             ));
         }
-        Outcome::Show(crate::app::Detail {
+        Outcome::Show(crate::tabs::Detail {
             title: format!(" {} ", p.bucket.label()),
             fields,
             scroll: 0,
@@ -709,65 +701,5 @@ fn what_of(p: &PlanRow) -> String {
             .map(str::to_owned)
             .unwrap_or(what),
         None => what,
-    }
-}
-
-/// `~` and `~/...` are the operator's home.
-pub fn expand_home(path: &str) -> String {
-    match (path.strip_prefix('~'), std::env::var("HOME")) {
-        (Some(rest), Ok(home)) if rest.is_empty() || rest.starts_with('/') => {
-            format!("{home}{rest}")
-        }
-        _ => path.to_owned(),
-    }
-}
-
-/// Completes a path to the longest prefix the directory's entries share (a directory
-/// gets its slash).
-pub fn complete_path(text: &str) -> String {
-    let expanded = expand_home(text);
-    let (dir, prefix) = match expanded.rfind('/') {
-        Some(i) => (&expanded[..=i], &expanded[i + 1..]),
-        None => ("./", expanded.as_str()),
-    };
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return text.to_owned();
-    };
-    let mut names: Vec<String> = entries
-        .filter_map(|e| {
-            let e = e.ok()?;
-            let mut name = e.file_name().to_string_lossy().into_owned();
-            if !name.starts_with(prefix) || (name.starts_with('.') && !prefix.starts_with('.')) {
-                return None;
-            }
-            if e.file_type().is_ok_and(|t| t.is_dir()) {
-                name.push('/');
-            }
-            Some(name)
-        })
-        .collect();
-    names.sort();
-    let Some(first) = names.first() else {
-        return text.to_owned();
-    };
-    let mut common = first.clone();
-    for n in &names[1..] {
-        while !n.starts_with(&common) {
-            common.pop();
-        }
-    }
-    let completed = format!(
-        "{}{}",
-        if dir == "./" && !expanded.starts_with("./") {
-            ""
-        } else {
-            dir
-        },
-        common
-    );
-    // Keep the operator's `~` rather than showing the expanded home.
-    match (text.starts_with('~'), std::env::var("HOME")) {
-        (true, Ok(home)) => completed.replacen(&home, "~", 1),
-        _ => completed,
     }
 }

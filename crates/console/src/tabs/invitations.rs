@@ -338,7 +338,7 @@ fn short_time(ms: i64) -> String {
 }
 
 /// Every field of one invitation, the last error in full, for the detail popup.
-pub fn detail(i: &Invitation) -> crate::app::Detail {
+pub fn detail(i: &Invitation) -> crate::tabs::Detail {
     let t = |ms: Option<i64>| ms.map_or_else(|| "—".to_owned(), |ms| Timestamp(ms).human());
     let fields = [
         ("Address", i.email_display.clone()),
@@ -368,7 +368,7 @@ pub fn detail(i: &Invitation) -> crate::app::Detail {
             i.last_error.clone().unwrap_or_else(|| "—".into()),
         ),
     ];
-    crate::app::Detail {
+    crate::tabs::Detail {
         title: format!(" Invitation {} ", i.id),
         fields: fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
         scroll: 0,

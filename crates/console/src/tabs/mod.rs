@@ -10,8 +10,66 @@ use std::cell::Cell;
 
 use ratatui::widgets::Row;
 
-use super::action::Effect;
+use super::effect::Effect;
+pub use super::effect::{Ask, TYPE_THE_COUNT_ABOVE};
 use super::theme::Theme;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Invitations,
+    Users,
+    Import,
+    Roles,
+    Domains,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 5] = [
+        Tab::Invitations,
+        Tab::Users,
+        Tab::Import,
+        Tab::Roles,
+        Tab::Domains,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Invitations => "Invitations",
+            Tab::Users => "Users",
+            Tab::Import => "Import",
+            Tab::Roles => "Roles",
+            Tab::Domains => "Domains",
+        }
+    }
+
+    /// The tab `by` places along, wrapping round.
+    pub fn step(self, by: isize) -> Tab {
+        let n = Tab::ALL.len() as isize;
+        let i = Tab::ALL.iter().position(|t| *t == self).unwrap_or(0) as isize;
+        Tab::ALL[(i + by).rem_euclid(n) as usize]
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Detail {
+    pub title: String,
+    /// Name and value, both untrusted text escaped when drawn.
+    pub fields: Vec<(String, String)>,
+    pub scroll: u16,
+}
+
+/// 1204 -> "1,204".
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
 
 /// The row under the cursor, highlighted.
 pub fn highlight<'a>(row: Row<'a>, under_cursor: bool, theme: &Theme) -> Row<'a> {
@@ -129,43 +187,12 @@ pub enum Outcome {
     /// Ask first (dangerous and bulk actions), then run the effect.
     Confirm(Box<Ask>),
     /// Show one item whole, in a popup.
-    Show(crate::app::Detail),
+    Show(crate::tabs::Detail),
 }
 
 impl Outcome {
     pub fn confirm(ask: Ask) -> Self {
         Outcome::Confirm(Box::new(ask))
-    }
-}
-
-/// Removing more users than this asks for their count to be typed, not just `y`.
-pub const TYPE_THE_COUNT_ABOVE: usize = 5;
-
-/// A question before an action: what it will touch, and, for the largest removals, the
-/// text the operator must type to go on. The safe answer is the default.
-#[derive(Debug, Clone)]
-pub struct Ask {
-    pub prompt: String,
-    pub effect: Effect,
-    /// What must be typed (the count) before Enter goes on; `y` alone does not.
-    pub typed: Option<String>,
-}
-
-impl Ask {
-    pub fn new(prompt: impl Into<String>, effect: Effect) -> Self {
-        Self {
-            prompt: prompt.into(),
-            effect,
-            typed: None,
-        }
-    }
-
-    /// Removals of more than a handful ask for the count to be typed.
-    pub fn removing(mut self, count: usize) -> Self {
-        if count > TYPE_THE_COUNT_ABOVE {
-            self.typed = Some(count.to_string());
-        }
-        self
     }
 }
 
@@ -176,7 +203,7 @@ pub fn plural(n: usize, one: &str) -> String {
         format!("1 {one}")
     } else {
         let n = i64::try_from(n).unwrap_or(i64::MAX);
-        format!("{} {one}{many}", super::view::thousands(n))
+        format!("{} {one}{many}", thousands(n))
     }
 }
 
