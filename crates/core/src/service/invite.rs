@@ -89,6 +89,55 @@ pub struct InviteOutcome {
     pub invited: Vec<Invited>,
 }
 
+/// What every invitation of one request shares.
+struct One<'a> {
+    account: &'a Account,
+    templates: &'a crate::mail::Templates,
+    req: &'a InviteRequest,
+    options: &'a InviteOptions,
+    first: &'a str,
+    last: &'a str,
+    now: Timestamp,
+    days: i64,
+    expires_at: Timestamp,
+}
+
+/// For each address: a new invitation, or an expired one renewed. A user or a pending
+/// invitation refuses the whole request, naming every such address.
+async fn plan_addresses(
+    tx: &mut Tx,
+    account: &Account,
+    addresses: &[Email],
+    now: Timestamp,
+) -> Result<Vec<Plan>> {
+    let mut plans = Vec::with_capacity(addresses.len());
+    let mut refusals = Vec::new();
+    for email in addresses {
+        if tx
+            .user_by_email(account.id, email.canonical())
+            .await?
+            .is_some()
+        {
+            refusals.push(format!("{email} is already a user"));
+            continue;
+        }
+        match tx.invitation_for_email(account.id, email.canonical(), now).await? {
+            Some(inv) if inv.status == InvitationStatus::Pending => refusals.push(format!(
+                "{email} already has a pending invitation (id {}, expires {}); resend it with `usher invitations resend {}`",
+                inv.id,
+                Timestamp(inv.expires_at).human(),
+                inv.id
+            )),
+            Some(inv) if inv.status == InvitationStatus::Expired => plans.push(Plan::Renew(Box::new(inv))),
+            _ => plans.push(Plan::New(email.clone())),
+        }
+    }
+    if !refusals.is_empty() {
+        return Err(Error::Conflict(refusals.join("; ")));
+    }
+    Ok(plans)
+}
+
 /// What to write for one address.
 enum Plan {
     New(Email),
@@ -113,6 +162,46 @@ impl Usher {
     /// Invites every address in the request, or none: any refusal (a bad name, an
     /// existing user, a pending invitation, too few licences) leaves the database as it was.
     pub async fn invite(&self, req: &InviteRequest) -> Result<InviteOutcome> {
+        let (first, last) = self.check_request(req)?;
+        let options = self.with_files(&req.options).await?;
+        options.check(self.settings.attachment_max_bytes)?;
+        let now = self.clock.now();
+        let mut tx = self.store.write().await?;
+        let account = self.account_in(&mut tx).await?;
+        self.require(&mut tx, &account, Permission::InviteUsers)
+            .await?;
+        self.may_invite(&mut tx, &account).await?;
+        tx.lock_account(account.id).await?;
+        // Read once for every address of the request.
+        let templates = self.templates_in(&mut tx, account.id).await?;
+        let plans = plan_addresses(&mut tx, &account, &req.addresses, now).await?;
+        if req.user_type == UserType::Professional {
+            seats(&mut tx, &account, now)
+                .await?
+                .check(i64::try_from(plans.len()).unwrap_or(i64::MAX))?;
+        }
+        let days = req.expires_in_days.unwrap_or(account.invite_validity_days);
+        let one = One {
+            account: &account,
+            templates: &templates,
+            req,
+            options: &options,
+            first: &first,
+            last: &last,
+            now,
+            days,
+            expires_at: now.plus_days(days),
+        };
+        let mut invited = Vec::with_capacity(plans.len());
+        for plan in plans {
+            invited.push(self.invite_one(&mut tx, &one, plan).await?);
+        }
+        tx.commit().await?;
+        Ok(InviteOutcome { invited })
+    }
+
+    /// The request's names, checked with its validity and its own subject and message.
+    fn check_request(&self, req: &InviteRequest) -> Result<(String, String)> {
         if req.addresses.is_empty() {
             return Err(Error::invalid("to", "no address given"));
         }
@@ -132,122 +221,88 @@ impl Usher {
         self.settings
             .templates
             .check_custom(req.subject.as_deref(), req.message.as_deref())?;
-        let options = self.with_files(&req.options).await?;
-        options.check(self.settings.attachment_max_bytes)?;
-        let now = self.clock.now();
-        let mut tx = self.store.write().await?;
-        let account = self.account_in(&mut tx).await?;
-        self.require(&mut tx, &account, Permission::InviteUsers)
-            .await?;
-        self.may_invite(&mut tx, &account).await?;
-        tx.lock_account(account.id).await?;
-        // Read once for every address of the request.
-        let templates = self.templates_in(&mut tx, account.id).await?;
+        Ok((first, last))
+    }
 
-        let mut plans = Vec::with_capacity(req.addresses.len());
-        let mut refusals = Vec::new();
-        for email in &req.addresses {
-            if tx
-                .user_by_email(account.id, email.canonical())
-                .await?
-                .is_some()
-            {
-                refusals.push(format!("{email} is already a user"));
-                continue;
+    /// Writes one invitation (or renews an expired one), queues its mail and audits it.
+    async fn invite_one(&self, tx: &mut Tx, one: &One<'_>, plan: Plan) -> Result<Invited> {
+        let One {
+            account,
+            templates,
+            req,
+            options,
+            first,
+            last,
+            now,
+            days,
+            expires_at,
+        } = *one;
+        let token = Token::generate()?;
+        let (id, email, previous, renewed) = match plan {
+            Plan::New(email) => {
+                let id = tx
+                    .insert_invitation(&NewInvitation {
+                        account_id: account.id,
+                        email: email.canonical(),
+                        email_display: email.display(),
+                        first_name: first,
+                        last_name: last,
+                        user_type: req.user_type,
+                        inviter: &self.actor.name,
+                        token_hash: &token.hash(),
+                        now,
+                        expires_at,
+                    })
+                    .await?;
+                (id, email.display().to_owned(), None, false)
             }
-            match tx.invitation_for_email(account.id, email.canonical(), now).await? {
-                Some(inv) if inv.status == InvitationStatus::Pending => refusals.push(format!(
-                    "{email} already has a pending invitation (id {}, expires {}); resend it with `usher invitations resend {}`",
-                    inv.id,
-                    Timestamp(inv.expires_at).human(),
-                    inv.id
-                )),
-                Some(inv) if inv.status == InvitationStatus::Expired => plans.push(Plan::Renew(Box::new(inv))),
-                _ => plans.push(Plan::New(email.clone())),
+            Plan::Renew(inv) => {
+                tx.renew_invitation(inv.id, &token.hash(), expires_at)
+                    .await?;
+                (inv.id, inv.email_display, inv.outbox_id, true)
             }
-        }
-        if !refusals.is_empty() {
-            return Err(Error::Conflict(refusals.join("; ")));
-        }
-        if req.user_type == UserType::Professional {
-            seats(&mut tx, &account, now)
-                .await?
-                .check(i64::try_from(plans.len()).unwrap_or(i64::MAX))?;
-        }
-
-        let days = req.expires_in_days.unwrap_or(account.invite_validity_days);
-        let expires_at = now.plus_days(days);
-        let mut invited = Vec::with_capacity(plans.len());
-        for plan in plans {
-            let token = Token::generate()?;
-            let (id, email, previous, renewed) = match plan {
-                Plan::New(email) => {
-                    let id = tx
-                        .insert_invitation(&NewInvitation {
-                            account_id: account.id,
-                            email: email.canonical(),
-                            email_display: email.display(),
-                            first_name: &first,
-                            last_name: &last,
-                            user_type: req.user_type,
-                            inviter: &self.actor.name,
-                            token_hash: &token.hash(),
-                            now,
-                            expires_at,
-                        })
-                        .await?;
-                    (id, email.display().to_owned(), None, false)
-                }
-                Plan::Renew(inv) => {
-                    tx.renew_invitation(inv.id, &token.hash(), expires_at)
-                        .await?;
-                    (inv.id, inv.email_display, inv.outbox_id, true)
-                }
-            };
-            self.queue_invitation_mail(
-                &mut tx,
-                &account,
-                &templates,
-                &MailFor {
-                    invitation_id: id,
-                    email: &email,
-                    first_name: &first,
-                    last_name: &last,
-                    previous_outbox: previous,
-                    days,
-                    expires_at,
-                    subject: req.subject.as_deref(),
-                    message: req.message.as_deref(),
-                    options: Some(&options),
-                },
-                &token,
-            )
-            .await?;
-            tx.append_audit(&NewAudit {
-                at: now,
-                actor: &self.actor,
-                action: if renewed {
-                    "invitation.resend"
-                } else {
-                    "invitation.create"
-                },
-                target: &format!("invitation:{id} {email}"),
-                details: json!({
-                    "user_type": req.user_type,
-                    "expires_at": expires_at.rfc3339(),
-                    "renewed_expired": renewed,
-                }),
-            })
-            .await?;
-            invited.push(Invited {
-                id,
-                email,
-                renewed,
-                expires_at: expires_at.rfc3339(),
-            });
-        }
-        tx.commit().await?;
-        Ok(InviteOutcome { invited })
+        };
+        self.queue_invitation_mail(
+            tx,
+            account,
+            templates,
+            &MailFor {
+                invitation_id: id,
+                email: &email,
+                first_name: first,
+                last_name: last,
+                previous_outbox: previous,
+                days,
+                expires_at,
+                subject: req.subject.as_deref(),
+                message: req.message.as_deref(),
+                options: Some(options),
+            },
+            &token,
+        )
+        .await?;
+        tx.append_audit(&NewAudit {
+            at: now,
+            actor: &self.actor,
+            action: if renewed {
+                "invitation.resend"
+            } else {
+                "invitation.create"
+            },
+            target: &format!("invitation:{id} {email}"),
+            details: json!({
+                "user_type": req.user_type,
+                "expires_at": expires_at.rfc3339(),
+                "renewed_expired": renewed,
+            }),
+        })
+        .await?;
+        Ok(Invited {
+            id,
+            email,
+            renewed,
+            expires_at: expires_at.rfc3339(),
+        })
     }
 
     /// What every invitation of an account is given alike; the recipient's own fields

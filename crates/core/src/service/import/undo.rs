@@ -7,13 +7,13 @@
 use serde::Serialize;
 use serde_json::json;
 
-use super::Usher;
-use super::import::said;
-use super::import_edits::{reactivate, restore};
-use super::import_pending::restore_invitations;
-use super::import_workbook::grant_from_json;
+use super::edits::{reactivate, restore};
+use super::options::said;
+use super::pending::restore_invitations;
+use super::workbook::grant_from_json;
 use crate::domain::{Permission, Timestamp};
 use crate::error::{Error, Result};
+use crate::service::Usher;
 use crate::store::{Change, Holder, Tx};
 
 /// Changes read at a time.

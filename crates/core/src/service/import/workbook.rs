@@ -6,19 +6,19 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::json;
 
-use super::Usher;
-use super::access::check_guest;
-use super::mailboxes::personal_mailbox;
-use super::roles::{grantable, mailbox_id};
 use crate::domain::{Permission, Timestamp};
 use crate::error::{Error, Result};
 use crate::import::plan::{AccountState, DEFAULT_TYPE};
 use crate::import::workbook::leave_out;
 use crate::import::{ImportRow, Parsed, RowError};
+use crate::service::Usher;
+use crate::service::access::check_guest;
+use crate::service::mailboxes::personal_mailbox;
+use crate::service::roles::{grantable, mailbox_id};
 use crate::store::{Account, Grantable, Holder, Tx};
 
 /// What checking a workbook against the account found.
-pub(super) struct Checked {
+pub(in crate::service) struct Checked {
     /// The rows without the users whose grants the account refuses; None when none is.
     pub parsed: Option<Parsed>,
     /// The grants each of its existing users holds, as the plan compares them.
@@ -52,7 +52,7 @@ async fn resolve(tx: &mut Tx, account: &Account, what: &str, mailbox: Option<&st
 
 /// Caches resolutions by (name, mailbox), in any case.
 #[derive(Default)]
-pub(super) struct Resolver(HashMap<(String, Option<String>), Resolved>);
+pub(in crate::service) struct Resolver(HashMap<(String, Option<String>), Resolved>);
 
 impl Resolver {
     async fn get(
@@ -75,7 +75,7 @@ impl Usher {
     /// Checks every grant a workbook asks for: a role or permission the account lacks, a
     /// mailbox it lacks, a scope that does not fit, or a permission the user's type may
     /// not hold leaves that user out, naming the sheet, row and column.
-    pub(super) async fn check_workbook(
+    pub(in crate::service) async fn check_workbook(
         &self,
         tx: &mut Tx,
         account: &Account,

@@ -9,14 +9,14 @@
 //! the database works in its own process while this one builds, so neither waits for the
 //! other.
 
-use super::import_pending::names;
-use super::{Usher, enrol_link};
+use super::pending::names;
 use crate::domain::token::TokenBatch;
 use crate::domain::{Timestamp, UserType};
 use crate::error::{Error, Result};
 use crate::import::ImportRow;
 use crate::import::plan::Invited;
 use crate::mail::draft::DraftBase;
+use crate::service::{Usher, enrol_link};
 use crate::store::{Account, BulkInvitation, Tx, Written};
 
 /// Rows per write.

@@ -8,12 +8,12 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use super::Usher;
-use super::import_workbook::grant_json;
+use super::workbook::grant_json;
 use crate::domain::{Timestamp, UserStatus, UserType};
 use crate::error::Result;
 use crate::import::plan::{AccountState, Known, Outcome, Source, view};
 use crate::import::{ImportRow, Parsed};
+use crate::service::Usher;
 use crate::store::{Account, Change, Grantable, NewAudit, Tx, User, UserEdit};
 
 /// Users per chunk.

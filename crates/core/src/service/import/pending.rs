@@ -6,7 +6,7 @@
 
 use serde_json::json;
 
-use super::import_edits::{Edits, Logged, snapshot};
+use super::edits::{Edits, Logged, snapshot};
 use crate::domain::{Timestamp, UserType};
 use crate::error::Result;
 use crate::import::ImportRow;
