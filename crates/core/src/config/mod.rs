@@ -238,72 +238,8 @@ impl Config {
                 reason: format!("'{public_url}' must start with https:// or http://"),
             });
         }
-        let m = f.mail;
-        let tls = m.smtp.tls.unwrap_or(Tls::Starttls);
-        let mail = MailConfig {
-            transport: match env.get("USHER_MAIL_TRANSPORT") {
-                Some(t) => parse_transport(&t)?,
-                None => m.transport.unwrap_or(Transport::Spool),
-            },
-            from: m.from.unwrap_or_else(|| "usher@localhost".to_owned()),
-            from_name: m.from_name,
-            spool_dir: m.spool_dir.unwrap_or_else(|| data_dir.join("spool")),
-            sendmail_command: m
-                .sendmail_command
-                .unwrap_or_else(|| "/usr/sbin/sendmail".to_owned()),
-            concurrency: positive("mail.concurrency", m.concurrency.unwrap_or(32))?,
-            rate_per_second: m.rate_per_second.filter(|r| *r > 0),
-            max_attempts: m.max_attempts.unwrap_or(10).max(1),
-            retry_base_seconds: m.retry_base_seconds.unwrap_or(30),
-            lease_seconds: m.lease_seconds.unwrap_or(300).max(5),
-            batch_size: positive("mail.batch_size", m.batch_size.unwrap_or(200))?,
-            attachment_max_kib: m.attachment_max_kib.unwrap_or(10 * 1024),
-            smtp: SmtpConfig {
-                host: env
-                    .get("USHER_SMTP_HOST")
-                    .or(m.smtp.host)
-                    .unwrap_or_else(|| "localhost".to_owned()),
-                port: match env.get("USHER_SMTP_PORT") {
-                    Some(p) => p.parse().map_err(|_| ConfigError::Value {
-                        key: "USHER_SMTP_PORT",
-                        reason: format!("'{p}' is not a port number"),
-                    })?,
-                    None => m.smtp.port.unwrap_or(match tls {
-                        Tls::Starttls => 587,
-                        Tls::Tls => 465,
-                        Tls::None => 25,
-                    }),
-                },
-                tls,
-                username: m.smtp.username,
-                password: secret(
-                    env,
-                    "USHER_SMTP_PASSWORD",
-                    "mail.smtp.password_file",
-                    m.smtp.password_file.as_deref(),
-                )?,
-                ca_file: m.smtp.ca_file,
-                timeout_seconds: m.smtp.timeout_seconds.unwrap_or(30).max(1),
-                hello_name: m.smtp.hello_name,
-            },
-        };
-        let dns = env
-            .get("USHER_DNS_SERVERS")
-            .map(|v| v.split(',').map(str::to_owned).collect())
-            .unwrap_or(f.dns_servers);
-        let dns_servers = dns
-            .iter()
-            .map(|s| s.trim())
-            .filter(|s| !s.is_empty())
-            .map(|s| {
-                s.parse::<std::net::SocketAddr>()
-                    .or_else(|_| s.parse::<std::net::IpAddr>().map(|ip| (ip, 53).into()))
-                    .map_err(|_| ConfigError::Value {
-                        key: "dns_servers",
-                        reason: format!("'{s}' is not an IP address (with an optional :port)"),
-                    })
-            })
-            .collect::<Result<_, _>>()?;
+        let mail = mail_config(f.mail, &data_dir, env)?;
+        let dns_servers = dns_servers(f.dns_servers, env)?;
         Ok(Self {
             file,
             data_dir,
@@ -322,6 +258,82 @@ impl Config {
             serve: serve::resolve(f.serve, env)?,
         })
     }
+}
+
+/// The mail settings: the file's, with the environment's overrides and the defaults.
+fn mail_config(m: FileMail, data_dir: &Path, env: &dyn Env) -> Result<MailConfig, ConfigError> {
+    let tls = m.smtp.tls.unwrap_or(Tls::Starttls);
+    Ok(MailConfig {
+        transport: match env.get("USHER_MAIL_TRANSPORT") {
+            Some(t) => parse_transport(&t)?,
+            None => m.transport.unwrap_or(Transport::Spool),
+        },
+        from: m.from.unwrap_or_else(|| "usher@localhost".to_owned()),
+        from_name: m.from_name,
+        spool_dir: m.spool_dir.unwrap_or_else(|| data_dir.join("spool")),
+        sendmail_command: m
+            .sendmail_command
+            .unwrap_or_else(|| "/usr/sbin/sendmail".to_owned()),
+        concurrency: positive("mail.concurrency", m.concurrency.unwrap_or(32))?,
+        rate_per_second: m.rate_per_second.filter(|r| *r > 0),
+        max_attempts: m.max_attempts.unwrap_or(10).max(1),
+        retry_base_seconds: m.retry_base_seconds.unwrap_or(30),
+        lease_seconds: m.lease_seconds.unwrap_or(300).max(5),
+        batch_size: positive("mail.batch_size", m.batch_size.unwrap_or(200))?,
+        attachment_max_kib: m.attachment_max_kib.unwrap_or(10 * 1024),
+        smtp: SmtpConfig {
+            host: env
+                .get("USHER_SMTP_HOST")
+                .or(m.smtp.host)
+                .unwrap_or_else(|| "localhost".to_owned()),
+            port: match env.get("USHER_SMTP_PORT") {
+                Some(p) => p.parse().map_err(|_| ConfigError::Value {
+                    key: "USHER_SMTP_PORT",
+                    reason: format!("'{p}' is not a port number"),
+                })?,
+                None => m.smtp.port.unwrap_or(match tls {
+                    Tls::Starttls => 587,
+                    Tls::Tls => 465,
+                    Tls::None => 25,
+                }),
+            },
+            tls,
+            username: m.smtp.username,
+            password: secret(
+                env,
+                "USHER_SMTP_PASSWORD",
+                "mail.smtp.password_file",
+                m.smtp.password_file.as_deref(),
+            )?,
+            ca_file: m.smtp.ca_file,
+            timeout_seconds: m.smtp.timeout_seconds.unwrap_or(30).max(1),
+            hello_name: m.smtp.hello_name,
+        },
+    })
+}
+
+/// The DNS servers domain checks ask (none: the system's), each an IP address with an
+/// optional port.
+fn dns_servers(
+    from_file: Vec<String>,
+    env: &dyn Env,
+) -> Result<Vec<std::net::SocketAddr>, ConfigError> {
+    let dns = env
+        .get("USHER_DNS_SERVERS")
+        .map(|v| v.split(',').map(str::to_owned).collect())
+        .unwrap_or(from_file);
+    dns.iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<std::net::SocketAddr>()
+                .or_else(|_| s.parse::<std::net::IpAddr>().map(|ip| (ip, 53).into()))
+                .map_err(|_| ConfigError::Value {
+                    key: "dns_servers",
+                    reason: format!("'{s}' is not an IP address (with an optional :port)"),
+                })
+        })
+        .collect()
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {

@@ -124,7 +124,6 @@ pub fn write_roles_xlsx(
     domain: &str,
 ) -> Result<(), ImportError> {
     use super::workbook::{ACCOUNT, PERMISSIONS, ROLES, USERS};
-    use crate::domain::Permission;
     let fail = |e: rust_xlsxwriter::XlsxError| ImportError::Io {
         file: path.display().to_string(),
         reason: e.to_string(),
@@ -132,53 +131,18 @@ pub fn write_roles_xlsx(
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold();
     let mut sheet = |name: &str, header: &[&str], rows: Vec<Vec<String>>| {
-        let ws = wb.add_worksheet().set_name(name)?;
-        for (c, h) in header.iter().enumerate() {
-            ws.write_string_with_format(0, c as u16, *h, &bold)?;
-            ws.set_column_width(c as u16, if c == 0 { 28 } else { 24 })?;
-        }
-        for (r, row) in rows.iter().enumerate() {
-            for (c, v) in row.iter().enumerate() {
-                ws.write_string(r as u32 + 1, c as u16, v)?;
-            }
-        }
-        Ok::<_, rust_xlsxwriter::XlsxError>(())
+        reference_sheet(&mut wb, &bold, name, header, &rows).map_err(fail)
     };
-    let role_rows = roles
-        .iter()
-        .map(|r| {
-            vec![
-                r.name.clone(),
-                r.scope.clone(),
-                if r.system { "system" } else { "custom" }.to_owned(),
-                r.description.clone(),
-                r.permissions.join(", "),
-            ]
-        })
-        .collect();
     sheet(
         ROLES,
         &["Role", "Scope", "Kind", "Description", "Permissions"],
-        role_rows,
-    )
-    .map_err(fail)?;
-    let perm_rows = Permission::ALL
-        .iter()
-        .map(|p| {
-            vec![
-                p.key().to_owned(),
-                p.scope().to_string(),
-                if p.guest_may_hold() { "yes" } else { "no" }.to_owned(),
-                p.describe().to_owned(),
-            ]
-        })
-        .collect();
+        role_rows(roles),
+    )?;
     sheet(
         PERMISSIONS,
         &["Permission", "Scope", "Guests may hold", "Allows"],
-        perm_rows,
-    )
-    .map_err(fail)?;
+        permission_rows(),
+    )?;
     let example = format!("ann.lee@{domain}");
     sheet(
         USERS,
@@ -189,14 +153,12 @@ pub fn write_roles_xlsx(
             example.clone(),
             "Y".into(),
         ]],
-    )
-    .map_err(fail)?;
+    )?;
     sheet(
         ACCOUNT,
         &["Email", "Roles", "Permissions"],
         vec![vec![example.clone(), "Professional".into(), String::new()]],
-    )
-    .map_err(fail)?;
+    )?;
     for (n, address) in mailboxes.iter().enumerate() {
         let name = sheet_name_for(address, n + 1);
         // The Mailbox column names the mailbox when the sheet's name cannot.
@@ -214,8 +176,57 @@ pub fn write_roles_xlsx(
                 String::new(),
                 mailbox,
             ]],
-        )
-        .map_err(fail)?;
+        )?;
     }
     wb.save(path).map_err(fail)
+}
+
+/// A sheet with a bold header and rows of text.
+fn reference_sheet(
+    wb: &mut Workbook,
+    bold: &Format,
+    name: &str,
+    header: &[&str],
+    rows: &[Vec<String>],
+) -> Result<(), rust_xlsxwriter::XlsxError> {
+    let ws = wb.add_worksheet().set_name(name)?;
+    for (c, h) in header.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *h, bold)?;
+        ws.set_column_width(c as u16, if c == 0 { 28 } else { 24 })?;
+    }
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            ws.write_string(r as u32 + 1, c as u16, v)?;
+        }
+    }
+    Ok(())
+}
+
+fn role_rows(roles: &[RoleLine]) -> Vec<Vec<String>> {
+    roles
+        .iter()
+        .map(|r| {
+            vec![
+                r.name.clone(),
+                r.scope.clone(),
+                if r.system { "system" } else { "custom" }.to_owned(),
+                r.description.clone(),
+                r.permissions.join(", "),
+            ]
+        })
+        .collect()
+}
+
+fn permission_rows() -> Vec<Vec<String>> {
+    crate::domain::Permission::ALL
+        .iter()
+        .map(|p| {
+            vec![
+                p.key().to_owned(),
+                p.scope().to_string(),
+                if p.guest_may_hold() { "yes" } else { "no" }.to_owned(),
+                p.describe().to_owned(),
+            ]
+        })
+        .collect()
 }

@@ -313,122 +313,24 @@ fn check_row(
     record: &Record,
     lenient: &mut Lenient,
 ) -> Result<ImportRow, (Vec<RowError>, Faulted)> {
-    let mut errors = Vec::new();
+    let mut c = RowCheck {
+        columns,
+        record,
+        errors: Vec::new(),
+    };
+    c.readable();
+    let email = c.address(lenient);
+    let (first, last) = c.names();
+    let unique_ref = c.unique_ref();
+    let user_type = user_type_of(columns, record.row, c.get(Field::UserType), lenient);
+    let user_type = c.or_fault(Field::UserType, user_type);
+    let password = password_of(c.get(Field::Password), lenient);
+    let password = c.or_fault(Field::Password, password);
+    let (force_change_password, personal_mailbox) = c.flags();
+    let disabled = disabled_at_source(columns, c.get(Field::Enabled), lenient);
     let row = record.row;
-    let mut fault = |field: Field, reason: String| {
-        errors.push(RowError {
-            row,
-            column: columns.header(field).map(str::to_owned),
-            reason,
-        });
-    };
-    let get = |field: Field| -> &str {
-        columns
-            .index(field)
-            .and_then(|i| record.cells.get(i))
-            .map_or("", |s| s.trim())
-    };
-    // Every present field: decodable, no control characters, not absurdly long. The
-    // address's own parse says the same of it, once.
-    for (field, _, _) in &columns.found {
-        let v = get(*field);
-        if v.contains('\u{FFFD}') {
-            fault(*field, "holds characters that could not be decoded; check the file's encoding (--encoding)".into());
-        } else if !matches!(field, Field::Password | Field::Email) && has_unsafe_chars(v) {
-            fault(
-                *field,
-                format!(
-                    "'{}' contains control or invisible characters",
-                    escape_for_display(v)
-                ),
-            );
-        }
-    }
-    let mut address = get(Field::Email);
-    if let (true, Some(i)) = (address.is_empty(), columns.email_fallback) {
-        address = record.cells.get(i).map_or("", |s| s.trim());
-        lenient.fallback_addresses += u64::from(!address.is_empty());
-    }
-    let email = match Email::parse(address) {
-        Ok(e) => Some(e),
-        Err(crate::domain::EmailError::Empty) => {
-            fault(Field::Email, "empty: every row needs an address".into());
-            None
-        }
-        Err(e) => {
-            fault(Field::Email, e.to_string());
-            None
-        }
-    };
-    let mut name = |field: Field| -> String {
-        let v = get(field);
-        if v.chars().count() > MAX_NAME {
-            fault(field, format!("longer than {MAX_NAME} characters"));
-        }
-        v.to_owned()
-    };
-    let (mut first, mut last, display) = (
-        name(Field::FirstName),
-        name(Field::LastName),
-        name(Field::DisplayName),
-    );
-    if first.is_empty() && last.is_empty() && !display.is_empty() {
-        // One "Name" column (as some vendors' templates have): the last word is the last
-        // name.
-        match display.rsplit_once(' ') {
-            Some((f, l)) => {
-                first = f.trim().to_owned();
-                last = l.to_owned();
-            }
-            None => first = display.clone(),
-        }
-    }
-    let unique_ref = Some(get(Field::UniqueRef).to_owned()).filter(|r| !r.is_empty());
-    if let Some(r) = &unique_ref
-        && r.chars().count() > MAX_REF
-    {
-        fault(
-            Field::UniqueRef,
-            format!("longer than {MAX_REF} characters"),
-        );
-    }
-    let user_type = match user_type_of(columns, row, get(Field::UserType), lenient) {
-        Ok(t) => t,
-        Err(why) => {
-            fault(Field::UserType, why);
-            None
-        }
-    };
-    let password = match password_of(get(Field::Password), lenient) {
-        Ok(p) => p,
-        Err(why) => {
-            fault(Field::Password, why);
-            None
-        }
-    };
-    let force_change_password = match yes_no(get(Field::ForceChangePassword)) {
-        Ok(v) => v.unwrap_or(true),
-        Err(other) => {
-            fault(
-                Field::ForceChangePassword,
-                format!("'{}' is not TRUE or FALSE", escape_for_display(&other)),
-            );
-            true
-        }
-    };
-    let personal_mailbox = match yes_no(get(Field::PersonalMailbox)) {
-        Ok(v) => v.unwrap_or(false),
-        Err(other) => {
-            fault(
-                Field::PersonalMailbox,
-                format!("'{}' is not Y or N", escape_for_display(&other)),
-            );
-            false
-        }
-    };
-    let disabled = disabled_at_source(columns, get(Field::Enabled), lenient);
     match email {
-        Some(email) if errors.is_empty() => Ok(ImportRow {
+        Some(email) if c.errors.is_empty() => Ok(ImportRow {
             user_type,
             password: password.map(|p| Box::new(Secret::new(p))),
             force_change_password,
@@ -437,13 +339,148 @@ fn check_row(
             ..ImportRow::new(row, &email, &first, &last, unique_ref.as_deref())
         }),
         _ => Err((
-            errors,
+            c.errors,
             Faulted {
                 row,
                 email: email.map(|e| e.canonical().into()),
                 unique_ref: unique_ref.map(String::into_boxed_str),
             },
         )),
+    }
+}
+
+/// One record being checked: each fault is noted with its column, and the rest of the
+/// row is still read, so that one pass names everything to fix.
+struct RowCheck<'a> {
+    columns: &'a Columns,
+    record: &'a Record,
+    errors: Vec<RowError>,
+}
+
+impl<'a> RowCheck<'a> {
+    fn fault(&mut self, field: Field, reason: String) {
+        self.errors.push(RowError {
+            row: self.record.row,
+            column: self.columns.header(field).map(str::to_owned),
+            reason,
+        });
+    }
+
+    fn get(&self, field: Field) -> &'a str {
+        self.columns
+            .index(field)
+            .and_then(|i| self.record.cells.get(i))
+            .map_or("", |s| s.trim())
+    }
+
+    /// The value, or None with the reason noted as the field's fault.
+    fn or_fault<T>(&mut self, field: Field, value: Result<Option<T>, String>) -> Option<T> {
+        value.unwrap_or_else(|why| {
+            self.fault(field, why);
+            None
+        })
+    }
+
+    /// Every present field: decodable, no control characters, not absurdly long. The
+    /// address's own parse says the same of it, once.
+    fn readable(&mut self) {
+        for (field, _, _) in &self.columns.found {
+            let v = self.get(*field);
+            if v.contains('\u{FFFD}') {
+                self.fault(*field, "holds characters that could not be decoded; check the file's encoding (--encoding)".into());
+            } else if !matches!(field, Field::Password | Field::Email) && has_unsafe_chars(v) {
+                self.fault(
+                    *field,
+                    format!(
+                        "'{}' contains control or invisible characters",
+                        escape_for_display(v)
+                    ),
+                );
+            }
+        }
+    }
+
+    /// The row's address, or the known alias's (Entra's UPN) when it is empty.
+    fn address(&mut self, lenient: &mut Lenient) -> Option<Email> {
+        let mut address = self.get(Field::Email);
+        if let (true, Some(i)) = (address.is_empty(), self.columns.email_fallback) {
+            address = self.record.cells.get(i).map_or("", |s| s.trim());
+            lenient.fallback_addresses += u64::from(!address.is_empty());
+        }
+        match Email::parse(address) {
+            Ok(e) => Some(e),
+            Err(crate::domain::EmailError::Empty) => {
+                self.fault(Field::Email, "empty: every row needs an address".into());
+                None
+            }
+            Err(e) => {
+                self.fault(Field::Email, e.to_string());
+                None
+            }
+        }
+    }
+
+    fn name(&mut self, field: Field) -> String {
+        let v = self.get(field);
+        if v.chars().count() > MAX_NAME {
+            self.fault(field, format!("longer than {MAX_NAME} characters"));
+        }
+        v.to_owned()
+    }
+
+    /// First and last name; from one "Name" column (as some vendors' templates have),
+    /// the last word is the last name.
+    fn names(&mut self) -> (String, String) {
+        let (mut first, mut last, display) = (
+            self.name(Field::FirstName),
+            self.name(Field::LastName),
+            self.name(Field::DisplayName),
+        );
+        if first.is_empty() && last.is_empty() && !display.is_empty() {
+            match display.rsplit_once(' ') {
+                Some((f, l)) => {
+                    first = f.trim().to_owned();
+                    last = l.to_owned();
+                }
+                None => first = display.clone(),
+            }
+        }
+        (first, last)
+    }
+
+    fn unique_ref(&mut self) -> Option<String> {
+        let unique_ref = Some(self.get(Field::UniqueRef).to_owned()).filter(|r| !r.is_empty());
+        if let Some(r) = &unique_ref
+            && r.chars().count() > MAX_REF
+        {
+            self.fault(
+                Field::UniqueRef,
+                format!("longer than {MAX_REF} characters"),
+            );
+        }
+        unique_ref
+    }
+
+    /// Whether the password must be changed at first login (default yes) and whether a
+    /// personal mailbox is made (default no).
+    fn flags(&mut self) -> (bool, bool) {
+        let force = match yes_no(self.get(Field::ForceChangePassword)) {
+            Ok(v) => v.unwrap_or(true),
+            Err(other) => {
+                let why = format!("'{}' is not TRUE or FALSE", escape_for_display(&other));
+                self.fault(Field::ForceChangePassword, why);
+                true
+            }
+        };
+        let mailbox = match yes_no(self.get(Field::PersonalMailbox)) {
+            Ok(v) => v.unwrap_or(false),
+            Err(other) => {
+                let why = format!("'{}' is not Y or N", escape_for_display(&other));
+                self.fault(Field::PersonalMailbox, why);
+                false
+            }
+        };
+        (force, mailbox)
     }
 }
 

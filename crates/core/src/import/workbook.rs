@@ -95,14 +95,13 @@ pub fn parse(
     opts: &ReadOptions,
     mapping: &[(Field, String)],
 ) -> Result<Parsed, ImportError> {
-    let file = path.display().to_string();
     let sheets = sheet_names(path);
     let users_sheet = sheets
         .iter()
         .find(|s| s.eq_ignore_ascii_case(USERS))
         .cloned()
         .unwrap_or_else(|| USERS.to_owned());
-    let mut parsed = parse_list(
+    let parsed = parse_list(
         path,
         &ReadOptions {
             sheet: Some(users_sheet),
@@ -110,26 +109,48 @@ pub fn parse(
         },
         mapping,
     )?;
-    let by_email: HashMap<String, u64> = parsed
-        .rows
-        .iter()
-        .map(|r| (r.email().to_owned(), r.row))
-        .collect();
-    let mut book = Workbook::default();
-    // Users rows to leave out, with why.
-    let mut leave_out: BTreeMap<u64, RowError> = BTreeMap::new();
+    let mut grants = Grants {
+        by_email: parsed
+            .rows
+            .iter()
+            .map(|r| (r.email().to_owned(), r.row))
+            .collect(),
+        ..Grants::default()
+    };
     for sheet in &sheets {
         if sheet.eq_ignore_ascii_case(USERS)
             || REFERENCE.iter().any(|r| sheet.eq_ignore_ascii_case(r))
         {
             continue;
         }
-        let account = sheet.eq_ignore_ascii_case(ACCOUNT);
+        if let Some(s) = GrantSheet::read(path, sheet)? {
+            for r in &s.records {
+                grants.add(&s, r);
+            }
+        }
+    }
+    Ok(grants.finish(parsed))
+}
+
+/// A sheet of grants (Account, or one mailbox's): its columns found by name.
+struct GrantSheet {
+    name: String,
+    account: bool,
+    header: Vec<String>,
+    records: Vec<Record>,
+    email_col: usize,
+    grant_cols: Vec<usize>,
+    mailbox_col: Option<usize>,
+}
+
+impl GrantSheet {
+    /// The sheet, or None when it is empty; an error when it has no Email column.
+    fn read(path: &Path, sheet: &str) -> Result<Option<Self>, ImportError> {
         let mut c = Collect::default();
         read(
             path,
             &ReadOptions {
-                sheet: Some(sheet.clone()),
+                sheet: Some(sheet.to_owned()),
                 ..ReadOptions::default()
             },
             &mut c,
@@ -140,13 +161,13 @@ pub fn parse(
             e => Err(e),
         })?;
         if c.header.is_empty() {
-            continue;
+            return Ok(None);
         }
         let norm: Vec<String> = c.header.iter().map(|h| normalise(h)).collect();
         let col = |names: &[&str]| norm.iter().position(|h| names.contains(&h.as_str()));
         let Some(email_col) = col(Field::Email.aliases()) else {
             return Err(ImportError::Sheet {
-                file,
+                file: path.display().to_string(),
                 reason: format!(
                     "sheet '{}' has no Email column (its columns: {})",
                     escape_for_display(sheet),
@@ -160,94 +181,122 @@ pub fn parse(
             .filter(|(_, h)| matches!(h.as_str(), "roles" | "role" | "permissions" | "permission"))
             .map(|(i, _)| i)
             .collect();
-        let mailbox_col = col(&["mailbox", "mailboxaddress"]);
-        fn cell(r: &Record, i: usize) -> &str {
-            r.cells.get(i).map_or("", |s| s.trim())
-        }
-        let here = |row: u64, i: usize, reason: String| RowError {
+        Ok(Some(Self {
+            name: sheet.to_owned(),
+            account: sheet.eq_ignore_ascii_case(ACCOUNT),
+            mailbox_col: col(&["mailbox", "mailboxaddress"]),
+            header: c.header,
+            records: c.records,
+            email_col,
+            grant_cols,
+        }))
+    }
+
+    fn column(&self, i: usize) -> &str {
+        self.header.get(i).map_or("", |h| h.trim())
+    }
+
+    /// A fault at a cell of this sheet, named "Sheet!Column".
+    fn here(&self, row: u64, i: usize, reason: String) -> RowError {
+        RowError {
             row,
-            column: Some(format!(
-                "{sheet}!{}",
-                c.header.get(i).map_or("", |h| h.trim())
-            )),
+            column: Some(format!("{}!{}", self.name, self.column(i))),
             reason,
+        }
+    }
+
+    /// The mailbox a row grants on: None on the Account sheet; else its Mailbox column,
+    /// or the sheet's own name.
+    fn mailbox(&self, r: &Record) -> Option<String> {
+        if self.account {
+            return None;
+        }
+        let named = self
+            .mailbox_col
+            .map(|i| cell(r, i))
+            .filter(|m| !m.is_empty());
+        Some(named.unwrap_or(mailbox_of_sheet(&self.name)).to_owned())
+    }
+}
+
+fn cell(r: &Record, i: usize) -> &str {
+    r.cells.get(i).map_or("", |s| s.trim())
+}
+
+/// The grants read so far, by the Users row they are for, with the faults found.
+#[derive(Default)]
+struct Grants {
+    by_email: HashMap<String, u64>,
+    book: Workbook,
+    errors: Vec<RowError>,
+    /// Users rows to leave out, with why.
+    leave_out: BTreeMap<u64, RowError>,
+}
+
+impl Grants {
+    fn add(&mut self, s: &GrantSheet, r: &Record) {
+        let email = match Email::parse(cell(r, s.email_col)) {
+            Ok(e) => e,
+            Err(e) => {
+                let why = format!("{e}; this row grants nothing, and no user is created from it");
+                self.errors.push(s.here(r.row, s.email_col, why));
+                return;
+            }
         };
-        for r in &c.records {
-            let raw = cell(r, email_col);
-            let email = match Email::parse(raw) {
-                Ok(e) => e,
-                Err(e) => {
-                    parsed.errors.push(here(
-                        r.row,
-                        email_col,
-                        format!("{e}; this row grants nothing, and no user is created from it"),
-                    ));
+        let Some(&user_row) = self.by_email.get(email.canonical()) else {
+            let why = format!(
+                "{} is not a valid user on the Users sheet; this row grants nothing",
+                email.display()
+            );
+            self.errors.push(s.here(r.row, s.email_col, why));
+            return;
+        };
+        let mailbox = s.mailbox(r);
+        for &i in &s.grant_cols {
+            for what in names(cell(r, i)) {
+                if has_unsafe_chars(what) || mailbox.as_deref().is_some_and(has_unsafe_chars) {
+                    self.leave_out.entry(user_row).or_insert_with(|| {
+                        s.here(
+                            r.row,
+                            i,
+                            format!(
+                                "'{}' contains control or invisible characters; {} is left out",
+                                escape_for_display(what),
+                                email.display()
+                            ),
+                        )
+                    });
                     continue;
                 }
-            };
-            let Some(&user_row) = by_email.get(email.canonical()) else {
-                parsed.errors.push(here(
-                    r.row,
-                    email_col,
-                    format!(
-                        "{} is not a valid user on the Users sheet; this row grants nothing",
-                        email.display()
-                    ),
-                ));
-                continue;
-            };
-            let mailbox = if account {
-                None
-            } else {
-                Some(
-                    mailbox_col
-                        .map(|i| cell(r, i))
-                        .filter(|m| !m.is_empty())
-                        .unwrap_or(mailbox_of_sheet(sheet))
-                        .to_owned(),
-                )
-            };
-            for &i in &grant_cols {
-                for what in names(cell(r, i)) {
-                    if has_unsafe_chars(what) || mailbox.as_deref().is_some_and(has_unsafe_chars) {
-                        leave_out.entry(user_row).or_insert_with(|| {
-                            here(
-                                r.row,
-                                i,
-                                format!(
-                                    "'{}' contains control or invisible characters; {} is left out",
-                                    escape_for_display(what),
-                                    email.display()
-                                ),
-                            )
-                        });
-                        continue;
-                    }
-                    book.grants.entry(user_row).or_default().push(Wanted {
-                        what: what.to_owned(),
-                        mailbox: mailbox.clone(),
-                        sheet: sheet.clone(),
-                        row: r.row,
-                        column: c.header.get(i).map_or("", |h| h.trim()).to_owned(),
-                    });
-                }
+                self.book.grants.entry(user_row).or_default().push(Wanted {
+                    what: what.to_owned(),
+                    mailbox: mailbox.clone(),
+                    sheet: s.name.clone(),
+                    row: r.row,
+                    column: s.column(i).to_owned(),
+                });
             }
         }
     }
-    // The same grant asked twice (on two sheets, say) is one grant.
-    for list in book.grants.values_mut() {
-        let mut seen = BTreeSet::new();
-        list.retain(|w| seen.insert(w.label().to_lowercase()));
-    }
-    if !leave_out.is_empty() {
-        parsed.rows.retain(|r| !leave_out.contains_key(&r.row));
-        for row in leave_out.keys() {
-            book.grants.remove(row);
+
+    /// The Users rows with their grants, less the users left out.
+    fn finish(mut self, mut parsed: Parsed) -> Parsed {
+        // The same grant asked twice (on two sheets, say) is one grant.
+        for list in self.book.grants.values_mut() {
+            let mut seen = BTreeSet::new();
+            list.retain(|w| seen.insert(w.label().to_lowercase()));
         }
-        parsed.errors.extend(leave_out.into_values());
+        parsed.errors.append(&mut self.errors);
+        if !self.leave_out.is_empty() {
+            parsed.rows.retain(|r| !self.leave_out.contains_key(&r.row));
+            for row in self.leave_out.keys() {
+                self.book.grants.remove(row);
+            }
+            parsed.errors.extend(self.leave_out.into_values());
+        }
+        parsed.workbook = Some(Box::new(self.book));
+        parsed
     }
-    parsed.workbook = Some(Box::new(book));
-    Ok(parsed)
 }
 
 /// Users whose grants the database refuses (an unknown role, a missing mailbox, a
