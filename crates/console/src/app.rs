@@ -195,34 +195,45 @@ impl App {
         match action {
             Action::Key(key) => self.on_key(key),
             Action::Paste(text) => self.on_paste(&text),
-            Action::Resize => Vec::new(),
             Action::Tick(now) => self.tick(now),
-            Action::ConnectionLost(e) => {
-                if !self.connection_lost {
-                    self.error(format!("{e}; reconnecting…"));
-                }
-                self.connection_lost = true;
-                Vec::new()
-            }
             Action::Status(r) => self.status_loaded(r),
-            Action::Invitations { generation, result } => {
-                self.in_flight = self.in_flight.saturating_sub(1);
-                if let Err(e) = self.invitations.loaded(generation, result) {
-                    self.error(e);
-                }
-                Vec::new()
-            }
             Action::Users {
                 generation,
                 page,
                 result,
             } => self.users_loaded(generation, page, result),
+            Action::Roles { generation, result } => self.roles_loaded(generation, result),
+            Action::Operator(r) => self.operator_loaded(r),
+            Action::Templates { name, result } => self.templates_loaded(name, result),
+            Action::Done(r) => self.done(r),
+            other => {
+                self.note(other);
+                Vec::new()
+            }
+        }
+    }
+
+    /// A result or event that only changes what is shown.
+    fn note(&mut self, action: Action) {
+        match action {
+            Action::Resize => {}
+            Action::ConnectionLost(e) => {
+                if !self.connection_lost {
+                    self.error(format!("{e}; reconnecting…"));
+                }
+                self.connection_lost = true;
+            }
+            Action::Invitations { generation, result } => {
+                self.in_flight = self.in_flight.saturating_sub(1);
+                if let Err(e) = self.invitations.loaded(generation, result) {
+                    self.error(e);
+                }
+            }
             Action::UserDetail { generation, result } => {
                 self.in_flight = self.in_flight.saturating_sub(1);
                 if let Err(e) = self.users.detail_loaded(generation, result) {
                     self.error(e);
                 }
-                Vec::new()
             }
             Action::ImportPreview { generation, result } => {
                 self.in_flight = self.in_flight.saturating_sub(1);
@@ -236,13 +247,10 @@ impl App {
                         }
                     }
                 }
-                Vec::new()
             }
-            Action::Roles { generation, result } => self.roles_loaded(generation, result),
             Action::Role { generation, result } => {
                 self.in_flight = self.in_flight.saturating_sub(1);
                 self.roles.detail_loaded(generation, result);
-                Vec::new()
             }
             Action::Domains(r) => {
                 self.in_flight = self.in_flight.saturating_sub(1);
@@ -250,18 +258,13 @@ impl App {
                     Ok((d, m)) => self.domains.loaded(d, m),
                     Err(e) => self.error(e),
                 }
-                Vec::new()
             }
-            Action::Operator(r) => self.operator_loaded(r),
-            Action::Templates { name, result } => self.templates_loaded(name, result),
             Action::Ask(ask) => {
                 self.in_flight = self.in_flight.saturating_sub(1);
                 self.ask(ask);
-                Vec::new()
             }
             Action::ReportProgress { done, total } => {
                 self.report = Some((done, total));
-                Vec::new()
             }
             Action::ReportDone(r) => {
                 self.report = None;
@@ -269,30 +272,22 @@ impl App {
                     Ok(m) => self.info(m),
                     Err(e) => self.error(e),
                 }
-                Vec::new()
             }
             Action::ImportProgress { stage, done, total } => {
                 self.import.progress = Some((stage, done, total));
-                Vec::new()
             }
             Action::ImportColumns {
                 generation,
                 headers,
-            } => {
-                if generation == self.import.generation {
-                    self.import.headers = headers;
-                }
-                Vec::new()
-            }
+            } if generation == self.import.generation => self.import.headers = headers,
             Action::ImportHistory(r) => {
                 self.in_flight = self.in_flight.saturating_sub(1);
                 match r {
                     Ok(h) => self.import.history = h,
                     Err(e) => self.error(e),
                 }
-                Vec::new()
             }
-            Action::Done(r) => self.done(r),
+            _ => {}
         }
     }
 
@@ -350,49 +345,13 @@ impl App {
             return Vec::new();
         };
         self.message = None;
-        if self.refused(cmd) {
+        if self.refused(cmd) || self.opening_key(cmd) {
             return Vec::new();
         }
         match cmd {
-            Cmd::Quit => {
-                self.quit = true;
-                Vec::new()
-            }
-            Cmd::Help => {
-                self.open_help();
-                Vec::new()
-            }
-            Cmd::Command => {
-                self.input = Some(Input::Command(CommandLine::default()));
-                Vec::new()
-            }
             Cmd::Templates => vec![Effect::LoadTemplates(
                 usher_core::mail::TemplateName::Invitation,
             )],
-            Cmd::Report => {
-                // The command line, filled in: the operator edits the format or the path.
-                let kind = if self.tab == Tab::Invitations {
-                    "invitations"
-                } else {
-                    "users"
-                };
-                self.input = Some(Input::Command(CommandLine {
-                    text: format!("report {kind} csv ~/usher-{kind}.csv"),
-                }));
-                Vec::new()
-            }
-            Cmd::NextTab => {
-                self.tab = self.tab.step(1);
-                Vec::new()
-            }
-            Cmd::PrevTab => {
-                self.tab = self.tab.step(-1);
-                Vec::new()
-            }
-            Cmd::NewRole => {
-                self.modal = Some(Modal::Role(Box::default()));
-                Vec::new()
-            }
             Cmd::EditRole => match self.roles.editable() {
                 Ok(r) => {
                     self.modal = Some(Modal::Role(Box::new(RoleForm::edit(r))));
@@ -403,103 +362,106 @@ impl App {
             Cmd::Grant | Cmd::RevokeGrant | Cmd::PersonalMailbox if self.tab == Tab::Users => {
                 self.grant_prompt(cmd)
             }
+            Cmd::Refresh => self.refresh(),
+            _ => self.tab_key(cmd),
+        }
+    }
+
+    /// Keys that open something (a form, a prompt, a line to type, the help, another
+    /// tab) or leave, with nothing for the worker to do. False for any other key.
+    fn opening_key(&mut self, cmd: Cmd) -> bool {
+        match cmd {
+            Cmd::Quit => self.quit = true,
+            Cmd::Help => self.open_help(),
+            Cmd::Redraw => self.redraw = true,
+            Cmd::NextTab => self.tab = self.tab.step(1),
+            Cmd::PrevTab => self.tab = self.tab.step(-1),
+            Cmd::TabInvitations => self.tab = Tab::Invitations,
+            Cmd::TabUsers => self.tab = Tab::Users,
+            Cmd::TabImport => self.tab = Tab::Import,
+            Cmd::TabRoles => self.tab = Tab::Roles,
+            Cmd::TabDomains => self.tab = Tab::Domains,
+            Cmd::Command => self.input = Some(Input::Command(CommandLine::default())),
+            Cmd::OpenFile => self.input = Some(Input::Path(String::new())),
+            Cmd::Report => self.report_line(),
+            Cmd::Search => self.search_line(),
+            Cmd::MapColumns => self.mapping_line(),
+            Cmd::Invite => self.open_form(""),
+            Cmd::NewRole => self.modal = Some(Modal::Role(Box::default())),
             Cmd::CreateUser => {
                 let mut form = super::user_form::UserForm::default();
                 form.set_professional_unavailable(self.professional_unavailable());
                 self.modal = Some(Modal::User(Box::new(form)));
-                Vec::new()
             }
-            Cmd::AddDomain => {
-                self.prompt(PromptKind::AddDomain);
-                Vec::new()
-            }
-            Cmd::NewMailbox => {
-                self.prompt(PromptKind::NewMailbox);
-                Vec::new()
-            }
+            Cmd::AddDomain => self.prompt(PromptKind::AddDomain),
+            Cmd::NewMailbox => self.prompt(PromptKind::NewMailbox),
             Cmd::VerifyManually => {
                 if let Some(d) = self.domains.current() {
                     let name = d.domain.name.clone();
                     self.prompt(PromptKind::VerifyManually { name });
                 }
-                Vec::new()
-            }
-            Cmd::TabInvitations
-            | Cmd::TabUsers
-            | Cmd::TabImport
-            | Cmd::TabRoles
-            | Cmd::TabDomains => {
-                let n = [
-                    Cmd::TabInvitations,
-                    Cmd::TabUsers,
-                    Cmd::TabImport,
-                    Cmd::TabRoles,
-                    Cmd::TabDomains,
-                ]
-                .iter()
-                .position(|c| *c == cmd)
-                .unwrap_or(0);
-                self.tab = Tab::ALL[n];
-                Vec::new()
-            }
-            Cmd::OpenFile => {
-                self.input = Some(Input::Path(String::new()));
-                Vec::new()
-            }
-            Cmd::MapColumns => {
-                if self.import.path.is_empty() {
-                    self.error("open a file first (o)");
-                } else {
-                    self.input = Some(Input::Mapping(self.import.mapping_text()));
-                }
-                Vec::new()
-            }
-            Cmd::Refresh => self.refresh(),
-            Cmd::Redraw => {
-                self.redraw = true;
-                Vec::new()
-            }
-            Cmd::Search => {
-                let current = match self.tab {
-                    Tab::Invitations => self.invitations.search.clone(),
-                    Tab::Users | Tab::Import | Tab::Roles | Tab::Domains => {
-                        self.users.search.clone()
-                    }
-                };
-                self.input = Some(Input::Search(current));
-                Vec::new()
-            }
-            Cmd::Invite => {
-                self.open_form("");
-                Vec::new()
             }
             Cmd::Detail if self.tab == Tab::Invitations => {
                 if let Some(i) = self.invitations.current() {
-                    self.modal = Some(Modal::Detail(Box::new(super::tabs::invitations::detail(i))));
+                    let detail = super::tabs::invitations::detail(i);
+                    self.modal = Some(Modal::Detail(Box::new(detail)));
                 }
-                Vec::new()
             }
-            _ => {
-                let page = self.page_rows;
-                let fx = match self.tab {
-                    Tab::Invitations => {
-                        let g = self.next_generation();
-                        self.invitations.command(cmd, page, g)
-                    }
-                    Tab::Users => {
-                        let g = self.next_generation();
-                        self.users.command(cmd, page, g)
-                    }
-                    Tab::Import => self.import.command(cmd, page),
-                    Tab::Roles => {
-                        let g = self.next_generation();
-                        self.roles.command(cmd, page, g)
-                    }
-                    Tab::Domains => self.domains.command(cmd, page),
-                };
-                self.apply(fx)
-            }
+            _ => return false,
         }
+        true
+    }
+
+    /// The report command line, filled in: the operator edits the format or the path.
+    fn report_line(&mut self) {
+        let kind = if self.tab == Tab::Invitations {
+            "invitations"
+        } else {
+            "users"
+        };
+        self.input = Some(Input::Command(CommandLine {
+            text: format!("report {kind} csv ~/usher-{kind}.csv"),
+        }));
+    }
+
+    /// The search line, holding the current tab's search.
+    fn search_line(&mut self) {
+        let current = match self.tab {
+            Tab::Invitations => self.invitations.search.clone(),
+            Tab::Users | Tab::Import | Tab::Roles | Tab::Domains => self.users.search.clone(),
+        };
+        self.input = Some(Input::Search(current));
+    }
+
+    /// The import's column mapping, once a file is open.
+    fn mapping_line(&mut self) {
+        if self.import.path.is_empty() {
+            self.error("open a file first (o)");
+        } else {
+            self.input = Some(Input::Mapping(self.import.mapping_text()));
+        }
+    }
+
+    /// A key of the current tab's own.
+    fn tab_key(&mut self, cmd: Cmd) -> Vec<Effect> {
+        let page = self.page_rows;
+        let fx = match self.tab {
+            Tab::Invitations => {
+                let g = self.next_generation();
+                self.invitations.command(cmd, page, g)
+            }
+            Tab::Users => {
+                let g = self.next_generation();
+                self.users.command(cmd, page, g)
+            }
+            Tab::Import => self.import.command(cmd, page),
+            Tab::Roles => {
+                let g = self.next_generation();
+                self.roles.command(cmd, page, g)
+            }
+            Tab::Domains => self.domains.command(cmd, page),
+        };
+        self.apply(fx)
     }
 
     /// What a tab asked for: effects to run now, or a question to ask first.

@@ -391,7 +391,15 @@ impl InviteForm {
             )),
             another,
         );
-        let status = if self.sending {
+        f.render_widget(
+            Paragraph::new(self.status_line(theme)).wrap(ratatui::widgets::Wrap { trim: true }),
+            error,
+        );
+    }
+
+    /// Sending, the error of the last try, or why professional is greyed out.
+    fn status_line(&self, theme: &Theme) -> Line<'static> {
+        if self.sending {
             Line::styled("  sending…", theme.dim)
         } else if let Some(e) = &self.error {
             Line::styled(format!("  {e}"), theme.error)
@@ -399,10 +407,6 @@ impl InviteForm {
             Line::styled(format!("  {why}"), theme.warn)
         } else {
             Line::from("")
-        };
-        f.render_widget(
-            Paragraph::new(status).wrap(ratatui::widgets::Wrap { trim: true }),
-            error,
-        );
+        }
     }
 }

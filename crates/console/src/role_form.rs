@@ -263,22 +263,7 @@ impl RoleForm {
             .skip(start)
             .take(height)
             .map(|(i, p)| {
-                let tick = if self.ticked.contains(p) {
-                    "[x]"
-                } else {
-                    "[ ]"
-                };
-                // Before the description, so a narrow screen cuts the words, not this.
-                let guest = if p.guest_may_hold() {
-                    "           "
-                } else {
-                    "not guests "
-                };
-                let line = Line::from(vec![
-                    Span::raw(format!("{tick} {:<20} ", p.key())),
-                    Span::styled(guest, theme.warn),
-                    Span::styled(p.describe(), theme.dim),
-                ]);
+                let line = self.permission_line(p, theme);
                 if i == self.cursor && focus == Field::Permissions {
                     line.style(theme.selected)
                 } else {
@@ -312,6 +297,27 @@ impl RoleForm {
             )
         };
         f.render_widget(Paragraph::new(line).wrap(Wrap { trim: true }), status);
+    }
+
+    /// A permission: ticked or not, its key, whether guests may not hold it, and what it
+    /// allows.
+    fn permission_line(&self, p: &Permission, theme: &Theme) -> Line<'static> {
+        let tick = if self.ticked.contains(p) {
+            "[x]"
+        } else {
+            "[ ]"
+        };
+        // Before the description, so a narrow screen cuts the words, not this.
+        let guest = if p.guest_may_hold() {
+            "           "
+        } else {
+            "not guests "
+        };
+        Line::from(vec![
+            Span::raw(format!("{tick} {:<20} ", p.key())),
+            Span::styled(guest, theme.warn),
+            Span::styled(p.describe(), theme.dim),
+        ])
     }
 }
 

@@ -72,16 +72,7 @@ impl App {
             }
             (Some(Cmd::Complete), Input::Prompt(p)) => {
                 let cands = crate::prompt::candidates(p, &self.roles, &self.domains);
-                p.text = match &p.kind {
-                    // Cycles: the grants are few and a prefix would rarely narrow them.
-                    PromptKind::Revoke { held, .. } => {
-                        let at = held.iter().position(|h| *h == p.text);
-                        held.get(at.map_or(0, |i| (i + 1) % held.len()))
-                            .cloned()
-                            .unwrap_or_default()
-                    }
-                    _ => crate::complete::complete_from(&p.text, &cands),
-                };
+                complete_prompt(p, &cands);
                 Vec::new()
             }
             (_, Input::Prompt(p)) => {
@@ -91,12 +82,7 @@ impl App {
             (Some(Cmd::Submit), Input::Path(path)) => {
                 let path = path.trim().to_owned();
                 self.input = None;
-                if path.is_empty() {
-                    return Vec::new();
-                }
-                let g = self.next_generation();
-                self.in_flight += 1;
-                vec![self.import.open(g, path)]
+                self.open_path(path)
             }
             (Some(Cmd::Complete), Input::Path(path)) => {
                 *path = crate::tabs::import::complete_path(path);
@@ -105,17 +91,7 @@ impl App {
             (Some(Cmd::Submit), Input::Mapping(text)) => {
                 let text = text.clone();
                 self.input = None;
-                match usher_core::import::parse_mapping(&text) {
-                    Ok(mapping) => {
-                        let g = self.next_generation();
-                        self.in_flight += 1;
-                        vec![self.import.remap(g, mapping)]
-                    }
-                    Err(e) => {
-                        self.error(format!("mapping: {e}"));
-                        Vec::new()
-                    }
-                }
+                self.submit_mapping(&text)
             }
             (Some(Cmd::Complete), Input::Mapping(text)) => {
                 *text = self.import.complete_mapping(text);
@@ -147,6 +123,31 @@ impl App {
             }
             (_, Input::Command(line)) => {
                 edit(&mut line.text, &key);
+                Vec::new()
+            }
+        }
+    }
+
+    /// Opens the file typed for the import's preview.
+    fn open_path(&mut self, path: String) -> Vec<Effect> {
+        if path.is_empty() {
+            return Vec::new();
+        }
+        let g = self.next_generation();
+        self.in_flight += 1;
+        vec![self.import.open(g, path)]
+    }
+
+    /// Reads the open file again with the columns the operator mapped.
+    fn submit_mapping(&mut self, text: &str) -> Vec<Effect> {
+        match usher_core::import::parse_mapping(text) {
+            Ok(mapping) => {
+                let g = self.next_generation();
+                self.in_flight += 1;
+                vec![self.import.remap(g, mapping)]
+            }
+            Err(e) => {
+                self.error(format!("mapping: {e}"));
                 Vec::new()
             }
         }
@@ -240,4 +241,18 @@ fn edit(text: &mut String, key: &KeyEvent) -> bool {
         KeyCode::Backspace => text.pop().is_some(),
         _ => false,
     }
+}
+
+/// Completes a prompt's text among its candidates; a revocation cycles through the
+/// grants held, which are few, so a prefix would rarely narrow them.
+fn complete_prompt(p: &mut Prompt, cands: &[String]) {
+    p.text = match &p.kind {
+        PromptKind::Revoke { held, .. } => {
+            let at = held.iter().position(|h| *h == p.text);
+            held.get(at.map_or(0, |i| (i + 1) % held.len()))
+                .cloned()
+                .unwrap_or_default()
+        }
+        _ => crate::complete::complete_from(&p.text, cands),
+    };
 }

@@ -97,30 +97,7 @@ impl DomainsTab {
                 .enumerate()
                 .skip(start)
                 .take(height)
-                .map(|(n, v)| {
-                    let d = &v.domain;
-                    let verified = match (d.verified, d.verified_how.as_deref()) {
-                        (false, _) => "no".to_owned(),
-                        // The day is enough here; `usher domains list` has the time.
-                        (true, Some(how)) => format!(
-                            "{how}, {}",
-                            d.verified_at.map_or(String::new(), |t| {
-                                Timestamp(t).human().chars().take(10).collect()
-                            })
-                        ),
-                        (true, None) => "yes".to_owned(),
-                    };
-                    let row = Row::new(vec![
-                        Cell::from(escape_for_display(&d.name)),
-                        Cell::from(verified),
-                        Cell::from(if d.active { "active" } else { "inactive" }),
-                        Cell::from(v.users.to_string()),
-                        Cell::from(escape_for_display(
-                            d.verified_reason.as_deref().unwrap_or(""),
-                        )),
-                    ]);
-                    super::highlight(row, n == self.cursor.index, theme)
-                });
+                .map(|(n, v)| super::highlight(domain_row(v), n == self.cursor.index, theme));
             f.render_widget(
                 Table::new(
                     rows,
@@ -184,4 +161,29 @@ impl DomainsTab {
             mailboxes,
         );
     }
+}
+
+/// One domain's row: its name, how and when it was verified, state, users and reason.
+fn domain_row(v: &DomainView) -> Row<'static> {
+    let d = &v.domain;
+    let verified = match (d.verified, d.verified_how.as_deref()) {
+        (false, _) => "no".to_owned(),
+        // The day is enough here; `usher domains list` has the time.
+        (true, Some(how)) => format!(
+            "{how}, {}",
+            d.verified_at.map_or(String::new(), |t| {
+                Timestamp(t).human().chars().take(10).collect()
+            })
+        ),
+        (true, None) => "yes".to_owned(),
+    };
+    Row::new(vec![
+        Cell::from(escape_for_display(&d.name)),
+        Cell::from(verified),
+        Cell::from(if d.active { "active" } else { "inactive" }),
+        Cell::from(v.users.to_string()),
+        Cell::from(escape_for_display(
+            d.verified_reason.as_deref().unwrap_or(""),
+        )),
+    ])
 }
