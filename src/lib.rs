@@ -5,7 +5,7 @@
 //! enrolment server (`serve`, `usher-serve`). The command line is the binary's own.
 
 pub use usher_console as tui;
-pub use usher_core::{Error, Result, Usher};
+pub use usher_core::{Clash, Error, Kind, Result, Usher};
 pub use usher_core::{config, dns, domain, error, import, mail, report, service, store};
 pub use usher_serve as serve;
 

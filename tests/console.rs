@@ -7,10 +7,12 @@
 mod console_app;
 
 use crossterm::event::KeyCode;
+use usher::Kind;
 use usher::domain::{DeliveryState, InvitationStatus, UserType};
 use usher::store::User;
 use usher::tui::action::{Action, Effect, UserPage};
 use usher::tui::app::{Input, Modal, Tab};
+use usher::tui::failure::Failure;
 
 use console_app::*;
 
@@ -286,9 +288,10 @@ fn changes_by_others_are_picked_up_by_the_periodic_refresh() {
             .any(|e| matches!(e, Effect::LoadInvitations { .. }))
     );
     // An error is shown and the console goes on.
-    app.update(Action::Status(Err(
-        "database error: connection refused".into()
-    )));
+    app.update(Action::Status(Err(Failure::new(
+        Kind::Unavailable,
+        "database error: connection refused",
+    ))));
     assert!(!app.quit);
     assert!(
         app.message

@@ -6,8 +6,10 @@
 mod console_app;
 
 use crossterm::event::KeyCode;
+use usher::import::ImportError;
 use usher::tui::action::{Action, Effect};
 use usher::tui::app::{Input, Modal, Tab};
+use usher::tui::failure::Failure;
 
 use console_app::*;
 
@@ -128,9 +130,11 @@ fn import_tab_maps_columns_leaves_single_rows_out_and_shows_progress() {
     // The file's columns are not recognised: the refusal points at the mapping step.
     app.update(Action::ImportPreview {
         generation: *generation,
-        result: Err(
-            "odd.csv: no column holds e-mail addresses; the columns are 'Mail', 'Given'".into(),
-        ),
+        result: Err(Failure::import(&ImportError::Mapping {
+            file: "odd.csv".into(),
+            reason: "no column holds e-mail addresses; the columns are 'Mail', 'Given'".into(),
+            headers: vec!["Mail".into(), "Given".into()],
+        })),
     });
     assert!(
         app.message

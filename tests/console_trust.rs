@@ -11,8 +11,10 @@ use crossterm::event::KeyCode;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::Modifier;
+use usher::Kind;
 use usher::tui::action::{Action, Effect, UserPage};
 use usher::tui::app::{Input, Modal};
+use usher::tui::failure::Failure;
 use usher::tui::theme::Theme;
 use usher::tui::view;
 
@@ -142,9 +144,10 @@ fn marks_stay_through_a_refusal_and_go_with_success() {
         matches!(fx.as_slice(), [Effect::Suspend(ids)] if ids == &vec![1, 2]),
         "{fx:?}"
     );
-    app.update(Action::Done(Err(
-        "the last Administrator cannot be suspended".into(),
-    )));
+    app.update(Action::Done(Err(Failure::new(
+        Kind::Refused,
+        "the last Administrator cannot be suspended",
+    ))));
     assert_eq!(app.users.marked.len(), 2, "a refusal keeps the marks");
     app.update(key('z'));
     app.update(key('y'));

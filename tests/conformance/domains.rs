@@ -2,10 +2,10 @@
 //! a stub server, by hand with a reason, activation and deactivation, and who may be
 //! created.
 
-use usher::Error;
 use usher::Usher;
 use usher::domain::UserType;
 use usher::service::{NewCorporateUser, Target, Verify};
+use usher::{Clash, Error};
 
 use crate::common::smtp::DnsStub;
 use crate::common::{TestDb, account, settings};
@@ -44,12 +44,12 @@ async fn a_domain_is_verified_by_its_txt_record_then_activated(db: &TestDb) {
     assert!(txt_value.starts_with("usher-verification="));
     assert!(matches!(
         u.add_domain("sales.acme.test").await,
-        Err(Error::Conflict(m)) if m.contains("already")
+        Err(Error::Conflict { with: Clash::Exists, detail: m }) if m.contains("already")
     ));
     // Not verified: it cannot be activated.
     assert!(matches!(
         u.set_domain_active("sales.acme.test", true).await,
-        Err(Error::Conflict(m)) if m.contains("not verified")
+        Err(Error::Conflict { with: Clash::State, detail: m }) if m.contains("not verified")
     ));
 
     // A record with the wrong value is reported, with what was found.
@@ -58,7 +58,10 @@ async fn a_domain_is_verified_by_its_txt_record_then_activated(db: &TestDb) {
         .verify_domain("sales.acme.test", &Verify::Dns)
         .await
     {
-        Err(Error::Conflict(m)) => {
+        Err(Error::Conflict {
+            with: Clash::State,
+            detail: m,
+        }) => {
             assert!(m.contains(&txt_value) && m.contains("not-it"), "{m}")
         }
         other => panic!("{other:?}"),
@@ -67,7 +70,7 @@ async fn a_domain_is_verified_by_its_txt_record_then_activated(db: &TestDb) {
     let empty = DnsStub::start(&[]);
     assert!(matches!(
         with_dns(&u, &empty).verify_domain("sales.acme.test", &Verify::Dns).await,
-        Err(Error::Conflict(m)) if m.contains("found: none")
+        Err(Error::Conflict { with: Clash::State, detail: m }) if m.contains("found: none")
     ));
 
     let right = DnsStub::start(&[(&txt_name, "v=spf1 -all"), (&txt_name, &txt_value)]);
@@ -136,7 +139,13 @@ async fn corporate_users_only_on_verified_active_domains(db: &TestDb) {
         (mine[0].address.as_str(), mine[0].owner.as_deref()),
         ("cora@acme.test", Some("cora@acme.test"))
     );
-    assert!(matches!(u.create_user(&req).await, Err(Error::Conflict(_))));
+    assert!(matches!(
+        u.create_user(&req).await,
+        Err(Error::Conflict {
+            with: Clash::Exists,
+            ..
+        })
+    ));
 
     // Unknown, unverified and inactive domains each say which.
     let refusal = |r: Result<usher::store::User, Error>| match r {

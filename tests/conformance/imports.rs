@@ -1,12 +1,12 @@
 //! Applying an import, whole or not at all, and undoing it. The import's mail is in
 //! `import_mail`, updates, suspensions and removals at scale in `import_edits`.
 
-use usher::Error;
 use usher::Usher;
 use usher::domain::{InvitationStatus, UserStatus, UserType};
 use usher::import::Parsed;
 use usher::service::{ApplyOptions, Missing};
 use usher::store::InvitationFilter;
+use usher::{Clash, Error};
 
 use crate::common::{TestDb, account};
 use crate::seed;
@@ -258,7 +258,10 @@ async fn apply_then_undo_leaves_the_account_as_it_was(db: &TestDb) {
     );
     assert!(matches!(
         u.import_undo(out.batch_id).await,
-        Err(Error::Conflict(_))
+        Err(Error::Conflict {
+            with: Clash::State,
+            ..
+        })
     ));
 
     // A file that forgets the administrator does not lock the account out.
@@ -306,7 +309,10 @@ async fn apply_refuses_errors_licences_and_a_changed_plan(db: &TestDb) {
     let with_error = parse(db, "email\nadmin@acme.test\na@acme.test\nbad@\n");
     assert!(matches!(
         u.import_apply(&with_error, &ApplyOptions::default()).await,
-        Err(Error::Conflict(_))
+        Err(Error::Conflict {
+            with: Clash::FaultyRows,
+            ..
+        })
     ));
     let three = std::sync::Arc::new(parse(
         db,

@@ -2,10 +2,10 @@
 
 use crate::common::{self, TestDb, account, invite_req};
 use crate::{all, raw_messages, token_in};
-use usher::Error;
 use usher::domain::{Actor, DeliveryState, InvitationStatus, UserType};
 use usher::service::Target;
 use usher::store::InvitationFilter;
+use usher::{Clash, Error};
 
 crate::on_both_backends!(
     init_creates_account_admin_and_audit,
@@ -362,11 +362,17 @@ async fn revoke_kills_the_link(db: &TestDb) {
     assert!(u.open_invitation_for_token(&token).await.unwrap().is_none());
     assert!(matches!(
         u.revoke(&Target::Id(inv.id)).await,
-        Err(Error::Conflict(_))
+        Err(Error::Conflict {
+            with: Clash::State,
+            ..
+        })
     ));
     assert!(matches!(
         u.resend(&Target::Id(inv.id)).await,
-        Err(Error::Conflict(_))
+        Err(Error::Conflict {
+            with: Clash::State,
+            ..
+        })
     ));
     assert!(matches!(
         u.revoke(&Target::Id(999)).await,

@@ -1,8 +1,8 @@
 //! Roles, grants and the operator's permissions: each rule, and each refusal's reason.
 
-use usher::Error;
 use usher::domain::{Actor, Permission, Scope, UserType};
 use usher::service::{RoleSpec, Target, Who};
+use usher::{Clash, Error};
 
 use crate::common::{TestDb, account, invite_req};
 use crate::seed;
@@ -64,7 +64,10 @@ async fn the_first_admin_is_an_administrator_and_system_roles_are_fixed(db: &Tes
     forbidden(u.delete_role("Reader", true).await, "system role");
     assert!(matches!(
         u.create_role(Scope::Account, &spec("guest", &[])).await,
-        Err(Error::Conflict(_))
+        Err(Error::Conflict {
+            with: Clash::Exists,
+            ..
+        })
     ));
 }
 
@@ -125,7 +128,10 @@ async fn custom_roles_are_created_edited_and_deleted_with_their_grants(db: &Test
     assert_eq!(perms.into_iter().collect::<Vec<_>>(), r.permissions);
     assert!(matches!(
         u.grant(&user("ann@acme.test"), "Auditors", None).await,
-        Err(Error::Conflict(_))
+        Err(Error::Conflict {
+            with: Clash::Exists,
+            ..
+        })
     ));
 
     let edited = u
@@ -142,7 +148,7 @@ async fn custom_roles_are_created_edited_and_deleted_with_their_grants(db: &Test
     // In use: deleting asks first, then takes the role from its holders.
     assert!(matches!(
         u.delete_role("readers of reports", false).await,
-        Err(Error::Conflict(m)) if m.contains("held by 1")
+        Err(Error::Conflict { with: Clash::InUse, detail: m }) if m.contains("held by 1")
     ));
     assert_eq!(u.delete_role("readers of reports", true).await.unwrap(), 1);
     let (grants, perms) = u.grants(&user("ann@acme.test")).await.unwrap();

@@ -2,6 +2,7 @@
 
 use crossterm::event::KeyEvent;
 
+use crate::failure::Failure;
 use usher_core::service::{Status, UserDetail};
 use usher_core::store::{Invitation, User};
 
@@ -15,31 +16,31 @@ pub enum Action {
     Resize,
     /// Time passes: spinner, "expires in", and a refresh every few ticks.
     Tick(usher_core::domain::Timestamp),
-    Status(Result<Status, String>),
+    Status(Result<Status, Failure>),
     /// A request failed because the database went away (sent beside its own result).
     ConnectionLost(String),
     Invitations {
         generation: u64,
-        result: Result<Vec<Invitation>, String>,
+        result: Result<Vec<Invitation>, Failure>,
     },
     Users {
         generation: u64,
         page: UserPage,
-        result: Result<Vec<User>, String>,
+        result: Result<Vec<User>, Failure>,
     },
     UserDetail {
         generation: u64,
-        result: Result<UserDetail, String>,
+        result: Result<UserDetail, Failure>,
     },
     /// The outcome of a change, for the status line; a success reloads the views.
-    Done(Result<String, String>),
+    Done(Result<String, Failure>),
     /// A question to put to the operator, once what it names has been read.
     Ask(crate::effect::Ask),
     ImportPreview {
         generation: u64,
-        result: Result<crate::effect::Review, String>,
+        result: Result<crate::effect::Review, Failure>,
     },
-    ImportHistory(Result<Vec<usher_core::store::Batch>, String>),
+    ImportHistory(Result<Vec<usher_core::store::Batch>, Failure>),
     /// The columns of a file whose columns were not recognised, for the mapping prompt.
     ImportColumns {
         generation: u64,
@@ -47,11 +48,11 @@ pub enum Action {
     },
     Roles {
         generation: u64,
-        result: Result<Vec<usher_core::service::RoleView>, String>,
+        result: Result<Vec<usher_core::service::RoleView>, Failure>,
     },
     Role {
         generation: u64,
-        result: Result<usher_core::service::RoleDetail, String>,
+        result: Result<usher_core::service::RoleDetail, Failure>,
     },
     Domains(
         Result<
@@ -59,11 +60,11 @@ pub enum Action {
                 Vec<usher_core::service::DomainView>,
                 Vec<usher_core::store::Mailbox>,
             ),
-            String,
+            Failure,
         >,
     ),
     /// What the operator may do, so the console can hide the rest.
-    Operator(Result<usher_core::service::Operator, String>),
+    Operator(Result<usher_core::service::Operator, Failure>),
     /// How far a report has got: rows written, rows in all.
     ReportProgress {
         done: u64,
@@ -72,10 +73,10 @@ pub enum Action {
     /// The account's templates, for the editor to open on `name`.
     Templates {
         name: usher_core::mail::TemplateName,
-        result: Result<Vec<usher_core::service::TemplateView>, String>,
+        result: Result<Vec<usher_core::service::TemplateView>, Failure>,
     },
     /// A report finished (what to say) or failed.
-    ReportDone(Result<String, String>),
+    ReportDone(Result<String, Failure>),
     /// How far reading or applying an import has got.
     ImportProgress {
         stage: usher_core::import::Stage,

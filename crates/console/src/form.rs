@@ -283,7 +283,7 @@ impl InviteForm {
     }
 
     /// The invite's outcome. Returns whether the form stays open.
-    pub fn finished(&mut self, result: &Result<String, String>) -> bool {
+    pub fn finished(&mut self, result: &Result<String, crate::failure::Failure>) -> bool {
         self.sending = false;
         match result {
             Ok(_) => {
@@ -297,7 +297,7 @@ impl InviteForm {
                 self.another
             }
             Err(e) => {
-                self.error = Some(e.clone());
+                self.error = Some(e.text.clone());
                 true
             }
         }

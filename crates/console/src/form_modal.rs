@@ -20,7 +20,7 @@ pub trait FormModal {
     fn save(&mut self) -> Option<Effect>;
     fn sending(&self) -> bool;
     /// The save's outcome; true keeps the form open.
-    fn finished(&mut self, result: &Result<String, String>) -> bool;
+    fn finished(&mut self, result: &Result<String, crate::failure::Failure>) -> bool;
 }
 
 macro_rules! form_modal {
@@ -45,7 +45,7 @@ macro_rules! form_modal {
             fn sending(&self) -> bool {
                 self.sending
             }
-            fn finished(&mut self, result: &Result<String, String>) -> bool {
+            fn finished(&mut self, result: &Result<String, crate::failure::Failure>) -> bool {
                 <$ty>::finished(self, result)
             }
         }

@@ -6,6 +6,7 @@ pub mod app;
 pub mod command;
 pub mod complete;
 pub mod effect;
+pub mod failure;
 pub mod fields;
 pub mod form;
 pub mod form_modal;

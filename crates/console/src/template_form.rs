@@ -232,10 +232,10 @@ impl TemplateForm {
         })
     }
 
-    pub fn finished(&mut self, result: &Result<String, String>) -> bool {
+    pub fn finished(&mut self, result: &Result<String, crate::failure::Failure>) -> bool {
         self.sending = false;
         match result {
-            Err(e) => self.error = Some(e.clone()),
+            Err(e) => self.error = Some(e.text.clone()),
             Ok(m) => {
                 self.saved = Some(m.clone());
                 // Stay open on the saved text, now the account's.

@@ -133,10 +133,10 @@ impl UserForm {
     }
 
     /// The outcome: an error keeps the form open to fix it.
-    pub fn finished(&mut self, result: &Result<String, String>) -> bool {
+    pub fn finished(&mut self, result: &Result<String, crate::failure::Failure>) -> bool {
         self.sending = false;
         if let Err(e) = result {
-            self.error = Some(e.clone());
+            self.error = Some(e.text.clone());
         }
         result.is_err()
     }

@@ -4,8 +4,10 @@
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::action::{Action, Effect, UserPage};
+use crate::failure::Failure;
 use crate::role_form::Save;
 use usher_core::Usher;
+use usher_core::error::Kind;
 use usher_core::service::{Target, Who};
 
 pub fn spawn(usher: Usher, actions: UnboundedSender<Action>) -> UnboundedSender<Effect> {
@@ -128,19 +130,22 @@ fn faulty_rows(
 
 /// Turns a core error into the message shown, telling the app first when it means the
 /// database went away (the app then shows "reconnecting" and probes until it is back).
-fn failed(actions: &UnboundedSender<Action>) -> impl Fn(usher_core::Error) -> String + '_ {
+fn failed(actions: &UnboundedSender<Action>) -> impl Fn(usher_core::Error) -> Failure + '_ {
     move |e: usher_core::Error| {
         if e.is_connection_lost() {
             let _ = actions.send(Action::ConnectionLost(e.to_string()));
         }
-        e.to_string()
+        Failure::from(e)
     }
 }
 
 /// An effect sent to the wrong group: a slip in `perform`'s routing, said as an error
 /// rather than a panic.
 fn unreachable_effect(e: Effect) -> Action {
-    Action::Done(Err(format!("internal: no worker for {e:?}")))
+    Action::Done(Err(Failure::new(
+        Kind::Broken,
+        format!("internal: no worker for {e:?}"),
+    )))
 }
 
 pub async fn perform(u: &Usher, effect: Effect, actions: &UnboundedSender<Action>) -> Action {
@@ -259,7 +264,8 @@ async fn people(u: &Usher, effect: Effect, actions: &UnboundedSender<Action>) ->
             let mut done = 0;
             for id in &ids {
                 if let Err(e) = u.resend(&Target::Id(*id)).await {
-                    return Action::Done(Err(format!("resent {done} of {}: {e}", ids.len())));
+                    let said = format!("resent {done} of {}: {e}", ids.len());
+                    return Action::Done(Err(Failure::new(e.kind(), said)));
                 }
                 done += 1;
             }
@@ -279,7 +285,8 @@ async fn people(u: &Usher, effect: Effect, actions: &UnboundedSender<Action>) ->
             let mut done = 0;
             for id in &ids {
                 if let Err(e) = u.revoke(&Target::Id(*id)).await {
-                    return Action::Done(Err(format!("revoked {done} of {}: {e}", ids.len())));
+                    let said = format!("revoked {done} of {}: {e}", ids.len());
+                    return Action::Done(Err(Failure::new(e.kind(), said)));
                 }
                 done += 1;
             }
@@ -334,8 +341,8 @@ async fn import(u: &Usher, effect: Effect, actions: &UnboundedSender<Action>) ->
             let columns = actions.clone();
             let read = tokio::task::spawn_blocking(move || {
                 let p = std::path::Path::new(&file);
-                let sha256 =
-                    usher_core::domain::token::hash_file(p).map_err(|e| format!("{file}: {e}"))?;
+                let sha256 = usher_core::domain::token::hash_file(p)
+                    .map_err(|e| Failure::new(Kind::Invalid, format!("{file}: {e}")))?;
                 let parsed = usher_core::import::parse_file(p, &opts, &mapping).map_err(|e| {
                     // The file's columns, so the mapping prompt can complete them.
                     if let usher_core::import::ImportError::Mapping { headers, .. } = &e {
@@ -345,12 +352,12 @@ async fn import(u: &Usher, effect: Effect, actions: &UnboundedSender<Action>) ->
                             headers,
                         });
                     }
-                    e.to_string()
+                    Failure::import(&e)
                 })?;
-                Ok::<_, String>((sha256, parsed))
+                Ok::<_, Failure>((sha256, parsed))
             })
             .await
-            .map_err(|e| e.to_string())
+            .map_err(|e| Failure::new(Kind::Broken, e.to_string()))
             .and_then(|r| r);
             let result = match read {
                 Err(e) => Err(e),
@@ -361,7 +368,7 @@ async fn import(u: &Usher, effect: Effect, actions: &UnboundedSender<Action>) ->
                         parsed: plan.parsed().clone(),
                         plan: std::sync::Arc::new(plan),
                     }),
-                    Err(e) => Err(e.to_string()),
+                    Err(e) => Err(err(e)),
                 },
             };
             Action::ImportPreview { generation, result }

@@ -40,8 +40,9 @@ pub enum Error {
     AlreadyInitialised(String),
     #[error("{0} not found")]
     NotFound(String),
-    #[error("{0}")]
-    Conflict(String),
+    /// The change clashes with the data as it is now; `with` says how.
+    #[error("{detail}")]
+    Conflict { with: Clash, detail: String },
     /// The operator lacks a permission, or a rule (a guest's limits) forbids the change.
     #[error("not allowed: {0}")]
     Forbidden(String),
@@ -52,8 +53,16 @@ pub enum Error {
     InviteBlocked { operator: String, reason: String },
     #[error("mail template: {0}")]
     Template(String),
+    /// A message that cannot be built (an address or a file's type it cannot carry).
     #[error("mail: {0}")]
-    Mail(String),
+    Message(String),
+    /// A queued draft that cannot be made whole (unreadable, or its shared part gone):
+    /// it never will be, so it is not retried.
+    #[error("mail: {0}")]
+    Draft(String),
+    /// The mail transport's own configuration (a CA file, TLS) is wrong.
+    #[error("mail: {0}")]
+    MailSetup(String),
     /// An invitation link that cannot be followed. Unknown, expired, revoked and used
     /// links look the same, so a visitor learns nothing of which it was.
     #[error("this invitation link cannot be used; ask your administrator to send a new one")]
@@ -62,10 +71,46 @@ pub enum Error {
     Dns(String),
     #[error(transparent)]
     Random(#[from] RandomError),
+    /// A background task ended without its answer (it panicked or was cancelled).
     #[error("a background task failed: {0}")]
     Task(String),
-    #[error("enrolment server: {0}")]
-    Serve(String),
+    /// A stored record (a snapshot for undo, a draft, a row) that cannot be written or
+    /// read back as what it should be.
+    #[error("{what} cannot be read or written: {reason}")]
+    Corrupt { what: String, reason: String },
+}
+
+/// What a caller can do about an error, whatever its words say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The input is wrong (a field, an address, a template): fix what is named.
+    Invalid,
+    /// What was named does not exist.
+    NotFound,
+    /// The change clashes with the data as it is now.
+    Conflict(Clash),
+    /// The operator may not do this, or a rule (licences, a guest's limits) forbids it.
+    Refused,
+    /// The database or a server cannot be reached now; trying again later may work.
+    Unavailable,
+    /// Something stored or configured is wrong; trying again will not help.
+    Broken,
+}
+
+/// How a change clashes with the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clash {
+    /// It exists already: a user, a pending invitation, a role, a mailbox, a domain.
+    Exists,
+    /// It is not in a state that allows this: not pending, already undone, already
+    /// active, not verified.
+    State,
+    /// The account changed since the caller looked (a preview's digest): look again.
+    Changed,
+    /// Rows of the file cannot be imported; the others may be, on purpose.
+    FaultyRows,
+    /// Something else needs it: the last Administrator, a role that is held.
+    InUse,
 }
 
 fn join_lines(errs: &[EmailError]) -> String {
@@ -108,6 +153,50 @@ impl Error {
         matches!(self, Self::ConnectionLost(_))
     }
 
+    /// A clash with the data as it is now.
+    pub fn conflict(with: Clash, detail: impl Into<String>) -> Self {
+        Self::Conflict {
+            with,
+            detail: detail.into(),
+        }
+    }
+
+    /// A stored record that cannot be written or read back.
+    pub fn corrupt(what: impl Into<String>, reason: impl std::fmt::Display) -> Self {
+        Self::Corrupt {
+            what: what.into(),
+            reason: reason.to_string(),
+        }
+    }
+
+    /// What the caller can do about it.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Self::ConnectionLost(_) | Self::Connect { .. } | Self::Dns(_) => Kind::Unavailable,
+            Self::Email(_)
+            | Self::Emails(_)
+            | Self::Invalid { .. }
+            | Self::AmbiguousAccount(_)
+            | Self::Template(_)
+            | Self::Message(_) => Kind::Invalid,
+            Self::NoAccount | Self::NotFound(_) => Kind::NotFound,
+            Self::AlreadyInitialised(_) => Kind::Conflict(Clash::Exists),
+            Self::Conflict { with, .. } => Kind::Conflict(*with),
+            Self::Seats(_)
+            | Self::Forbidden(_)
+            | Self::InvitationsDisabled(_)
+            | Self::InviteBlocked { .. }
+            | Self::LinkUnusable => Kind::Refused,
+            Self::Db(_)
+            | Self::Migrate(_)
+            | Self::Random(_)
+            | Self::Task(_)
+            | Self::Draft(_)
+            | Self::MailSetup(_)
+            | Self::Corrupt { .. } => Kind::Broken,
+        }
+    }
+
     pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
         Self::Invalid {
             field,
@@ -130,6 +219,25 @@ mod tests {
             Error::from(sqlx::Error::PoolTimedOut)
                 .to_string()
                 .starts_with("lost the connection to the database")
+        );
+    }
+
+    #[test]
+    fn each_error_says_what_can_be_done_about_it() {
+        let lost = Error::from(sqlx::Error::PoolTimedOut);
+        assert_eq!(lost.kind(), Kind::Unavailable);
+        assert_eq!(Error::Draft("gone".into()).kind(), Kind::Broken);
+        assert_eq!(Error::Message("bad".into()).kind(), Kind::Invalid);
+        assert_eq!(Error::corrupt("a draft", "eof").kind(), Kind::Broken);
+        assert_eq!(Error::NotFound("user x".into()).kind(), Kind::NotFound);
+        assert_eq!(Error::Forbidden("no".into()).kind(), Kind::Refused);
+        let changed = Error::conflict(Clash::Changed, "look again");
+        assert_eq!(changed.kind(), Kind::Conflict(Clash::Changed));
+        // The words stay the caller's to show, not to read.
+        assert_eq!(changed.to_string(), "look again");
+        assert_eq!(
+            Error::corrupt("user 7", "unknown type 'x'").to_string(),
+            "user 7 cannot be read or written: unknown type 'x'"
         );
     }
 }

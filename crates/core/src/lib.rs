@@ -13,5 +13,5 @@ pub mod report;
 pub mod service;
 pub mod store;
 
-pub use error::{Error, Result};
+pub use error::{Clash, Error, Kind, Result};
 pub use service::Usher;

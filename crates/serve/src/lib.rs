@@ -3,6 +3,7 @@
 //! running beside it. Plain HTTP for a reverse proxy, or HTTPS from PEM files. It stops
 //! gracefully: requests in flight finish, the sender ends its batch.
 
+mod error;
 mod forms;
 mod guard;
 mod pages;
@@ -24,9 +25,10 @@ use axum::routing::get;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
-use usher_core::error::{Error, Result};
+use usher_core::error::Result;
 use usher_core::mail::Sender;
 
+pub use error::ServeError;
 pub use guard::{Limits, client_ip};
 pub use pages::Pages;
 pub use state::App;
@@ -140,7 +142,7 @@ pub async fn run(
     tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
     sender: Option<Sender>,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<()> {
+) -> Result<(), ServeError> {
     let app = Arc::new(app);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
@@ -179,36 +181,32 @@ pub async fn run(
             let _ = stop_tx.send(true);
         });
     }
-    listener
-        .set_nonblocking(true)
-        .map_err(|e| Error::Serve(e.to_string()))?;
+    listener.set_nonblocking(true).map_err(ServeError::Listen)?;
     let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
     let served = match tls {
         Some((cert, key)) => {
             let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
                 .await
-                .map_err(|e| {
-                    Error::Serve(format!(
-                        "TLS certificate {} or key {}: {e}",
-                        cert.display(),
-                        key.display()
-                    ))
+                .map_err(|e| ServeError::Tls {
+                    cert: cert.clone(),
+                    key: key.clone(),
+                    reason: e.to_string(),
                 })?;
             axum_server::from_tcp_rustls(listener, config)
-                .map_err(|e| Error::Serve(e.to_string()))?
+                .map_err(ServeError::Listen)?
                 .handle(handle)
                 .serve(service)
                 .await
         }
         None => {
             axum_server::from_tcp(listener)
-                .map_err(|e| Error::Serve(e.to_string()))?
+                .map_err(ServeError::Listen)?
                 .handle(handle)
                 .serve(service)
                 .await
         }
     };
-    served.map_err(|e| Error::Serve(e.to_string()))?;
+    served.map_err(ServeError::Listen)?;
     while background.join_next().await.is_some() {}
     Ok(())
 }

@@ -171,7 +171,7 @@ impl App {
         };
         match serde_json::to_value(&page) {
             Ok(ctx) => self.form(status, "enrol.html", ctx),
-            Err(e) => self.failed(&Error::Serve(e.to_string())),
+            Err(e) => self.failed(&Error::corrupt("the enrolment page's fields", e)),
         }
     }
 

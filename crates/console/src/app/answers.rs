@@ -27,7 +27,10 @@ impl App {
         Vec::new()
     }
 
-    pub(super) fn status_loaded(&mut self, r: Result<Status, String>) -> Vec<Effect> {
+    pub(super) fn status_loaded(
+        &mut self,
+        r: Result<Status, crate::failure::Failure>,
+    ) -> Vec<Effect> {
         self.in_flight = self.in_flight.saturating_sub(1);
         self.probing = false;
         let mut reconnected = false;
@@ -60,7 +63,7 @@ impl App {
         &mut self,
         generation: u64,
         page: crate::action::UserPage,
-        result: Result<Vec<usher_core::store::User>, String>,
+        result: Result<Vec<usher_core::store::User>, crate::failure::Failure>,
     ) -> Vec<Effect> {
         self.in_flight = self.in_flight.saturating_sub(1);
         let next = self.next_generation();
@@ -82,7 +85,7 @@ impl App {
     pub(super) fn roles_loaded(
         &mut self,
         generation: u64,
-        result: Result<Vec<usher_core::service::RoleView>, String>,
+        result: Result<Vec<usher_core::service::RoleView>, crate::failure::Failure>,
     ) -> Vec<Effect> {
         self.in_flight = self.in_flight.saturating_sub(1);
         match result {
@@ -100,7 +103,7 @@ impl App {
 
     pub(super) fn operator_loaded(
         &mut self,
-        r: Result<usher_core::service::Operator, String>,
+        r: Result<usher_core::service::Operator, crate::failure::Failure>,
     ) -> Vec<Effect> {
         self.in_flight = self.in_flight.saturating_sub(1);
         match r {
@@ -119,7 +122,7 @@ impl App {
     pub(super) fn templates_loaded(
         &mut self,
         name: usher_core::mail::TemplateName,
-        result: Result<Vec<usher_core::service::TemplateView>, String>,
+        result: Result<Vec<usher_core::service::TemplateView>, crate::failure::Failure>,
     ) -> Vec<Effect> {
         match result {
             Ok(views) => {
@@ -136,7 +139,7 @@ impl App {
 
     /// A change's outcome: the form that sent it, the import's gauge, the marks it
     /// acted on, the status line; a success reloads what is on screen.
-    pub(super) fn done(&mut self, r: Result<String, String>) -> Vec<Effect> {
+    pub(super) fn done(&mut self, r: Result<String, crate::failure::Failure>) -> Vec<Effect> {
         self.in_flight = self.in_flight.saturating_sub(1);
         if self.import.applying {
             self.import.applying = false;

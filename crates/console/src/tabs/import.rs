@@ -138,20 +138,14 @@ impl ImportTab {
     pub fn loaded(
         &mut self,
         generation: u64,
-        result: Result<Review, String>,
+        result: Result<Review, crate::failure::Failure>,
     ) -> Result<(), String> {
         if generation != self.generation {
             return Ok(());
         }
         self.loading = false;
         self.progress = None;
-        let review = result.map_err(|e| {
-            if e.contains("column") {
-                format!("{e} (c maps the columns)")
-            } else {
-                e
-            }
-        })?;
+        let review = result.map_err(String::from)?;
         let plan = &review.plan;
         // One pass over the plan, however many buckets.
         self.index = vec![Vec::new(); Bucket::ALL.len()];

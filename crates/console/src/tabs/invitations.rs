@@ -81,7 +81,7 @@ impl InvitationsTab {
     pub fn loaded(
         &mut self,
         generation: u64,
-        result: Result<Vec<Invitation>, String>,
+        result: Result<Vec<Invitation>, crate::failure::Failure>,
     ) -> Result<(), String> {
         if generation != self.generation {
             return Ok(()); // an answer to an older request

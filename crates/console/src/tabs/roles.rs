@@ -43,7 +43,11 @@ impl RolesTab {
         self.detail_effect(generation, true)
     }
 
-    pub fn detail_loaded(&mut self, generation: u64, result: Result<RoleDetail, String>) {
+    pub fn detail_loaded(
+        &mut self,
+        generation: u64,
+        result: Result<RoleDetail, crate::failure::Failure>,
+    ) {
         if generation == self.detail_generation {
             self.detail = result.ok();
         }

@@ -99,7 +99,7 @@ impl UsersTab {
         &mut self,
         generation: u64,
         page: UserPage,
-        result: Result<Vec<User>, String>,
+        result: Result<Vec<User>, crate::failure::Failure>,
         next_generation: u64,
         page_rows: usize,
     ) -> Result<Vec<Effect>, String> {
@@ -180,7 +180,7 @@ impl UsersTab {
     pub fn detail_loaded(
         &mut self,
         generation: u64,
-        result: Result<UserDetail, String>,
+        result: Result<UserDetail, crate::failure::Failure>,
     ) -> Result<(), String> {
         if generation == self.detail_generation {
             self.detail = Some(result?);

@@ -25,7 +25,7 @@ pub struct Composed {
 pub fn mailbox(name: Option<&str>, address: &str) -> Result<Mailbox> {
     let addr = address
         .parse()
-        .map_err(|e| Error::Mail(format!("'{address}' is not a valid address: {e}")))?;
+        .map_err(|e| Error::Message(format!("'{address}' is not a valid address: {e}")))?;
     Ok(Mailbox::new(
         name.map(single_line).filter(|n| !n.is_empty()),
         addr,
@@ -207,7 +207,7 @@ fn compose_alternative(
             };
             for f in &extras.attachments {
                 let mime = ContentType::parse(&f.mime)
-                    .map_err(|e| Error::Mail(format!("content type {}: {e}", f.mime)))?;
+                    .map_err(|e| Error::Message(format!("content type {}: {e}", f.mime)))?;
                 // The name travels in a header: one line, no control characters.
                 mixed = mixed
                     .singlepart(Part::new(single_line(&f.filename)).body(f.bytes.clone(), mime));
@@ -215,7 +215,7 @@ fn compose_alternative(
             message.multipart(mixed)
         }
     }
-    .map_err(|e| Error::Mail(format!("cannot build the message: {e}")))?;
+    .map_err(|e| Error::Message(format!("cannot build the message: {e}")))?;
     Ok(Composed {
         message_id,
         env_from: from.email.to_string(),

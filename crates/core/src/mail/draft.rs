@@ -88,7 +88,7 @@ pub enum StoredDraft {
 
 impl StoredDraft {
     pub fn parse(json: &str) -> Result<Self> {
-        serde_json::from_str(json).map_err(|e| Error::Mail(format!("unreadable draft: {e}")))
+        serde_json::from_str(json).map_err(|e| Error::Draft(format!("unreadable draft: {e}")))
     }
 }
 
@@ -157,7 +157,7 @@ mod tests {
     fn renderer() -> Result<Renderer> {
         let from: Mailbox = "Usher <usher@acme.test>"
             .parse()
-            .map_err(|e| Error::Mail(format!("{e}")))?;
+            .map_err(|e| Error::Message(format!("{e}")))?;
         Ok(Renderer::new(Arc::new(Templates::builtin()?), from))
     }
 
@@ -167,7 +167,7 @@ mod tests {
     #[test]
     fn an_import_draft_renders_as_its_whole_form_did() -> Result<()> {
         let StoredDraft::Whole(whole) = StoredDraft::parse(WHOLE)? else {
-            return Err(Error::Mail("a whole draft is not read as one".into()));
+            return Err(Error::Draft("a whole draft is not read as one".into()));
         };
         let base = DraftBase {
             vars: InvitationVars {
@@ -186,10 +186,10 @@ mod tests {
             last_name: "Lee".into(),
             token: "abc".into(),
         };
-        let json = serde_json::to_string(&bulk).map_err(|e| Error::Mail(e.to_string()))?;
+        let json = serde_json::to_string(&bulk).map_err(|e| Error::corrupt("a draft", e))?;
         assert!(json.len() < WHOLE.len() / 2, "{json}");
         let StoredDraft::Bulk(stored) = StoredDraft::parse(&json)? else {
-            return Err(Error::Mail(format!(
+            return Err(Error::Draft(format!(
                 "an import's draft is not read as one: {json}"
             )));
         };
@@ -206,6 +206,6 @@ mod tests {
     #[test]
     fn a_draft_in_neither_form_is_refused() {
         let e = StoredDraft::parse(r#"{"to":"ann@acme.test"}"#);
-        assert!(matches!(e, Err(Error::Mail(m)) if m.contains("unreadable draft")));
+        assert!(matches!(e, Err(Error::Draft(m)) if m.contains("unreadable draft")));
     }
 }

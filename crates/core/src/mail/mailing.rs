@@ -57,7 +57,10 @@ impl Sender {
                     .get(&d.message_id)
                     .map(|&o| (r.id, o))
                     .ok_or_else(|| {
-                        Error::Task(format!("the draft {} was not returned", d.message_id))
+                        Error::corrupt(
+                            format!("the draft {}", d.message_id),
+                            "not returned by the insert",
+                        )
                     })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -94,8 +97,7 @@ impl Sender {
                 message_id: ids.next_id(),
                 env_to: r.email_display.clone(),
                 subject,
-                draft: serde_json::to_string(&draft)
-                    .map_err(|e| Error::Task(format!("a draft: {e}")))?,
+                draft: serde_json::to_string(&draft).map_err(|e| Error::corrupt("a draft", e))?,
             });
         }
         Ok(drafts)
@@ -106,10 +108,10 @@ impl Sender {
     /// be read leaves it empty: the message is drafted all the same, and fails with the
     /// reason when it is sent, where the operator looks, instead of holding up the queue.
     async fn subject_of(&self, m: &Mailing, d: &BulkDraft, to: &str) -> Result<(String, bool)> {
-        let json = serde_json::to_string(d).map_err(|e| Error::Task(format!("a draft: {e}")))?;
+        let json = serde_json::to_string(d).map_err(|e| Error::corrupt("a draft", e))?;
         let whole = match self.whole_draft(&json, to).await {
             Ok(w) => w,
-            Err(e @ Error::Mail(_)) => {
+            Err(e @ Error::Draft(_)) => {
                 tracing::warn!("mailing {}: {e}", m.id);
                 return Ok((String::new(), true));
             }

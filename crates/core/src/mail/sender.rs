@@ -283,9 +283,9 @@ impl Sender {
             .get(id, async || {
                 let shared = self.store.read().await?.draft_base(id).await?;
                 let shared =
-                    shared.ok_or_else(|| Error::Mail(format!("draft base {id} is missing")))?;
+                    shared.ok_or_else(|| Error::Draft(format!("draft base {id} is missing")))?;
                 serde_json::from_str(&shared)
-                    .map_err(|e| Error::Mail(format!("unreadable draft base: {e}")))
+                    .map_err(|e| Error::Draft(format!("unreadable draft base: {e}")))
             })
             .await?;
         Ok(base.expand(bulk, to))
@@ -315,7 +315,7 @@ impl Sender {
                 let draft = match self.whole_draft(json, &m.env_to).await {
                     Ok(d) => d,
                     // Unreadable or baseless, it never will be whole: no retry.
-                    Err(e @ Error::Mail(_)) => return (m, Outcome::Failed(e.to_string())),
+                    Err(e @ Error::Draft(_)) => return (m, Outcome::Failed(e.to_string())),
                     Err(e) => return (m, Outcome::Retry(e.to_string())),
                 };
                 let renderer = match self.renderer_for(&draft).await {

@@ -125,14 +125,16 @@ fn smtp(cfg: &MailConfig) -> Result<AsyncSmtpTransport<Tokio1Executor>> {
     let tls_params = || -> Result<TlsParameters> {
         let mut b = TlsParameters::builder(s.host.clone());
         if let Some(path) = &s.ca_file {
-            let pem = std::fs::read(path)
-                .map_err(|e| Error::Mail(format!("mail.smtp.ca_file {}: {e}", path.display())))?;
-            let cert = Certificate::from_pem(&pem)
-                .map_err(|e| Error::Mail(format!("mail.smtp.ca_file {}: {e}", path.display())))?;
+            let pem = std::fs::read(path).map_err(|e| {
+                Error::MailSetup(format!("mail.smtp.ca_file {}: {e}", path.display()))
+            })?;
+            let cert = Certificate::from_pem(&pem).map_err(|e| {
+                Error::MailSetup(format!("mail.smtp.ca_file {}: {e}", path.display()))
+            })?;
             b = b.add_root_certificate(cert);
         }
         b.build_rustls()
-            .map_err(|e| Error::Mail(format!("TLS setup for {}: {e}", s.host)))
+            .map_err(|e| Error::MailSetup(format!("TLS setup for {}: {e}", s.host)))
     };
     let tls = match s.tls {
         Tls::Starttls => LettreTls::Required(tls_params()?),

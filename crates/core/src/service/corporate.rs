@@ -7,7 +7,7 @@ use super::invite::seats;
 use super::mailboxes::personal_mailbox;
 use super::{Usher, check_name};
 use crate::domain::{Email, InvitationStatus, Permission, UserStatus, UserType};
-use crate::error::{Error, Result};
+use crate::error::{Clash, Error, Result};
 use crate::store::{Account, NewUser, Tx, User};
 
 #[derive(Debug, Clone)]
@@ -79,21 +79,24 @@ impl Usher {
             .await?
             .is_some()
         {
-            return Err(Error::Conflict(format!(
-                "{} is a user of the account already",
-                email.display()
-            )));
+            return Err(Error::conflict(
+                Clash::Exists,
+                format!("{} is a user of the account already", email.display()),
+            ));
         }
         if let Some(i) = tx
             .invitation_for_email(account.id, email.canonical(), now)
             .await?
             .filter(|i| i.status == InvitationStatus::Pending)
         {
-            return Err(Error::Conflict(format!(
-                "{} has a pending invitation (id {}): revoke it first, or let it be accepted",
-                email.display(),
-                i.id
-            )));
+            return Err(Error::conflict(
+                Clash::Exists,
+                format!(
+                    "{} has a pending invitation (id {}): revoke it first, or let it be accepted",
+                    email.display(),
+                    i.id
+                ),
+            ));
         }
         if req.user_type == UserType::Professional {
             seats(&mut tx, &account, now).await?.check(1)?;

@@ -8,7 +8,7 @@ use serde_json::json;
 use super::{Usher, check_name};
 use crate::domain::token::random_hex;
 use crate::domain::{Email, Permission};
-use crate::error::{Error, Result};
+use crate::error::{Clash, Error, Result};
 use crate::store::{Account, Domain, Tx};
 
 /// The TXT record that proves a domain: its name and value.
@@ -74,7 +74,7 @@ impl Usher {
             } else {
                 "it belongs to another account".to_owned()
             };
-            return Err(Error::Conflict(format!("{name}: {whose}")));
+            return Err(Error::conflict(Clash::Exists, format!("{name}: {whose}")));
         }
         let id = tx
             .insert_domain(account.id, &name, false, false, now)
@@ -110,7 +110,10 @@ impl Usher {
             }
             Verify::Dns => {
                 let (txt_name, want) = verification_record(&before).ok_or_else(|| {
-                    Error::Conflict(format!("{name} has no verification record to look up"))
+                    Error::conflict(
+                        Clash::State,
+                        format!("{name} has no verification record to look up"),
+                    )
                 })?;
                 let found = crate::dns::txt(&txt_name, &self.settings.dns_servers).await?;
                 if !found.iter().any(|v| v.trim() == want) {
@@ -123,11 +126,14 @@ impl Usher {
                             .collect::<Vec<_>>()
                             .join(", ")
                     };
-                    return Err(Error::Conflict(format!(
-                        "{name} is not verified: publish a TXT record at {txt_name} with the \
+                    return Err(Error::conflict(
+                        Clash::State,
+                        format!(
+                            "{name} is not verified: publish a TXT record at {txt_name} with the \
                          value {want} (found: {seen}); without public DNS, verify by hand with \
                          a reason"
-                    )));
+                        ),
+                    ));
                 }
                 ("dns", format!("TXT {txt_name}"))
             }
@@ -166,13 +172,19 @@ impl Usher {
             .await?;
         let d = find(&mut tx, &account, &name).await?;
         if active && !d.verified {
-            return Err(Error::Conflict(format!(
-                "{name} is not verified yet: verify it first (`usher domains verify {name}`)"
-            )));
+            return Err(Error::conflict(
+                Clash::State,
+                format!(
+                    "{name} is not verified yet: verify it first (`usher domains verify {name}`)"
+                ),
+            ));
         }
         if d.active == active {
             let state = if active { "active" } else { "inactive" };
-            return Err(Error::Conflict(format!("{name} is already {state}")));
+            return Err(Error::conflict(
+                Clash::State,
+                format!("{name} is already {state}"),
+            ));
         }
         tx.set_domain_active(d.id, active).await?;
         let d = find(&mut tx, &account, &name).await?;

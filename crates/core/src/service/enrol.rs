@@ -13,7 +13,7 @@ use crate::config::Secret;
 use crate::domain::password::{hash_password, verify_password, weakness};
 use crate::domain::token::hash_token;
 use crate::domain::{Actor, InvitationStatus, Timestamp, UserStatus};
-use crate::error::{Error, Result};
+use crate::error::{Clash, Error, Result};
 use crate::store::{Invitation, NewAudit, NewUser, Tx, User};
 
 /// Shortest password accepted at enrolment (OWASP ASVS: at least 12 characters).
@@ -164,10 +164,10 @@ impl Usher {
             .await?
             .is_some()
         {
-            return Err(Error::Conflict(format!(
-                "{} is a user of the account already",
-                inv.email_display
-            )));
+            return Err(Error::conflict(
+                Clash::Exists,
+                format!("{} is a user of the account already", inv.email_display),
+            ));
         }
         let (first, last) = split_name(&name);
         // The import's reference for the person goes with them, unless someone took it

@@ -6,7 +6,7 @@ use serde_json::json;
 use super::{Usher, check_name};
 use crate::domain::licence::Seats;
 use crate::domain::{Email, InvitationStatus, Permission, Timestamp, Token, UserType};
-use crate::error::{Error, Result};
+use crate::error::{Clash, Error, Result};
 use crate::mail::InvitationVars;
 use crate::store::{Account, Invitation, NewAudit, NewInvitation, NewMessage, Tx};
 
@@ -133,7 +133,7 @@ async fn plan_addresses(
         }
     }
     if !refusals.is_empty() {
-        return Err(Error::Conflict(refusals.join("; ")));
+        return Err(Error::conflict(Clash::Exists, refusals.join("; ")));
     }
     Ok(plans)
 }

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::{Target, Usher, check_name, parse_one};
 use crate::domain::{Permission, Timestamp};
-use crate::error::{Error, Result};
+use crate::error::{Clash, Error, Result};
 use crate::store::{Grantable, Holder, Mailbox, Tx};
 
 impl Usher {
@@ -40,10 +40,13 @@ impl Usher {
             .await?
             .is_some()
         {
-            return Err(Error::Conflict(format!(
-                "{} is a user's address; `usher mailboxes personal` gives a user their own mailbox",
-                email.display()
-            )));
+            return Err(Error::conflict(
+                Clash::Exists,
+                format!(
+                    "{} is a user's address; `usher mailboxes personal` gives a user their own mailbox",
+                    email.display()
+                ),
+            ));
         }
         let m = new_mailbox(&mut tx, account.id, email.canonical(), &name, None, now).await?;
         self.log_change(
@@ -119,9 +122,10 @@ async fn new_mailbox(
     now: Timestamp,
 ) -> Result<Mailbox> {
     if tx.mailbox_by_address(account_id, address).await?.is_some() {
-        return Err(Error::Conflict(format!(
-            "the mailbox {address} exists already"
-        )));
+        return Err(Error::conflict(
+            Clash::Exists,
+            format!("the mailbox {address} exists already"),
+        ));
     }
     tx.insert_mailbox(account_id, address, name, owner, now)
         .await?;

@@ -13,7 +13,7 @@ use super::{Enrolment, Usher};
 use crate::domain::password::hash_password;
 use crate::domain::token::hash_token;
 use crate::domain::{Email, Timestamp, Token, UserStatus, UserType};
-use crate::error::{Error, Result};
+use crate::error::{Clash, Error, Result};
 use crate::mail::TemplateName;
 use crate::store::{NewRegistration, NewUser, Registration, Tx, User};
 
@@ -117,10 +117,10 @@ impl Usher {
             .await?
             .ok_or(Error::LinkUnusable)?;
         if tx.user_by_email(account.id, &reg.email).await?.is_some() {
-            return Err(Error::Conflict(format!(
-                "{} is a user of the account already",
-                reg.email_display
-            )));
+            return Err(Error::conflict(
+                Clash::Exists,
+                format!("{} is a user of the account already", reg.email_display),
+            ));
         }
         let name = super::check_name("display name", &e.display_name)?;
         let parts: Vec<&str> = name.split_whitespace().collect();

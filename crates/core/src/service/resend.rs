@@ -5,7 +5,7 @@ use serde_json::json;
 use super::invite::{Invited, MailFor, seats};
 use super::{Usher, parse_one};
 use crate::domain::{InvitationStatus, Permission, Timestamp, Token, UserType};
-use crate::error::{Error, Result};
+use crate::error::{Clash, Error, Result};
 use crate::store::{Account, Invitation, NewAudit, Tx};
 
 /// An invitation or a user, named by id or by address.
@@ -115,10 +115,13 @@ impl Usher {
                 }
             }
             other => {
-                return Err(Error::Conflict(format!(
-                    "invitation {} for {} is {other}; only pending or expired invitations can be resent (invite the address again instead)",
-                    inv.id, inv.email_display
-                )));
+                return Err(Error::conflict(
+                    Clash::State,
+                    format!(
+                        "invitation {} for {} is {other}; only pending or expired invitations can be resent (invite the address again instead)",
+                        inv.id, inv.email_display
+                    ),
+                ));
             }
         }
         self.may_invite(tx, account).await?;
@@ -178,10 +181,13 @@ impl Usher {
             inv.status,
             InvitationStatus::Pending | InvitationStatus::Expired
         ) {
-            return Err(Error::Conflict(format!(
-                "invitation {} for {} is already {}",
-                inv.id, inv.email_display, inv.status
-            )));
+            return Err(Error::conflict(
+                Clash::State,
+                format!(
+                    "invitation {} for {} is already {}",
+                    inv.id, inv.email_display, inv.status
+                ),
+            ));
         }
         tx.revoke_invitation(inv.id, now).await?;
         if let Some(o) = inv.outbox_id {

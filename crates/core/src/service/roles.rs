@@ -10,7 +10,7 @@ use super::access::{check_guest, effective};
 use super::{Target, Usher, check_name, parse_one};
 use crate::domain::permission::system_role;
 use crate::domain::{InvitationStatus, Permission, Scope, Timestamp, UserType};
-use crate::error::{Error, Result};
+use crate::error::{Clash, Error, Result};
 use crate::store::{Account, Grant, Grantable, Holder, Invitation, Member, Role, Tx, User};
 
 /// A role with what it allows and how many hold it.
@@ -115,9 +115,10 @@ impl Usher {
             .await?;
         let (name, description, permissions) = checked(scope, spec)?;
         if system_role(&name).is_some() || tx.role_by_name(account.id, &name).await?.is_some() {
-            return Err(Error::Conflict(format!(
-                "a role named '{name}' exists already"
-            )));
+            return Err(Error::conflict(
+                Clash::Exists,
+                format!("a role named '{name}' exists already"),
+            ));
         }
         let id = tx
             .insert_role(account.id, &name, scope.as_str(), &description, now)
@@ -142,15 +143,19 @@ impl Usher {
     pub async fn edit_role(&self, name: &str, spec: &RoleSpec) -> Result<RoleView> {
         let now = self.clock.now();
         let (mut tx, account, role) = self.custom_role(name, "changed").await?;
-        let scope: Scope = role.scope.parse().map_err(Error::Conflict)?;
+        let scope: Scope = role
+            .scope
+            .parse()
+            .map_err(|e| Error::corrupt(format!("role {}", role.name), e))?;
         let (new_name, description, permissions) = checked(scope, spec)?;
         if !new_name.eq_ignore_ascii_case(&role.name)
             && (system_role(&new_name).is_some()
                 || tx.role_by_name(account.id, &new_name).await?.is_some())
         {
-            return Err(Error::Conflict(format!(
-                "a role named '{new_name}' exists already"
-            )));
+            return Err(Error::conflict(
+                Clash::Exists,
+                format!("a role named '{new_name}' exists already"),
+            ));
         }
         let guests = tx.role_guest_holders(role.id).await?;
         if let Some(g) = guests.first() {
@@ -184,11 +189,14 @@ impl Usher {
         let (mut tx, _account, role) = self.custom_role(name, "deleted").await?;
         let held = tx.count_role_grants(role.id).await?;
         if held > 0 && !in_use_ok {
-            return Err(Error::Conflict(format!(
-                "'{}' is held by {held} user(s) or invitation(s); deleting it revokes it from \
+            return Err(Error::conflict(
+                Clash::InUse,
+                format!(
+                    "'{}' is held by {held} user(s) or invitation(s); deleting it revokes it from \
                  them all (confirm with --yes)",
-                role.name
-            )));
+                    role.name
+                ),
+            ));
         }
         let revoked = tx.delete_role(role.id).await?;
         self.log_change(
@@ -219,11 +227,10 @@ impl Usher {
             .insert_grant(account.id, r.holder, &grantable, mailbox_id, &op.name, now)
             .await?
         {
-            return Err(Error::Conflict(format!(
-                "{} already holds {label}{}",
-                r.email,
-                at(mailbox)
-            )));
+            return Err(Error::conflict(
+                Clash::Exists,
+                format!("{} already holds {label}{}", r.email, at(mailbox)),
+            ));
         }
         self.log_change(
             &mut tx,
@@ -495,7 +502,11 @@ pub(super) async fn grantable(
     } else {
         let role = find_role(tx, account, what).await?;
         let v = view(tx, role).await?;
-        let s: Scope = v.role.scope.parse().map_err(Error::Conflict)?;
+        let s: Scope = v
+            .role
+            .scope
+            .parse()
+            .map_err(|e| Error::corrupt(format!("role {}", v.role.name), e))?;
         (
             Grantable::Role(v.role.id),
             v.permissions,

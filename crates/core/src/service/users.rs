@@ -8,7 +8,7 @@ use super::import::fields;
 use super::invite::seats;
 use super::{Target, Usher, parse_one};
 use crate::domain::{Permission, Timestamp, UserStatus, UserType};
-use crate::error::{Error, Result};
+use crate::error::{Clash, Error, Result};
 use crate::store::{Account, Holder, Invitation, InvitationFilter, NewAudit, Tx, User, UserFields};
 
 /// A user with the invitations sent to their address.
@@ -71,10 +71,10 @@ impl Usher {
     ) -> Result<Vec<User>> {
         self.change_users(targets, "user.set_type", |user| {
             if user.user_type == user_type {
-                return Err(Error::Conflict(format!(
-                    "{} is already {user_type}",
-                    user.email_display
-                )));
+                return Err(Error::conflict(
+                    Clash::State,
+                    format!("{} is already {user_type}", user.email_display),
+                ));
             }
             let takes_seat =
                 user_type == UserType::Professional && user.status == UserStatus::Active;
@@ -92,10 +92,10 @@ impl Usher {
     pub async fn suspend_users(&self, targets: &[Target]) -> Result<Vec<User>> {
         self.change_users(targets, "user.suspend", |user| {
             if user.status == UserStatus::Suspended {
-                return Err(Error::Conflict(format!(
-                    "{} is already suspended",
-                    user.email_display
-                )));
+                return Err(Error::conflict(
+                    Clash::State,
+                    format!("{} is already suspended", user.email_display),
+                ));
             }
             Ok((Change::Status(UserStatus::Suspended), false))
         })
@@ -110,10 +110,10 @@ impl Usher {
     pub async fn reactivate_users(&self, targets: &[Target]) -> Result<Vec<User>> {
         self.change_users(targets, "user.reactivate", |user| {
             if user.status == UserStatus::Active {
-                return Err(Error::Conflict(format!(
-                    "{} is already active",
-                    user.email_display
-                )));
+                return Err(Error::conflict(
+                    Clash::State,
+                    format!("{} is already active", user.email_display),
+                ));
             }
             Ok((
                 Change::Status(UserStatus::Active),

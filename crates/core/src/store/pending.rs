@@ -79,7 +79,7 @@ impl Tx {
                 user_type: r
                     .try_get::<&str, _>(6)?
                     .parse()
-                    .map_err(|e| Error::Task(format!("invitation {id}: {e}")))?,
+                    .map_err(|e| Error::corrupt(format!("invitation {id}"), e))?,
                 expired: expires_at <= now.0,
             });
         }
@@ -108,7 +108,7 @@ impl Tx {
                 .await
             })?;
             let rows: Vec<Pending> = serde_json::from_str(&json)
-                .map_err(|e| Error::Task(format!("reading invitations: {e}")))?;
+                .map_err(|e| Error::corrupt("the pending invitations", e))?;
             for (id, email, display, first, last, r, t, expires_at) in &rows {
                 each(PendingRow {
                     id: *id,
@@ -119,7 +119,7 @@ impl Tx {
                     unique_ref: r.as_deref(),
                     user_type: t
                         .parse()
-                        .map_err(|e| Error::Task(format!("invitation {id}: {e}")))?,
+                        .map_err(|e| Error::corrupt(format!("invitation {id}"), e))?,
                     expired: *expires_at <= now.0,
                 });
             }

@@ -474,7 +474,7 @@ impl Tx {
                         .await
                 })?;
             let rows: Vec<Row> = serde_json::from_str(&json)
-                .map_err(|e| Error::Task(format!("reading users: {e}")))?;
+                .map_err(|e| Error::corrupt("the account's users", e))?;
             for (id, email, display, first, last, r, t, st) in &rows {
                 out.push(Known::new(
                     *id,
@@ -484,9 +484,9 @@ impl Tx {
                     last,
                     r.as_deref(),
                     t.parse()
-                        .map_err(|e| Error::Task(format!("user {id}: {e}")))?,
+                        .map_err(|e| Error::corrupt(format!("user {id}"), e))?,
                     st.parse()
-                        .map_err(|e| Error::Task(format!("user {id}: {e}")))?,
+                        .map_err(|e| Error::corrupt(format!("user {id}"), e))?,
                 ));
             }
             match last {
@@ -630,7 +630,7 @@ async fn postgres_import_keys(
     .fetch(&mut **t);
     while let Some(r) = rows.try_next().await? {
         let id: i64 = r.try_get(0)?;
-        let bad = |e: crate::domain::types::UnknownValue| Error::Task(format!("user {id}: {e}"));
+        let bad = |e: crate::domain::types::UnknownValue| Error::corrupt(format!("user {id}"), e);
         out.push(Known::new(
             id,
             r.try_get(1)?,

@@ -4,7 +4,7 @@
 
 use super::options::ApplyOptions;
 use crate::domain::licence::{Seats, SeatsExhausted};
-use crate::error::{Error, Result};
+use crate::error::{Clash, Error, Result};
 use crate::import::Parsed;
 use crate::import::plan::{AccountState, Bucket, Outcome, Outcomes, Source};
 
@@ -24,20 +24,26 @@ pub(super) fn check_plan(
             .iter()
             .map(|(b, n)| format!("{n} {}", b.label()))
             .collect();
-        return Err(Error::Conflict(format!(
-            "the account changed since the preview (another admin?); nothing was applied. Now: {}. Preview again (digest {})",
-            counts.join(", "),
-            plan.digest
-        )));
+        return Err(Error::conflict(
+            Clash::Changed,
+            format!(
+                "the account changed since the preview (another admin?); nothing was applied. Now: {}. Preview again (digest {})",
+                counts.join(", "),
+                plan.digest
+            ),
+        ));
     }
     let errors = plan.counts.get(&Bucket::Error).copied().unwrap_or(0);
     // A workbook leaves out the users at fault and says so (docs/rules.md#import); any
     // other file is applied whole or not at all.
     if errors > 0 && !workbook && !opts.skip_errors {
-        return Err(Error::Conflict(format!(
-            "{errors} row(s) cannot be imported; nothing was applied (--skip-errors \
+        return Err(Error::conflict(
+            Clash::FaultyRows,
+            format!(
+                "{errors} row(s) cannot be imported; nothing was applied (--skip-errors \
              applies the others and leaves these out)"
-        )));
+            ),
+        ));
     }
     if plan.licences.short_by > 0 && !opts.overflow_as_guests {
         let total = state.seats.map_or(0, |s| s.total);

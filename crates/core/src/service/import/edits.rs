@@ -271,7 +271,7 @@ impl Edits<'_> {
 /// undo data is never stored empty.
 pub(super) fn snapshot<T: serde::Serialize>(record: &T) -> Result<String> {
     serde_json::to_string(record)
-        .map_err(|e| crate::error::Error::Task(format!("keeping a record for undo: {e}")))
+        .map_err(|e| crate::error::Error::corrupt("a record kept for undo", e))
 }
 
 /// The names an update gives a user: the row's, or theirs where the row has none, and

@@ -89,7 +89,7 @@ impl<'a> Invites<'a> {
         // No mailing for an import that invites nobody.
         if let Some((first, last)) = total.ids {
             let shared = serde_json::to_string(&self.shared)
-                .map_err(|e| Error::Task(format!("the mailing's shared part: {e}")))?;
+                .map_err(|e| Error::corrupt("the mailing's shared part", e))?;
             let base = tx
                 .insert_draft_base(self.account.id, &shared, self.now)
                 .await?;
@@ -111,11 +111,10 @@ impl<'a> Invites<'a> {
             )
             .await?;
         if w.rows != rows.len() as u64 {
-            return Err(Error::Task(format!(
-                "{} of {} invitations were written",
-                w.rows,
-                rows.len()
-            )));
+            return Err(Error::corrupt(
+                "the import's invitations",
+                format!("{} of {} were written", w.rows, rows.len()),
+            ));
         }
         Ok(w)
     }

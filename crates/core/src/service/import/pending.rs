@@ -1,7 +1,7 @@
 //! An import's changes to pending invitations, found by the file's unique reference (or
 //! address) like users: changed names or type are written in place, a changed address or
 //! an expired link replaces the invitation (the old one revoked here, the new one written
-//! with the others by `import_invites`), and a leaver's invitation is revoked by the
+//! with the others by `invites`), and a leaver's invitation is revoked by the
 //! missing-users decision. Each is recorded for undo and audited.
 
 use serde_json::json;

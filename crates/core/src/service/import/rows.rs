@@ -187,8 +187,8 @@ impl<'a> Edits<'a> {
             status: u.status,
         };
         tx.set_user_fields(u.id, &fields, self.now).await?;
-        let before = serde_json::to_value(&u)
-            .map_err(|e| Error::Task(format!("keeping a record for undo: {e}")))?;
+        let before =
+            serde_json::to_value(&u).map_err(|e| Error::corrupt("a record kept for undo", e))?;
         tx.insert_change(self.batch, "update", Some(u.id), None, &before)
             .await?;
         let changes = view(o, self.parsed, self.state).changes;

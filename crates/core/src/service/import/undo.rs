@@ -1,7 +1,7 @@
 //! Undoing an import: its invitations still pending are revoked (with their mail), and
 //! its changes to users and to pending invitations reverted (the invitations it revoked
 //! pending again), last first, a page at a time. Runs of updates, of
-//! suspensions and of removals are reverted a run at a time (`import_edits`); the other
+//! suspensions and of removals are reverted a run at a time (`edits`); the other
 //! changes, which touch grants and mailboxes, one at a time.
 
 use serde::Serialize;
@@ -12,7 +12,7 @@ use super::options::said;
 use super::pending::restore_invitations;
 use super::workbook::grant_from_json;
 use crate::domain::{Permission, Timestamp};
-use crate::error::{Error, Result};
+use crate::error::{Clash, Error, Result};
 use crate::service::Usher;
 use crate::store::{Change, Holder, Tx};
 
@@ -83,9 +83,10 @@ impl Usher {
             .find(|b| b.id == batch_id)
             .ok_or_else(|| Error::NotFound(format!("import {batch_id}")))?;
         if batch.undone_at.is_some() {
-            return Err(Error::Conflict(format!(
-                "import {batch_id} was already undone"
-            )));
+            return Err(Error::conflict(
+                Clash::State,
+                format!("import {batch_id} was already undone"),
+            ));
         }
         let (revoked, kept) = tx.revoke_batch_invitations(batch_id, now).await?;
         let mut out = UndoOutcome {

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde_json::json;
 
 use crate::domain::{Permission, Timestamp};
-use crate::error::{Error, Result};
+use crate::error::{Clash, Error, Result};
 use crate::import::plan::{AccountState, DEFAULT_TYPE};
 use crate::import::workbook::leave_out;
 use crate::import::{ImportRow, Parsed, RowError};
@@ -186,7 +186,7 @@ impl Usher {
                 .get(tx, account, &w.what, w.mailbox.as_deref())
                 .await
                 .clone()
-                .map_err(|e| Error::Conflict(format!("{}: {e}", w.label())))?;
+                .map_err(|e| Error::conflict(Clash::Exists, format!("{}: {e}", w.label())))?;
             let holder = Holder::User(user_id);
             if tx
                 .insert_grant(account.id, holder, &g, m, &self.actor.name, now)
