@@ -2,13 +2,12 @@
 //! database.
 
 use color_eyre::eyre::{Result, WrapErr};
-use usher::domain::{UserType, parse_address_list};
-use usher::error::Error;
-use usher::service::{InitRequest, InviteRequest};
+use usher::domain::UserType;
+use usher::service::{InitRequest, InviteField, InviteInput};
 use usher::store::Store;
 
 use super::args::{AuditCmd, DbCmd, InitArgs, InviteArgs, JsonFlag, OutboxCmd};
-use super::context::{Context, addresses_of};
+use super::context::Context;
 use super::output;
 
 pub async fn init(ctx: &Context, a: &InitArgs) -> Result<()> {
@@ -35,35 +34,39 @@ pub async fn init(ctx: &Context, a: &InitArgs) -> Result<()> {
 
 pub async fn invite(ctx: &Context, a: &InviteArgs) -> Result<()> {
     let u = &ctx.usher;
-    let addresses = parse_address_list(&a.addresses.join(",")).map_err(Error::Emails)?;
-    let outcome = u
-        .invite(&InviteRequest {
-            addresses,
-            first_name: a.first.clone(),
-            last_name: a.last.clone(),
-            user_type: if a.guest {
-                UserType::Guest
-            } else {
-                UserType::Professional
-            },
-            expires_in_days: a.expires_in,
-            subject: a.subject.clone(),
-            message: match &a.message_file {
-                Some(f) => {
-                    Some(std::fs::read_to_string(f).wrap_err_with(|| {
-                        format!("cannot read the message file {}", f.display())
-                    })?)
-                }
-                None => a.message.clone(),
-            },
-            options: usher::service::InviteOptions {
-                cc: addresses_of(&a.cc)?,
-                bcc: addresses_of(&a.bcc)?,
-                attachments: Vec::new(),
-                files: a.attach.clone(),
-            },
-        })
-        .await?;
+    let message = match &a.message_file {
+        Some(f) => Some(
+            std::fs::read_to_string(f)
+                .wrap_err_with(|| format!("cannot read the message file {}", f.display()))?,
+        ),
+        None => a.message.clone(),
+    };
+    let input = InviteInput {
+        to: a.addresses.join(","),
+        first_name: a.first.clone(),
+        last_name: a.last.clone(),
+        user_type: if a.guest {
+            UserType::Guest
+        } else {
+            UserType::Professional
+        },
+        validity: a.expires_in.map(|d| d.to_string()).unwrap_or_default(),
+        cc: a.cc.join(","),
+        bcc: a.bcc.join(","),
+        files: a.attach.clone(),
+        subject: a.subject.clone().unwrap_or_default(),
+        message: message.unwrap_or_default(),
+    };
+    let request = input.request().map_err(|e| {
+        let flag = match e.field {
+            InviteField::To => "ADDRESS",
+            InviteField::Validity => "--expires-in",
+            InviteField::Cc => "--cc",
+            InviteField::Bcc => "--bcc",
+        };
+        color_eyre::eyre::eyre!("{flag}: {}", e.reason)
+    })?;
+    let outcome = u.invite(&request).await?;
     let mail = if a.no_send {
         "mail: queued".to_owned()
     } else {

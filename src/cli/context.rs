@@ -7,8 +7,7 @@ use std::time::Duration;
 use color_eyre::eyre::Result;
 use usher::Usher;
 use usher::config::{Config, Overrides, ProcessEnv};
-use usher::domain::{Actor, SystemClock, parse_address_list};
-use usher::error::Error;
+use usher::domain::{Actor, SystemClock};
 use usher::mail::{MailTransport, Sender, SenderSettings};
 use usher::service::Settings;
 use usher::store::{ConnectOptions, Store};
@@ -81,12 +80,4 @@ impl Context {
             Err(e) => format!("mail: queued, not sent yet ({e}); `usher outbox flush` retries"),
         }
     }
-}
-
-/// Addresses from repeated or comma-separated options (--cc a@x --cc "b@x, c@x").
-pub fn addresses_of(values: &[String]) -> Result<Vec<usher::domain::Email>> {
-    if values.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(parse_address_list(&values.join(",")).map_err(Error::Emails)?)
 }

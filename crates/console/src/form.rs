@@ -11,8 +11,8 @@ use ratatui_textarea::TextArea;
 
 use super::fields;
 use super::theme::Theme;
-use usher_core::domain::{UserType, parse_address_list};
-use usher_core::service::{InviteOptions, InviteRequest};
+use usher_core::domain::UserType;
+use usher_core::service::{InviteField, InviteInput, InviteRequest};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
@@ -193,93 +193,46 @@ impl InviteForm {
         a.lines().join("\n")
     }
 
-    /// The request, or None with `error` set to what to fix.
+    /// The request, or None with `error` set to what to fix and the focus on it.
     pub fn submit(&mut self) -> Option<InviteRequest> {
         if self.sending {
             return None;
         }
-        let addresses = match parse_address_list(&Self::text(&self.to)) {
-            Ok(a) => a,
-            Err(errs) => {
-                self.focus = Field::To;
-                self.error = Some(
-                    errs.iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                );
-                return None;
-            }
-        };
-        let validity = Self::text(&self.validity);
-        let expires_in_days = match validity.trim() {
-            "" => None,
-            v => match v.parse::<i64>() {
-                Ok(d) if usher_core::domain::VALIDITY_DAYS.contains(&d) => Some(d),
-                _ => {
-                    self.focus = Field::Validity;
-                    self.error = Some(format!(
-                        "validity: '{v}' is not a number of days {}",
-                        usher_core::domain::validity_days_said()
-                    ));
-                    return None;
-                }
-            },
-        };
-        let subject = Self::text(&self.subject);
-        let message = Self::text(&self.message);
-        let options = match self.options() {
-            Ok(o) => o,
-            Err((field, e)) => {
-                self.focus = field;
-                self.error = Some(e);
-                return None;
-            }
-        };
-        self.sending = true;
-        Some(InviteRequest {
-            addresses,
-            first_name: Self::text(&self.first),
-            last_name: Self::text(&self.last),
-            user_type: self.user_type,
-            expires_in_days,
-            // Empty: the account's template.
-            subject: (!subject.trim().is_empty()).then_some(subject),
-            message: (!message.trim().is_empty()).then_some(message),
-            options,
-        })
-    }
-
-    /// Copies and the files to attach; the field to fix and why, if something is wrong.
-    fn options(&self) -> Result<InviteOptions, (Field, String)> {
-        let list = |field: Field, a: &TextArea<'_>| {
-            let text = Self::text(a);
-            if text.trim().is_empty() {
-                return Ok(Vec::new());
-            }
-            parse_address_list(&text).map_err(|errs| {
-                (
-                    field,
-                    errs.iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                )
-            })
-        };
-        // Only named here: the invite reads them, off the screen's thread.
+        // Only named here: the invite reads the files, off the screen's thread.
         let files = Self::text(&self.files)
             .split(',')
             .map(str::trim)
             .filter(|p| !p.is_empty())
             .map(|p| std::path::PathBuf::from(crate::complete::expand_home(p)))
             .collect();
-        Ok(InviteOptions {
-            cc: list(Field::Cc, &self.cc)?,
-            bcc: list(Field::Bcc, &self.bcc)?,
-            attachments: Vec::new(),
+        let input = InviteInput {
+            to: Self::text(&self.to),
+            first_name: Self::text(&self.first),
+            last_name: Self::text(&self.last),
+            user_type: self.user_type,
+            validity: Self::text(&self.validity),
+            cc: Self::text(&self.cc),
+            bcc: Self::text(&self.bcc),
             files,
-        })
+            subject: Self::text(&self.subject),
+            message: Self::text(&self.message),
+        };
+        match input.request() {
+            Ok(req) => {
+                self.sending = true;
+                Some(req)
+            }
+            Err(e) => {
+                self.focus = match e.field {
+                    InviteField::To => Field::To,
+                    InviteField::Validity => Field::Validity,
+                    InviteField::Cc => Field::Cc,
+                    InviteField::Bcc => Field::Bcc,
+                };
+                self.error = Some(e.to_string());
+                None
+            }
+        }
     }
 
     /// The invite's outcome. Returns whether the form stays open.

@@ -56,6 +56,13 @@ text_enum!(
     UserType { Professional => "professional", Guest => "guest" }
 );
 
+/// Who is invited without saying otherwise takes a licence.
+impl Default for UserType {
+    fn default() -> Self {
+        Self::Professional
+    }
+}
+
 text_enum!(UserStatus { Active => "active", Suspended => "suspended" });
 
 text_enum!(
