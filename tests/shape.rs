@@ -623,6 +623,27 @@ fn the_core_names_no_front_end_crate() {
     }
 }
 
+/// The same through every dependency of the core, as `cargo tree` resolves them.
+#[test]
+fn nothing_the_core_depends_on_is_a_front_end_crate() {
+    let out = std::process::Command::new(env!("CARGO"))
+        .args(["tree", "--offline", "-p", "usher-core", "-e", "normal", "--prefix", "none"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo tree runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let tree = String::from_utf8_lossy(&out.stdout);
+    assert!(tree.lines().count() > 50, "{tree}");
+    for line in tree.lines() {
+        let name = line.split_whitespace().next().unwrap_or("");
+        let front = ["ratatui", "crossterm", "axum", "tower", "hyper", "clap", "indicatif"];
+        assert!(
+            !front.iter().any(|f| name == *f || name.starts_with(&format!("{f}-"))),
+            "the core pulls in {line}"
+        );
+    }
+}
+
 fn made_up(files: &[(&str, &str)]) -> Crate {
     Crate::new(
         files

@@ -59,7 +59,7 @@ pub async fn invite(ctx: &Context, a: &InviteArgs) -> Result<()> {
     };
     let request = input.request().map_err(|e| {
         let flag = match e.field {
-            InviteField::To => "ADDRESS",
+            InviteField::To => "ADDRESSES",
             InviteField::Validity => "--expires-in",
             InviteField::Cc => "--cc",
             InviteField::Bcc => "--bcc",
