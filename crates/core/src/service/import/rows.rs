@@ -11,7 +11,7 @@ use super::edits::{Edits, updated_names};
 use super::invites::Invite;
 use super::options::ApplyOutcome;
 use super::workbook::Resolver;
-use crate::domain::{Timestamp, UserStatus, UserType};
+use crate::domain::{UserStatus, UserType};
 use crate::error::{Error, Result};
 use crate::import::plan::{
     Bucket, DEFAULT_TYPE, Invited, Known, Outcome, Outcomes, replaces, view,
@@ -19,21 +19,24 @@ use crate::import::plan::{
 use crate::import::{ImportRow, Progress, Stage};
 use crate::store::{NewUser, Tx, UserFields};
 
-/// The professional licences left as an apply goes through the file in order.
-pub(super) struct Free(pub i64);
+/// The professional licences left as an apply goes through the file in order, and how
+/// many professionals became guests for want of one.
+struct Free {
+    left: i64,
+    guests: usize,
+}
 
 impl Free {
     /// The type a user gets: a professional who needs a licence takes one, or becomes a
-    /// guest when none is left (counted in `guests`; apply refused that earlier unless
-    /// the operator chose it).
-    fn give(&mut self, wanted: UserType, needs_licence: bool, guests: &mut usize) -> UserType {
+    /// guest when none is left (apply refused that earlier unless the operator chose it).
+    fn give(&mut self, wanted: UserType, needs_licence: bool) -> UserType {
         if wanted != UserType::Professional || !needs_licence {
             wanted
-        } else if self.0 > 0 {
-            self.0 -= 1;
+        } else if self.left > 0 {
+            self.left -= 1;
             wanted
         } else {
-            *guests += 1;
+            self.guests += 1;
             UserType::Guest
         }
     }
@@ -85,7 +88,10 @@ impl<'a> Edits<'a> {
         out: &mut ApplyOutcome,
         ticker: &mut Ticker<'_>,
     ) -> Result<Work<'a>> {
-        let mut free = Free(self.state.seats.map_or(0, |s| s.free()));
+        let mut free = Free {
+            left: self.state.seats.map_or(0, |s| s.free()),
+            guests: 0,
+        };
         let mut work = Work::default();
         for o in plan.list.iter().filter(|o| choice.applies(o)) {
             let row = choice.row_of(o);
@@ -95,7 +101,6 @@ impl<'a> Edits<'a> {
             let Some(r) = row else {
                 continue;
             };
-            let guests = &mut out.invited_as_guests;
             match (o.bucket, choice.user_of(o)) {
                 (Bucket::Updated, None) => {
                     let Some(inv) = choice.invitation_of(o) else {
@@ -104,7 +109,6 @@ impl<'a> Edits<'a> {
                     let user_type = free.give(
                         r.user_type.unwrap_or(inv.user_type),
                         inv.expired || inv.user_type == UserType::Guest,
-                        guests,
                     );
                     if replaces(inv, r) {
                         work.replaced.push(inv);
@@ -121,14 +125,11 @@ impl<'a> Edits<'a> {
                     let user_type = free.give(
                         r.user_type.unwrap_or(k.user_type),
                         k.user_type == UserType::Guest && k.status == UserStatus::Active,
-                        guests,
                     );
                     work.updates.push((o, user_type));
                 }
                 (Bucket::Updated, Some(k)) => {
-                    out.updated += self
-                        .update_one(tx, o, r, k, direct, &mut free, guests)
-                        .await?;
+                    out.updated += self.update_one(tx, o, r, k, direct, &mut free).await?;
                 }
                 (Bucket::New | Bucket::OutsideDomains, _) => {
                     let wanted = if o.bucket == Bucket::OutsideDomains {
@@ -136,7 +137,7 @@ impl<'a> Edits<'a> {
                     } else {
                         r.user_type.unwrap_or(DEFAULT_TYPE)
                     };
-                    let user_type = free.give(wanted, true, guests);
+                    let user_type = free.give(wanted, true);
                     if r.password.is_some() || choice.workbook {
                         out.created += self.create_one(tx, r, user_type, direct).await?;
                         continue;
@@ -150,13 +151,13 @@ impl<'a> Edits<'a> {
                 _ => {}
             }
         }
+        out.invited_as_guests += free.guests;
         Ok(work)
     }
 
     /// A workbook's update, written at once with its grants. The full record is read
     /// now, for undo, one user at a time, so that a plan over a million users never
     /// holds a million records. Returns how many were updated (0 or 1).
-    #[allow(clippy::too_many_arguments)]
     async fn update_one(
         &self,
         tx: &mut Tx,
@@ -165,7 +166,6 @@ impl<'a> Edits<'a> {
         k: &Known,
         direct: &mut Direct<'_>,
         free: &mut Free,
-        guests: &mut usize,
     ) -> Result<usize> {
         let Some(u) = tx.user_by_id(self.account.id, k.id).await? else {
             return Ok(0);
@@ -173,7 +173,6 @@ impl<'a> Edits<'a> {
         let user_type = free.give(
             r.user_type.unwrap_or(u.user_type),
             u.user_type == UserType::Guest && u.status == UserStatus::Active,
-            guests,
         );
         let (first, last, display) = updated_names(r, &u);
         let fields = UserFields {
@@ -270,7 +269,8 @@ impl<'a> Edits<'a> {
         target: &str,
         details: serde_json::Value,
     ) -> Result<()> {
-        let at: Timestamp = self.now;
-        self.usher.record(tx, at, action, target, details).await
+        self.usher
+            .record(tx, self.now, action, target, details)
+            .await
     }
 }
