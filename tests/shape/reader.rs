@@ -1,32 +1,12 @@
-//! The shape of the house, checked on every test run (docs/shape.md):
-//!
-//! - no loop between the files of a crate: every `crate::`, `super::` and `self::` path is
-//!   an arrow from the file that writes it to the file that defines what it names, and
-//!   the arrows never come back round;
-//! - no function over 100 lines without a `// long:` comment above it saying why;
-//! - the core crate's manifest names no terminal, HTTP or command-line crate.
-//!
-//! The reader is a small one of its own (comments and strings blanked, `use` trees
-//! expanded, re-exports followed), tested below on made-up files.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The reader of a crate's source: its files by module, their text with comments and
+//! strings blanked, and every path they name, `use` trees expanded and re-exports
+//! followed to the file that defines what a path names.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-const LONGEST: usize = 100;
-/// Crates of a terminal, HTTP or command-line front end, which the core never uses.
-const FRONT_ENDS: [&str; 7] = [
-    "ratatui",
-    "crossterm",
-    "axum",
-    "tower",
-    "hyper",
-    "clap",
-    "indicatif",
-];
-
 /// The source folders of the workspace's crates, each read on its own.
-fn crate_roots() -> Vec<PathBuf> {
+pub fn crate_roots() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut roots = vec![root.join("src")];
     if let Ok(dir) = std::fs::read_dir(root.join("crates")) {
@@ -41,7 +21,7 @@ fn crate_roots() -> Vec<PathBuf> {
     roots
 }
 
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+pub fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -56,7 +36,7 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 /// A crate's files by module path (`import::plan` for src/import/plan.rs), as text.
-fn read_crate(src: &Path) -> BTreeMap<Vec<String>, String> {
+pub fn read_crate(src: &Path) -> BTreeMap<Vec<String>, String> {
     let mut files = Vec::new();
     rust_files(src, &mut files);
     files
@@ -69,7 +49,7 @@ fn read_crate(src: &Path) -> BTreeMap<Vec<String>, String> {
         .collect()
 }
 
-fn module_of(rel: &Path) -> Vec<String> {
+pub fn module_of(rel: &Path) -> Vec<String> {
     let mut parts: Vec<String> = rel
         .iter()
         .map(|s| s.to_string_lossy().trim_end_matches(".rs").to_string())
@@ -82,7 +62,7 @@ fn module_of(rel: &Path) -> Vec<String> {
 
 /// The text with comments, strings and character literals blanked (newlines kept), so
 /// that a path in a doc comment or a message is not read as an arrow.
-fn code_only(text: &str) -> String {
+pub fn code_only(text: &str) -> String {
     let b = text.as_bytes();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
@@ -118,7 +98,7 @@ fn code_only(text: &str) -> String {
 
 /// A file's unit tests (`#[cfg(test)] mod tests { use super::*; }`) name the file itself
 /// through `super`; they are left out rather than read as an arrow to the parent.
-fn without_tests(code: &str) -> String {
+pub fn without_tests(code: &str) -> String {
     let mut at = 0;
     while let Some(found) = code[at..].find("#[cfg(test)]") {
         let start = at + found;
@@ -131,7 +111,7 @@ fn without_tests(code: &str) -> String {
     code.to_string()
 }
 
-fn string_len(rest: &str) -> usize {
+pub fn string_len(rest: &str) -> usize {
     let b = rest.as_bytes();
     let mut j = 1;
     while j < b.len() && b[j] != b'"' {
@@ -140,7 +120,7 @@ fn string_len(rest: &str) -> usize {
     (j + 1).min(b.len())
 }
 
-fn raw_string_len(rest: &str) -> Option<usize> {
+pub fn raw_string_len(rest: &str) -> Option<usize> {
     let body = rest.strip_prefix('r').or_else(|| rest.strip_prefix("br"))?;
     let hashes = body.len() - body.trim_start_matches('#').len();
     let after = body[hashes..].strip_prefix('"')?;
@@ -150,7 +130,7 @@ fn raw_string_len(rest: &str) -> Option<usize> {
 }
 
 /// Every path the code names, `use` trees expanded (the caller keeps those of the crate).
-fn paths_in(code: &str) -> Vec<Vec<String>> {
+pub fn paths_in(code: &str) -> Vec<Vec<String>> {
     let mut out = Vec::new();
     let mut rest = code;
     while let Some(at) = rest.find("use ") {
@@ -166,7 +146,7 @@ fn paths_in(code: &str) -> Vec<Vec<String>> {
     out
 }
 
-fn strip_uses(code: &str) -> String {
+pub fn strip_uses(code: &str) -> String {
     let mut out = String::new();
     let mut rest = code;
     while let Some(at) = rest.find("use ") {
@@ -185,12 +165,12 @@ fn strip_uses(code: &str) -> String {
     out
 }
 
-fn is_ident(c: char) -> bool {
+pub fn is_ident(c: char) -> bool {
     c.is_alphanumeric() || c == '_' || c == '$'
 }
 
 /// `a::{b::C, d as e, self}` under `prefix` into whole paths.
-fn expand_tree(prefix: &[String], tree: &str, out: &mut Vec<Vec<String>>) {
+pub fn expand_tree(prefix: &[String], tree: &str, out: &mut Vec<Vec<String>>) {
     let tree = tree.trim().trim_start_matches("::");
     if let Some(open) = tree.find('{') {
         let head: Vec<String> = segments(&tree[..open]);
@@ -213,7 +193,7 @@ fn expand_tree(prefix: &[String], tree: &str, out: &mut Vec<Vec<String>>) {
     }
 }
 
-fn segments(s: &str) -> Vec<String> {
+pub fn segments(s: &str) -> Vec<String> {
     s.split("::")
         .map(str::trim)
         .filter(|x| !x.is_empty())
@@ -221,7 +201,7 @@ fn segments(s: &str) -> Vec<String> {
         .collect()
 }
 
-fn split_top(s: &str) -> Vec<&str> {
+pub fn split_top(s: &str) -> Vec<&str> {
     let (mut depth, mut start, mut parts) = (0, 0, Vec::new());
     for (i, c) in s.char_indices() {
         match c {
@@ -238,7 +218,7 @@ fn split_top(s: &str) -> Vec<&str> {
     parts.into_iter().filter(|p| !p.trim().is_empty()).collect()
 }
 
-fn inline_paths(code: &str) -> Vec<Vec<String>> {
+pub fn inline_paths(code: &str) -> Vec<Vec<String>> {
     let chars: Vec<char> = code.chars().collect();
     let mut out = Vec::new();
     let mut i = 0;
@@ -275,13 +255,13 @@ fn inline_paths(code: &str) -> Vec<Vec<String>> {
 }
 
 /// A crate's files and what each re-exports (`pub use x::Name` in a parent names a child).
-struct Crate {
+pub struct Crate {
     files: BTreeMap<Vec<String>, String>,
     reexports: BTreeMap<Vec<String>, BTreeMap<String, Vec<String>>>,
 }
 
 impl Crate {
-    fn new(files: BTreeMap<Vec<String>, String>) -> Self {
+    pub fn new(files: BTreeMap<Vec<String>, String>) -> Self {
         let files: BTreeMap<_, _> = files
             .into_iter()
             .map(|(m, t)| (m, without_tests(&code_only(&t))))
@@ -307,7 +287,7 @@ impl Crate {
 
     /// The file a path's item is defined in: the deepest module file it names, following
     /// a parent's re-export of the next name down to the file that holds it.
-    fn file_of(&self, path: &[String], depth: usize) -> Option<Vec<String>> {
+    pub fn file_of(&self, path: &[String], depth: usize) -> Option<Vec<String>> {
         let mut best = None;
         for n in (0..=path.len()).rev() {
             if self.files.contains_key(&path[..n]) {
@@ -330,7 +310,7 @@ impl Crate {
         Some(module)
     }
 
-    fn arrows(&self) -> BTreeMap<Vec<String>, BTreeSet<Vec<String>>> {
+    pub fn arrows(&self) -> BTreeMap<Vec<String>, BTreeSet<Vec<String>>> {
         let mut arrows = BTreeMap::new();
         for (module, code) in &self.files {
             let mut to = BTreeSet::new();
@@ -359,7 +339,7 @@ impl Crate {
     }
 }
 
-fn strip_pub_uses(code: &str) -> String {
+pub fn strip_pub_uses(code: &str) -> String {
     let mut out = code.to_string();
     for line in pub_uses(code) {
         for head in ["pub use ", "pub(crate) use "] {
@@ -369,7 +349,7 @@ fn strip_pub_uses(code: &str) -> String {
     out
 }
 
-fn use_trees(code: &str) -> Vec<String> {
+pub fn use_trees(code: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut rest = code;
     while let Some(at) = rest.find("use ") {
@@ -384,7 +364,7 @@ fn use_trees(code: &str) -> Vec<String> {
     out
 }
 
-fn pub_uses(code: &str) -> Vec<String> {
+pub fn pub_uses(code: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut rest = code;
     while let Some(at) = rest.find("pub use ") {
@@ -403,7 +383,7 @@ fn pub_uses(code: &str) -> Vec<String> {
     out
 }
 
-fn alias_or_last(line: &str, p: &[String]) -> Option<String> {
+pub fn alias_or_last(line: &str, p: &[String]) -> Option<String> {
     let last = p.last()?.clone();
     let renamed = format!("{last} as ");
     match line.find(&renamed) {
@@ -416,7 +396,7 @@ fn alias_or_last(line: &str, p: &[String]) -> Option<String> {
 }
 
 /// A `crate::`, `super::` or `self::` path (or a child's name) made absolute.
-fn absolute(module: &[String], p: &[String]) -> Vec<String> {
+pub fn absolute(module: &[String], p: &[String]) -> Vec<String> {
     let mut base: Vec<String> = module.to_vec();
     let mut rest = p;
     match p.first().map(String::as_str) {
@@ -437,282 +417,10 @@ fn absolute(module: &[String], p: &[String]) -> Vec<String> {
     base
 }
 
-/// Groups of files that reach each other (Tarjan's strongly connected components).
-fn loops(arrows: &BTreeMap<Vec<String>, BTreeSet<Vec<String>>>) -> Vec<Vec<Vec<String>>> {
-    struct T<'a> {
-        arrows: &'a BTreeMap<Vec<String>, BTreeSet<Vec<String>>>,
-        index: BTreeMap<&'a Vec<String>, (usize, usize)>,
-        stack: Vec<&'a Vec<String>>,
-        on: BTreeSet<&'a Vec<String>>,
-        out: Vec<Vec<Vec<String>>>,
-    }
-    fn visit<'a>(t: &mut T<'a>, v: &'a Vec<String>) {
-        let n = t.index.len();
-        t.index.insert(v, (n, n));
-        t.stack.push(v);
-        t.on.insert(v);
-        for w in t.arrows.get(v).into_iter().flatten() {
-            let Some((w, _)) = t.arrows.get_key_value(w) else {
-                continue;
-            };
-            if !t.index.contains_key(w) {
-                visit(t, w);
-                let low = t.index[w].1.min(t.index[v].1);
-                if let Some(e) = t.index.get_mut(v) {
-                    e.1 = low;
-                }
-            } else if t.on.contains(w) {
-                let low = t.index[w].0.min(t.index[v].1);
-                if let Some(e) = t.index.get_mut(v) {
-                    e.1 = low;
-                }
-            }
-        }
-        if t.index[v].0 == t.index[v].1 {
-            let mut group = Vec::new();
-            while let Some(w) = t.stack.pop() {
-                t.on.remove(w);
-                group.push(w.clone());
-                if w == v {
-                    break;
-                }
-            }
-            if group.len() > 1 {
-                group.sort();
-                t.out.push(group);
-            }
-        }
-    }
-    let mut t = T {
-        arrows,
-        index: BTreeMap::new(),
-        stack: Vec::new(),
-        on: BTreeSet::new(),
-        out: Vec::new(),
-    };
-    for v in arrows.keys() {
-        if !t.index.contains_key(v) {
-            visit(&mut t, v);
-        }
-    }
-    t.out
-}
-
-/// Functions longer than the limit with no `// long:` reason written above them.
-fn long_functions(text: &str) -> Vec<(String, usize)> {
-    let code = code_only(text);
-    let lines: Vec<&str> = code.lines().collect();
-    let raw: Vec<&str> = text.lines().collect();
-    let mut out = Vec::new();
-    for (i, line) in lines.iter().enumerate() {
-        let Some(name) = fn_name(line) else { continue };
-        let Some(len) = body_lines(&lines[i..]) else {
-            continue;
-        };
-        if len > LONGEST && !reason_above(&raw, i) {
-            out.push((name, len));
-        }
-    }
-    out
-}
-
-fn fn_name(line: &str) -> Option<String> {
-    let at = line.find("fn ")?;
-    if at > 0 && is_ident(line.as_bytes()[at - 1] as char) {
-        return None;
-    }
-    let name: String = line[at + 3..]
-        .chars()
-        .take_while(|&c| is_ident(c))
-        .collect();
-    (!name.is_empty()).then_some(name)
-}
-
-/// Lines from the signature to the closing brace of the body; None for a declaration.
-fn body_lines(lines: &[&str]) -> Option<usize> {
-    let mut depth = 0i32;
-    let mut opened = false;
-    for (n, line) in lines.iter().enumerate() {
-        for c in line.chars() {
-            match c {
-                '{' => {
-                    depth += 1;
-                    opened = true;
-                }
-                '}' => depth -= 1,
-                ';' if !opened && depth == 0 => return None,
-                _ => {}
-            }
-            if opened && depth == 0 {
-                return Some(n + 1);
-            }
-        }
-    }
-    None
-}
-
-fn reason_above(raw: &[&str], at: usize) -> bool {
-    raw[..at]
-        .iter()
-        .rev()
-        .map(|l| l.trim())
-        .take_while(|l| l.starts_with("//") || l.starts_with("#["))
-        .any(|l| l.starts_with("// long:"))
-}
-
-fn name(m: &[String]) -> String {
+pub fn name(m: &[String]) -> String {
     if m.is_empty() {
         "lib".into()
     } else {
         m.join("::")
     }
-}
-
-#[test]
-fn no_loop_between_the_files_of_a_crate() {
-    let mut found = Vec::new();
-    for root in crate_roots() {
-        let krate = Crate::new(read_crate(&root));
-        let arrows = krate.arrows();
-        for group in loops(&arrows) {
-            let names: Vec<String> = group.iter().map(|m| name(m)).collect();
-            found.push(format!("{}: {}", root.display(), names.join(" <-> ")));
-            for from in &group {
-                let to: Vec<String> = arrows[from]
-                    .iter()
-                    .filter(|t| group.contains(t))
-                    .map(|t| name(t))
-                    .collect();
-                found.push(format!("    {} -> {}", name(from), to.join(", ")));
-            }
-        }
-    }
-    assert!(
-        found.is_empty(),
-        "loops between files:\n{}",
-        found.join("\n")
-    );
-}
-
-#[test]
-fn no_long_function_without_a_reason() {
-    let mut found = Vec::new();
-    for root in crate_roots() {
-        for (module, text) in read_crate(&root) {
-            for (f, len) in long_functions(&text) {
-                found.push(format!("{}::{f}: {len} lines", name(&module)));
-            }
-        }
-    }
-    assert!(
-        found.is_empty(),
-        "functions over {LONGEST} lines:\n{}",
-        found.join("\n")
-    );
-}
-
-#[test]
-fn the_core_names_no_front_end_crate() {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/core/Cargo.toml");
-    let Ok(text) = std::fs::read_to_string(&manifest) else {
-        panic!("the core crate's manifest is at {}", manifest.display());
-    };
-    let deps = text.split("[dependencies]").nth(1).unwrap_or("");
-    let deps = deps.split("\n[").next().unwrap_or("");
-    for front in [
-        "ratatui",
-        "crossterm",
-        "axum",
-        "tower",
-        "hyper",
-        "clap",
-        "indicatif",
-    ] {
-        let named = deps.lines().any(|l| l.trim_start().starts_with(front));
-        assert!(!named, "the core depends on {front}");
-    }
-}
-
-/// The same through every dependency of the core, as `cargo tree` resolves them.
-#[test]
-fn nothing_the_core_depends_on_is_a_front_end_crate() {
-    let out = std::process::Command::new(env!("CARGO"))
-        .args([
-            "tree",
-            "--offline",
-            "-p",
-            "usher-core",
-            "-e",
-            "normal",
-            "--prefix",
-            "none",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("cargo tree runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let tree = String::from_utf8_lossy(&out.stdout);
-    assert!(tree.lines().count() > 50, "{tree}");
-    for line in tree.lines() {
-        let name = line.split_whitespace().next().unwrap_or("");
-        assert!(
-            !FRONT_ENDS
-                .iter()
-                .any(|f| name == *f || name.starts_with(&format!("{f}-"))),
-            "the core pulls in {line}"
-        );
-    }
-}
-
-fn made_up(files: &[(&str, &str)]) -> Crate {
-    Crate::new(
-        files
-            .iter()
-            .map(|(p, t)| (module_of(Path::new(p)), t.to_string()))
-            .collect(),
-    )
-}
-
-#[test]
-fn the_reader_finds_a_loop_through_a_parent_and_not_through_a_reexport() {
-    let looped = made_up(&[
-        ("lib.rs", "mod a;"),
-        (
-            "a/mod.rs",
-            "mod b; pub struct Top; pub fn low() -> b::Low { b::Low }",
-        ),
-        ("a/b.rs", "use super::Top; pub struct Low;"),
-    ]);
-    let groups = loops(&looped.arrows());
-    assert_eq!(groups.len(), 1, "{groups:?}");
-    let fine = made_up(&[
-        ("lib.rs", "mod a; mod c;"),
-        ("a/mod.rs", "mod b; pub use b::Low;"),
-        (
-            "a/b.rs",
-            "// use crate::c::X;\npub struct Low; fn f() -> &'static str { \"crate::c::X\" }",
-        ),
-        ("c.rs", "use crate::a::Low; pub struct X;"),
-    ]);
-    assert!(loops(&fine.arrows()).is_empty(), "{:?}", fine.arrows());
-    let across = made_up(&[
-        ("lib.rs", "mod a; mod c;"),
-        ("a.rs", "use crate::{c::{X, self}}; pub struct A;"),
-        ("c.rs", "pub struct X; fn f() { let _ = crate::a::A; }"),
-    ]);
-    assert_eq!(loops(&across.arrows()).len(), 1);
-}
-
-#[test]
-fn the_reader_measures_a_function_and_reads_its_reason() {
-    let body = "    let x = 1;\n".repeat(LONGEST);
-    let text = format!(
-        "fn long() {{\n{body}}}\n\n// long: one match over every key\nfn reasoned() {{\n{body}}}\nfn short() {{ let s = \"{{\"; }}\n"
-    );
-    let found = long_functions(&text);
-    assert_eq!(found, vec![("long".to_string(), LONGEST + 2)]);
 }
