@@ -9,6 +9,7 @@ pub mod domain;
 pub mod error;
 pub mod import;
 pub mod mail;
+pub mod mailserver;
 pub mod report;
 pub mod service;
 pub mod store;
