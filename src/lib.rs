@@ -6,7 +6,9 @@
 
 pub use usher_console as tui;
 pub use usher_core::{Clash, Error, Kind, Result, Usher};
-pub use usher_core::{config, dns, domain, error, import, mail, report, service, store};
+pub use usher_core::{
+    config, dns, domain, error, import, mail, mailserver, report, service, store,
+};
 pub use usher_serve as serve;
 
 /// mimalloc instead of the system allocator: an import holds millions of small strings,

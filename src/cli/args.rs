@@ -80,6 +80,10 @@ pub enum Command {
     /// Database maintenance
     #[command(subcommand)]
     Db(DbCmd),
+    /// The mail server's side: its configuration (Dovecot, Postfix, Stalwart), its
+    /// read-only database role, and a check that it reads usher
+    #[command(subcommand)]
+    Mailserver(super::mailserver::MailserverCmd),
     /// Run the enrolment server behind the invitation link, with the mail sender and
     /// reminders, until stopped (SIGTERM or Ctrl-C)
     Serve(super::serve::ServeArgs),

@@ -9,6 +9,7 @@ mod docs;
 mod domains;
 mod import;
 pub mod log;
+mod mailserver;
 pub mod output;
 mod people;
 mod report;
@@ -57,6 +58,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Serve(a) => serve::run(&ctx.config, u, ctx.sender()?, a).await?,
         Command::Audit(cmd) => account::audit(&ctx, cmd).await?,
         Command::Db(cmd) => account::db(&ctx, cmd).await?,
+        Command::Mailserver(cmd) => mailserver::run(&ctx, cmd).await?,
     }
     Ok(())
 }

@@ -121,6 +121,14 @@ pub async fn users(ctx: &Context, cmd: &UsersCmd) -> Result<()> {
                 println!("{}", output::json(&d));
             } else {
                 println!("{}", output::users(std::slice::from_ref(&d.user), false));
+                if let Some(m) = &d.mail {
+                    let how = if m.may_login {
+                        "yes".into()
+                    } else {
+                        format!("no, {}", m.reason)
+                    };
+                    println!("\nMail login: {how}");
+                }
                 println!("\nRoles and permissions:");
                 for g in &d.grants {
                     println!(

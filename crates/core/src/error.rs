@@ -69,6 +69,9 @@ pub enum Error {
     LinkUnusable,
     #[error("DNS lookup failed: {0}")]
     Dns(String),
+    /// A server usher checks (a mail server's IMAP) did not answer as one should.
+    #[error("{0}")]
+    Unreachable(String),
     #[error(transparent)]
     Random(#[from] RandomError),
     /// A background task ended without its answer (it panicked or was cancelled).
@@ -172,7 +175,10 @@ impl Error {
     /// What the caller can do about it.
     pub fn kind(&self) -> Kind {
         match self {
-            Self::ConnectionLost(_) | Self::Connect { .. } | Self::Dns(_) => Kind::Unavailable,
+            Self::ConnectionLost(_)
+            | Self::Connect { .. }
+            | Self::Dns(_)
+            | Self::Unreachable(_) => Kind::Unavailable,
             Self::Email(_)
             | Self::Emails(_)
             | Self::Invalid { .. }

@@ -3,6 +3,7 @@
 //! Nothing here touches the database; the store's `mailserver` part does.
 
 mod dovecot;
+mod imap;
 mod postfix;
 mod stalwart;
 
@@ -15,6 +16,7 @@ use sqlx::sqlite::SqliteConnectOptions;
 
 use crate::error::{Error, Result};
 
+pub use imap::{ImapLogin, imap_login};
 pub use stalwart::queries as stalwart_queries;
 
 /// The contract's views, versioned by their suffix (docs/mailserver.md).

@@ -18,6 +18,8 @@ pub struct UserDetail {
     pub invitations: Vec<Invitation>,
     /// Roles and single permissions, per scope.
     pub grants: Vec<crate::store::Grant>,
+    /// Whether they may log in to mail, and why not (docs/mailserver.md).
+    pub mail: Option<crate::store::MailLogin>,
 }
 
 impl Usher {
@@ -49,10 +51,12 @@ impl Usher {
             .filter(|i| i.email == user.email)
             .collect();
         let grants = tx.grants_of(crate::store::Holder::User(user.id)).await?;
+        let mail = tx.mail_login(user.id).await?;
         Ok(UserDetail {
             user,
             invitations,
             grants,
+            mail,
         })
     }
 

@@ -1,0 +1,144 @@
+//! Dovecot from Debian's packages, as an unprivileged foreground process on a loopback
+//! port, reading the configuration `usher mailserver config dovecot` wrote.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub struct Dovecot {
+    pub port: u16,
+    pub dir: PathBuf,
+    child: Option<Child>,
+}
+
+/// The users Dovecot runs as: the test's own, or Debian's dovecot users under root
+/// (Dovecot lets no process log in or read mail as root).
+pub struct Users {
+    pub login: String,
+    pub internal: String,
+    pub internal_group: String,
+    pub vmail: String,
+    pub vmail_group: String,
+}
+
+pub fn users() -> Users {
+    let id = |flag: &str| {
+        let out = Command::new("id").arg(flag).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    if id("-u") == "0" {
+        Users {
+            login: "dovenull".into(),
+            internal: "dovecot".into(),
+            internal_group: "dovecot".into(),
+            vmail: "nobody".into(),
+            vmail_group: "nogroup".into(),
+        }
+    } else {
+        let (me, group) = (id("-un"), id("-gn"));
+        Users {
+            login: me.clone(),
+            internal: me.clone(),
+            internal_group: group.clone(),
+            vmail: me,
+            vmail_group: group,
+        }
+    }
+}
+
+/// None (and a note) when Dovecot is not installed.
+pub fn available() -> bool {
+    let ok = Command::new("dovecot")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!(
+            "skipped: dovecot is not installed (apt-get install dovecot-imapd dovecot-sqlite dovecot-pgsql)"
+        );
+    }
+    ok
+}
+
+impl Dovecot {
+    /// Starts Dovecot in `dir` with `include` (usher's snippet) and returns once it
+    /// answers on its IMAP port.
+    pub fn start(dir: &Path, include: &Path) -> Self {
+        let u = users();
+        let port = free_port();
+        for sub in ["run", "state"] {
+            std::fs::create_dir_all(dir.join(sub)).unwrap();
+        }
+        let conf = dir.join("dovecot.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "base_dir = {d}/run\nstate_dir = {d}/state\nlog_path = {d}/dovecot.log\n\
+                 protocols = imap\nlisten = 127.0.0.1\nssl = no\n\
+                 disable_plaintext_auth = no\nauth_mechanisms = plain login\n\
+                 default_login_user = {login}\ndefault_internal_user = {internal}\n\
+                 default_internal_group = {group}\nauth_verbose = yes\n\
+                 first_valid_uid = 1\nmaildir_very_dirty_syncs = yes\n\
+                 service imap-login {{\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n}}\n\
+                 service stats {{\n  unix_listener stats-reader {{\n    user = {internal}\n  }}\n  unix_listener stats-writer {{\n    user = {internal}\n  }}\n}}\n\
+                 !include {include}\n",
+                d = dir.display(),
+                login = u.login,
+                internal = u.internal,
+                group = u.internal_group,
+                include = include.display(),
+            ),
+        )
+        .unwrap();
+        let child = Command::new("dovecot")
+            .args(["-F", "-c"])
+            .arg(&conf)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.join("stderr.log")).unwrap())
+            .spawn()
+            .unwrap();
+        let d = Self {
+            port,
+            dir: dir.to_owned(),
+            child: Some(child),
+        };
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return d;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("dovecot did not listen on {port}: {}", d.logs());
+    }
+
+    pub fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    pub fn logs(&self) -> String {
+        let read = |f: &str| std::fs::read_to_string(self.dir.join(f)).unwrap_or_default();
+        format!("{}{}", read("stderr.log"), read("dovecot.log"))
+    }
+}
+
+impl Drop for Dovecot {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("dovecot's log:\n{}", self.logs());
+        }
+        if let Some(mut c) = self.child.take() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &c.id().to_string()])
+                .status();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap()
+}

@@ -1,0 +1,449 @@
+//! The mail server reads usher: real Dovecot (Debian's 2.3) and Postfix's `postmap`
+//! reading the configuration `usher mailserver config` writes, on both backends. A user
+//! invited and enrolled over HTTP logs in over IMAP; suspended, they cannot.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "common/cli.rs"]
+mod cli;
+mod common;
+#[path = "common/dovecot.rs"]
+mod dovecot;
+#[path = "common/server.rs"]
+mod server;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use reqwest::header::{COOKIE, SET_COOKIE};
+use usher::mailserver::{ImapLogin, imap_login};
+use usher::store::Backend;
+
+use common::TestDb;
+use common::smtp::SmtpSink;
+use dovecot::Dovecot;
+use server::{Served, link_path, wait_for_mail};
+
+on_both_backends!(
+    an_enrolled_user_logs_in_over_imap_and_a_suspended_one_cannot,
+    postfix_looks_up_users_shared_mailboxes_domains_and_senders,
+);
+
+const PASSWORD: &str = "tawny-quarry-lemon-88";
+
+/// Invites ann, and enrols her over HTTP with PASSWORD, as an invitee would.
+async fn enrol_ann(s: &Served, db: &TestDb, sink: &SmtpSink) {
+    s.cli(
+        db,
+        &["invite", "ann@acme.test", "--first", "Ann", "--last", "Lee"],
+    );
+    let path = link_path(&wait_for_mail(sink, "ann@acme.test", "/enrol/"), "/enrol/");
+    let url = format!("{}{path}", s.base);
+    let c = reqwest::Client::new();
+    let r = c.get(&url).send().await.unwrap();
+    let cookie = r.headers()[SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let csrf = cookie.split_once('=').unwrap().1.to_owned();
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("answer", "accept"),
+        ("display_name", "Ann Lee"),
+        ("password", PASSWORD),
+        ("confirm", PASSWORD),
+        ("personal_mailbox", "yes"),
+    ];
+    let r = c
+        .post(&url)
+        .header(COOKIE, cookie)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let body = r.text().await.unwrap();
+    assert!(body.contains("Your account is ready"), "{body}");
+}
+
+fn init(s: &Served, db: &TestDb) {
+    s.cli(
+        db,
+        &[
+            "init",
+            "--org",
+            "Acme",
+            "--domain",
+            "acme.test",
+            "--licences",
+            "10",
+            "--admin",
+            "admin@acme.test",
+        ],
+    );
+}
+
+/// On PostgreSQL the mail server logs in as a role of its own (unique per test, since
+/// roles belong to the cluster); on SQLite it reads the file.
+fn mail_role(s: &Served, db: &TestDb) -> String {
+    let role = format!(
+        "usher_mail_{}",
+        usher::domain::token::random_hex(4).unwrap()
+    );
+    if db.backend == Backend::Postgres {
+        let said = s.cli(db, &["mailserver", "role", &role]);
+        assert!(said.contains(&format!("Created the role {role}")), "{said}");
+    }
+    role
+}
+
+async fn login(d: &Dovecot, user: &str, password: &str) -> ImapLogin {
+    imap_login(&d.addr(), user, password, Duration::from_secs(10))
+        .await
+        .unwrap()
+}
+
+async fn an_enrolled_user_logs_in_over_imap_and_a_suspended_one_cannot(db: &TestDb) {
+    if !dovecot::available() {
+        return;
+    }
+    let sink = SmtpSink::start(&db.dir.path().join("sink"));
+    let s = Served::start(db, &sink, "");
+    init(&s, db);
+    enrol_ann(&s, db, &sink).await;
+    let shown = s.cli(db, &["users", "show", "ann@acme.test"]);
+    assert!(shown.contains("Mail login: yes"), "{shown}");
+    let shown = s.cli(db, &["users", "show", "admin@acme.test"]);
+    assert!(shown.contains("Mail login: no, no password yet"), "{shown}");
+
+    // Dovecot's unprivileged processes must reach the mail homes.
+    std::fs::set_permissions(db.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let dir = db.dir.path().join("dovecot");
+    let homes = dir.join("vmail");
+    std::fs::create_dir_all(&homes).unwrap();
+    std::fs::set_permissions(&homes, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let role = mail_role(&s, db);
+    let u = dovecot::users();
+    let said = s.cli(
+        db,
+        &[
+            "mailserver",
+            "config",
+            "dovecot",
+            "--dovecot-version",
+            "2.3",
+            "--dir",
+            dir.join("usher").to_str().unwrap(),
+            "--role",
+            &role,
+            "--vmail-user",
+            &u.vmail,
+            "--vmail-group",
+            &u.vmail_group,
+            "--home-root",
+            homes.to_str().unwrap(),
+        ],
+    );
+    assert!(said.contains("usher-sql.conf.ext"), "{said}");
+    let d = Dovecot::start(&dir, &dir.join("usher/usher-auth.conf.ext"));
+
+    assert_eq!(
+        login(&d, "ann@acme.test", PASSWORD).await,
+        ImapLogin::Accepted,
+        "{}",
+        d.logs()
+    );
+    assert_eq!(
+        login(&d, "Ann@Acme.test", PASSWORD).await,
+        ImapLogin::Accepted,
+        "any case"
+    );
+    assert!(matches!(
+        login(&d, "ann@acme.test", "tawny-quarry-lemon-89").await,
+        ImapLogin::Refused(_)
+    ));
+    assert!(
+        matches!(
+            login(&d, "admin@acme.test", PASSWORD).await,
+            ImapLogin::Refused(_)
+        ),
+        "no password yet"
+    );
+    assert!(
+        homes.join("acme.test/ann/Maildir").is_dir(),
+        "the mailbox was made where the snippet says"
+    );
+
+    // The CLI's check logs in as a mail client would.
+    let pw = db.dir.path().join("ann.pw");
+    std::fs::write(&pw, format!("{PASSWORD}\n")).unwrap();
+    let checked = s.cli(
+        db,
+        &[
+            "mailserver",
+            "check",
+            "--imap",
+            &d.addr(),
+            "--login",
+            "ann@acme.test",
+            "--password-file",
+            pw.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        checked.contains("IMAP: ann@acme.test logged in and opened their inbox."),
+        "{checked}"
+    );
+    assert!(
+        checked.contains("1 login(s) may log in to mail."),
+        "{checked}"
+    );
+
+    // Suspended: refused at the next login; reactivated: in again.
+    s.cli(db, &["users", "suspend", "ann@acme.test"]);
+    assert!(matches!(
+        login(&d, "ann@acme.test", PASSWORD).await,
+        ImapLogin::Refused(_)
+    ));
+    let refused = Served::command(db, &s.config)
+        .args([
+            "mailserver",
+            "check",
+            "--imap",
+            &d.addr(),
+            "--login",
+            "ann@acme.test",
+            "--password-file",
+            pw.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("the login of ann@acme.test was refused"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert!(
+        s.cli(db, &["users", "show", "ann@acme.test"])
+            .contains("Mail login: no, suspended")
+    );
+    s.cli(db, &["users", "reactivate", "ann@acme.test"]);
+    assert_eq!(
+        login(&d, "ann@acme.test", PASSWORD).await,
+        ImapLogin::Accepted
+    );
+    drop_role(db, &role).await;
+}
+
+/// The test's role goes with its schema; the cluster keeps no trace of it.
+async fn drop_role(db: &TestDb, role: &str) {
+    if db.backend != Backend::Postgres {
+        return;
+    }
+    use sqlx::Connection;
+    let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    for sql in [format!("DROP OWNED BY {role}"), format!("DROP ROLE {role}")] {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut c)
+            .await
+            .unwrap();
+    }
+}
+
+/// `postmap -q KEY TYPE:FILE`: the value, or None when the table has no such key.
+fn postmap(key: &str, table: &str) -> Option<String> {
+    let out = Command::new("postmap")
+        .args(["-q", key, table])
+        .output()
+        .unwrap();
+    match out.status.code() {
+        Some(0) => Some(String::from_utf8_lossy(&out.stdout).trim().to_owned()),
+        Some(1) => None,
+        _ => panic!(
+            "postmap -q {key} {table}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    }
+}
+
+fn postmap_available() -> bool {
+    let ok = Command::new("postconf").arg("-m").output().is_ok_and(|o| {
+        let maps = String::from_utf8_lossy(&o.stdout).to_string();
+        maps.contains("sqlite") && maps.contains("pgsql")
+    });
+    if !ok {
+        eprintln!(
+            "skipped: postfix with sqlite and pgsql maps is not installed (apt-get install postfix postfix-sqlite postfix-pgsql)"
+        );
+    }
+    ok
+}
+
+/// The tables main.cf names, by parameter, without `proxy:` (postmap reads them itself).
+fn tables(dir: &Path) -> std::collections::HashMap<String, String> {
+    std::fs::read_to_string(dir.join("main.cf"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once(" = "))
+        .map(|(k, v)| (k.to_owned(), v.trim_start_matches("proxy:").to_owned()))
+        .collect()
+}
+
+async fn postfix_looks_up_users_shared_mailboxes_domains_and_senders(db: &TestDb) {
+    if !postmap_available() {
+        return;
+    }
+    cli::init(db, "10");
+    for args in [
+        &["users", "create", "bob@acme.test", "--first", "Bob"][..],
+        &["users", "create", "cy@acme.test", "--first", "Cy"],
+        &["mailboxes", "create", "sales@acme.test", "--name", "Sales"],
+        &[
+            "roles",
+            "create",
+            "Sender",
+            "--scope",
+            "mailbox",
+            "--permissions",
+            "mailbox.send_as",
+        ],
+        &[
+            "grant",
+            "bob@acme.test",
+            "Sender",
+            "--mailbox",
+            "sales@acme.test",
+        ],
+        &[
+            "grant",
+            "cy@acme.test",
+            "Editor",
+            "--mailbox",
+            "sales@acme.test",
+        ],
+        &["domains", "add", "old.test"],
+        &[
+            "domains", "verify", "old.test", "--manual", "--reason", "ours",
+        ],
+        &["domains", "activate", "old.test"],
+        &["users", "create", "dee@old.test", "--first", "Dee"],
+        &["domains", "deactivate", "old.test"],
+    ] {
+        cli::ok(db, args);
+    }
+    let mut c = cli::usher(db);
+    let role = if db.backend == Backend::Postgres {
+        let role = format!(
+            "usher_mail_{}",
+            usher::domain::token::random_hex(4).unwrap()
+        );
+        cli::ok(db, &["mailserver", "role", &role]);
+        role
+    } else {
+        "usher_mail".to_owned()
+    };
+    let dir = db.dir.path().join("postfix");
+    let out = c
+        .args([
+            "mailserver",
+            "config",
+            "postfix",
+            "--role",
+            &role,
+            "--dir",
+            dir.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let t = tables(&dir);
+    let domains = &t["virtual_mailbox_domains"];
+    let mailboxes = &t["virtual_mailbox_maps"];
+    let aliases = &t["virtual_alias_maps"];
+    let senders = &t["smtpd_sender_login_maps"];
+
+    assert_eq!(postmap("acme.test", domains).as_deref(), Some("acme.test"));
+    assert_eq!(
+        postmap("old.test", domains),
+        None,
+        "an inactive domain takes no mail"
+    );
+    assert_eq!(postmap("nowhere.test", domains), None);
+    assert_eq!(
+        postmap("bob@acme.test", mailboxes).as_deref(),
+        Some("acme.test/bob/")
+    );
+    assert_eq!(
+        postmap("BOB@acme.test", mailboxes).as_deref(),
+        Some("acme.test/bob/"),
+        "keys fold"
+    );
+    assert_eq!(
+        postmap("sales@acme.test", mailboxes).as_deref(),
+        Some("acme.test/sales/")
+    );
+    assert_eq!(
+        postmap("dee@old.test", mailboxes),
+        None,
+        "a user on an inactive domain"
+    );
+    assert_eq!(postmap("ghost@acme.test", mailboxes), None);
+    assert_eq!(
+        postmap("sales@acme.test", aliases).as_deref(),
+        Some("sales@acme.test")
+    );
+    assert_eq!(
+        postmap("bob@acme.test", senders).as_deref(),
+        Some("bob@acme.test")
+    );
+    assert_eq!(
+        postmap("sales@acme.test", senders).as_deref(),
+        Some("bob@acme.test"),
+        "send-as through a custom role; the Editor may not"
+    );
+    cli::ok(
+        db,
+        &[
+            "grant",
+            "cy@acme.test",
+            "Owner",
+            "--mailbox",
+            "sales@acme.test",
+        ],
+    );
+    let mut both: Vec<String> = postmap("sales@acme.test", senders)
+        .unwrap()
+        .split(',')
+        .map(str::to_owned)
+        .collect();
+    both.sort();
+    assert_eq!(
+        both,
+        ["bob@acme.test", "cy@acme.test"],
+        "and through the system role Owner"
+    );
+    cli::ok(
+        db,
+        &[
+            "revoke",
+            "bob@acme.test",
+            "Sender",
+            "--mailbox",
+            "sales@acme.test",
+        ],
+    );
+    assert_eq!(
+        postmap("sales@acme.test", senders).as_deref(),
+        Some("cy@acme.test")
+    );
+    drop_role(db, &role).await;
+}
