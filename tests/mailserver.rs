@@ -254,6 +254,53 @@ async fn drop_role(db: &TestDb, role: &str) {
     }
 }
 
+/// The mail server's role reads the views and nothing else: no table, no hash of a
+/// user who may not log in.
+async fn views_alone(db: &TestDb, role: &str) {
+    if db.backend != Backend::Postgres {
+        return;
+    }
+    use sqlx::Connection;
+    let url = db.url.replacen("://postgres@", &format!("://{role}@"), 1);
+    assert_ne!(url, db.url, "the test URL names the postgres user");
+    let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+    for view in usher::mailserver::VIEWS {
+        let sql = format!("SELECT COUNT(*) FROM {view}");
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+        assert!(n > 0, "{view}");
+    }
+    for table in [
+        "users",
+        "invitations",
+        "audit_log",
+        "grants",
+        "registrations",
+    ] {
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        let e = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql))
+            .fetch_one(&mut c)
+            .await;
+        assert!(
+            e.unwrap_err().to_string().contains("permission denied"),
+            "{table}"
+        );
+    }
+    let e = sqlx::query("UPDATE usher_mail_logins_v1 SET reason = 'ok'")
+        .execute(&mut c)
+        .await;
+    assert!(e.unwrap_err().to_string().contains("permission denied"));
+    let hashes: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM usher_mail_logins_v1 WHERE password IS NOT NULL AND NOT may_login",
+    )
+    .fetch_one(&mut c)
+    .await
+    .unwrap();
+    assert_eq!(hashes, 0);
+}
+
 /// `postmap -q KEY TYPE:FILE`: the value, or None when the table has no such key.
 fn postmap(key: &str, table: &str) -> Option<String> {
     let out = Command::new("postmap")

@@ -13,6 +13,7 @@ mod import_edits;
 mod import_mail;
 mod imports;
 mod invitations;
+mod mailserver;
 mod registration;
 mod roles;
 mod second_export;
