@@ -330,6 +330,10 @@ fn snapshot_users_tab_with_detail() {
             DeliveryState::Sent,
         )],
         grants: Vec::new(),
+        mail: Some(usher::store::MailLogin {
+            may_login: false,
+            reason: "no password yet".into(),
+        }),
     });
     insta::assert_snapshot!(screen(&mut app, 120, 24));
 }

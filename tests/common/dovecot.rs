@@ -47,7 +47,8 @@ pub fn users() -> Users {
     }
 }
 
-/// None (and a note) when Dovecot is not installed.
+/// False (and a note) when Dovecot is not installed; CI sets USHER_TEST_MAILSERVER, and
+/// then a missing Dovecot fails the test.
 pub fn available() -> bool {
     let ok = Command::new("dovecot")
         .arg("--version")

@@ -484,6 +484,7 @@ impl UsersTab {
                     field("Name", &escape_for_display(&u.display_name)),
                     field("Type", u.user_type.as_str()),
                     field("Status", u.status.as_str()),
+                    mail_login(d.mail.as_ref(), theme),
                     field(
                         "Unique ref",
                         &escape_for_display(u.unique_ref.as_deref().unwrap_or("—")),
@@ -531,4 +532,16 @@ impl UsersTab {
 
 fn field(name: &str, value: &str) -> Line<'static> {
     Line::from(format!("{name:<11} {value}"))
+}
+
+/// Whether the mail server lets them log in, and why not (docs/mailserver.md).
+fn mail_login(m: Option<&usher_core::store::MailLogin>, theme: &Theme) -> Line<'static> {
+    match m {
+        Some(m) if m.may_login => field("Mail login", "yes"),
+        Some(m) => Line::from(vec![
+            Span::raw(format!("{:<11} ", "Mail login")),
+            Span::styled(format!("no: {}", m.reason), theme.warn),
+        ]),
+        None => field("Mail login", "—"),
+    }
 }
