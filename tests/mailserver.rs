@@ -288,10 +288,20 @@ async fn views_alone(db: &TestDb, role: &str) {
             "{table}"
         );
     }
-    let e = sqlx::query("UPDATE usher_mail_logins_v1 SET reason = 'ok'")
+    for write in ["DELETE FROM users", "UPDATE domains SET active = TRUE"] {
+        let e = sqlx::query(write).execute(&mut c).await;
+        assert!(
+            e.unwrap_err().to_string().contains("permission denied"),
+            "{write}"
+        );
+    }
+    let e = sqlx::query("DELETE FROM usher_mail_logins_v1")
         .execute(&mut c)
         .await;
-    assert!(e.unwrap_err().to_string().contains("permission denied"));
+    assert!(
+        e.is_err(),
+        "a view of the contract cannot be written through"
+    );
     let hashes: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM usher_mail_logins_v1 WHERE password IS NOT NULL AND NOT may_login",
     )
@@ -492,5 +502,6 @@ async fn postfix_looks_up_users_shared_mailboxes_domains_and_senders(db: &TestDb
         postmap("sales@acme.test", senders).as_deref(),
         Some("cy@acme.test")
     );
+    views_alone(db, &role).await;
     drop_role(db, &role).await;
 }
