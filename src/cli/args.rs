@@ -264,6 +264,12 @@ pub enum UsersCmd {
         out: JsonFlag,
     },
     /// Remove users from the account, all or none (asks for --yes)
+    /// Mail users a link to choose a new password (administrators never set one)
+    ResetPassword {
+        /// User ids or addresses
+        #[arg(required = true)]
+        users: Vec<String>,
+    },
     Remove {
         /// User ids or addresses
         #[arg(required = true)]

@@ -115,6 +115,17 @@ pub async fn users(ctx: &Context, cmd: &UsersCmd) -> Result<()> {
             println!("{}", output::users(&list, out.json));
             return Ok(());
         }
+        UsersCmd::ResetPassword { users } => {
+            for t in users {
+                let user = u.send_password_reset(&target(t)).await?;
+                println!(
+                    "Queued a link for {} to choose a new password (it works for an hour, once).",
+                    usher::domain::sanitize::escape_for_display(&user.email_display)
+                );
+            }
+            println!("{}", ctx.deliver_now().await);
+            return Ok(());
+        }
         UsersCmd::Show { user, out } => {
             let d = u.user_detail(&target(user)).await?;
             if out.json {

@@ -128,6 +128,7 @@ pub fn settings() -> Settings {
         reminder_lead_ms: Some(2 * 86_400_000),
         registration_link_ms: 86_400_000,
         banned_passwords: ["acme-secure-mail".to_owned()].into(),
+        after_change: Default::default(),
     }
 }
 

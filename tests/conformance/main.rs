@@ -14,6 +14,7 @@ mod import_mail;
 mod imports;
 mod invitations;
 mod mailserver;
+mod password;
 mod registration;
 mod roles;
 mod second_export;

@@ -648,6 +648,7 @@ fn marks_of(effect: &Effect) -> Option<Tab> {
     match effect {
         Effect::Resend(_) | Effect::Revoke(_) => Some(Tab::Invitations),
         Effect::Suspend(_)
+        | Effect::SendPasswordReset(_)
         | Effect::Reactivate(_)
         | Effect::Remove(_)
         | Effect::SetUserType(..) => Some(Tab::Users),

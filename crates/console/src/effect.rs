@@ -61,6 +61,8 @@ pub enum Effect {
     /// Users changed in one transaction each: all or none.
     SetUserType(Vec<i64>, UserType),
     Suspend(Vec<i64>),
+    /// Mail each user a link to choose a new password.
+    SendPasswordReset(Vec<i64>),
     Reactivate(Vec<i64>),
     Remove(Vec<i64>),
     /// Put text on the terminal's clipboard (OSC 52); done by the terminal layer.

@@ -182,6 +182,7 @@ commands! {
     Suspend => "suspend", true;
     Reactivate => "reactivate", true;
     Remove => "remove", true;
+    ResetPassword => "reset_password", true;
     NextField => "next_field", false;
     PrevField => "prev_field", false;
     Submit => "submit", false;

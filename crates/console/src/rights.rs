@@ -12,7 +12,7 @@ pub fn needs(cmd: Cmd) -> Option<Permission> {
     use Cmd::*;
     Some(match cmd {
         Invite | Resend | ResendExpired | Revoke => Permission::InviteUsers,
-        ToggleType | Suspend | Reactivate | Remove => Permission::ManageUsers,
+        ToggleType | Suspend | Reactivate | Remove | ResetPassword => Permission::ManageUsers,
         Apply | Undo => Permission::ImportUsers,
         NewRole | EditRole | DeleteRole | Grant | RevokeGrant => Permission::ManageRoles,
         AddDomain | VerifyDomain | VerifyManually | ActivateDomain | DeactivateDomain => {

@@ -157,6 +157,7 @@ pub async fn perform(u: &Usher, effect: Effect, actions: &UnboundedSender<Action
         | Effect::Revoke(_)
         | Effect::SetUserType(..)
         | Effect::Suspend(_)
+        | Effect::SendPasswordReset(_)
         | Effect::Reactivate(_)
         | Effect::Remove(_)) => people(u, e, actions).await,
         e @ (Effect::PreviewImport { .. } | Effect::ApplyImport { .. } | Effect::UndoImport(_)) => {
@@ -307,6 +308,9 @@ async fn people(u: &Usher, effect: Effect, actions: &UnboundedSender<Action>) ->
                 .map_err(err)
                 .map(|users| said("Suspended", &users)),
         ),
+        Effect::SendPasswordReset(ids) => {
+            Action::Done(send_resets(u, &targets(&ids)).await.map_err(err))
+        }
         Effect::Reactivate(ids) => Action::Done(
             u.reactivate_users(&targets(&ids))
                 .await
@@ -321,6 +325,24 @@ async fn people(u: &Usher, effect: Effect, actions: &UnboundedSender<Action>) ->
         ),
         other => unreachable_effect(other),
     }
+}
+
+/// Reset links, one user after another; a refusal stops there and says who was sent one.
+async fn send_resets(u: &Usher, targets: &[Target]) -> usher_core::Result<String> {
+    let mut sent = Vec::new();
+    for t in targets {
+        match u.send_password_reset(t).await {
+            Ok(user) => sent.push(user),
+            Err(e) if sent.is_empty() => return Err(e),
+            Err(e) => {
+                return Ok(format!(
+                    "{}; then: {e}",
+                    said("Sent a reset link to", &sent)
+                ));
+            }
+        }
+    }
+    Ok(said("Sent a reset link to", &sent))
 }
 
 /// An import read and planned, applied, or undone.

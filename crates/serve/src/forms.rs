@@ -21,3 +21,15 @@ pub struct RegisterForm {
     pub(crate) csrf: String,
     pub(crate) email: String,
 }
+
+/// What the password pages submit: the reset link's form (new password twice) and the
+/// change form (address and current password too).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PasswordForm {
+    pub(crate) csrf: String,
+    pub(crate) email: String,
+    pub(crate) current: String,
+    pub(crate) password: String,
+    pub(crate) confirm: String,
+}

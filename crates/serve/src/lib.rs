@@ -7,6 +7,7 @@ mod error;
 mod forms;
 mod guard;
 mod pages;
+mod password;
 mod respond;
 mod routes;
 mod state;
@@ -52,6 +53,18 @@ pub fn router(app: Arc<App>) -> Router {
             "/register/{token}",
             get(routes::complete_get).post(routes::complete_post),
         )
+        .route(
+            "/password/forgot",
+            get(password::forgot_get).post(password::forgot_post),
+        )
+        .route(
+            "/password/reset/{token}",
+            get(password::reset_get).post(password::reset_post),
+        )
+        .route(
+            "/password/change",
+            get(password::change_get).post(password::change_post),
+        )
         .route("/static/usher.css", get(routes::css))
         .route("/healthz", get(routes::health))
         .fallback(routes::not_found)
@@ -72,7 +85,8 @@ fn loggable(path: &str) -> String {
     let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
     match first {
         "enrol" | "register" if path.len() > first.len() + 1 => format!("/{first}/…"),
-        "enrol" | "register" | "static" | "healthz" => path.chars().take(40).collect(),
+        "password" if path.starts_with("/password/reset/") => "/password/reset/…".into(),
+        "enrol" | "register" | "password" | "static" | "healthz" => path.chars().take(40).collect(),
         _ => "/…".into(),
     }
 }
@@ -225,6 +239,8 @@ mod tests {
         assert_eq!(loggable("/enrol/SECRET-TOKEN"), "/enrol/…");
         assert_eq!(loggable("/register/SECRET"), "/register/…");
         assert_eq!(loggable("/register"), "/register");
+        assert_eq!(loggable("/password/reset/SECRET"), "/password/reset/…");
+        assert_eq!(loggable("/password/change"), "/password/change");
         assert_eq!(loggable("/anything/else"), "/…");
     }
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use usher_core::error::{Error, Result};
 
-const BUILTIN: [(&str, &str); 4] = [
+const BUILTIN: [(&str, &str); 6] = [
     ("base.html", include_str!("../../../assets/pages/base.html")),
     (
         "enrol.html",
@@ -22,6 +22,14 @@ const BUILTIN: [(&str, &str); 4] = [
     (
         "register.html",
         include_str!("../../../assets/pages/register.html"),
+    ),
+    (
+        "forgot.html",
+        include_str!("../../../assets/pages/forgot.html"),
+    ),
+    (
+        "password.html",
+        include_str!("../../../assets/pages/password.html"),
     ),
 ];
 const CSS: &str = include_str!("../../../assets/pages/usher.css");

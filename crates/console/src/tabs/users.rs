@@ -252,6 +252,7 @@ impl UsersTab {
             Cmd::ToggleType => u.user_type != to_type,
             Cmd::Suspend => u.status != UserStatus::Suspended,
             Cmd::Reactivate => u.status == UserStatus::Suspended,
+            Cmd::ResetPassword => u.status == UserStatus::Active,
             _ => true,
         };
         let users: Vec<&User> = all.iter().copied().filter(applies).collect();
@@ -260,6 +261,10 @@ impl UsersTab {
             Cmd::ToggleType => (format!("Make {to_type}"), format!("already {to_type}")),
             Cmd::Suspend => ("Suspend".to_owned(), "already suspended".to_owned()),
             Cmd::Reactivate => ("Reactivate".to_owned(), "already active".to_owned()),
+            Cmd::ResetPassword => (
+                "Mail a link to choose a new password to".to_owned(),
+                "suspended".to_owned(),
+            ),
             _ => ("Remove".to_owned(), String::new()),
         };
         if users.is_empty() {
@@ -274,6 +279,7 @@ impl UsersTab {
             Cmd::ToggleType => Effect::SetUserType(ids, to_type),
             Cmd::Suspend => Effect::Suspend(ids),
             Cmd::Reactivate => Effect::Reactivate(ids),
+            Cmd::ResetPassword => Effect::SendPasswordReset(ids),
             _ => Effect::Remove(ids),
         };
         let one_harmless = n == 1 && matches!(cmd, Cmd::ToggleType | Cmd::Reactivate);
@@ -288,6 +294,7 @@ impl UsersTab {
         };
         let consequence = match cmd {
             Cmd::Suspend => " They keep their data but cannot sign in.",
+            Cmd::ResetPassword => " Their current password works until they choose another.",
             Cmd::Remove => " This cannot be undone.",
             Cmd::ToggleType if to_type == UserType::Professional => " Each takes a licence.",
             _ => "",
@@ -373,7 +380,7 @@ impl UsersTab {
                         .extend(self.rows.iter().map(|u| (u.id, u.clone())));
                 }
             }
-            Cmd::ToggleType | Cmd::Suspend | Cmd::Reactivate | Cmd::Remove => {
+            Cmd::ToggleType | Cmd::Suspend | Cmd::Reactivate | Cmd::Remove | Cmd::ResetPassword => {
                 return self.change(cmd);
             }
             Cmd::CopyAddress => {

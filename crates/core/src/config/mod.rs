@@ -9,9 +9,11 @@ use serde::Deserialize;
 
 mod env;
 mod error;
+mod mailserver;
 mod serve;
 pub use env::{Env, ProcessEnv};
 pub use error::ConfigError;
+pub use mailserver::{AfterChange, LOGIN as AFTER_CHANGE_LOGIN};
 pub use serve::ServeConfig;
 
 /// The config's secrets are the domain's (`domain::Secret`), re-exported where callers
@@ -35,6 +37,8 @@ struct FileConfig {
     console: FileConsole,
     #[serde(default)]
     serve: serve::FileServe,
+    #[serde(default)]
+    mailserver: mailserver::FileMailserver,
     /// Key overrides: [keys.<context>] "<key>" = "<command>".
     #[serde(default)]
     keys: BTreeMap<String, BTreeMap<String, String>>,
@@ -111,6 +115,8 @@ pub struct Config {
     pub mail: MailConfig,
     pub console: ConsoleConfig,
     pub serve: ServeConfig,
+    /// What runs after a change the mail server must see at once.
+    pub after_change: AfterChange,
     /// Key overrides for the console, checked when it starts.
     pub keys: BTreeMap<String, BTreeMap<String, String>>,
 }
@@ -256,6 +262,7 @@ impl Config {
             },
             keys: f.keys,
             serve: serve::resolve(f.serve, env)?,
+            after_change: mailserver::resolve(f.mailserver)?,
         })
     }
 }

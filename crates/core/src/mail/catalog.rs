@@ -17,15 +17,18 @@ pub enum TemplateName {
     Declined,
     /// To someone registering themselves, to prove the address.
     Registration,
+    /// To a user, the link to choose a new password.
+    PasswordReset,
 }
 
 impl TemplateName {
-    pub const ALL: [TemplateName; 5] = [
+    pub const ALL: [TemplateName; 6] = [
         Self::Invitation,
         Self::Reminder,
         Self::Accepted,
         Self::Declined,
         Self::Registration,
+        Self::PasswordReset,
     ];
 
     pub fn key(self) -> &'static str {
@@ -35,6 +38,7 @@ impl TemplateName {
             Self::Accepted => "accepted",
             Self::Declined => "declined",
             Self::Registration => "registration",
+            Self::PasswordReset => "password_reset",
         }
     }
 
@@ -46,6 +50,7 @@ impl TemplateName {
             Self::Accepted => "to the inviter, when an invitation is accepted",
             Self::Declined => "to the inviter, when an invitation is declined",
             Self::Registration => "the link that proves a self-registering address",
+            Self::PasswordReset => "the link to choose a new password, to a user",
         }
     }
 
@@ -56,6 +61,7 @@ impl TemplateName {
             Self::Reminder => "reminder",
             Self::Accepted | Self::Declined => "notification",
             Self::Registration => "registration",
+            Self::PasswordReset => "password_reset",
         }
     }
 
@@ -75,12 +81,16 @@ impl TemplateName {
             Self::Accepted => t!("accepted"),
             Self::Declined => t!("declined"),
             Self::Registration => t!("registration"),
+            Self::PasswordReset => t!("password_reset"),
         }
     }
 
     /// A message from this template is useless without the link.
     pub fn needs_link(self) -> bool {
-        matches!(self, Self::Invitation | Self::Reminder | Self::Registration)
+        matches!(
+            self,
+            Self::Invitation | Self::Reminder | Self::Registration | Self::PasswordReset
+        )
     }
 
     /// The variables a template may use, with a sample of each (the editor's preview).
@@ -109,6 +119,14 @@ impl TemplateName {
                 "email": "ann.lee@example.org",
                 "link": "https://usher.example.org/register/SAMPLE-LINK",
                 "expires": "2026-11-22 10:02 UTC",
+            }),
+            Self::PasswordReset => json!({
+                "org": "Example Ltd",
+                "first_name": "Ann",
+                "email": "ann.lee@example.org",
+                "link": "https://usher.example.org/password/reset/SAMPLE-LINK",
+                "expires": "2026-11-22 10:02 UTC",
+                "requested_by": "self",
             }),
         }
     }

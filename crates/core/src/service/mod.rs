@@ -2,6 +2,7 @@
 //! work in one transaction and writes its audit row in that same transaction.
 
 mod access;
+mod after_change;
 mod audit_verify;
 mod corporate;
 mod domains;
@@ -13,6 +14,7 @@ mod invite_input;
 mod mailboxes;
 mod mailserver;
 mod notify;
+mod password;
 mod queries;
 mod register;
 mod remind;
@@ -44,6 +46,7 @@ pub use init::InitRequest;
 pub use invite::{InviteOptions, InviteOutcome, InviteRequest, Invited};
 pub use invite_input::{InputError, InviteField, InviteInput};
 pub use mailserver::ViewCheck;
+pub use password::{RESET_LINK_MS, ResetPage};
 pub use queries::Status;
 pub use register::RegisterPage;
 pub use reports::{Progress, ReportKind};
@@ -78,6 +81,8 @@ pub struct Settings {
     pub attachment_max_bytes: usize,
     /// Passwords refused on top of the bundled common ones, lower-cased.
     pub banned_passwords: std::collections::HashSet<String>,
+    /// What runs after a change the mail server must see at once.
+    pub after_change: crate::config::AfterChange,
 }
 
 impl Settings {
@@ -98,6 +103,7 @@ impl Settings {
                 * 3_600_000,
             // Read by `usher serve` only, which enrols (see `with_banned_passwords`).
             banned_passwords: Default::default(),
+            after_change: c.after_change.clone(),
         })
     }
 }

@@ -159,6 +159,8 @@ impl Usher {
             );
         }
         tx.commit().await?;
+        let logins: Vec<String> = changed.iter().map(|u| u.email.clone()).collect();
+        self.after_change(action, &logins).await;
         Ok(changed)
     }
 
