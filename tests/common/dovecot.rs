@@ -63,15 +63,20 @@ pub fn available() -> bool {
 }
 
 impl Dovecot {
-    /// Starts Dovecot in `dir` with `include` (usher's snippet) and returns once it
-    /// answers on its IMAP port.
-    pub fn start(dir: &Path, include: &Path) -> Self {
+    /// The path of the configuration `start` writes in `dir`, for doveadm.
+    pub fn conf(dir: &Path) -> PathBuf {
+        dir.join("dovecot.conf")
+    }
+
+    /// Starts Dovecot in `dir` with `include` (usher's snippet) and `extra` settings, and
+    /// returns once it answers on its IMAP port.
+    pub fn start(dir: &Path, include: &Path, extra: &str) -> Self {
         let u = users();
         let port = free_port();
         for sub in ["run", "state"] {
             std::fs::create_dir_all(dir.join(sub)).unwrap();
         }
-        let conf = dir.join("dovecot.conf");
+        let conf = Self::conf(dir);
         std::fs::write(
             &conf,
             format!(
@@ -83,7 +88,7 @@ impl Dovecot {
                  first_valid_uid = 1\nmaildir_very_dirty_syncs = yes\n\
                  service imap-login {{\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n}}\n\
                  service stats {{\n  unix_listener stats-reader {{\n    user = {internal}\n  }}\n  unix_listener stats-writer {{\n    user = {internal}\n  }}\n}}\n\
-                 !include {include}\n",
+                 {extra}\n!include {include}\n",
                 d = dir.display(),
                 login = u.login,
                 internal = u.internal,
