@@ -18,6 +18,7 @@ crate::on_both_backends!(
     unknown_addresses_and_the_hourly_limit_get_the_same_answer,
     a_password_is_changed_with_the_current_one,
     the_sites_command_runs_after_a_change_and_is_audited,
+    the_sites_command_runs_for_the_users_an_import_changes,
 );
 
 const OLD: &str = "first-garden-violet-41";
@@ -215,28 +216,69 @@ async fn a_password_is_changed_with_the_current_one(db: &TestDb) {
     assert_eq!(row.actor, "ann@acme.test", "the user acts, not an operator");
 }
 
+/// A core whose after-change command appends each login to `log`.
+fn logging(u: &Usher, log: &std::path::Path, more: Vec<Vec<String>>) -> Usher {
+    let mut s = settings();
+    let mut commands = vec![vec![
+        "sh".into(),
+        "-c".into(),
+        format!("echo \"$0\" >> {}", log.display()),
+        "{login}".into(),
+    ]];
+    commands.extend(more);
+    s.after_change = AfterChange {
+        commands,
+        timeout: std::time::Duration::from_secs(5),
+    };
+    Usher::new(u.store().clone(), u.clock().clone(), u.actor().clone(), s)
+}
+
+async fn the_sites_command_runs_for_the_users_an_import_changes(db: &TestDb) {
+    let (u, _clock) = with_ann(db).await;
+    crate::seed(
+        &u,
+        &[
+            ("gone@acme.test", "Go", "Ne", None),
+            ("stay@acme.test", "St", "Ay", Some("S-1")),
+            ("named@acme.test", "Na", "Med", None),
+        ],
+    )
+    .await;
+    let log = db.dir.path().join("import.log");
+    let u = logging(&u, &log, Vec::new());
+    let parsed = crate::imports::parse(
+        db,
+        "email,first name,last name,unique reference\nadmin@acme.test,,,\nann@acme.test,Ann,Lee,\nmoved@acme.test,St,Ay,S-1\nnamed@acme.test,Renamed,Med,\n",
+    );
+    let opts = usher::service::ApplyOptions {
+        missing: usher::service::Missing::Suspend,
+        ..Default::default()
+    };
+    let out = u.import_apply(&parsed, &opts).await.unwrap();
+    assert_eq!(out.suspended, 1, "{out:?}");
+    let mut ran: Vec<String> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    ran.sort();
+    // The suspended user, and both addresses of the one whose address changed; not the
+    // one whose name alone changed.
+    assert_eq!(ran, ["gone@acme.test", "moved@acme.test", "stay@acme.test"]);
+}
+
 async fn the_sites_command_runs_after_a_change_and_is_audited(db: &TestDb) {
     let (u, _clock) = with_ann(db).await;
     let log = db.dir.path().join("after.log");
-    let mut s = settings();
-    s.after_change = AfterChange {
-        commands: vec![
-            vec![
-                "sh".into(),
-                "-c".into(),
-                format!("echo \"$0\" >> {}", log.display()),
-                "{login}".into(),
-            ],
-            vec!["sh".into(), "-c".into(), "echo refused >&2; exit 3".into()],
-            vec![
-                "/nonexistent/doveadm".into(),
-                "kick".into(),
-                "{login}".into(),
-            ],
+    let failing = vec![
+        vec!["sh".into(), "-c".into(), "echo refused >&2; exit 3".into()],
+        vec![
+            "/nonexistent/doveadm".into(),
+            "kick".into(),
+            "{login}".into(),
         ],
-        timeout: std::time::Duration::from_secs(5),
-    };
-    let u = Usher::new(u.store().clone(), u.clock().clone(), u.actor().clone(), s);
+    ];
+    let u = logging(&u, &log, failing);
     let ann = Target::Email("ann@acme.test".into());
     u.suspend_user(&ann).await.unwrap();
     u.reactivate_user(&ann).await.unwrap();

@@ -53,6 +53,24 @@ impl Usher {
         }
     }
 
+    /// The same after an import or its undo: for the users it suspended, removed, renamed
+    /// or changed the type of. Read only when the site has commands to run.
+    pub(super) async fn after_import(&self, why: &str, batch_id: i64) {
+        if self.settings.after_change.commands.is_empty() {
+            return;
+        }
+        let changes = async {
+            let mut tx = self.store.read().await?;
+            tx.batch_user_changes(batch_id).await
+        };
+        match changes.await {
+            Ok(changes) => self.after_change(why, &logins_changed(&changes)).await,
+            Err(e) => tracing::warn!(
+                "the import's users could not be read for the after-change commands: {e}"
+            ),
+        }
+    }
+
     async fn audit_after_change(
         &self,
         command: &[String],
@@ -116,4 +134,31 @@ async fn run_once(hook: &AfterChange, command: &[String], login: &str) -> Ran {
         Ok((Err(e), _)) => Ran::Failed(format!("{program}: {e}")),
         Err(_) => Ran::Failed(format!("killed after {} s", hook.timeout.as_secs())),
     }
+}
+
+/// The logins a mail server must see changed: suspended and removed users, and updated
+/// ones whose address or type changed (the old address too, when it changed).
+fn logins_changed(changes: &[crate::store::BatchUserChange]) -> Vec<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for c in changes {
+        let before: serde_json::Value = serde_json::from_str(&c.before).unwrap_or_default();
+        let old = before["email"].as_str();
+        match (c.kind.as_str(), &c.email) {
+            ("suspend", Some(now)) => {
+                out.insert(now.clone());
+            }
+            ("remove", _) => out.extend(old.map(str::to_owned)),
+            ("update", Some(now)) => {
+                let retyped = before["user_type"].as_str() != c.user_type.as_deref();
+                if old.is_some_and(|o| o != now) {
+                    out.extend(old.map(str::to_owned));
+                    out.insert(now.clone());
+                } else if retyped {
+                    out.insert(now.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    out.into_iter().collect()
 }

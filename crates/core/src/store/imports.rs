@@ -277,3 +277,30 @@ impl Tx {
         Ok(())
     }
 }
+
+/// One user change of an import, with the user as they are now (None when removed).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BatchUserChange {
+    pub kind: String,
+    pub before: String,
+    pub email: Option<String>,
+    pub user_type: Option<String>,
+}
+
+impl Tx {
+    /// The suspensions, removals and updates of users an import made.
+    pub async fn batch_user_changes(&mut self, batch_id: i64) -> Result<Vec<BatchUserChange>> {
+        let rows = on_tx!(self, |c| {
+            sqlx::query_as::<_, BatchUserChange>(
+                "SELECT c.kind, c.before, u.email, u.user_type
+                 FROM import_changes c LEFT JOIN users u ON u.id = c.user_id
+                 WHERE c.batch_id = $1 AND c.kind IN ('suspend', 'remove', 'update')
+                 ORDER BY c.id",
+            )
+            .bind(batch_id)
+            .fetch_all(c)
+            .await
+        })?;
+        Ok(rows)
+    }
+}

@@ -42,7 +42,7 @@ pub use bulk_edits::UserEdit;
 pub use bulk_user::BulkUser;
 pub use connect::{ConnectOptions, redact_url};
 pub use domains::Domain;
-pub use imports::{Batch, Change, UserFields};
+pub use imports::{Batch, BatchUserChange, Change, UserFields};
 pub use invitations::{Invitation, InvitationFilter, NewInvitation};
 pub use mailboxes::Mailbox;
 pub use mailings::{Mailing, Undrafted};

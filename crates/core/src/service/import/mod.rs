@@ -167,6 +167,7 @@ impl Usher {
         )
         .await?;
         tx.commit().await?;
+        self.after_import("import.apply", batch).await;
         Ok(out)
     }
 

@@ -134,6 +134,7 @@ impl Usher {
         )
         .await?;
         tx.commit().await?;
+        self.after_import("import.undo", batch_id).await;
         Ok(out)
     }
 
