@@ -20,6 +20,7 @@ on_both_backends!(
     roles_are_created_and_granted_by_keyboard,
     domains_and_mailboxes_by_keyboard,
     a_limited_operator_sees_and_may_do_only_what_they_are_allowed,
+    a_password_reset_link_is_sent_from_the_users_tab,
 );
 
 async fn corporate(u: &Usher, email: &str) {
@@ -308,4 +309,35 @@ async fn a_limited_operator_sees_and_may_do_only_what_they_are_allowed(db: &Test
     assert_eq!(row("invite"), "invite");
     d.keys("1n").await;
     assert!(matches!(d.app.modal, Some(Modal::Form(_))));
+}
+
+async fn a_password_reset_link_is_sent_from_the_users_tab(db: &TestDb) {
+    let (u, _clock) = account(db, 10).await;
+    corporate(&u, "ivy@acme.test").await;
+    let mut d = Drive::new(u.clone()).await;
+    d.select_user("ivy@acme.test").await;
+    d.special(KeyCode::Enter).await;
+    let s = d.screen_at(80, 24);
+    assert!(s.contains("Mail login  no: no password yet"), "{s}");
+    d.keys("P").await;
+    let s = d.screen_at(80, 24);
+    assert!(
+        s.contains("Mail a link to choose a new password to ivy@acme.test?"),
+        "{s}"
+    );
+    // Enter is the safe answer: nothing is sent.
+    d.special(KeyCode::Enter).await;
+    let store = u.store().clone();
+    let queued = |store: usher::store::Store| async move {
+        let mut tx = store.read().await.unwrap();
+        tx.list_outbox(1, 100).await.unwrap().len()
+    };
+    assert_eq!(queued(store.clone()).await, 0);
+    d.keys("P").await;
+    d.keys("y").await;
+    assert_eq!(d.message(), "Sent a reset link to ivy@acme.test");
+    assert_eq!(queued(store.clone()).await, 1);
+    let mut tx = store.read().await.unwrap();
+    let m = tx.list_outbox(1, 10).await.unwrap().remove(0);
+    assert!(m.subject.contains("Choose a new password"), "{}", m.subject);
 }

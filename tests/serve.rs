@@ -21,6 +21,7 @@ on_both_backends!(
     fifty_parallel_submissions_of_one_link_make_one_account,
     forms_are_guarded_and_values_escaped,
     self_registration_over_http,
+    forgot_password_answers_alike_for_every_address,
 );
 
 fn client() -> Client {
@@ -428,5 +429,50 @@ async fn https_from_pem_files() {
     assert!(
         r.map(|r| !r.status().is_success()).unwrap_or(true),
         "plain HTTP is not served"
+    );
+}
+
+async fn forgot_password_answers_alike_for_every_address(db: &TestDb) {
+    let sink = SmtpSink::start(&db.dir.path().join("sink"));
+    let s = Served::start(db, &sink, "");
+    init(&s, db);
+    s.cli(db, &["users", "create", "bo@acme.test", "--first", "Bo"]);
+    let c = client();
+    let url = format!("{}/password/forgot", s.base);
+    let (status, _, body, csrf) = open_form(&c, &url).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("<label for=\"email\""), "{body}");
+    let (csrf, cookie) = csrf.unwrap();
+    let ask = |who: &'static str| {
+        let (c, url, cookie, csrf) = (c.clone(), url.clone(), cookie.clone(), csrf.clone());
+        async move { post(&c, &url, &cookie, &[("csrf", &csrf), ("email", who)]).await }
+    };
+    let (st_known, known) = ask("bo@acme.test").await;
+    let (st_unknown, unknown) = ask("nobody@acme.test").await;
+    assert_eq!((st_known, st_unknown), (StatusCode::OK, StatusCode::OK));
+    assert_eq!(
+        known.replace("bo@acme.test", "X"),
+        unknown.replace("nobody@acme.test", "X")
+    );
+    let mail = wait_for_mail(&sink, "bo@acme.test", "/password/reset/");
+    assert!(mail.contains("The link works once"), "{mail}");
+    assert!(
+        sink.messages()
+            .iter()
+            .all(|(to, _)| !to.iter().any(|t| t == "nobody@acme.test"))
+    );
+    let (st, body) = ask("not an address").await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    // Forged: no CSRF cookie.
+    let (st, _) = post(&c, &url, "", &[("csrf", "x"), ("email", "bo@acme.test")]).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let path = link_path(&mail, "/password/reset/");
+    let (st, _, page, _) = open_form(&c, &format!("{}{path}", s.base)).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(page.contains("bo@acme.test") && page.contains("autocomplete=\"new-password\""));
+    let log = s.log_text();
+    assert!(
+        log.contains("/password/reset/…") && !log.contains(&path),
+        "{log}"
     );
 }
