@@ -28,6 +28,7 @@ use server::{Served, link_path, wait_for_mail};
 on_both_backends!(
     an_enrolled_user_logs_in_over_imap_and_a_suspended_one_cannot,
     postfix_looks_up_users_shared_mailboxes_domains_and_senders,
+    dovecot_24_reads_the_24_form,
 );
 
 const PASSWORD: &str = "tawny-quarry-lemon-88";
@@ -358,6 +359,104 @@ async fn form_cookie(url: &str) -> (String, String) {
         .to_owned();
     let csrf = cookie.split_once('=').unwrap().1.to_owned();
     (cookie, csrf)
+}
+
+/// Debian 13's Dovecot 2.4, in a root CI makes with debootstrap, reads the 2.4 form.
+async fn dovecot_24_reads_the_24_form(db: &TestDb) {
+    let Some(root) = Dovecot::root_24() else {
+        return;
+    };
+    // What Dovecot reads must lie under its root: SQLite's file, the homes, the config.
+    std::fs::create_dir_all(root.join("tmp")).unwrap();
+    let inside = TestDb::sqlite_in(&root.join("tmp"));
+    let db = if db.backend == Backend::Sqlite {
+        &inside
+    } else {
+        db
+    };
+    let work = tempfile::tempdir_in(root.join("tmp")).unwrap();
+    for d in [inside.dir.path(), work.path()] {
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    cli::init(db, "10");
+    cli::ok(db, &["users", "create", "ann@acme.test", "--first", "Ann"]);
+    {
+        let store = usher::store::Store::open(&cli_url(db), &Default::default())
+            .await
+            .unwrap();
+        let phc =
+            usher::domain::password::hash_password(&usher::config::Secret::new(PASSWORD)).unwrap();
+        let mut tx = store.write().await.unwrap();
+        let id = tx
+            .user_by_email(1, "ann@acme.test")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        tx.set_password_hash(id, &phc, false).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    let role = if db.backend == Backend::Postgres {
+        let role = format!(
+            "usher_mail_{}",
+            usher::domain::token::random_hex(4).unwrap()
+        );
+        cli::ok(db, &["mailserver", "role", &role]);
+        role
+    } else {
+        "usher_mail".to_owned()
+    };
+    let homes = work.path().join("vmail");
+    std::fs::create_dir_all(&homes).unwrap();
+    std::fs::set_permissions(&homes, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let snippet = work.path().join("usher");
+    cli::ok(
+        db,
+        &[
+            "mailserver",
+            "config",
+            "dovecot",
+            "--dovecot-version",
+            "2.4",
+            "--dir",
+            snippet.to_str().unwrap(),
+            "--role",
+            &role,
+            "--vmail-user",
+            "nobody",
+            "--vmail-group",
+            "nogroup",
+            "--home-root",
+            homes.to_str().unwrap(),
+        ],
+    );
+    let d = Dovecot::start_24(&root, work.path(), &snippet.join("usher-auth.conf.ext"));
+    assert_eq!(
+        login(&d, "ann@acme.test", PASSWORD).await,
+        ImapLogin::Accepted,
+        "{}",
+        d.logs()
+    );
+    assert!(matches!(
+        login(&d, "ann@acme.test", "tawny-quarry-lemon-89").await,
+        ImapLogin::Refused(_)
+    ));
+    assert!(homes.join("acme.test/ann/Maildir").is_dir(), "{}", d.logs());
+    cli::ok(db, &["users", "suspend", "ann@acme.test"]);
+    assert!(matches!(
+        login(&d, "ann@acme.test", PASSWORD).await,
+        ImapLogin::Refused(_)
+    ));
+    drop(d);
+    drop_role(db, &role).await;
+}
+
+/// The database the CLI of a test uses: its data directory's file, or PostgreSQL's URL.
+fn cli_url(db: &TestDb) -> String {
+    match db.backend {
+        Backend::Sqlite => format!("sqlite://{}", db.dir.path().join("data/usher.db").display()),
+        Backend::Postgres => db.url.clone(),
+    }
 }
 
 /// The test's role goes with its schema; the cluster keeps no trace of it.

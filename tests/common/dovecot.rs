@@ -97,9 +97,14 @@ impl Dovecot {
             ),
         )
         .unwrap();
-        let child = Command::new("dovecot")
-            .args(["-F", "-c"])
-            .arg(&conf)
+        let mut dovecot = Command::new("dovecot");
+        dovecot.args(["-F", "-c"]).arg(&conf);
+        Self::run(dovecot, dir, port)
+    }
+
+    /// Runs Dovecot by `command` and waits for its IMAP port.
+    fn run(mut command: Command, dir: &Path, port: u16) -> Self {
+        let child = command
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(dir.join("stderr.log")).unwrap())
             .spawn()
@@ -116,6 +121,62 @@ impl Dovecot {
             std::thread::sleep(Duration::from_millis(100));
         }
         panic!("dovecot did not listen on {port}: {}", d.logs());
+    }
+
+    /// Starts Debian 13's Dovecot 2.4 in the root `root` (debootstrapped by CI), with
+    /// usher's 2.4 snippet. Paths under `root` are the same inside it as outside, thanks
+    /// to a link `root/root -> /`, so `dir` must lie under `root`.
+    pub fn start_24(root: &Path, dir: &Path, include: &Path) -> Self {
+        let port = free_port();
+        for sub in ["run", "state"] {
+            std::fs::create_dir_all(dir.join(sub)).unwrap();
+        }
+        let conf = Self::conf(dir);
+        std::fs::write(
+            &conf,
+            format!(
+                "dovecot_config_version = 2.4.0\ndovecot_storage_version = 2.4.0\n\
+                 base_dir = {d}/run\nstate_dir = {d}/state\nlog_path = {d}/dovecot.log\n\
+                 protocols = imap\nlisten = 127.0.0.1\nssl = no\n\
+                 auth_allow_cleartext = yes\nauth_mechanisms = plain login\n\
+                 default_login_user = dovenull\ndefault_internal_user = dovecot\n\
+                 default_internal_group = dovecot\nauth_verbose = yes\n\
+                 service imap-login {{\n  inet_listener imap {{\n    listen = 127.0.0.1\n    port = {port}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n}}\n\
+                 !include {include}\n",
+                d = dir.display(),
+                include = include.display(),
+            ),
+        )
+        .unwrap();
+        let mut chroot = Command::new("chroot");
+        chroot.arg(root).args(["dovecot", "-F", "-c"]).arg(&conf);
+        Self::run(chroot, dir, port)
+    }
+
+    /// A Debian 13 root with Dovecot 2.4 (USHER_TEST_DOVECOT24_ROOT, which CI makes with
+    /// debootstrap), prepared so that paths under it resolve inside it; None (and a note)
+    /// without one, or when not root (chroot needs it).
+    pub fn root_24() -> Option<PathBuf> {
+        let root = std::env::var_os("USHER_TEST_DOVECOT24_ROOT").map(PathBuf::from);
+        let usable = root
+            .as_ref()
+            .is_some_and(|r| r.join("usr/sbin/dovecot").exists())
+            && users().vmail == "nobody";
+        if !usable {
+            let want = "a Debian 13 root with Dovecot 2.4 in USHER_TEST_DOVECOT24_ROOT, and root (.ci/run makes one with debootstrap)";
+            if std::env::var_os("USHER_TEST_MAILSERVER").is_some() {
+                panic!("USHER_TEST_MAILSERVER is set, but this test needs {want}");
+            }
+            eprintln!("skipped: this test needs {want}");
+            return None;
+        }
+        let root = root?.canonicalize().unwrap();
+        let inside = root.join(root.strip_prefix("/").unwrap());
+        if std::fs::symlink_metadata(&inside).is_err() {
+            std::fs::create_dir_all(inside.parent().unwrap()).unwrap();
+            let _ = std::os::unix::fs::symlink("/", &inside);
+        }
+        Some(root)
     }
 
     pub fn addr(&self) -> String {

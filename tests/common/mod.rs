@@ -42,6 +42,19 @@ impl TestDb {
         }
     }
 
+    /// A SQLite database in a new directory under `parent` (a root another program
+    /// reads it from).
+    pub fn sqlite_in(parent: &std::path::Path) -> Self {
+        let dir = tempfile::tempdir_in(parent).expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("data/usher.db").display());
+        Self {
+            url,
+            backend: Backend::Sqlite,
+            dir,
+            pg: None,
+        }
+    }
+
     /// None (and a note on stderr) when USHER_TEST_POSTGRES_URL is not set.
     pub async fn postgres() -> Option<Self> {
         let Ok(admin) = std::env::var(PG_ENV) else {
