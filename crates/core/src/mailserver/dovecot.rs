@@ -36,7 +36,9 @@ const HEADER: &str =
 fn include_23(layout: &Layout, sql: &Path) -> String {
     let sql = sql.display();
     format!(
-        "{HEADER}# Dovecot 2.3 form; `--dovecot-version 2.4` writes the 2.4 form.
+        "{HEADER}# Dovecot 2.3 form; `--dovecot-version 2.4` writes the 2.4 form. 2.3 reads a SQL
+# passdb's settings from a file of their own (args below): `--dir` writes it beside
+# this one; printed, it follows this one as comments.
 passdb {{
   driver = sql
   args = {sql}
