@@ -7,9 +7,9 @@ use std::time::Duration;
 use clap::{Subcommand, ValueEnum};
 use color_eyre::eyre::{Result, WrapErr, bail};
 
+use usher::Usher;
 use usher::mailserver::{self, DEFAULT_ROLE, DovecotVersion, ImapLogin, Layout, MailDb, Snippets};
 
-use super::context::Context;
 use super::output::{JsonFlag, json, table};
 
 #[derive(Debug, Subcommand)]
@@ -85,18 +85,16 @@ pub struct CheckArgs {
     pub out: JsonFlag,
 }
 
-pub async fn run(ctx: &Context, cmd: &MailserverCmd) -> Result<()> {
+/// Runs a `mailserver` command against usher's database at `database_url`.
+pub async fn run(u: &Usher, database_url: &str, cmd: &MailserverCmd) -> Result<()> {
     match cmd {
-        MailserverCmd::Config(a) => config(ctx, a).await,
+        MailserverCmd::Config(a) => config(u, database_url, a).await,
         MailserverCmd::Role {
             name,
             password_file,
         } => {
             let password = password_file.as_deref().map(first_line).transpose()?;
-            let created = ctx
-                .usher
-                .create_mail_role(name, password.as_deref())
-                .await?;
+            let created = u.create_mail_role(name, password.as_deref()).await?;
             let verb = if created { "Created" } else { "Updated" };
             println!(
                 "{verb} the role {name}: it may read {} and nothing else.",
@@ -107,14 +105,14 @@ pub async fn run(ctx: &Context, cmd: &MailserverCmd) -> Result<()> {
             );
             Ok(())
         }
-        MailserverCmd::Check(a) => check(ctx, a).await,
+        MailserverCmd::Check(a) => check(u, a).await,
     }
 }
 
-async fn config(ctx: &Context, a: &ConfigArgs) -> Result<()> {
+async fn config(u: &Usher, database_url: &str, a: &ConfigArgs) -> Result<()> {
     let password = a.password_file.as_deref().map(first_line).transpose()?;
-    let schema = ctx.usher.mail_schema().await?;
-    let db = MailDb::from_url(&ctx.config.database_url, &a.role, password, schema)?;
+    let schema = u.mail_schema().await?;
+    let db = MailDb::from_url(database_url, &a.role, password, schema)?;
     let dir = a.dir.clone().unwrap_or_else(|| {
         PathBuf::from(match a.server {
             Server::Dovecot => "/etc/dovecot/usher",
@@ -178,8 +176,8 @@ fn write_all(s: &Snippets) -> Result<()> {
     Ok(())
 }
 
-async fn check(ctx: &Context, a: &CheckArgs) -> Result<()> {
-    let views = ctx.usher.mail_views().await?;
+async fn check(u: &Usher, a: &CheckArgs) -> Result<()> {
+    let views = u.mail_views().await?;
     let imap = match (&a.imap, &a.login, &a.password_file) {
         (Some(addr), Some(login), Some(file)) => {
             let password = first_line(file)?;

@@ -58,7 +58,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Serve(a) => serve::run(&ctx.config, u, ctx.sender()?, a).await?,
         Command::Audit(cmd) => account::audit(&ctx, cmd).await?,
         Command::Db(cmd) => account::db(&ctx, cmd).await?,
-        Command::Mailserver(cmd) => mailserver::run(&ctx, cmd).await?,
+        Command::Mailserver(cmd) => mailserver::run(u, &ctx.config.database_url, cmd).await?,
     }
     Ok(())
 }

@@ -115,46 +115,8 @@ pub async fn users(ctx: &Context, cmd: &UsersCmd) -> Result<()> {
             println!("{}", output::users(&list, out.json));
             return Ok(());
         }
-        UsersCmd::ResetPassword { users } => {
-            for t in users {
-                let user = u.send_password_reset(&target(t)).await?;
-                println!(
-                    "Queued a link for {} to choose a new password (it works for an hour, once).",
-                    usher::domain::sanitize::escape_for_display(&user.email_display)
-                );
-            }
-            println!("{}", ctx.deliver_now().await);
-            return Ok(());
-        }
-        UsersCmd::Show { user, out } => {
-            let d = u.user_detail(&target(user)).await?;
-            if out.json {
-                println!("{}", output::json(&d));
-            } else {
-                println!("{}", output::users(std::slice::from_ref(&d.user), false));
-                if let Some(m) = &d.mail {
-                    let how = if m.may_login {
-                        "yes".into()
-                    } else {
-                        format!("no, {}", m.reason)
-                    };
-                    println!("\nMail login: {how}");
-                }
-                println!("\nRoles and permissions:");
-                for g in &d.grants {
-                    println!(
-                        "  {}",
-                        usher::domain::sanitize::escape_for_display(&g.label())
-                    );
-                }
-                if d.grants.is_empty() {
-                    println!("  none (`usher grant {user} ROLE` gives one)");
-                }
-                println!("\nInvitations sent to this address:");
-                println!("{}", output::invitations(&d.invitations, false));
-            }
-            return Ok(());
-        }
+        UsersCmd::ResetPassword { users } => return reset_passwords(ctx, &targets(users)).await,
+        UsersCmd::Show { user, out } => return show(u, &target(user), user, out.json).await,
         UsersCmd::SetType {
             users,
             user_type,
@@ -222,5 +184,50 @@ pub async fn users(ctx: &Context, cmd: &UsersCmd) -> Result<()> {
             );
         }
     }
+    Ok(())
+}
+
+/// Mails each user a link to choose a new password, then tries to deliver at once.
+async fn reset_passwords(ctx: &Context, targets: &[Target]) -> Result<()> {
+    for t in targets {
+        let user = ctx.usher.send_password_reset(t).await?;
+        println!(
+            "Queued a link for {} to choose a new password (it works for an hour, once).",
+            usher::domain::sanitize::escape_for_display(&user.email_display)
+        );
+    }
+    println!("{}", ctx.deliver_now().await);
+    Ok(())
+}
+
+/// A user, whether they may log in to mail, their grants and the invitations sent to
+/// their address.
+async fn show(u: &usher::Usher, target: &Target, typed: &str, as_json: bool) -> Result<()> {
+    let d = u.user_detail(target).await?;
+    if as_json {
+        println!("{}", output::json(&d));
+        return Ok(());
+    }
+    println!("{}", output::users(std::slice::from_ref(&d.user), false));
+    if let Some(m) = &d.mail {
+        let how = if m.may_login {
+            "yes".into()
+        } else {
+            format!("no, {}", m.reason)
+        };
+        println!("\nMail login: {how}");
+    }
+    println!("\nRoles and permissions:");
+    for g in &d.grants {
+        println!(
+            "  {}",
+            usher::domain::sanitize::escape_for_display(&g.label())
+        );
+    }
+    if d.grants.is_empty() {
+        println!("  none (`usher grant {typed} ROLE` gives one)");
+    }
+    println!("\nInvitations sent to this address:");
+    println!("{}", output::invitations(&d.invitations, false));
     Ok(())
 }

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::{DovecotVersion, LOGINS, Layout, MAILBOXES, MailDb, Part, libpq_value};
+use super::model::{DovecotVersion, LOGINS, Layout, MAILBOXES, MailDb, Part, libpq_value};
 
 const INCLUDE: &str = "usher-auth.conf.ext";
 const SQL: &str = "usher-sql.conf.ext";

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::{ALIASES, DOMAINS, MAILBOXES, MailDb, Part, SEND_AS};
+use super::model::{ALIASES, DOMAINS, MAILBOXES, MailDb, Part, SEND_AS};
 
 /// Each table: the main.cf parameter, its file, and the query (`%s` is the key).
 const TABLES: [(&str, &str, &str, &str, &str); 4] = [

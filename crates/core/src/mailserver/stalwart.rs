@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::{DOMAINS, LOGINS, MAILBOXES, MailDb, Part, SEND_AS, toml_string};
+use super::model::{DOMAINS, LOGINS, MAILBOXES, MailDb, Part, SEND_AS, toml_string};
 
 pub(super) fn parts(db: &MailDb) -> Vec<Part> {
     let mut t = String::from(
