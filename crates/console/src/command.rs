@@ -49,6 +49,7 @@ const TEMPLATES: &[&str] = &[
     "accepted",
     "declined",
     "registration",
+    "password_reset",
 ];
 const REPORTS: &[&str] = &["users", "invitations"];
 const FORMATS: &[&str] = &["csv", "xlsx"];

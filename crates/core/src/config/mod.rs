@@ -476,6 +476,8 @@ mod tests {
         assert!(keys >= 20, "only {keys} keys found");
         assert_eq!(c.mail.smtp.port, 587);
         assert_eq!(c.operator.as_deref(), Some("it-admin@example.org"));
+        assert_eq!(c.after_change.commands.len(), 2);
+        assert_eq!(c.after_change.commands[1], ["doveadm", "kick", "{login}"]);
         Ok(())
     }
 
