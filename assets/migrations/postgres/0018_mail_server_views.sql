@@ -4,9 +4,11 @@
 -- with the next version suffix, and the old one stays until a release drops it.
 -- Keep in step with ../sqlite/0018_mail_server_views.sql.
 
--- A mail server looks a login up by its address alone, not by account.
+-- A mail server looks a login up by its address alone, not by account. Addresses
+-- compare by their bytes (users.email is COLLATE "C" since 0004): a mailbox's address
+-- is indexed and given out the same way, or a view joining both could use neither index.
 CREATE INDEX users_email ON users (email);
-CREATE INDEX mailboxes_address ON mailboxes (address);
+CREATE INDEX mailboxes_address ON mailboxes ((address COLLATE "C"));
 
 -- The system roles' permissions, as the catalog in code gives them (a test checks that
 -- the two agree), so that the send-as view can see who holds mailbox.send_as through a
@@ -85,7 +87,8 @@ SELECT u.email AS address, d.name AS domain, split_part(u.email, '@', 1) AS loca
 FROM users u
 JOIN domains d ON d.account_id = u.account_id AND d.name = split_part(u.email, '@', 2) AND d.active
 UNION ALL
-SELECT m.address, d.name, split_part(m.address, '@', 1), 'shared', d.name || '/' || split_part(m.address, '@', 1) || '/'
+SELECT m.address COLLATE "C", d.name, split_part(m.address, '@', 1), 'shared',
+       d.name || '/' || split_part(m.address, '@', 1) || '/'
 FROM mailboxes m
 JOIN domains d ON d.account_id = m.account_id AND d.name = split_part(m.address, '@', 2) AND d.active
 WHERE m.kind = 'shared';
@@ -105,7 +108,9 @@ WHERE (r.system AND EXISTS (SELECT 1 FROM system_role_permissions s
    OR (NOT r.system AND EXISTS (SELECT 1 FROM role_permissions p
                                 WHERE p.role_id = r.id AND p.permission = 'mailbox.send_as'));
 
-CREATE INDEX grants_mailbox ON grants (mailbox_id);
+-- A mailbox's grants by holder: the join from a mailbox, and the check for an earlier
+-- grant of the same holder, are each one index search.
+CREATE INDEX grants_mailbox ON grants (mailbox_id, user_id);
 
 -- Who may send as which address, one row per pair: a user as their own address, and as
 -- a mailbox's address when they hold mailbox.send_as on it, by itself or through a role.
@@ -114,7 +119,7 @@ CREATE INDEX grants_mailbox ON grants (mailbox_id);
 CREATE VIEW usher_mail_send_as_v1 AS
 SELECT u.email AS address, u.email AS login FROM users u
 UNION ALL
-SELECT m.address, u.email
+SELECT m.address COLLATE "C", u.email
 FROM mailboxes m
 JOIN grants g ON g.mailbox_id = m.id
 JOIN users u ON u.id = g.user_id

@@ -105,7 +105,9 @@ WHERE (r.system AND EXISTS (SELECT 1 FROM system_role_permissions s
    OR (NOT r.system AND EXISTS (SELECT 1 FROM role_permissions p
                                 WHERE p.role_id = r.id AND p.permission = 'mailbox.send_as'));
 
-CREATE INDEX grants_mailbox ON grants (mailbox_id);
+-- A mailbox's grants by holder: the join from a mailbox, and the check for an earlier
+-- grant of the same holder, are each one index search.
+CREATE INDEX grants_mailbox ON grants (mailbox_id, user_id);
 
 -- Who may send as which address, one row per pair: a user as their own address, and as
 -- a mailbox's address when they hold mailbox.send_as on it, by itself or through a role.

@@ -294,7 +294,9 @@ impl UsersTab {
         };
         let consequence = match cmd {
             Cmd::Suspend => " They keep their data but cannot sign in.",
-            Cmd::ResetPassword => " Their current password works until they choose another.",
+            Cmd::ResetPassword => {
+                " A password they have keeps working until they choose a new one."
+            }
             Cmd::Remove => " This cannot be undone.",
             Cmd::ToggleType if to_type == UserType::Professional => " Each takes a licence.",
             _ => "",
