@@ -54,26 +54,33 @@ pub async fn forgot_post(
     }
 }
 
-/// The form behind a reset link, with the reason of a refused post.
-fn reset_form(app: &App, token: &str, page: &ResetPage, err: Option<(&str, String)>) -> Response {
+/// The password page with `fields` (what differs between the reset and the change
+/// forms), and the reason of a refused post: 422 with it, 200 without.
+fn password_form(
+    app: &App,
+    mut fields: serde_json::Value,
+    err: Option<(&str, String)>,
+) -> Response {
     let status = if err.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
         StatusCode::OK
     };
-    app.form(
-        status,
-        "password.html",
-        json!({
-            "heading": format!("A new password for {}", page.org),
-            "email": page.email,
-            "expires": page.expires,
-            "action": format!("/password/reset/{token}"),
-            "min_password": usher_core::service::enrol_min_password(),
-            "error_field": err.as_ref().map(|e| e.0),
-            "error": err.map(|e| e.1),
-        }),
-    )
+    fields["min_password"] = json!(usher_core::service::enrol_min_password());
+    fields["error_field"] = json!(err.as_ref().map(|e| e.0));
+    fields["error"] = json!(err.map(|e| e.1));
+    app.form(status, "password.html", fields)
+}
+
+/// The form behind a reset link, with the reason of a refused post.
+fn reset_form(app: &App, token: &str, page: &ResetPage, err: Option<(&str, String)>) -> Response {
+    let fields = json!({
+        "heading": format!("A new password for {}", page.org),
+        "email": page.email,
+        "expires": page.expires,
+        "action": format!("/password/reset/{token}"),
+    });
+    password_form(app, fields, err)
 }
 
 async fn reset_page(app: &App, token: &str) -> Result<ResetPage, Response> {
@@ -123,24 +130,13 @@ pub async fn reset_post(
 }
 
 fn change_form(app: &App, email: &str, err: Option<(&str, String)>) -> Response {
-    let status = if err.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    app.form(
-        status,
-        "password.html",
-        json!({
-            "heading": "Change your password",
-            "change": true,
-            "email": email,
-            "action": "/password/change",
-            "min_password": usher_core::service::enrol_min_password(),
-            "error_field": err.as_ref().map(|e| e.0),
-            "error": err.map(|e| e.1),
-        }),
-    )
+    let fields = json!({
+        "heading": "Change your password",
+        "change": true,
+        "email": email,
+        "action": "/password/change",
+    });
+    password_form(app, fields, err)
 }
 
 pub async fn change_get(State(app): State<Arc<App>>) -> Response {
