@@ -61,27 +61,10 @@ async fn post(c: &Client, url: &str, cookie: &str, form: &[(&str, &str)]) -> (St
     (r.status(), r.text().await.unwrap())
 }
 
-fn init(s: &Served, db: &TestDb) {
-    s.cli(
-        db,
-        &[
-            "init",
-            "--org",
-            "Acme",
-            "--domain",
-            "acme.test",
-            "--licences",
-            "10",
-            "--admin",
-            "admin@acme.test",
-        ],
-    );
-}
-
 async fn an_invitee_enrols_over_http_and_the_inviter_is_told(db: &TestDb) {
     let sink = SmtpSink::start(&db.dir.path().join("sink"));
     let mut s = Served::start(db, &sink, "");
-    init(&s, db);
+    s.init(db);
     s.cli(
         db,
         &["invite", "ann@acme.test", "--first", "Ann", "--last", "Lee"],
@@ -200,7 +183,7 @@ async fn fifty_parallel_submissions_of_one_link_make_one_account(db: &TestDb) {
         &sink,
         "attempts_per_link = 1000\nrequests_per_minute = 10000",
     );
-    init(&s, db);
+    s.init(db);
     s.cli(db, &["invite", "race@acme.test"]);
     let url = format!(
         "{}{}",
@@ -245,7 +228,7 @@ async fn fifty_parallel_submissions_of_one_link_make_one_account(db: &TestDb) {
 async fn forms_are_guarded_and_values_escaped(db: &TestDb) {
     let sink = SmtpSink::start(&db.dir.path().join("sink"));
     let s = Served::start(db, &sink, "attempts_per_link = 3\nrequests_per_minute = 40");
-    init(&s, db);
+    s.init(db);
     s.cli(
         db,
         &[
@@ -335,7 +318,7 @@ async fn forms_are_guarded_and_values_escaped(db: &TestDb) {
 async fn self_registration_over_http(db: &TestDb) {
     let sink = SmtpSink::start(&db.dir.path().join("sink"));
     let s = Served::start(db, &sink, "");
-    init(&s, db);
+    s.init(db);
     let said = s.cli(db, &["domains", "self-registration", "on"]);
     assert!(said.contains("acme.test"), "{said}");
     let c = client();
@@ -435,7 +418,7 @@ async fn https_from_pem_files() {
 async fn forgot_password_answers_alike_for_every_address(db: &TestDb) {
     let sink = SmtpSink::start(&db.dir.path().join("sink"));
     let s = Served::start(db, &sink, "");
-    init(&s, db);
+    s.init(db);
     s.cli(db, &["users", "create", "bo@acme.test", "--first", "Bo"]);
     let c = client();
     let url = format!("{}/password/forgot", s.base);

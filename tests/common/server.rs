@@ -92,6 +92,24 @@ impl Served {
         c
     }
 
+    /// The account every server test starts from: Acme, acme.test, ten licences.
+    pub fn init(&self, db: &TestDb) {
+        self.cli(
+            db,
+            &[
+                "init",
+                "--org",
+                "Acme",
+                "--domain",
+                "acme.test",
+                "--licences",
+                "10",
+                "--admin",
+                "admin@acme.test",
+            ],
+        );
+    }
+
     pub fn cli(&self, db: &TestDb, args: &[&str]) -> String {
         let out = Self::command(db, &self.config).args(args).output().unwrap();
         assert!(
