@@ -13,6 +13,7 @@ pub mod mailserver;
 pub mod report;
 pub mod service;
 pub mod store;
+pub mod sync;
 
 pub use error::{Clash, Error, Kind, Result};
 pub use service::Usher;

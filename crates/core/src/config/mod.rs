@@ -11,10 +11,12 @@ mod env;
 mod error;
 mod mailserver;
 mod serve;
+mod sync;
 pub use env::{Env, ProcessEnv};
 pub use error::ConfigError;
 pub use mailserver::{AfterChange, LOGIN as AFTER_CHANGE_LOGIN};
 pub use serve::ServeConfig;
+pub use sync::{Attributes, Create, GroupRole, Kind, Leavers, Limit, Limits, SyncSource};
 
 /// The config's secrets are the domain's (`domain::Secret`), re-exported where callers
 /// have long found them.
@@ -39,6 +41,8 @@ struct FileConfig {
     serve: serve::FileServe,
     #[serde(default)]
     mailserver: mailserver::FileMailserver,
+    #[serde(default)]
+    sync: sync::FileSync,
     /// Key overrides: [keys.<context>] "<key>" = "<command>".
     #[serde(default)]
     keys: BTreeMap<String, BTreeMap<String, String>>,
@@ -117,6 +121,8 @@ pub struct Config {
     pub serve: ServeConfig,
     /// What runs after a change the mail server must see at once.
     pub after_change: AfterChange,
+    /// The directories usher follows (`[[sync.source]]`).
+    pub sync: Vec<SyncSource>,
     /// Key overrides for the console, checked when it starts.
     pub keys: BTreeMap<String, BTreeMap<String, String>>,
 }
@@ -263,6 +269,7 @@ impl Config {
             keys: f.keys,
             serve: serve::resolve(f.serve, env)?,
             after_change: mailserver::resolve(f.mailserver)?,
+            sync: sync::resolve(f.sync)?,
         })
     }
 }

@@ -33,6 +33,20 @@ pub fn parse_list(
     v.finish(source)
 }
 
+/// Checks records read from somewhere other than a file (a directory): the first is
+/// the header, `name` stands for the file in messages.
+pub fn parse_records(
+    name: &str,
+    records: impl IntoIterator<Item = Record>,
+    source: SourceInfo,
+) -> Result<Parsed, ImportError> {
+    let mut v = Validator::new(name.to_owned(), Vec::new());
+    for r in records {
+        v.record(r)?;
+    }
+    v.finish(source)
+}
+
 /// The header is looked for in this many rows at the top of a file (a title block, a
 /// `#TYPE` line), unless the operator names its row.
 const HEADER_SEARCH: u64 = 20;

@@ -1,0 +1,231 @@
+//! A directory's entries as the rows an import reads: each entry's address, names,
+//! reference and state by the source's mapping, checked by the same rules as a file's
+//! rows. Entries are taken in DN order, so that a row's number, and so the plan's digest,
+//! is the same from one read to the next whatever order the server sent them in.
+
+use std::collections::HashMap;
+
+use super::ldap::{Entry, Read, normal_dn};
+use crate::config::SyncSource;
+use crate::import::ldif::{guid, sid};
+use crate::import::validate::parse_records;
+use crate::import::{ImportError, Parsed, Record, SourceInfo};
+
+/// The columns made, named as usher's own template names them.
+const HEADER: [&str; 7] = [
+    "email",
+    "first_name",
+    "last_name",
+    "display_name",
+    "unique_ref",
+    "enabled",
+    "user_type",
+];
+
+/// A directory read as an import: the rows, and what each row's entry was.
+#[derive(Debug)]
+pub struct Rows {
+    pub parsed: Parsed,
+    /// By row number less one: the entry's DN, for messages.
+    pub dns: Vec<String>,
+    /// By row number less one: the mapped groups the entry is in, normalised DNs.
+    pub groups: Vec<Vec<String>>,
+}
+
+impl Rows {
+    /// The DN of the entry a row was made from.
+    pub fn dn(&self, row: u64) -> Option<&str> {
+        usize::try_from(row)
+            .ok()
+            .and_then(|r| r.checked_sub(1))
+            .and_then(|i| self.dns.get(i))
+            .map(String::as_str)
+    }
+}
+
+/// Turns what was read into checked rows.
+pub fn rows(source: &SyncSource, read: Read) -> Result<Rows, ImportError> {
+    let Read {
+        mut entries,
+        groups,
+    } = read;
+    let mut keyed: Vec<(String, Entry)> = entries
+        .drain(..)
+        .map(|e| (normal_dn(&e.dn), e))
+        .collect();
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    // Each member's groups: a group's member list turned round.
+    let mut member_of: HashMap<&str, Vec<String>> = HashMap::new();
+    for (group, members) in &groups {
+        for m in members {
+            member_of.entry(m.as_str()).or_default().push(group.clone());
+        }
+    }
+    let mut records = Vec::with_capacity(keyed.len() + 1);
+    records.push(Record {
+        row: 0,
+        cells: HEADER.iter().map(|h| (*h).to_owned()).collect(),
+    });
+    let mut dns = Vec::with_capacity(keyed.len());
+    let mut in_groups = Vec::with_capacity(keyed.len());
+    for (i, (dn, e)) in keyed.iter().enumerate() {
+        records.push(Record {
+            row: i as u64 + 1,
+            cells: cells(source, e),
+        });
+        let mut mine: Vec<String> = member_of.get(dn.as_str()).cloned().unwrap_or_default();
+        if let Some(attr) = &source.attributes.member_of {
+            mine.extend(
+                e.all(attr)
+                    .iter()
+                    .map(|g| normal_dn(g))
+                    .filter(|g| groups.contains_key(g)),
+            );
+        }
+        mine.sort();
+        mine.dedup();
+        in_groups.push(mine);
+        dns.push(e.dn.clone());
+    }
+    let info = SourceInfo {
+        format: "ldap".into(),
+        encoding: Some("UTF-8".into()),
+        header_row: 0,
+        ..SourceInfo::default()
+    };
+    let parsed = parse_records(&source.url, records, info)?;
+    Ok(Rows {
+        parsed,
+        dns,
+        groups: in_groups,
+    })
+}
+
+/// One entry's cells, in `HEADER`'s order.
+fn cells(source: &SyncSource, e: &Entry) -> Vec<String> {
+    let a = &source.attributes;
+    let text = |attr: &str| e.first(attr).unwrap_or_default().trim().to_owned();
+    let email = a
+        .email
+        .iter()
+        .map(|attr| text(attr))
+        .find(|v| !v.is_empty())
+        .unwrap_or_default();
+    let disabled = a.disabled.as_deref().is_some_and(|attr| disabled(e, attr));
+    vec![
+        email,
+        text(&a.first_name),
+        text(&a.last_name),
+        text(&a.display_name),
+        reference(e, &a.reference),
+        if disabled { "false" } else { "true" }.to_owned(),
+        source
+            .user_type
+            .map(|t| t.to_string())
+            .unwrap_or_default(),
+    ]
+}
+
+/// The stable reference as text: AD's binary GUID and SID in their usual forms, any
+/// other binary value in hex.
+fn reference(e: &Entry, attr: &str) -> String {
+    if let Some(t) = e.first(attr) {
+        return t.trim().to_owned();
+    }
+    let Some(b) = e.bytes(attr) else {
+        return String::new();
+    };
+    let made = match attr.to_ascii_lowercase().as_str() {
+        "objectguid" => guid(b),
+        "objectsid" => sid(b),
+        _ => None,
+    };
+    made.unwrap_or_else(|| hex::encode(b))
+}
+
+/// Whether the entry is disabled: AD's userAccountControl by its bit 2 (ACCOUNTDISABLE),
+/// any other attribute by holding a value that is not false (OpenLDAP's
+/// pwdAccountLockedTime, nsAccountLock: TRUE).
+fn disabled(e: &Entry, attr: &str) -> bool {
+    if attr.eq_ignore_ascii_case("userAccountControl") {
+        return e
+            .first(attr)
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .is_some_and(|flags| flags & 2 != 0);
+    }
+    e.first(attr).is_some_and(|v| {
+        !matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "" | "false" | "0" | "no"
+        )
+    }) || e.bytes(attr).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(dn: &str, attrs: &[(&str, &str)]) -> Entry {
+        let mut e = Entry {
+            dn: dn.into(),
+            ..Entry::default()
+        };
+        for (k, v) in attrs {
+            e.text
+                .entry(k.to_ascii_lowercase())
+                .or_default()
+                .push((*v).to_owned());
+        }
+        e
+    }
+
+    #[test]
+    fn ad_entries_read_by_the_ad_mapping() -> Result<(), Box<dyn std::error::Error>> {
+        let cfg = crate::config::Config::from_toml(
+            "[[sync.source]]\nname=\"ad\"\nkind=\"ad\"\nurl=\"ldap://127.0.0.1\"\nbase_dn=\"dc=x\"\n",
+            &Default::default(),
+            &[("USHER_DATA_DIR", "/tmp/x")],
+        )?;
+        let source = &cfg.sync[0];
+        let mut bob = entry(
+            "CN=Bob, OU=People,DC=acme,DC=test",
+            &[
+                ("userPrincipalName", "bob@acme.test"),
+                ("givenName", "Bob"),
+                ("sn", "Ng"),
+                ("userAccountControl", "514"),
+            ],
+        );
+        bob.binary.insert(
+            "objectguid".into(),
+            vec![vec![
+                0x33, 0x22, 0x11, 0x00, 0x55, 0x44, 0x77, 0x66, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd,
+                0xee, 0xff,
+            ]],
+        );
+        let ann = entry(
+            "cn=Ann,ou=people,dc=acme,dc=test",
+            &[("mail", "ann@acme.test"), ("userAccountControl", "512")],
+        );
+        let rows = rows(
+            source,
+            Read {
+                entries: vec![bob, ann],
+                groups: HashMap::new(),
+            },
+        )?;
+        let p = &rows.parsed;
+        assert_eq!(p.rows.len(), 2, "{:?}", p.errors);
+        // DN order: Ann's entry first whatever the server's order.
+        assert_eq!(p.rows[0].email(), "ann@acme.test");
+        assert!(!p.rows[0].disabled);
+        assert_eq!(p.rows[1].email(), "bob@acme.test", "the UPN stands in for mail");
+        assert!(p.rows[1].disabled, "bit 2 of 514 is set");
+        assert_eq!(
+            p.rows[1].unique_ref(),
+            Some("00112233-4455-6677-8899-aabbccddeeff")
+        );
+        assert_eq!(rows.dn(2), Some("CN=Bob, OU=People,DC=acme,DC=test"));
+        Ok(())
+    }
+}
