@@ -44,6 +44,10 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(report) if closed_pipe(&report) => ExitCode::from(CLOSED_PIPE),
+        // A status that is an answer (changes pending, held by a limit), already said.
+        Err(report) if report.downcast_ref::<cli::sync::Exit>().is_some() => {
+            ExitCode::from(report.downcast_ref::<cli::sync::Exit>().map_or(1, |e| e.0))
+        }
         Err(report) => {
             let chain: Vec<String> = report.chain().map(ToString::to_string).collect();
             let text = usher::domain::sanitize::escape_for_display(&chain.join(": "));

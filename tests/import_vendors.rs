@@ -237,6 +237,7 @@ fn accounts_disabled_at_the_source_are_told_apart() {
         domains: vec!["acme.test".into()],
         seats: Some(usher::domain::licence::Seats { used: 1, total: 10 }),
         held: Default::default(),
+        sync: None,
     };
     let planned = plan(std::sync::Arc::new(ad), state);
     let n = |b: Bucket| planned.counts.get(&b).copied().unwrap_or(0);

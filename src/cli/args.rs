@@ -58,6 +58,9 @@ pub enum Command {
     /// Bulk import from CSV or XLSX: `usher import FILE` previews every change (a dry
     /// run); `usher import FILE --apply --yes` applies it
     Import(ImportArgs),
+    /// Follow a directory (Active Directory, OpenLDAP): `usher sync NAME` previews a run,
+    /// `usher sync NAME --apply --yes` applies it; `status`, `history`, `undo`
+    Sync(super::sync::SyncArgs),
     /// Read the audit log
     #[command(subcommand)]
     Audit(AuditCmd),

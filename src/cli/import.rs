@@ -3,7 +3,7 @@
 use color_eyre::eyre::Result;
 use usher::Usher;
 use usher::domain::sanitize::escape_for_display;
-use usher::import::plan::Bucket;
+use usher::import::plan::{Bucket, Plan, PlanRow};
 use usher::import::{Parsed, ReadOptions, parse_file, parse_mapping};
 
 use usher::service::{ApplyOptions, Missing};
@@ -96,6 +96,18 @@ pub(super) async fn preview(u: &Usher, a: &ImportFileArgs, skip_errors: bool) ->
         return verdict();
     }
     say_how_read(plan.parsed(), "");
+    show_plan(&plan, Some("import apply --expect"), &|r| {
+        format!("row {:>6}", r.row.map_or("-".to_owned(), |n| n.to_string()))
+    });
+    // The same verdict, and so the same exit status, as with --json.
+    verdict()
+}
+
+/// The plan's counts by bucket, its digest and licences, and its first 50 rows that say
+/// more than the counts; `at` names a row (its file row, or a directory entry).
+pub(super) fn show_plan(plan: &Plan, expect: Option<&str>, at: &dyn Fn(&PlanRow) -> String) {
+    let workbook = plan.parsed().workbook.is_some();
+    let sync = plan.state().sync.is_some();
     for b in Bucket::ALL {
         let n = plan.counts.get(&b).copied().unwrap_or(0);
         let invited = match b {
@@ -104,20 +116,27 @@ pub(super) async fn preview(u: &Usher, a: &ImportFileArgs, skip_errors: bool) ->
         };
         println!(
             "{n:>8}  {}{}",
-            b.label_for(workbook),
+            if sync {
+                b.label_for_sync()
+            } else {
+                b.label_for(workbook)
+            },
             match invited {
                 0 => String::new(),
                 i => format!(" ({i} of them pending invitations)"),
             }
         );
     }
-    println!(
-        "   digest  {} (import apply --expect {} applies exactly this)",
-        plan.digest, plan.digest
-    );
+    match expect {
+        Some(how) => println!(
+            "   digest  {} ({how} {} applies exactly this)",
+            plan.digest, plan.digest
+        ),
+        None => println!("   digest  {}", plan.digest),
+    }
     let l = &plan.licences;
     println!(
-        "licences: {} in use of {}, the import adds {} professional(s){}",
+        "licences: {} in use of {}, adds {} professional(s){}",
         l.used,
         l.total,
         l.wanted,
@@ -132,22 +151,21 @@ pub(super) async fn preview(u: &Usher, a: &ImportFileArgs, skip_errors: bool) ->
         .filter(|r| {
             // Rows with nothing to say: the counts above cover them.
             let quiet = matches!(r.bucket, Bucket::Unchanged | Bucket::Pending)
-                || (r.bucket == Bucket::New && !workbook);
+                || (r.bucket == Bucket::New && !workbook)
+                || (r.bucket == Bucket::Disabled && r.changes.is_empty());
             !quiet
         })
         .take(50)
     {
         let what = r.reason.clone().unwrap_or_else(|| r.changes.join("; "));
-        let row = r.row.map_or("-".to_owned(), |n| n.to_string());
         println!(
-            "  row {row:>6}  {:<15} {}  {}",
+            "  {}  {:<15} {}  {}",
+            at(&r),
             format!("{:?}", r.bucket),
             escape_for_display(&r.email),
             escape_for_display(&what)
         );
     }
-    // The same verdict, and so the same exit status, as with --json.
-    verdict()
 }
 
 pub(super) fn check(a: &ImportFileArgs) -> Result<()> {
@@ -389,6 +407,7 @@ fn apply_options(file: &ImportFileArgs, decide: &Decisions) -> Result<ApplyOptio
         exclude_rows: usher::import::plan::parse_rows(&rows)
             .map_err(|e| color_eyre::eyre::eyre!("--exclude: {e}"))?,
         exclude_emails: emails,
+        exclude_refs: Vec::new(),
         file_name: file
             .file
             .file_name()

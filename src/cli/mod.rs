@@ -14,6 +14,7 @@ pub mod output;
 mod people;
 mod report;
 mod serve;
+pub mod sync;
 mod templates;
 
 use color_eyre::eyre::{Result, WrapErr};
@@ -40,6 +41,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Status(out) => account::status(&ctx, out).await?,
         Command::Outbox(cmd) => account::outbox(&ctx, cmd).await?,
         Command::Import(a) => import::run(&ctx, a).await?,
+        Command::Sync(a) => sync::run(&ctx, a).await?,
         Command::Completions { .. } | Command::Manpages { .. } => docs::run(command)?,
         Command::Roles(cmd) => access::roles(u, cmd).await?,
         Command::Permissions(cmd) => access::permissions(cmd),

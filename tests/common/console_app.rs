@@ -219,6 +219,7 @@ pub fn review_against(
         domains: vec!["acme.test".into()],
         seats: Some(usher::domain::licence::Seats { used: 1, total }),
         held: Default::default(),
+        sync: None,
     };
     let plan = usher::import::plan::plan(std::sync::Arc::new(parsed), state);
     usher::tui::tabs::import::Review {

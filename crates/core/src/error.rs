@@ -72,6 +72,9 @@ pub enum Error {
     /// A server usher checks (a mail server's IMAP) did not answer as one should.
     #[error("{0}")]
     Unreachable(String),
+    /// A directory a sync reads cannot be read whole.
+    #[error(transparent)]
+    Directory(#[from] crate::sync::DirectoryError),
     #[error(transparent)]
     Random(#[from] RandomError),
     /// A background task ended without its answer (it panicked or was cancelled).
@@ -179,6 +182,7 @@ impl Error {
             | Self::Connect { .. }
             | Self::Dns(_)
             | Self::Unreachable(_) => Kind::Unavailable,
+            Self::Directory(d) => d.kind(),
             Self::Email(_)
             | Self::Emails(_)
             | Self::Invalid { .. }

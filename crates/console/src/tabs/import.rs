@@ -277,6 +277,7 @@ impl ImportTab {
             skip: self.skip.iter().copied().collect(),
             exclude_rows: self.excluded_rows.iter().map(|n| (*n, *n)).collect(),
             exclude_emails: self.excluded_emails.iter().cloned().collect(),
+            exclude_refs: Vec::new(),
             file_name: std::path::Path::new(&review.path)
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())

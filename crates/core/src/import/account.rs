@@ -116,6 +116,40 @@ pub struct AccountState {
     /// For a roles workbook: the grants its existing users hold now, by user id, as
     /// lower-case labels ("editor on sales@acme.test").
     pub held: HashMap<i64, HashSet<String>>,
+    /// Set for a directory sync: what the source did before (docs/sync.md).
+    pub sync: Option<SyncState>,
+}
+
+/// What a directory sync's plan knows beyond a file import's: people disabled at the
+/// source are suspended, and those the source suspended come back when it enables them.
+#[derive(Debug, Clone, Default)]
+pub struct SyncState {
+    /// The users this source suspended (and so may reactivate), by id.
+    pub held: HashSet<i64>,
+    /// What becomes of users the directory no longer holds.
+    pub leavers: crate::config::Leavers,
+    /// Never suspended or removed by a run: the operator and the Administrators.
+    pub spared: HashSet<i64>,
+}
+
+impl AccountState {
+    /// Whether a row for this user, enabled at the source, reactivates them: the source
+    /// suspended them, and no one has changed them since.
+    pub fn revives(&self, u: &Known) -> bool {
+        u.status == UserStatus::Suspended
+            && self.sync.as_ref().is_some_and(|s| s.held.contains(&u.id))
+    }
+
+    /// Whether a run spares this user (the operator, an Administrator).
+    pub fn spares(&self, id: i64) -> bool {
+        self.sync.as_ref().is_some_and(|s| s.spared.contains(&id))
+    }
+
+    /// Whether people disabled at the source are suspended (a sync), rather than left
+    /// as they are (a file).
+    pub fn suspends_disabled(&self) -> bool {
+        self.sync.is_some()
+    }
 }
 
 /// Finds a user by address or reference: (hash, position) pairs sorted by hash, 16 bytes

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-pub use super::account::{AccountState, Invited, Known, PendingRow};
+pub use super::account::{AccountState, Invited, Known, PendingRow, SyncState};
 use super::account::{KeyIndex, NONE, position};
 use super::parsed::{ImportRow, Parsed, RowError};
 use super::person::Person;
@@ -75,6 +75,17 @@ impl Bucket {
             Bucket::New if workbook => "new: will be created",
             Bucket::Error if workbook => "left out (faults)",
             b => b.short_label(),
+        }
+    }
+
+    /// The label in a directory sync's plan, where the source is a directory, people
+    /// disabled there are suspended, and leavers go by the source's decision.
+    pub fn label_for_sync(self) -> &'static str {
+        match self {
+            Bucket::Missing => "in the account, not in the directory",
+            Bucket::Disabled => "disabled at the source (suspended, not invited)",
+            Bucket::Error => "entries with faults (left out)",
+            b => b.label(),
         }
     }
 
@@ -222,6 +233,16 @@ pub struct Plan {
 impl Plan {
     pub fn len(&self) -> usize {
         self.outcomes.len()
+    }
+
+    /// Every outcome, in the plan's order.
+    pub fn outcomes(&self) -> &[Outcome] {
+        &self.outcomes
+    }
+
+    /// The account as the plan saw it.
+    pub fn state(&self) -> &AccountState {
+        &self.state
     }
 
     /// The file the plan was made from.
@@ -455,9 +476,11 @@ fn row_bucket(
         Ok(_) if r.disabled => (Bucket::Disabled, false),
         Ok(Some(i)) => {
             let u = &state.users[i];
-            let seat = r.user_type == Some(UserType::Professional)
+            let after = r.user_type.unwrap_or(u.user_type);
+            let seat = (r.user_type == Some(UserType::Professional)
                 && u.user_type == UserType::Guest
-                && u.status == UserStatus::Active;
+                && u.status == UserStatus::Active)
+                || (state.revives(u) && after == UserType::Professional);
             if all_changes(u, r, parsed, state).is_empty() {
                 (Bucket::Unchanged, seat)
             } else {
@@ -525,7 +548,9 @@ fn digest(list: &[Outcome], parsed: &Parsed, state: &AccountState) -> String {
             Source::Row(i) => {
                 let r = &rows[i as usize];
                 let changed = match (o.bucket, user, inv) {
-                    (Bucket::Updated, Some(u), _) => all_changes(u, r, parsed, state).join(";"),
+                    (Bucket::Updated | Bucket::Disabled, Some(u), _) => {
+                        all_changes(u, r, parsed, state).join(";")
+                    }
                     (Bucket::Updated, _, Some(v)) => invitation_changes(v, r).join(";"),
                     (Bucket::New, None, None) => new_changes(r, parsed).join(";"),
                     _ => String::new(),
@@ -541,7 +566,10 @@ fn digest(list: &[Outcome], parsed: &Parsed, state: &AccountState) -> String {
                 let email = user
                     .map(|u| u.email_display())
                     .or(inv.map(|v| v.email_display()));
-                (None, email.unwrap_or_default(), String::new())
+                let changed = user
+                    .map(|u| leaver_changes(u, state).join(";"))
+                    .unwrap_or_default();
+                (None, email.unwrap_or_default(), changed)
             }
         };
         line.clear();
@@ -589,7 +617,7 @@ fn faults_of_row(parsed: &Parsed, i: usize) -> String {
 /// The line an outcome shows.
 pub fn view(o: &Outcome, parsed: &Parsed, state: &AccountState) -> PlanRow {
     if let Some(inv) = o.invitation().and_then(|i| state.pending.get(i)) {
-        return invitation_view(o, inv, parsed);
+        return invitation_view(o, inv, parsed, state.suspends_disabled());
     }
     let user = o.user().and_then(|i| state.users.get(i));
     match o.source {
@@ -635,6 +663,7 @@ pub fn view(o: &Outcome, parsed: &Parsed, state: &AccountState) -> PlanRow {
                 email: u.email_display().to_owned(),
                 user_id: Some(u.id),
                 user_type: Some(u.user_type),
+                changes: leaver_changes(u, state),
                 ..blank(Bucket::Missing)
             },
             None => blank(Bucket::Missing),
@@ -653,8 +682,9 @@ fn two_people(r: &ImportRow, theirs: &str, whose: &str) -> String {
     )
 }
 
-/// The line of an outcome about a pending invitation.
-fn invitation_view(o: &Outcome, inv: &Invited, parsed: &Parsed) -> PlanRow {
+/// The line of an outcome about a pending invitation (`sync`: one disabled at the source
+/// is revoked).
+fn invitation_view(o: &Outcome, inv: &Invited, parsed: &Parsed, sync: bool) -> PlanRow {
     let state = if inv.expired {
         "invitation expired, not enrolled"
     } else {
@@ -686,6 +716,9 @@ fn invitation_view(o: &Outcome, inv: &Invited, parsed: &Parsed) -> PlanRow {
             row.user_type = Some(r.user_type.unwrap_or(inv.user_type));
             row.changes = invitation_changes(inv, r);
         }
+        Bucket::Disabled if sync => {
+            row.changes = vec!["invitation revoked (disabled at the source)".to_owned()];
+        }
         _ => {}
     }
     row
@@ -715,7 +748,13 @@ fn simple(r: &ImportRow, bucket: Bucket) -> PlanRow {
 
 /// A row's changes to an existing user, with the workbook grants they do not hold yet.
 fn all_changes(u: &Known, r: &ImportRow, parsed: &Parsed, state: &AccountState) -> Vec<String> {
+    if r.disabled {
+        return disabled_changes(u, state);
+    }
     let mut out = changes(u, u.user_type, r);
+    if state.revives(u) {
+        out.push("status: suspended → active (enabled again at the source)".to_owned());
+    }
     if let Some(book) = &parsed.workbook {
         let held = state.held.get(&u.id);
         out.extend(
@@ -727,6 +766,34 @@ fn all_changes(u: &Known, r: &ImportRow, parsed: &Parsed, state: &AccountState) 
         );
     }
     out
+}
+
+/// What a sync does to a user the directory no longer holds, by the source's decision.
+fn leaver_changes(u: &Known, state: &AccountState) -> Vec<String> {
+    use crate::config::Leavers;
+    let Some(sync) = &state.sync else {
+        return Vec::new();
+    };
+    let said = match sync.leavers {
+        _ if sync.spared.contains(&u.id) => "kept: the operator or an Administrator",
+        Leavers::Suspend if u.status == UserStatus::Active => {
+            "status: active → suspended (not in the directory)"
+        }
+        Leavers::Remove => "removed (not in the directory)",
+        _ => return Vec::new(),
+    };
+    vec![said.to_owned()]
+}
+
+/// What a sync does to a user disabled at the source: suspends them if active.
+fn disabled_changes(u: &Known, state: &AccountState) -> Vec<String> {
+    if state.spares(u.id) && u.status == UserStatus::Active {
+        vec!["kept: the operator or an Administrator".to_owned()]
+    } else if state.suspends_disabled() && u.status == UserStatus::Active {
+        vec!["status: active → suspended (disabled at the source)".to_owned()]
+    } else {
+        Vec::new()
+    }
 }
 
 /// An invitation cannot carry a personal mailbox yet: it is made for users created

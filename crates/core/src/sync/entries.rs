@@ -5,6 +5,8 @@
 
 use std::collections::HashMap;
 
+use sha2::Digest;
+
 use super::ldap::{Entry, Read, normal_dn};
 use crate::config::SyncSource;
 use crate::import::ldif::{guid, sid};
@@ -30,6 +32,12 @@ pub struct Rows {
     pub dns: Vec<String>,
     /// By row number less one: the mapped groups the entry is in, normalised DNs.
     pub groups: Vec<Vec<String>>,
+    /// The address and reference of each entry with faults, lower-cased: the users they
+    /// name are not taken for leavers.
+    pub faulty_emails: Vec<String>,
+    pub faulty_refs: Vec<String>,
+    /// A fingerprint of what was read, recorded with the run's batch.
+    pub sha256: String,
 }
 
 impl Rows {
@@ -67,11 +75,17 @@ pub fn rows(source: &SyncSource, read: Read) -> Result<Rows, ImportError> {
         cells: HEADER.iter().map(|h| (*h).to_owned()).collect(),
     });
     let mut dns = Vec::with_capacity(keyed.len());
+    let mut hash = sha2::Sha256::new();
     let mut in_groups = Vec::with_capacity(keyed.len());
     for (i, (dn, e)) in keyed.iter().enumerate() {
+        let cells = cells(source, e);
+        for c in &cells {
+            hash.update(c.as_bytes());
+            hash.update([0]);
+        }
         records.push(Record {
             row: i as u64 + 1,
-            cells: cells(source, e),
+            cells,
         });
         let mut mine: Vec<String> = member_of.get(dn.as_str()).cloned().unwrap_or_default();
         if let Some(attr) = &source.attributes.member_of {
@@ -93,11 +107,25 @@ pub fn rows(source: &SyncSource, read: Read) -> Result<Rows, ImportError> {
         header_row: 0,
         ..SourceInfo::default()
     };
+    let keys: Vec<(String, String)> = records
+        .iter()
+        .skip(1)
+        .map(|r| (r.cells[0].to_lowercase(), r.cells[4].clone()))
+        .collect();
     let parsed = parse_records(&source.url, records, info)?;
+    let bad: std::collections::BTreeSet<u64> = parsed.errors.iter().map(|e| e.row).collect();
+    let (faulty_emails, faulty_refs) = bad
+        .iter()
+        .filter_map(|r| keys.get((*r as usize).checked_sub(1)?))
+        .cloned()
+        .unzip();
     Ok(Rows {
         parsed,
         dns,
         groups: in_groups,
+        faulty_emails,
+        faulty_refs,
+        sha256: hex::encode(hash.finalize()),
     })
 }
 

@@ -18,6 +18,8 @@ pub(super) struct Choice<'a> {
     /// Missing users left alone, by address as typed or canonical, in any case (Unicode
     /// too: a user left alone must never be suspended for want of a case match).
     left_alone: HashSet<String>,
+    /// The same by unique reference.
+    left_alone_refs: HashSet<&'a str>,
 }
 
 impl<'a> Choice<'a> {
@@ -32,6 +34,7 @@ impl<'a> Choice<'a> {
                 .iter()
                 .map(|e| e.trim().to_lowercase())
                 .collect(),
+            left_alone_refs: opts.exclude_refs.iter().map(String::as_str).collect(),
         }
     }
 
@@ -66,6 +69,8 @@ impl<'a> Choice<'a> {
             (None, Some(p)) => {
                 self.left_alone.contains(&p.email_display().to_lowercase())
                     || self.left_alone.contains(p.email())
+                    || p.unique_ref()
+                        .is_some_and(|r| self.left_alone_refs.contains(r))
             }
             _ => false,
         }
@@ -86,6 +91,15 @@ impl<'a> Choice<'a> {
         self.opts.missing != Missing::Keep
             && !self.opts.skip.contains(&Bucket::Missing)
             && o.bucket == Bucket::Missing
+            && !self.excluded(o)
+    }
+
+    /// A row disabled at the source that a sync carries out: its active user suspended,
+    /// its pending invitation revoked.
+    pub fn suspending(&self, o: &Outcome) -> bool {
+        self.state.suspends_disabled()
+            && o.bucket == Bucket::Disabled
+            && !self.opts.skip.contains(&Bucket::Disabled)
             && !self.excluded(o)
     }
 

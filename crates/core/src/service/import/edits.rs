@@ -68,7 +68,8 @@ impl Edits<'_> {
                         Source::Row(i) => self.parsed.rows.get(i as usize)?,
                         _ => return None,
                     };
-                    let u = find(&before, self.user(o)?.id)?;
+                    let known = self.user(o)?;
+                    let u = find(&before, known.id)?;
                     let (first, last, display_name) = updated_names(r, u);
                     let edit = UserEdit {
                         id: u.id,
@@ -82,7 +83,12 @@ impl Edits<'_> {
                             .or(u.unique_ref.as_deref())
                             .map(str::to_owned),
                         user_type: *user_type,
-                        status: u.status,
+                        // A sync brings back those it suspended.
+                        status: if self.state.revives(known) {
+                            UserStatus::Active
+                        } else {
+                            u.status
+                        },
                     };
                     let changes = view(o, self.parsed, self.state).changes;
                     Some(snapshot(u).map(|before| Edit {

@@ -12,6 +12,7 @@ use super::rows::Ticker;
 use crate::domain::Email;
 use crate::error::Result;
 use crate::import::plan::{Invited, Known, Outcomes};
+use crate::service::Usher;
 use crate::store::Tx;
 
 impl Edits<'_> {
@@ -29,16 +30,13 @@ impl Edits<'_> {
         }
         // The operator is never suspended or removed by their own import, nor are the
         // account's Administrators.
-        let me = Email::parse(&self.usher.actor().name)
-            .ok()
-            .map(|e| e.canonical().to_owned());
-        let admins = self.administrators(tx).await?;
+        let spared = self.spared(tx).await?;
         let missing: Vec<&Known> = plan
             .list
             .iter()
             .filter(|o| choice.deciding(o))
             .filter_map(|o| choice.user_of(o))
-            .filter(|k| me.as_deref() != Some(k.email()) && !admins.contains(&k.id))
+            .filter(|k| !spared(k))
             .collect();
         // Those left alone count as done at once.
         ticker.done += ticker
@@ -63,14 +61,69 @@ impl Edits<'_> {
         Ok(())
     }
 
-    /// The account's Administrators (the first user, from `usher init`, included): a
-    /// file that forgets them must not lock the account out. Their ids.
-    async fn administrators(&self, tx: &mut Tx) -> Result<HashSet<i64>> {
-        let first = self.state.users.iter().map(|u| u.id).min();
-        let mut ids: HashSet<i64> = first.into_iter().collect();
-        if let Some(role) = tx.role_by_name(self.account.id, "Administrator").await? {
-            ids.extend(tx.active_holders_of(role.id).await?);
+    /// A sync's rows disabled at the source: their active users suspended and their
+    /// pending invitations revoked, sparing the operator and the Administrators as the
+    /// missing-users decision does.
+    pub(super) async fn suspend_disabled(
+        &self,
+        tx: &mut Tx,
+        choice: &Choice<'_>,
+        plan: &Outcomes,
+        out: &mut ApplyOutcome,
+        ticker: &mut Ticker<'_>,
+    ) -> Result<()> {
+        if !self.state.suspends_disabled() {
+            return Ok(());
         }
-        Ok(ids)
+        let spared = self.spared(tx).await?;
+        let users: Vec<&Known> = plan
+            .list
+            .iter()
+            .filter(|o| choice.suspending(o))
+            .filter_map(|o| choice.user_of(o))
+            .filter(|k| !spared(k))
+            .collect();
+        out.suspended += self.suspend_all(tx, &users, |n| ticker.tick(n)).await?;
+        let mut revoked: Vec<&Invited> = plan
+            .list
+            .iter()
+            .filter(|o| choice.suspending(o))
+            .filter_map(|o| choice.invitation_of(o))
+            .collect();
+        revoked.sort_unstable_by_key(|i| i.id);
+        out.invitations_revoked += self.revoke_invitations(tx, &revoked, Why::Disabled).await?;
+        Ok(())
     }
+
+    /// Who a run never suspends or removes: the operator, and the account's
+    /// Administrators.
+    async fn spared(&self, tx: &mut Tx) -> Result<impl Fn(&Known) -> bool + use<>> {
+        let ids = spared_ids(self.usher, tx, self.account.id, &self.state.users).await?;
+        Ok(move |k: &Known| ids.contains(&k.id))
+    }
+}
+
+/// The ids of the users an import or sync never suspends or removes: the operator, and
+/// the account's Administrators (the first user, from `usher init`, included), so that
+/// a file or directory that forgets them cannot lock the account out.
+pub(crate) async fn spared_ids(
+    usher: &Usher,
+    tx: &mut Tx,
+    account_id: i64,
+    users: &[Known],
+) -> Result<HashSet<i64>> {
+    let me = Email::parse(&usher.actor().name)
+        .ok()
+        .map(|e| e.canonical().to_owned());
+    let mut ids: HashSet<i64> = users.iter().map(|u| u.id).min().into_iter().collect();
+    ids.extend(
+        users
+            .iter()
+            .filter(|u| me.as_deref() == Some(u.email()))
+            .map(|u| u.id),
+    );
+    if let Some(role) = tx.role_by_name(account_id, "Administrator").await? {
+        ids.extend(tx.active_holders_of(role.id).await?);
+    }
+    Ok(ids)
 }

@@ -5,6 +5,7 @@ mod check;
 mod choice;
 mod edits;
 mod invites;
+mod losses;
 mod missing;
 mod options;
 mod pending;
@@ -19,7 +20,7 @@ use serde_json::json;
 use crate::domain::{Permission, Timestamp};
 use crate::error::{Error, Result};
 use crate::import::Parsed;
-use crate::import::plan::{AccountState, Invited, outcomes};
+use crate::import::plan::{AccountState, Invited, Outcomes, outcomes};
 use crate::service::Usher;
 use crate::service::invite::seats;
 use crate::store::{Account, Batch, NewAudit, Tx, User, UserFields};
@@ -30,7 +31,27 @@ use invites::Invites;
 use pending::Why;
 use rows::{Direct, Ticker, Work};
 
+pub use losses::{Losses, losses};
+pub(crate) use missing::spared_ids;
 pub use options::{ApplyOptions, ApplyOutcome, Missing};
+
+/// What an apply works on, in the caller's transaction.
+#[derive(Clone, Copy)]
+pub(crate) struct Applying<'a> {
+    pub account: &'a Account,
+    pub now: Timestamp,
+    pub parsed: &'a Parsed,
+    pub opts: &'a ApplyOptions,
+    /// Rows' passwords, hashed before the account's lock was taken.
+    pub hashes: &'a HashMap<u64, String>,
+}
+
+/// The plan an apply is about to carry out, for a gate to weigh.
+pub(crate) struct Planned<'a> {
+    pub plan: &'a Outcomes,
+    pub state: &'a AccountState,
+    pub parsed: &'a Parsed,
+}
 pub use undo::UndoOutcome;
 
 /// A user's current fields, to change one or two and write back.
@@ -83,6 +104,7 @@ impl Usher {
             domains: tx.domain_names(account.id).await?,
             seats: Some(seats(tx, account, now).await?),
             held: HashMap::new(),
+            sync: None,
         };
         tx.release_memory().await?;
         Ok(state)
@@ -99,18 +121,51 @@ impl Usher {
         self.require(&mut tx, &account, Permission::ImportUsers)
             .await?;
         tx.lock_account(account.id).await?;
-        let mut state = self.account_state(&mut tx, &account, now).await?;
-        let checked = self
-            .check_workbook(&mut tx, &account, parsed, &state)
-            .await?;
+        let state = self.account_state(&mut tx, &account, now).await?;
+        let applying = Applying {
+            account: &account,
+            now,
+            parsed,
+            opts,
+            hashes: &hashes,
+        };
+        let out = self.apply_in(&mut tx, applying, state, &|_| Ok(())).await?;
+        tx.commit().await?;
+        self.after_import("import.apply", out.batch_id).await;
+        Ok(out)
+    }
+
+    /// The apply inside the caller's transaction, on the account `state` read in it;
+    /// `gate` sees the plan before anything is written and may refuse it (a sync's
+    /// limits). Nothing is committed.
+    pub(crate) async fn apply_in(
+        &self,
+        tx: &mut Tx,
+        a: Applying<'_>,
+        mut state: AccountState,
+        gate: &(dyn Fn(&Planned<'_>) -> Result<()> + Sync),
+    ) -> Result<ApplyOutcome> {
+        let Applying {
+            account,
+            now,
+            parsed,
+            opts,
+            hashes,
+        } = a;
+        let checked = self.check_workbook(tx, account, parsed, &state).await?;
         state.held = checked.held;
         let parsed: &Parsed = checked.parsed.as_ref().unwrap_or(parsed);
-        self.also_allowed(&mut tx, &account, parsed).await?;
+        self.also_allowed(tx, account, parsed).await?;
         let plan = outcomes(parsed, &state);
+        gate(&Planned {
+            plan: &plan,
+            state: &state,
+            parsed,
+        })?;
         let errors = check_plan(&plan, parsed, &state, opts)?;
         let choice = Choice::new(parsed, &state, opts);
         if choice.invites(&plan) {
-            self.may_invite(&mut tx, &account).await?;
+            self.may_invite(tx, account).await?;
         }
         let counts = serde_json::to_string(&plan.counts).unwrap_or_default();
         let batch = tx
@@ -130,7 +185,7 @@ impl Usher {
         };
         let edits = Edits {
             usher: self,
-            account: &account,
+            account,
             batch,
             now,
             parsed,
@@ -141,24 +196,27 @@ impl Usher {
             work: plan
                 .list
                 .iter()
-                .filter(|o| choice.applies(o) || choice.deciding(o))
+                .filter(|o| choice.applies(o) || choice.deciding(o) || choice.suspending(o))
                 .count() as u64,
             progress: &opts.progress,
         };
         let mut direct = Direct {
-            hashes: &hashes,
+            hashes,
             resolver: checked.resolver,
         };
         let work = edits
-            .write_rows(&mut tx, &choice, &plan, &mut direct, &mut out, &mut ticker)
+            .write_rows(tx, &choice, &plan, &mut direct, &mut out, &mut ticker)
             .await?;
-        self.write_work(&mut tx, &edits, work, &mut out, &mut ticker)
+        self.write_work(tx, &edits, work, &mut out, &mut ticker)
             .await?;
         edits
-            .decide_missing(&mut tx, &choice, &plan, &mut out, &mut ticker)
+            .suspend_disabled(tx, &choice, &plan, &mut out, &mut ticker)
+            .await?;
+        edits
+            .decide_missing(tx, &choice, &plan, &mut out, &mut ticker)
             .await?;
         self.record(
-            &mut tx,
+            tx,
             now,
             "import.apply",
             &format!("import:{batch} {}", opts.file_name),
@@ -166,8 +224,6 @@ impl Usher {
                    "missing": opts.missing, "skip_errors": opts.skip_errors}),
         )
         .await?;
-        tx.commit().await?;
-        self.after_import("import.apply", batch).await;
         Ok(out)
     }
 

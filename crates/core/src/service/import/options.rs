@@ -30,6 +30,9 @@ pub struct ApplyOptions {
     pub exclude_rows: Vec<(u64, u64)>,
     /// Users missing from the file left as they are, by address (they have no row).
     pub exclude_emails: Vec<String>,
+    /// Users missing from the file left as they are, by unique reference (a sync's
+    /// entries that have faults name them so).
+    pub exclude_refs: Vec<String>,
     /// Apply the good rows and leave the faulty ones out, on purpose: without it a
     /// single faulty row refuses the whole file.
     pub skip_errors: bool,

@@ -23,6 +23,8 @@ pub(super) enum Why {
     Replaced,
     /// The person is missing from the file.
     Missing,
+    /// The person is disabled at the directory a sync reads.
+    Disabled,
 }
 
 /// A row's names, or the invitation's where the row has none (an export without name
@@ -113,6 +115,7 @@ impl Edits<'_> {
             let reason = match why {
                 Why::Replaced => "replaced by a new invitation",
                 Why::Missing => "missing from the file",
+                Why::Disabled => "disabled at the source",
             };
             let logged = chunk
                 .iter()

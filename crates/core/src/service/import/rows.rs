@@ -124,7 +124,8 @@ impl<'a> Edits<'a> {
                 (Bucket::Updated, Some(k)) if !choice.workbook => {
                     let user_type = free.give(
                         r.user_type.unwrap_or(k.user_type),
-                        k.user_type == UserType::Guest && k.status == UserStatus::Active,
+                        (k.user_type == UserType::Guest && k.status == UserStatus::Active)
+                            || self.state.revives(k),
                     );
                     work.updates.push((o, user_type));
                 }

@@ -125,6 +125,8 @@ impl Usher {
             }
         }
         tx.mark_batch_undone(batch_id, now).await?;
+        // A sync's run undone: those it suspended are no longer its to bring back.
+        tx.drop_sync_holds_of_batch(batch_id).await?;
         self.record(
             &mut tx,
             now,

@@ -1,0 +1,201 @@
+//! Directory sync's records (docs/sync.md): each run, the users a source suspended, and
+//! the grants it gave.
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+
+use super::{Tx, on_tx};
+use crate::domain::Timestamp;
+use crate::error::Result;
+
+/// One run of a source, as `usher sync status` and the console show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct SyncRun {
+    pub id: i64,
+    pub source: String,
+    pub started_at: i64,
+    pub finished_at: i64,
+    pub actor: String,
+    pub scope: String,
+    pub outcome: String,
+    pub entries: i64,
+    /// The plan's counts by bucket, as JSON.
+    pub counts: String,
+    /// What the run would lose, by kind, as JSON.
+    pub losses: String,
+    pub held_reason: Option<String>,
+    pub digest: Option<String>,
+    pub batch_id: Option<i64>,
+    pub approves: Option<i64>,
+    pub cursor: Option<String>,
+    pub error: Option<String>,
+}
+
+/// A run to record.
+#[derive(Debug, Clone, Default)]
+pub struct NewSyncRun<'a> {
+    pub account_id: i64,
+    pub source: &'a str,
+    pub started_at: i64,
+    pub finished_at: i64,
+    pub actor: &'a str,
+    pub scope: &'a str,
+    pub outcome: &'a str,
+    pub entries: i64,
+    pub counts: String,
+    pub losses: String,
+    pub held_reason: Option<String>,
+    pub digest: Option<&'a str>,
+    pub batch_id: Option<i64>,
+    pub approves: Option<i64>,
+    pub cursor: Option<&'a str>,
+    pub error: Option<String>,
+}
+
+const RUN_COLUMNS: &str = "id, source, started_at, finished_at, actor, scope, outcome, entries, \
+     counts, losses, held_reason, digest, batch_id, approves, cursor, error";
+
+impl Tx {
+    pub async fn insert_sync_run(&mut self, r: &NewSyncRun<'_>) -> Result<i64> {
+        let id = on_tx!(self, |c| {
+            sqlx::query_scalar(
+                "INSERT INTO sync_runs (account_id, source, started_at, finished_at, actor, scope,
+                    outcome, entries, counts, losses, held_reason, digest, batch_id, approves,
+                    cursor, error)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+                 RETURNING id",
+            )
+            .bind(r.account_id)
+            .bind(r.source)
+            .bind(r.started_at)
+            .bind(r.finished_at)
+            .bind(r.actor)
+            .bind(r.scope)
+            .bind(r.outcome)
+            .bind(r.entries)
+            .bind(&r.counts)
+            .bind(&r.losses)
+            .bind(&r.held_reason)
+            .bind(r.digest)
+            .bind(r.batch_id)
+            .bind(r.approves)
+            .bind(r.cursor)
+            .bind(&r.error)
+            .fetch_one(c)
+            .await
+        })?;
+        Ok(id)
+    }
+
+    /// The newest runs first, of one source or all.
+    pub async fn sync_runs(
+        &mut self,
+        account_id: i64,
+        source: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<SyncRun>> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM sync_runs
+             WHERE account_id = $1 AND ($2 IS NULL OR source = $2)
+             ORDER BY id DESC LIMIT $3"
+        );
+        let rows = on_tx!(self, |c| {
+            sqlx::query_as::<_, SyncRun>(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(account_id)
+                .bind(source)
+                .bind(limit)
+                .fetch_all(c)
+                .await
+        })?;
+        Ok(rows)
+    }
+
+    pub async fn sync_run(&mut self, account_id: i64, id: i64) -> Result<Option<SyncRun>> {
+        let sql = format!("SELECT {RUN_COLUMNS} FROM sync_runs WHERE account_id = $1 AND id = $2");
+        let row = on_tx!(self, |c| {
+            sqlx::query_as::<_, SyncRun>(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(account_id)
+                .bind(id)
+                .fetch_optional(c)
+                .await
+        })?;
+        Ok(row)
+    }
+
+    /// Whether a held run has been applied since (approved), by its id.
+    pub async fn sync_run_approved(&mut self, held: i64) -> Result<bool> {
+        let n: i64 = on_tx!(self, |c| {
+            sqlx::query_scalar("SELECT COUNT(*) FROM sync_runs WHERE approves = $1")
+                .bind(held)
+                .fetch_one(c)
+                .await
+        })?;
+        Ok(n > 0)
+    }
+
+    /// The users this source suspended and may bring back: still suspended, and not
+    /// changed by anyone since (a later edit, by hand or otherwise, voids the hold).
+    pub async fn sync_holds(&mut self, account_id: i64, source: &str) -> Result<HashSet<i64>> {
+        let ids: Vec<i64> = on_tx!(self, |c| {
+            sqlx::query_scalar(
+                "SELECT h.user_id FROM sync_holds h JOIN users u ON u.id = h.user_id
+                 WHERE h.account_id = $1 AND h.source = $2
+                   AND u.status = 'suspended' AND u.updated_at <= h.at",
+            )
+            .bind(account_id)
+            .bind(source)
+            .fetch_all(c)
+            .await
+        })?;
+        Ok(ids.into_iter().collect())
+    }
+
+    /// After a run's apply: the users its batch suspended are held by the source, and
+    /// holds on users active again are dropped.
+    pub async fn record_sync_holds(
+        &mut self,
+        account_id: i64,
+        source: &str,
+        batch_id: i64,
+        at: Timestamp,
+    ) -> Result<()> {
+        on_tx!(self, |c| {
+            sqlx::query(
+                "DELETE FROM sync_holds WHERE account_id = $1 AND source = $2
+                   AND user_id IN (SELECT id FROM users WHERE account_id = $1 AND status = 'active')",
+            )
+            .bind(account_id)
+            .bind(source)
+            .execute(&mut *c)
+            .await?;
+            sqlx::query(
+                "INSERT INTO sync_holds (account_id, source, user_id, batch_id, at)
+                 SELECT $1, $2, ch.user_id, $3, $4 FROM import_changes ch
+                 WHERE ch.batch_id = $3 AND ch.kind = 'suspend' AND ch.user_id IS NOT NULL
+                 ON CONFLICT (account_id, source, user_id)
+                 DO UPDATE SET batch_id = excluded.batch_id, at = excluded.at",
+            )
+            .bind(account_id)
+            .bind(source)
+            .bind(batch_id)
+            .bind(at.0)
+            .execute(c)
+            .await
+            .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    /// Undo of a run: what it suspended is no longer its to bring back.
+    pub async fn drop_sync_holds_of_batch(&mut self, batch_id: i64) -> Result<()> {
+        on_tx!(self, |c| {
+            sqlx::query("DELETE FROM sync_holds WHERE batch_id = $1")
+                .bind(batch_id)
+                .execute(c)
+                .await
+                .map(|_| ())
+        })?;
+        Ok(())
+    }
+}
