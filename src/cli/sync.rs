@@ -122,7 +122,10 @@ fn find<'c>(ctx: &'c Context, name: &str) -> Result<&'c SyncSource> {
 }
 
 async fn preview(ctx: &Context, source: &SyncSource, out: &JsonFlag) -> Result<()> {
-    let report = ctx.usher.sync_preview(source).await?;
+    let report = ctx
+        .usher
+        .sync_preview(source, &super::bar::progress())
+        .await?;
     let Some(plan) = &report.plan else {
         return Err(eyre!("the preview made no plan"));
     };
@@ -139,9 +142,7 @@ async fn preview(ctx: &Context, source: &SyncSource, out: &JsonFlag) -> Result<(
             println!("note: {}", escape_for_display(n));
         }
         // Entries have no row numbers worth showing: the address names each.
-        super::import::show_plan(plan, None, &|_| {
-            String::new()
-        });
+        super::import::show_plan(plan, None, &|_| String::new());
         say_losses(&report);
     }
     verdict(&report)
@@ -161,7 +162,10 @@ fn say_losses(report: &SyncReport) {
         println!("  fault: {f}");
     }
     if report.faults.len() > 20 {
-        println!("  … and {} more (--json lists them all)", report.faults.len() - 20);
+        println!(
+            "  … and {} more (--json lists them all)",
+            report.faults.len() - 20
+        );
     }
 }
 
@@ -183,7 +187,10 @@ async fn apply(ctx: &Context, source: &SyncSource, a: &SyncArgs) -> Result<()> {
             source.name
         ));
     }
-    let report = ctx.usher.sync_apply(source, a.approve).await?;
+    let report = ctx
+        .usher
+        .sync_apply(source, a.approve, &super::bar::progress())
+        .await?;
     let mail = match (&report.applied, a.no_send) {
         (Some(o), false) if o.invited + o.reinvited > 0 => ctx.deliver_now().await,
         (Some(_), true) => "mail: queued (usher outbox flush sends it)".to_owned(),
@@ -251,12 +258,19 @@ async fn status(ctx: &Context, out: &JsonFlag) -> Result<()> {
         }));
         lines.push(vec![
             s.name.clone(),
-            last.map(|r| when(r.finished_at)).unwrap_or_else(|| "never".into()),
+            last.map(|r| when(r.finished_at))
+                .unwrap_or_else(|| "never".into()),
             last.map(|r| r.outcome.clone()).unwrap_or_default(),
             last.map(|r| r.entries.to_string()).unwrap_or_default(),
             applied.map(|r| when(r.finished_at)).unwrap_or_default(),
             waiting
-                .map(|r| format!("run {}: {}", r.id, r.held_reason.clone().unwrap_or_default()))
+                .map(|r| {
+                    format!(
+                        "run {}: {}",
+                        r.id,
+                        r.held_reason.clone().unwrap_or_default()
+                    )
+                })
                 .unwrap_or_default(),
         ]);
     }
@@ -268,7 +282,14 @@ async fn status(ctx: &Context, out: &JsonFlag) -> Result<()> {
         println!(
             "{}",
             output::table(
-                &["source", "last run", "outcome", "entries", "last applied", "waiting"],
+                &[
+                    "source",
+                    "last run",
+                    "outcome",
+                    "entries",
+                    "last applied",
+                    "waiting"
+                ],
                 lines
             )
         );
@@ -308,7 +329,9 @@ async fn history(ctx: &Context, source: Option<&str>, limit: i64, out: &JsonFlag
     println!(
         "{}",
         output::table(
-            &["run", "source", "time", "by", "outcome", "entries", "import", "why"],
+            &[
+                "run", "source", "time", "by", "outcome", "entries", "import", "why"
+            ],
             rows
         )
     );

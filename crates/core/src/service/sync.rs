@@ -13,6 +13,7 @@ use crate::config::{Leavers, Limit, SyncSource};
 use crate::domain::{Permission, Timestamp};
 use crate::error::{Clash, Error, Result};
 use crate::import::plan::{AccountState, Plan, SyncState, plan};
+use crate::import::{Progress, Stage};
 use crate::service::{ApplyOptions, ApplyOutcome, Missing};
 use crate::store::{Account, NewSyncRun, SyncRun, Tx};
 use crate::sync::Rows;
@@ -164,11 +165,17 @@ struct Seen {
 }
 
 impl Usher {
-    /// Reads a source whole and checks its entries as rows.
-    async fn read_source(&self, source: &SyncSource) -> Result<Rows> {
+    /// Reads a source whole and checks its entries as rows; `progress` hears of each
+    /// page read.
+    async fn read_source(&self, source: &SyncSource, progress: &Progress) -> Result<Rows> {
         let filter = source.filter.clone();
-        let mut quiet = |_: u64| {};
-        let read = crate::sync::read(source, &filter, &mut quiet).await?;
+        let page = u64::from(source.page_size);
+        let mut told = |n: u64| {
+            if n.is_multiple_of(page) {
+                progress.report(Stage::Reading, n, None);
+            }
+        };
+        let read = crate::sync::read(source, &filter, &mut told).await?;
         let source = source.clone();
         let rows = tokio::task::spawn_blocking(move || crate::sync::rows(&source, read))
             .await
@@ -197,9 +204,13 @@ impl Usher {
 
     /// `usher sync NAME --dry-run`: the directory read and planned, nothing changed. The
     /// run is recorded, with the limit it would trip.
-    pub async fn sync_preview(&self, source: &SyncSource) -> Result<SyncReport> {
+    pub async fn sync_preview(
+        &self,
+        source: &SyncSource,
+        progress: &Progress,
+    ) -> Result<SyncReport> {
         let started = self.clock.now();
-        let rows = match self.read_source(source).await {
+        let rows = match self.read_source(source, progress).await {
             Ok(r) => r,
             Err(e) => return Err(self.sync_failed(source, started, e).await),
         };
@@ -287,13 +298,17 @@ impl Usher {
         &self,
         source: &SyncSource,
         approve: Option<i64>,
+        progress: &Progress,
     ) -> Result<SyncReport> {
         let started = self.clock.now();
-        let rows = match self.read_source(source).await {
+        let rows = match self.read_source(source, progress).await {
             Ok(r) => r,
             Err(e) => return Err(self.sync_failed(source, started, e).await),
         };
-        let opts = options(source, &rows);
+        let opts = ApplyOptions {
+            progress: progress.clone(),
+            ..options(source, &rows)
+        };
         let hashes = Default::default();
         let mut tx = self.store.write().await?;
         let account = self.account_in(&mut tx).await?;
@@ -348,7 +363,10 @@ impl Usher {
             (Err(_), Some(stop)) => {
                 drop(tx);
                 report.held = tripped(source, &seen.losses).filter(|_| stop == RunOutcome::Held);
-                report.held_reason = report.held.as_ref().map(|t| t.describe(seen.losses.active_users));
+                report.held_reason = report
+                    .held
+                    .as_ref()
+                    .map(|t| t.describe(seen.losses.active_users));
                 let r = NewSyncRun {
                     actor: &actor,
                     held_reason: report.held_reason.clone(),
@@ -402,7 +420,10 @@ impl Usher {
         if run.outcome != RunOutcome::Held.as_str() {
             return Err(Error::conflict(
                 Clash::State,
-                format!("run {id} was {}, not held: there is nothing to approve", run.outcome),
+                format!(
+                    "run {id} was {}, not held: there is nothing to approve",
+                    run.outcome
+                ),
             ));
         }
         if tx.sync_run_approved(id).await? {
@@ -434,7 +455,10 @@ impl Usher {
         let batch = run.batch_id.ok_or_else(|| {
             Error::conflict(
                 Clash::State,
-                format!("sync run {run_id} was {}: it changed nothing to undo", run.outcome),
+                format!(
+                    "sync run {run_id} was {}: it changed nothing to undo",
+                    run.outcome
+                ),
             )
         })?;
         self.import_undo(batch).await
@@ -452,7 +476,9 @@ fn gate(
     seen: &Mutex<Seen>,
 ) -> Result<()> {
     let l = losses(&p.plan.list, p.parsed, p.state, opts);
-    let mut s = seen.lock().map_err(|_| Error::Task("a sync's gate".into()))?;
+    let mut s = seen
+        .lock()
+        .map_err(|_| Error::Task("a sync's gate".into()))?;
     s.losses = l;
     s.digest = p.plan.digest.clone();
     s.counts = serde_json::to_string(&p.plan.counts).unwrap_or_default();

@@ -57,10 +57,8 @@ pub fn rows(source: &SyncSource, read: Read) -> Result<Rows, ImportError> {
         mut entries,
         groups,
     } = read;
-    let mut keyed: Vec<(String, Entry)> = entries
-        .drain(..)
-        .map(|e| (normal_dn(&e.dn), e))
-        .collect();
+    let mut keyed: Vec<(String, Entry)> =
+        entries.drain(..).map(|e| (normal_dn(&e.dn), e)).collect();
     keyed.sort_by(|a, b| a.0.cmp(&b.0));
     // Each member's groups: a group's member list turned round.
     let mut member_of: HashMap<&str, Vec<String>> = HashMap::new();
@@ -147,23 +145,23 @@ fn cells(source: &SyncSource, e: &Entry) -> Vec<String> {
         text(&a.display_name),
         reference(e, &a.reference),
         if disabled { "false" } else { "true" }.to_owned(),
-        source
-            .user_type
-            .map(|t| t.to_string())
-            .unwrap_or_default(),
+        source.user_type.map(|t| t.to_string()).unwrap_or_default(),
     ]
 }
 
 /// The stable reference as text: AD's binary GUID and SID in their usual forms, any
-/// other binary value in hex.
+/// other binary value in hex. A GUID's 16 bytes are sometimes valid UTF-8 and arrive as
+/// text, so for those two the bytes are read whichever way they came.
 fn reference(e: &Entry, attr: &str) -> String {
-    if let Some(t) = e.first(attr) {
+    let lower = attr.to_ascii_lowercase();
+    let binary = matches!(lower.as_str(), "objectguid" | "objectsid");
+    if !binary && let Some(t) = e.first(attr) {
         return t.trim().to_owned();
     }
-    let Some(b) = e.bytes(attr) else {
+    let Some(b) = e.bytes(attr).or(e.first(attr).map(str::as_bytes)) else {
         return String::new();
     };
-    let made = match attr.to_ascii_lowercase().as_str() {
+    let made = match lower.as_str() {
         "objectguid" => guid(b),
         "objectsid" => sid(b),
         _ => None,
@@ -231,6 +229,15 @@ mod tests {
                 0xee, 0xff,
             ]],
         );
+        // A GUID whose bytes happen to be UTF-8 arrives as text: still a GUID.
+        let mut cy = entry(
+            "cn=Cy,ou=people,dc=acme,dc=test",
+            &[("mail", "cy@acme.test")],
+        );
+        cy.text.insert(
+            "objectguid".into(),
+            vec![String::from_utf8((0x10..0x20).collect()).unwrap()],
+        );
         let ann = entry(
             "cn=Ann,ou=people,dc=acme,dc=test",
             &[("mail", "ann@acme.test"), ("userAccountControl", "512")],
@@ -238,16 +245,24 @@ mod tests {
         let rows = rows(
             source,
             Read {
-                entries: vec![bob, ann],
+                entries: vec![bob, ann, cy],
                 groups: HashMap::new(),
             },
         )?;
         let p = &rows.parsed;
-        assert_eq!(p.rows.len(), 2, "{:?}", p.errors);
+        assert_eq!(p.rows.len(), 3, "{:?}", p.errors);
+        assert_eq!(
+            p.rows[2].unique_ref(),
+            Some("13121110-1514-1716-1819-1a1b1c1d1e1f")
+        );
         // DN order: Ann's entry first whatever the server's order.
         assert_eq!(p.rows[0].email(), "ann@acme.test");
         assert!(!p.rows[0].disabled);
-        assert_eq!(p.rows[1].email(), "bob@acme.test", "the UPN stands in for mail");
+        assert_eq!(
+            p.rows[1].email(),
+            "bob@acme.test",
+            "the UPN stands in for mail"
+        );
         assert!(p.rows[1].disabled, "bit 2 of 514 is set");
         assert_eq!(
             p.rows[1].unique_ref(),

@@ -8,7 +8,10 @@ pub enum DirectoryError {
     /// The connection dropped part-way: nothing read is used.
     #[error("the directory {url} stopped answering part-way ({reason}); nothing was changed")]
     Dropped { url: String, reason: String },
-    #[error("the directory refused the bind as {dn} (LDAP code {rc}{})", said(text))]
+    #[error(
+        "the directory refused the bind as {dn} (LDAP code {rc}{})",
+        said(text)
+    )]
     Bind { dn: String, rc: u32, text: String },
     /// The search ended with an error, a size or time limit among them: a directory read
     /// in part is not planned on.
@@ -55,7 +58,9 @@ fn said(text: &str) -> String {
 /// base that does not exist.
 fn hint(rc: u32) -> &'static str {
     match rc {
-        3 | 4 | 11 => " (raise the directory's size and time limits for the bind DN; usher reads in pages)",
+        3 | 4 | 11 => {
+            " (raise the directory's size and time limits for the bind DN; usher reads in pages)"
+        }
         32 => " (the base DN does not exist)",
         _ => "",
     }

@@ -226,7 +226,12 @@ async fn group_members(
 ) -> Result<Vec<String>, DirectoryError> {
     let res = bound
         .ldap
-        .search(dn, Scope::Base, "(objectClass=*)", vec!["member", "uniqueMember"])
+        .search(
+            dn,
+            Scope::Base,
+            "(objectClass=*)",
+            vec!["member", "uniqueMember"],
+        )
         .await
         .map_err(|e| DirectoryError::Dropped {
             url: source.url.clone(),
@@ -241,7 +246,11 @@ async fn group_members(
             read: 0,
         });
     }
-    let Some(group) = found.into_iter().next().map(|e| Entry::from_search(SearchEntry::construct(e))) else {
+    let Some(group) = found
+        .into_iter()
+        .next()
+        .map(|e| Entry::from_search(SearchEntry::construct(e)))
+    else {
         return Err(DirectoryError::NoGroup {
             source_name: source.name.clone(),
             dn: dn.to_owned(),

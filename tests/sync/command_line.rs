@@ -1,0 +1,94 @@
+//! `usher sync` as scripts use it: the preview JSON an import's dry run prints, exit
+//! statuses that say pending, in step and held, status and history.
+
+use crate::cli;
+use crate::common::TestDb;
+use crate::slapd::{self, Shape, Slapd, person};
+
+crate::on_both_backends!(sync_commands_preview_apply_and_report);
+
+async fn sync_commands_preview_apply_and_report(db: &TestDb) {
+    if !slapd::available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ldap = Slapd::start(dir.path(), Shape::Plain);
+    ldap.add(&format!(
+        "{}{}{}",
+        person("ann", "Ann", "Lee", "ann@acme.test"),
+        person("bob", "Bob", "Ng", "bob@acme.test"),
+        person("cy", "Cy", "Oh", "cy@acme.test"),
+    ));
+    let config = db.dir.path().join("usher.toml");
+    std::fs::write(&config, ldap.source_toml("corp", "")).unwrap();
+    let run = |args: &[&str]| {
+        cli::usher(db)
+            .env("USHER_CONFIG", &config)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let init = run(&[
+        "init",
+        "--org",
+        "Acme",
+        "--domain",
+        "acme.test",
+        "--licences",
+        "10",
+        "--admin",
+        "admin@acme.test",
+    ]);
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    for (mail, first) in [("ann@acme.test", "Ann"), ("bob@acme.test", "Bob")] {
+        assert!(
+            run(&["users", "create", mail, "--first", first])
+                .status
+                .success()
+        );
+    }
+
+    let dry = run(&["sync", "corp", "--dry-run", "--json"]);
+    assert_eq!(dry.status.code(), Some(2), "changes pending");
+    let v: serde_json::Value = serde_json::from_slice(&dry.stdout).unwrap();
+    for key in ["counts", "notes", "licences", "digest", "rows"] {
+        assert!(v.get(key).is_some(), "{key} in {v}");
+    }
+    assert_eq!(v["counts"]["new"], 1);
+    assert_eq!(v["counts"]["updated"], 2, "their references");
+    assert_eq!(v["counts"]["missing"], 1);
+    assert_eq!(v["sync"]["entries"], 3);
+
+    let refused = run(&["sync", "corp", "--apply"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--yes"));
+    let applied = run(&["sync", "corp", "--apply", "--yes", "--no-send"]);
+    let said = String::from_utf8_lossy(&applied.stdout);
+    assert!(applied.status.success(), "{said}");
+    assert!(said.contains("applied: invited 1, updated 2"), "{said}");
+    let in_step = run(&["sync", "corp", "--dry-run"]);
+    assert_eq!(in_step.status.code(), Some(0), "in step");
+
+    // Two of three active users gone is over 20 %: held, exit status 3, nothing changed.
+    ldap.delete(&[
+        &format!("uid=ann,ou=people,{}", slapd::SUFFIX),
+        &format!("uid=bob,ou=people,{}", slapd::SUFFIX),
+    ]);
+    let held = run(&["sync", "corp", "--apply", "--yes"]);
+    let said = String::from_utf8_lossy(&held.stdout).into_owned();
+    assert_eq!(held.status.code(), Some(3), "{said}");
+    assert!(said.contains("held, nothing changed"), "{said}");
+    let status = run(&["sync", "status", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(v[0]["source"], "corp");
+    assert_eq!(v[0]["waiting"]["outcome"], "held");
+    let history = run(&["sync", "history"]);
+    let said = String::from_utf8_lossy(&history.stdout);
+    assert!(said.contains("held") && said.contains("applied"), "{said}");
+    let unknown = run(&["sync", "nope", "--dry-run"]);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("the config has corp"));
+}

@@ -1,0 +1,84 @@
+//! Directory sync against a real OpenLDAP server from Debian's packages, in the two
+//! shapes sysadmins meet: a plain inetOrgPerson tree, and AD-like entries (msuser.schema,
+//! binary objectGUID, userAccountControl). Each case runs on both backends.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "../common/cli.rs"]
+mod cli;
+#[path = "../common/mod.rs"]
+mod common;
+#[path = "../common/slapd.rs"]
+mod slapd;
+
+mod ad;
+mod command_line;
+mod limits;
+mod plain;
+
+use usher::Usher;
+use usher::config::{Config, Overrides, SyncSource};
+use usher::import::Progress;
+use usher::service::{NewCorporateUser, SyncReport, Target};
+use usher::store::User;
+
+/// The source a TOML table describes, as the config resolves it.
+fn source(toml: &str) -> SyncSource {
+    let c = Config::from_toml(
+        toml,
+        &Overrides::default(),
+        &[("USHER_DATA_DIR", "/tmp/usher-sync-test")],
+    )
+    .unwrap();
+    c.sync.into_iter().next().unwrap()
+}
+
+/// Limits wide open, for the cases that are not about them.
+const NO_LIMITS: &str = "[sync.source.limits]\nsuspend_percent = 100.0\nremove_percent = 100.0\n\
+                         role_loss_percent = 100.0\n";
+
+async fn preview(u: &Usher, s: &SyncSource) -> SyncReport {
+    u.sync_preview(s, &Progress::default()).await.unwrap()
+}
+
+async fn apply(u: &Usher, s: &SyncSource) -> SyncReport {
+    u.sync_apply(s, None, &Progress::default()).await.unwrap()
+}
+
+/// A bucket's count in a preview.
+fn count(r: &SyncReport, bucket: &str) -> usize {
+    let plan = r.plan.as_ref().unwrap();
+    let v = serde_json::to_value(&plan.counts).unwrap();
+    v[bucket].as_u64().unwrap() as usize
+}
+
+/// The changes a preview lists for an address.
+fn changes_of(r: &SyncReport, email: &str) -> Vec<String> {
+    r.plan
+        .as_ref()
+        .unwrap()
+        .rows()
+        .find(|row| row.email == email)
+        .map(|row| row.changes)
+        .unwrap_or_default()
+}
+
+async fn corporate(u: &Usher, email: &str, first: &str, last: &str) -> User {
+    u.create_user(&NewCorporateUser {
+        email: email.into(),
+        first_name: first.into(),
+        last_name: last.into(),
+        user_type: usher::domain::UserType::Professional,
+        personal_mailbox: false,
+        timezone: String::new(),
+        phone: String::new(),
+    })
+    .await
+    .unwrap()
+}
+
+async fn user(u: &Usher, email: &str) -> User {
+    u.user_detail(&Target::Email(email.into()))
+        .await
+        .unwrap()
+        .user
+}

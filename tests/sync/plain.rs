@@ -1,0 +1,115 @@
+//! A plain OpenLDAP tree: the first sync, a rename found by entryUUID, leavers suspended
+//! and their invitations revoked, undo, and a leaver who comes back.
+
+use usher::domain::UserStatus;
+use usher::service::RunOutcome;
+
+use crate::common::{TestDb, account};
+use crate::slapd::{self, Shape, Slapd, person};
+use crate::{NO_LIMITS, apply, changes_of, corporate, count, preview, source, user};
+
+crate::on_both_backends!(first_sync_renames_leavers_and_undo);
+
+async fn first_sync_renames_leavers_and_undo(db: &TestDb) {
+    if !slapd::available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ldap = Slapd::start(dir.path(), Shape::Plain);
+    ldap.add(&format!(
+        "{}{}{}{}",
+        person("ann", "Ann", "Lee", "ann@acme.test"),
+        person("bob", "Bob", "Ng", "bob@acme.test"),
+        person("cy", "Cy", "Oh", "cy@acme.test"),
+        person("dee", "Dee", "Roy", "dee@acme.test"),
+    ));
+    let (u, clock) = account(db, 20).await;
+    corporate(&u, "bob@acme.test", "Bob", "Ng").await;
+    corporate(&u, "dee@acme.test", "Dee", "Roy").await;
+    let s = source(&ldap.source_toml("corp", NO_LIMITS));
+
+    // First sync: the people usher lacks are invited, those it has gain their reference.
+    let p = preview(&u, &s).await;
+    assert_eq!(p.entries, 4);
+    assert_eq!((count(&p, "new"), count(&p, "updated")), (2, 2));
+    assert_eq!(count(&p, "missing"), 1, "the administrator, kept");
+    assert!(
+        changes_of(&p, "bob@acme.test")[0].starts_with("unique reference: (none) → "),
+        "{:?}",
+        changes_of(&p, "bob@acme.test")
+    );
+    assert_eq!(
+        changes_of(&p, "admin@acme.test"),
+        ["kept: the operator or an Administrator"]
+    );
+    let r = apply(&u, &s).await;
+    let out = r.applied.unwrap();
+    assert_eq!((out.invited, out.updated, out.suspended), (2, 2, 0));
+    let bob = user(&u, "bob@acme.test").await;
+    let uuid = bob.unique_ref.clone().unwrap();
+    assert_eq!(uuid.len(), 36, "entryUUID: {uuid}");
+    clock.advance_ms(60_000);
+    assert_eq!(apply(&u, &s).await.outcome, RunOutcome::Unchanged);
+
+    // A rename at the directory: the same user, by reference, under the new address.
+    ldap.modify(&format!(
+        "dn: uid=bob,ou=people,{}\nchangetype: modify\nreplace: mail\nmail: robert@acme.test\n-\nreplace: givenName\ngivenName: Robert\n",
+        slapd::SUFFIX
+    ));
+    let p = preview(&u, &s).await;
+    assert_eq!(count(&p, "updated"), 1);
+    assert_eq!(
+        changes_of(&p, "robert@acme.test"),
+        [
+            "address: bob@acme.test → robert@acme.test",
+            "first name: Bob → Robert"
+        ]
+    );
+    clock.advance_ms(60_000);
+    apply(&u, &s).await;
+    let robert = user(&u, "robert@acme.test").await;
+    assert_eq!((robert.id, robert.first_name.as_str()), (bob.id, "Robert"));
+
+    // Leavers: Dee's user is suspended, Cy's invitation revoked.
+    ldap.delete(&[
+        &format!("uid=dee,ou=people,{}", slapd::SUFFIX),
+        &format!("uid=cy,ou=people,{}", slapd::SUFFIX),
+    ]);
+    let p = preview(&u, &s).await;
+    assert_eq!(
+        changes_of(&p, "dee@acme.test"),
+        ["status: active → suspended (not in the directory)"]
+    );
+    assert_eq!(p.losses.suspend, 1);
+    clock.advance_ms(60_000);
+    let r = apply(&u, &s).await;
+    let out = r.applied.clone().unwrap();
+    assert_eq!((out.suspended, out.invitations_revoked), (1, 1));
+    assert_eq!(
+        user(&u, "dee@acme.test").await.status,
+        UserStatus::Suspended
+    );
+
+    // Undo puts Dee back and reopens Cy's invitation.
+    clock.advance_ms(60_000);
+    let undone = u.sync_undo(r.run_id).await.unwrap();
+    assert_eq!((undone.reactivated, undone.reopened), (1, 1));
+    assert_eq!(user(&u, "dee@acme.test").await.status, UserStatus::Active);
+
+    // Suspended again; then Dee comes back to the directory (a new entry, so a new
+    // entryUUID): the sync that suspended her brings her back, by address.
+    clock.advance_ms(60_000);
+    apply(&u, &s).await;
+    ldap.add(&person("dee", "Dee", "Roy", "dee@acme.test"));
+    let p = preview(&u, &s).await;
+    assert_eq!(
+        changes_of(&p, "dee@acme.test"),
+        ["status: suspended → active (enabled again at the source)"]
+    );
+    clock.advance_ms(60_000);
+    apply(&u, &s).await;
+    assert_eq!(user(&u, "dee@acme.test").await.status, UserStatus::Active);
+    let history = u.sync_history(Some("corp"), 100).await.unwrap();
+    let outcomes: Vec<&str> = history.iter().map(|r| r.outcome.as_str()).collect();
+    assert_eq!(outcomes.iter().filter(|o| **o == "applied").count(), 5);
+}
