@@ -18,8 +18,8 @@ crate::on_both_backends!(
     a_directory_that_drops_mid_run_changes_nothing
 );
 
-/// Ten people in the directory and in the account.
-async fn ten(db: &TestDb, ldap: &Slapd) -> (usher::Usher, usher::domain::ManualClock) {
+/// Ten people in the directory (`ldap` adds them) and in the account.
+async fn ten(db: &TestDb, ldap: impl FnOnce(&str)) -> (usher::Usher, usher::domain::ManualClock) {
     let (u, clock) = account(db, 50).await;
     let mut ldif = String::new();
     for i in 0..10 {
@@ -27,7 +27,7 @@ async fn ten(db: &TestDb, ldap: &Slapd) -> (usher::Usher, usher::domain::ManualC
         ldif.push_str(&person(&format!("p{i}"), "Pat", &format!("No{i}"), &mail));
         corporate(&u, &mail, "Pat", &format!("No{i}")).await;
     }
-    ldap.add(&ldif);
+    ldap(&ldif);
     (u, clock)
 }
 
@@ -41,7 +41,7 @@ async fn a_run_over_a_limit_is_held_until_approved(db: &TestDb) {
     }
     let dir = tempfile::tempdir().unwrap();
     let ldap = Slapd::start(dir.path(), Shape::Plain);
-    let (u, clock) = ten(db, &ldap).await;
+    let (u, clock) = ten(db, |l| ldap.add(l)).await;
     let s = source(&ldap.source_toml("corp", ""));
     assert_eq!(apply(&u, &s).await.outcome, RunOutcome::Applied);
 
@@ -110,7 +110,7 @@ async fn a_directory_that_drops_mid_run_changes_nothing(db: &TestDb) {
     }
     let dir = tempfile::tempdir().unwrap();
     let ldap = Arc::new(Mutex::new(Slapd::start(dir.path(), Shape::Plain)));
-    let (u, _clock) = ten(db, &ldap.lock().unwrap()).await;
+    let (u, _clock) = ten(db, |l| ldap.lock().unwrap().add(l)).await;
     let toml = ldap.lock().unwrap().source_toml("corp", "page_size = 3\n");
     let s = source(&toml);
     let before = u.status().await.unwrap();

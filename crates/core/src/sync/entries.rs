@@ -236,7 +236,7 @@ mod tests {
         );
         cy.text.insert(
             "objectguid".into(),
-            vec![String::from_utf8((0x10..0x20).collect()).unwrap()],
+            vec![String::from_utf8((0x10..0x20).collect())?],
         );
         let ann = entry(
             "cn=Ann,ou=people,dc=acme,dc=test",
