@@ -12,6 +12,7 @@ mod slapd;
 
 mod ad;
 mod command_line;
+mod groups;
 mod limits;
 mod plain;
 

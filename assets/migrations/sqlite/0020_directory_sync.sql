@@ -37,10 +37,14 @@ CREATE TABLE sync_holds (
 );
 CREATE INDEX sync_holds_user ON sync_holds (user_id);
 
+-- A role a source gave because of a group (mailbox_id 0: at account scope). Kept
+-- after the grant goes (revoked by hand, or an undo): only a grant still held counts.
 CREATE TABLE sync_grants (
     account_id INTEGER NOT NULL REFERENCES accounts(id),
     source     TEXT   NOT NULL,
-    grant_id   INTEGER NOT NULL REFERENCES grants(id) ON DELETE CASCADE,
-    PRIMARY KEY (account_id, source, grant_id)
+    user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    role_id    INTEGER NOT NULL REFERENCES roles(id) ON DELETE CASCADE,
+    mailbox_id INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (account_id, source, user_id, role_id, mailbox_id)
 );
-CREATE INDEX sync_grants_grant ON sync_grants (grant_id);
+CREATE INDEX sync_grants_user ON sync_grants (user_id);

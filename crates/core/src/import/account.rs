@@ -124,12 +124,49 @@ pub struct AccountState {
 /// source are suspended, and those the source suspended come back when it enables them.
 #[derive(Debug, Clone, Default)]
 pub struct SyncState {
+    /// The source's name, as its grants are recorded.
+    pub source: String,
     /// The users this source suspended (and so may reactivate), by id.
     pub held: HashSet<i64>,
     /// What becomes of users the directory no longer holds.
     pub leavers: crate::config::Leavers,
     /// Never suspended or removed by a run: the operator and the Administrators.
     pub spared: HashSet<i64>,
+    /// By row: the roles the entry's groups give.
+    pub wanted: HashMap<u64, Vec<GroupGrant>>,
+    /// Every role each user holds now, as (role, mailbox; 0 for the account).
+    pub roles: HashMap<i64, HashSet<(i64, i64)>>,
+    /// The roles this source gave each user that they still hold.
+    pub given: HashMap<i64, Vec<GroupGrant>>,
+    /// The Administrator role, and the users who never lose it to a run: the first
+    /// user and the operator, so that the account always keeps one.
+    pub admin_role: Option<i64>,
+    pub keep_admin: HashSet<i64>,
+}
+
+/// A role a sync gives for a group, at account scope (mailbox 0) or on a mailbox.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct GroupGrant {
+    pub role_id: i64,
+    pub mailbox_id: i64,
+    /// "Editor on sales@acme.test", as the preview shows it.
+    pub label: String,
+    /// Whether a guest may hold it (its permissions are all a guest's).
+    pub guests: bool,
+}
+
+impl GroupGrant {
+    pub fn key(&self) -> (i64, i64) {
+        (self.role_id, self.mailbox_id)
+    }
+}
+
+/// What a row's groups change in a user's roles: those gained, and those the source
+/// gave that the groups no longer give.
+#[derive(Debug, Default)]
+pub struct RoleChanges<'a> {
+    pub gained: Vec<&'a GroupGrant>,
+    pub lost: Vec<&'a GroupGrant>,
 }
 
 impl AccountState {
@@ -138,6 +175,33 @@ impl AccountState {
     pub fn revives(&self, u: &Known) -> bool {
         u.status == UserStatus::Suspended
             && self.sync.as_ref().is_some_and(|s| s.held.contains(&u.id))
+    }
+
+    /// What the groups of row `row` change in `user`'s roles, for a sync; nothing
+    /// for a file.
+    /// A guest gains only the roles a guest may hold.
+    pub fn role_changes(&self, user: &Known, row: u64) -> RoleChanges<'_> {
+        let Some(sync) = &self.sync else {
+            return RoleChanges::default();
+        };
+        let wanted = sync.wanted.get(&row).map_or(&[][..], Vec::as_slice);
+        let held = sync.roles.get(&user.id);
+        let given = sync.given.get(&user.id).map_or(&[][..], Vec::as_slice);
+        let guest = user.user_type == UserType::Guest;
+        RoleChanges {
+            gained: wanted
+                .iter()
+                .filter(|g| held.is_none_or(|h| !h.contains(&g.key())))
+                .filter(|g| g.guests || !guest)
+                .collect(),
+            lost: given
+                .iter()
+                .filter(|g| !wanted.iter().any(|w| w.key() == g.key()))
+                .filter(|g| {
+                    !(Some(g.role_id) == sync.admin_role && sync.keep_admin.contains(&user.id))
+                })
+                .collect(),
+        }
     }
 
     /// Whether a run spares this user (the operator, an Administrator).

@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-pub use super::account::{AccountState, Invited, Known, PendingRow, SyncState};
+pub use super::account::{
+    AccountState, GroupGrant, Invited, Known, PendingRow, RoleChanges, SyncState,
+};
 use super::account::{KeyIndex, NONE, position};
 use super::parsed::{ImportRow, Parsed, RowError};
 use super::person::Person;
@@ -755,6 +757,14 @@ fn all_changes(u: &Known, r: &ImportRow, parsed: &Parsed, state: &AccountState) 
     if state.revives(u) {
         out.push("status: suspended → active (enabled again at the source)".to_owned());
     }
+    let roles = state.role_changes(u, r.row);
+    out.extend(roles.gained.iter().map(|g| format!("+ {}", g.label)));
+    out.extend(
+        roles
+            .lost
+            .iter()
+            .map(|g| format!("- {} (no longer in its group)", g.label)),
+    );
     if let Some(book) = &parsed.workbook {
         let held = state.held.get(&u.id);
         out.extend(

@@ -53,7 +53,7 @@ pub use password_resets::{NewPasswordReset, PasswordReset};
 pub use pending::{InvitationEdit, PendingRow, Revocation};
 pub use registrations::{NewRegistration, Registration};
 pub use roles::{Grant, Grantable, Holder, Member, Role};
-pub use sync::{NewSyncRun, SyncRun};
+pub use sync::{Given, NewSyncRun, RoleHeld, SyncRun};
 pub use templates::{NewTemplate, StoredTemplate};
 use tx::GramCache;
 pub use tx::Tx;

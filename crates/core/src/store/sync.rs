@@ -199,3 +199,77 @@ impl Tx {
         Ok(())
     }
 }
+
+/// A role a source gave.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Given {
+    pub user_id: i64,
+    pub role_id: i64,
+    pub mailbox_id: i64,
+    pub role: String,
+    pub mailbox: Option<String>,
+}
+
+/// A role held at account scope (mailbox 0) or on a mailbox: (user, role, mailbox).
+pub type RoleHeld = (i64, i64, i64);
+
+impl Tx {
+    /// Every role the account's users hold, with its scope.
+    pub async fn user_roles(&mut self, account_id: i64) -> Result<Vec<RoleHeld>> {
+        let rows = on_tx!(self, |c| {
+            sqlx::query_as::<_, RoleHeld>(
+                "SELECT g.user_id, g.role_id, COALESCE(g.mailbox_id, 0) FROM grants g
+                 JOIN users u ON u.id = g.user_id
+                 WHERE u.account_id = $1 AND g.role_id IS NOT NULL",
+            )
+            .bind(account_id)
+            .fetch_all(c)
+            .await
+        })?;
+        Ok(rows)
+    }
+
+    /// The roles a source gave (still held or not), with the role's name and the
+    /// mailbox's address for the preview.
+    pub async fn sync_given(&mut self, account_id: i64, source: &str) -> Result<Vec<Given>> {
+        let rows = on_tx!(self, |c| {
+            sqlx::query_as::<_, Given>(
+                "SELECT s.user_id, s.role_id, s.mailbox_id, r.name AS role, m.address AS mailbox
+                 FROM sync_grants s JOIN roles r ON r.id = s.role_id
+                 LEFT JOIN mailboxes m ON m.id = s.mailbox_id
+                 WHERE s.account_id = $1 AND s.source = $2",
+            )
+            .bind(account_id)
+            .bind(source)
+            .fetch_all(c)
+            .await
+        })?;
+        Ok(rows)
+    }
+
+    /// Records roles as the source's to take back.
+    pub async fn add_sync_grants(
+        &mut self,
+        account_id: i64,
+        source: &str,
+        given: &[RoleHeld],
+    ) -> Result<()> {
+        for (user, role, mailbox) in given {
+            on_tx!(self, |c| {
+                sqlx::query(
+                    "INSERT INTO sync_grants (account_id, source, user_id, role_id, mailbox_id)
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                )
+                .bind(account_id)
+                .bind(source)
+                .bind(user)
+                .bind(role)
+                .bind(mailbox)
+                .execute(c)
+                .await
+                .map(|_| ())
+            })?;
+        }
+        Ok(())
+    }
+}

@@ -43,6 +43,11 @@ pub fn losses(
         let invitation = choice.invitation_of(o).is_some();
         if choice.applies(o) {
             out.changes += 1;
+            let lost = match (choice.user_of(o), choice.row_of(o)) {
+                (Some(u), Some(r)) => !state.role_changes(u, r.row).lost.is_empty(),
+                _ => false,
+            };
+            out.role_loss += u64::from(lost);
         } else if choice.suspending(o) && (active || invitation) {
             // A spared user's row changes nothing: `user` is None for them.
             out.changes += 1;

@@ -4,6 +4,7 @@
 mod check;
 mod choice;
 mod edits;
+mod group_roles;
 mod invites;
 mod losses;
 mod missing;
@@ -209,6 +210,7 @@ impl Usher {
             .await?;
         self.write_work(tx, &edits, work, &mut out, &mut ticker)
             .await?;
+        out.roles_changed += edits.write_group_roles(tx, &choice, &plan).await?;
         edits
             .suspend_disabled(tx, &choice, &plan, &mut out, &mut ticker)
             .await?;

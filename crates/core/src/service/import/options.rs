@@ -64,6 +64,8 @@ pub struct ApplyOutcome {
     /// Pending invitations of people missing from the file, revoked by the missing-users
     /// decision.
     pub invitations_revoked: usize,
+    /// Users whose roles a sync's groups changed (docs/sync.md#groups).
+    pub roles_changed: usize,
 }
 
 /// The counts that are not zero, each as "what N" (or "N what", `count_first`).
@@ -89,6 +91,7 @@ impl ApplyOutcome {
                 (self.updated, "updated"),
                 (self.suspended, "suspended"),
                 (self.removed, "removed"),
+                (self.roles_changed, "roles changed for"),
             ],
             false,
         );

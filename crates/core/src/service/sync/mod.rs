@@ -2,10 +2,13 @@
 //! applied and undone as a file import is, under limits that hold a run which would take
 //! too much away until an operator approves that very run.
 
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use serde_json::json;
+
+mod groups;
 
 use super::Usher;
 use super::import::{Applying, Losses, Planned, losses, spared_ids};
@@ -191,15 +194,41 @@ impl Usher {
         tx: &mut Tx,
         account: &Account,
         source: &SyncSource,
+        rows: &Rows,
         now: Timestamp,
     ) -> Result<AccountState> {
         let mut state = self.account_state(tx, account, now).await?;
+        let groups = self.groups(tx, account, source, rows).await?;
         state.sync = Some(SyncState {
+            source: source.name.clone(),
             held: tx.sync_holds(account.id, &source.name).await?,
             leavers: source.missing,
             spared: spared_ids(self, tx, account.id, &state.users).await?,
+            wanted: groups.wanted,
+            roles: groups.roles,
+            given: groups.given,
+            admin_role: tx
+                .role_by_name(account.id, "Administrator")
+                .await?
+                .map(|r| r.id),
+            keep_admin: self.first_and_operator(&state.users),
         });
         Ok(state)
+    }
+
+    /// The account's first user and the operator, by id.
+    fn first_and_operator(&self, users: &[crate::import::plan::Known]) -> HashSet<i64> {
+        let me = crate::domain::Email::parse(&self.actor.name)
+            .ok()
+            .map(|e| e.canonical().to_owned());
+        let mut ids: HashSet<i64> = users.iter().map(|u| u.id).min().into_iter().collect();
+        ids.extend(
+            users
+                .iter()
+                .filter(|u| me.as_deref() == Some(u.email()))
+                .map(|u| u.id),
+        );
+        ids
     }
 
     /// `usher sync NAME --dry-run`: the directory read and planned, nothing changed. The
@@ -217,7 +246,9 @@ impl Usher {
         let opts = options(source, &rows);
         let mut tx = self.store.read().await?;
         let account = self.account_in(&mut tx).await?;
-        let state = self.sync_state(&mut tx, &account, source, started).await?;
+        let state = self
+            .sync_state(&mut tx, &account, source, &rows, started)
+            .await?;
         drop(tx);
         let faults = faults(&rows);
         let entries = rows.dns.len() as u64;
@@ -319,7 +350,9 @@ impl Usher {
             Some(id) => Some(self.held_run(&mut tx, &account, source, id).await?),
             None => None,
         };
-        let state = self.sync_state(&mut tx, &account, source, started).await?;
+        let state = self
+            .sync_state(&mut tx, &account, source, &rows, started)
+            .await?;
         let seen = Mutex::new(Seen::default());
         let gate = |p: &Planned<'_>| gate(source, &opts, held_digest.as_deref(), p, &seen);
         let applying = Applying {
