@@ -6,7 +6,7 @@ use color_eyre::eyre::{Result, eyre};
 use usher::config::SyncSource;
 use usher::domain::Timestamp;
 use usher::domain::sanitize::escape_for_display;
-use usher::service::{RunOutcome, SyncReport};
+use usher::service::{RunOptions, RunOutcome, SyncReport};
 
 use super::context::Context;
 use super::output::{self, JsonFlag};
@@ -59,6 +59,11 @@ pub struct SyncArgs {
     /// Apply a run that a limit held, if the directory and the account are as they were
     #[arg(long, value_name = "RUN", requires = "apply")]
     pub approve: Option<i64>,
+    /// Read only the entries changed since the last run that applied (AD's uSNChanged,
+    /// OpenLDAP's modifyTimestamp); no one counts as gone. A full read when there is no
+    /// such run
+    #[arg(long)]
+    pub changes: bool,
     /// Only queue the invitations; do not try to deliver them now
     #[arg(long)]
     pub no_send: bool,
@@ -93,10 +98,16 @@ pub(super) async fn run(ctx: &Context, a: &SyncArgs) -> Result<()> {
                 eyre!("name the SOURCE to sync, or a subcommand (usher sync --help)")
             })?;
             let source = find(ctx, name)?;
+            let o = RunOptions {
+                approve: a.approve,
+                changes_only: a.changes,
+                scheduled: false,
+                progress: super::bar::progress(),
+            };
             if a.apply {
-                apply(ctx, source, a).await
+                apply(ctx, source, a, &o).await
             } else {
-                preview(ctx, source, &a.out).await
+                preview(ctx, source, &a.out, &o).await
             }
         }
     }
@@ -121,11 +132,8 @@ fn find<'c>(ctx: &'c Context, name: &str) -> Result<&'c SyncSource> {
     })
 }
 
-async fn preview(ctx: &Context, source: &SyncSource, out: &JsonFlag) -> Result<()> {
-    let report = ctx
-        .usher
-        .sync_preview(source, &super::bar::progress())
-        .await?;
+async fn preview(ctx: &Context, source: &SyncSource, out: &JsonFlag, o: &RunOptions) -> Result<()> {
+    let report = ctx.usher.sync_preview(source, o).await?;
     let Some(plan) = &report.plan else {
         return Err(eyre!("the preview made no plan"));
     };
@@ -135,8 +143,8 @@ async fn preview(ctx: &Context, source: &SyncSource, out: &JsonFlag) -> Result<(
         println!("{}", output::json(&v));
     } else {
         println!(
-            "source {}: {} entries read (run {})",
-            source.name, report.entries, report.run_id
+            "source {}: {} entries read ({} read, run {})",
+            source.name, report.entries, report.scope, report.run_id
         );
         for n in &plan.parsed().notes {
             println!("note: {}", escape_for_display(n));
@@ -180,17 +188,14 @@ fn verdict(report: &SyncReport) -> Result<()> {
     Ok(())
 }
 
-async fn apply(ctx: &Context, source: &SyncSource, a: &SyncArgs) -> Result<()> {
+async fn apply(ctx: &Context, source: &SyncSource, a: &SyncArgs, o: &RunOptions) -> Result<()> {
     if !a.yes {
         return Err(eyre!(
             "applying changes the account: preview it with `usher sync {} --dry-run`, then run again with --yes",
             source.name
         ));
     }
-    let report = ctx
-        .usher
-        .sync_apply(source, a.approve, &super::bar::progress())
-        .await?;
+    let report = ctx.usher.sync_apply(source, o).await?;
     let mail = match (&report.applied, a.no_send) {
         (Some(o), false) if o.invited + o.reinvited > 0 => ctx.deliver_now().await,
         (Some(_), true) => "mail: queued (usher outbox flush sends it)".to_owned(),

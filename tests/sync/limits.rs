@@ -7,11 +7,11 @@ use std::sync::{Arc, Mutex};
 use usher::domain::UserStatus;
 use usher::error::{Clash, Kind};
 use usher::import::Progress;
-use usher::service::RunOutcome;
+use usher::service::{RunOptions, RunOutcome};
 
 use crate::common::{TestDb, account};
 use crate::slapd::{self, Shape, Slapd, person};
-use crate::{apply, corporate, preview, source, user};
+use crate::{apply, approving, corporate, preview, source, user};
 
 crate::on_both_backends!(
     a_run_over_a_limit_is_held_until_approved,
@@ -65,16 +65,10 @@ async fn a_run_over_a_limit_is_held_until_approved(db: &TestDb) {
 
     // The operator approves that run: applied as it was held.
     clock.advance_ms(60_000);
-    let approved = u
-        .sync_apply(&s, Some(held.run_id), &Progress::default())
-        .await
-        .unwrap();
+    let approved = u.sync_apply(&s, &approving(held.run_id)).await.unwrap();
     assert_eq!(approved.applied.unwrap().suspended, 4);
     assert_eq!(user(&u, "p0@acme.test").await.status, UserStatus::Suspended);
-    let again = u
-        .sync_apply(&s, Some(held.run_id), &Progress::default())
-        .await
-        .unwrap_err();
+    let again = u.sync_apply(&s, &approving(held.run_id)).await.unwrap_err();
     assert_eq!(again.kind(), Kind::Conflict(Clash::State), "{again}");
 
     // Held, then the directory changes: that run can no longer be approved.
@@ -93,7 +87,7 @@ async fn a_run_over_a_limit_is_held_until_approved(db: &TestDb) {
     );
     ldap.delete(&[&dn(6)]);
     let changed = u
-        .sync_apply(&s_tight, Some(held.run_id), &Progress::default())
+        .sync_apply(&s_tight, &approving(held.run_id))
         .await
         .unwrap_err();
     assert_eq!(changed.kind(), Kind::Conflict(Clash::Changed), "{changed}");
@@ -121,7 +115,11 @@ async fn a_directory_that_drops_mid_run_changes_nothing(db: &TestDb) {
             stopper.lock().unwrap().stop();
         }
     });
-    let e = u.sync_apply(&s, None, &progress).await.unwrap_err();
+    let o = RunOptions {
+        progress,
+        ..RunOptions::default()
+    };
+    let e = u.sync_apply(&s, &o).await.unwrap_err();
     assert_eq!(e.kind(), Kind::Unavailable, "{e}");
     assert!(e.to_string().contains("nothing was changed"), "{e}");
     let after = u.status().await.unwrap();

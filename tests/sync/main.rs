@@ -15,11 +15,11 @@ mod command_line;
 mod groups;
 mod limits;
 mod plain;
+mod schedule;
 
 use usher::Usher;
 use usher::config::{Config, Overrides, SyncSource};
-use usher::import::Progress;
-use usher::service::{NewCorporateUser, SyncReport, Target};
+use usher::service::{NewCorporateUser, RunOptions, SyncReport, Target};
 use usher::store::User;
 
 /// The source a TOML table describes, as the config resolves it.
@@ -38,11 +38,19 @@ const NO_LIMITS: &str = "[sync.source.limits]\nsuspend_percent = 100.0\nremove_p
                          role_loss_percent = 100.0\n";
 
 async fn preview(u: &Usher, s: &SyncSource) -> SyncReport {
-    u.sync_preview(s, &Progress::default()).await.unwrap()
+    u.sync_preview(s, &RunOptions::default()).await.unwrap()
 }
 
 async fn apply(u: &Usher, s: &SyncSource) -> SyncReport {
-    u.sync_apply(s, None, &Progress::default()).await.unwrap()
+    u.sync_apply(s, &RunOptions::default()).await.unwrap()
+}
+
+/// Options that approve a held run.
+fn approving(run: i64) -> RunOptions {
+    RunOptions {
+        approve: Some(run),
+        ..RunOptions::default()
+    }
 }
 
 /// A bucket's count in a preview.

@@ -126,6 +126,8 @@ pub struct AccountState {
 pub struct SyncState {
     /// The source's name, as its grants are recorded.
     pub source: String,
+    /// Only the entries changed since the last run were read: no one is missing.
+    pub partial: bool,
     /// The users this source suspended (and so may reactivate), by id.
     pub held: HashSet<i64>,
     /// What becomes of users the directory no longer holds.

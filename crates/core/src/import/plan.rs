@@ -401,9 +401,11 @@ pub fn outcomes(parsed: &Parsed, state: &AccountState) -> Outcomes {
         }
     }
     // Sized at once: growing a list of two million would hold the old copy beside it.
-    let missing = match parsed.workbook {
-        None => matched.iter().filter(|m| !**m).count() + invited.iter().filter(|m| !**m).count(),
-        Some(_) => 0,
+    // A workbook, or a sync that read only what changed, says nothing of the rest.
+    let whole = parsed.workbook.is_none() && !state.sync.as_ref().is_some_and(|s| s.partial);
+    let missing = match whole {
+        true => matched.iter().filter(|m| !**m).count() + invited.iter().filter(|m| !**m).count(),
+        false => 0,
     };
     let mut list = Vec::with_capacity(parsed.rows.len() + parsed.errors.len() + missing);
     let mut wanted = 0i64;
@@ -430,7 +432,7 @@ pub fn outcomes(parsed: &Parsed, state: &AccountState) -> Outcomes {
             .map(|i| Outcome::new(Bucket::Error, Source::Fault(i as u32), None)),
     );
     // A workbook creates users and grants; it says nothing of the users it leaves out.
-    if parsed.workbook.is_none() {
+    if whole {
         let unmatched = |seen: &[bool]| {
             let list: Vec<usize> = (0..seen.len()).filter(|i| !seen[*i]).collect();
             list

@@ -273,3 +273,51 @@ impl Tx {
         Ok(())
     }
 }
+
+impl Tx {
+    /// The newest run of a source that was not a preview, of one scope or either; with
+    /// `settled`, only one that applied or found nothing to do.
+    pub async fn latest_sync_run(
+        &mut self,
+        account_id: i64,
+        source: &str,
+        scope: Option<&str>,
+        settled: bool,
+    ) -> Result<Option<SyncRun>> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM sync_runs
+             WHERE account_id = $1 AND source = $2 AND ($3 IS NULL OR scope = $3)
+               AND outcome <> 'previewed'
+               AND ($4 = 0 OR outcome IN ('applied', 'unchanged'))
+             ORDER BY id DESC LIMIT 1"
+        );
+        let row = on_tx!(self, |c| {
+            sqlx::query_as::<_, SyncRun>(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(account_id)
+                .bind(source)
+                .bind(scope)
+                .bind(i64::from(settled))
+                .fetch_optional(c)
+                .await
+        })?;
+        Ok(row)
+    }
+
+    /// Where the next incremental run of a source starts: the change marker of the
+    /// newest run that applied or found nothing to do, having read one.
+    pub async fn sync_cursor(&mut self, account_id: i64, source: &str) -> Result<Option<String>> {
+        let cursor = on_tx!(self, |c| {
+            sqlx::query_scalar::<_, String>(
+                "SELECT cursor FROM sync_runs
+                 WHERE account_id = $1 AND source = $2 AND cursor IS NOT NULL
+                   AND outcome IN ('applied', 'unchanged')
+                 ORDER BY id DESC LIMIT 1",
+            )
+            .bind(account_id)
+            .bind(source)
+            .fetch_optional(c)
+            .await
+        })?;
+        Ok(cursor)
+    }
+}

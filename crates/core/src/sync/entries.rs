@@ -38,6 +38,9 @@ pub struct Rows {
     pub faulty_refs: Vec<String>,
     /// A fingerprint of what was read, recorded with the run's batch.
     pub sha256: String,
+    /// The latest change marker read (AD's uSNChanged, OpenLDAP's modifyTimestamp):
+    /// where the next incremental run starts.
+    pub cursor: Option<String>,
 }
 
 impl Rows {
@@ -72,6 +75,11 @@ pub fn rows(source: &SyncSource, read: Read) -> Result<Rows, ImportError> {
         row: 0,
         cells: HEADER.iter().map(|h| (*h).to_owned()).collect(),
     });
+    let cursor = keyed
+        .iter()
+        .filter_map(|(_, e)| e.first(&source.attributes.changed))
+        .max_by(|a, b| later(a, b))
+        .map(str::to_owned);
     let mut dns = Vec::with_capacity(keyed.len());
     let mut hash = sha2::Sha256::new();
     let mut in_groups = Vec::with_capacity(keyed.len());
@@ -124,7 +132,29 @@ pub fn rows(source: &SyncSource, read: Read) -> Result<Rows, ImportError> {
         faulty_emails,
         faulty_refs,
         sha256: hex::encode(hash.finalize()),
+        cursor,
     })
+}
+
+/// Orders change markers: numbers (uSNChanged) as numbers, anything else
+/// (generalized time, which sorts as text) as text.
+fn later(a: &str, b: &str) -> std::cmp::Ordering {
+    match (a.trim().parse::<u64>(), b.trim().parse::<u64>()) {
+        (Ok(x), Ok(y)) => x.cmp(&y),
+        _ => a.cmp(b),
+    }
+}
+
+/// The filter of an incremental run: the source's, and changed at or after `cursor`
+/// (at: an entry changed in the same second as the last one read is read again, never
+/// missed).
+pub fn changed_since(source: &crate::config::SyncSource, cursor: &str) -> String {
+    format!(
+        "(&{}({}>={}))",
+        source.filter,
+        source.attributes.changed,
+        ldap3::ldap_escape(cursor)
+    )
 }
 
 /// One entry's cells, in `HEADER`'s order.

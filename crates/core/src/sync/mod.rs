@@ -7,6 +7,6 @@ pub mod entries;
 mod error;
 pub mod ldap;
 
-pub use entries::{Rows, rows};
+pub use entries::{Rows, changed_since, rows};
 pub use error::DirectoryError;
 pub use ldap::{Entry, Read, normal_dn, read};
