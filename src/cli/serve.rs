@@ -49,6 +49,20 @@ pub async fn run(config: &Config, u: &Usher, sender: Sender, a: &ServeArgs) -> R
             "usher serve: reminders {h} hour(s) before an invitation expires"
         ));
     }
+    for s in config.sync.iter() {
+        match s.interval {
+            Some(i) => say(format_args!(
+                "usher serve: sync {} every {} minute(s), a full read every {} hour(s)",
+                s.name,
+                i.as_secs() / 60,
+                s.full_interval.as_secs() / 3600
+            )),
+            None => say(format_args!(
+                "usher serve: sync {} has no interval_minutes: run by hand only",
+                s.name
+            )),
+        }
+    }
     serve(
         app,
         listener,

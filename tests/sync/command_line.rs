@@ -5,7 +5,10 @@ use crate::cli;
 use crate::common::TestDb;
 use crate::slapd::{self, Shape, Slapd, person};
 
-crate::on_both_backends!(sync_commands_preview_apply_and_report);
+crate::on_both_backends!(
+    sync_commands_preview_apply_and_report,
+    serve_runs_a_source_when_it_is_due
+);
 
 async fn sync_commands_preview_apply_and_report(db: &TestDb) {
     if !slapd::available() {
@@ -91,4 +94,65 @@ async fn sync_commands_preview_apply_and_report(db: &TestDb) {
     assert!(said.contains("held") && said.contains("applied"), "{said}");
     let unknown = run(&["sync", "nope", "--dry-run"]);
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("the config has corp"));
+}
+
+/// `usher serve` runs a source with an interval at once (it has never run), as the
+/// schedule's own run, and logs what it did.
+async fn serve_runs_a_source_when_it_is_due(db: &TestDb) {
+    if !slapd::available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ldap = Slapd::start(dir.path(), Shape::Plain);
+    ldap.add(&person("ann", "Ann", "Lee", "ann@acme.test"));
+    let config = db.dir.path().join("usher.toml");
+    std::fs::write(&config, ldap.source_toml("corp", "interval_minutes = 60\n")).unwrap();
+    let init = cli::usher(db)
+        .env("USHER_CONFIG", &config)
+        .args([
+            "init",
+            "--org",
+            "Acme",
+            "--domain",
+            "acme.test",
+            "--licences",
+            "5",
+        ])
+        .args(["--admin", "admin@acme.test"])
+        .output()
+        .unwrap();
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let log = db.dir.path().join("serve.log");
+    let mut serve = cli::usher(db)
+        .env("USHER_CONFIG", &config)
+        .args(["serve", "--bind", "127.0.0.1:0", "--no-send"])
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(std::fs::File::create(db.dir.path().join("serve.err")).unwrap())
+        .spawn()
+        .unwrap();
+    let mut runs = serde_json::Value::Null;
+    for _ in 0..100 {
+        let out = cli::usher(db)
+            .env("USHER_CONFIG", &config)
+            .args(["sync", "history", "--json"])
+            .output()
+            .unwrap();
+        runs = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        if runs.as_array().is_some_and(|r| !r.is_empty()) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let _ = serve.kill();
+    let _ = serve.wait();
+    assert_eq!(runs[0]["outcome"], "applied", "{runs}");
+    assert!(runs[0]["actor"].as_str().unwrap().ends_with("(scheduled)"));
+    let said = std::fs::read_to_string(&log).unwrap();
+    assert!(said.contains("sync corp every 60 minute(s)"), "{said}");
+    let logged = std::fs::read_to_string(db.dir.path().join("serve.err")).unwrap();
+    assert!(logged.contains("sync corp: run"), "{logged}");
 }

@@ -185,6 +185,11 @@ pub async fn run(
             }
         });
     }
+    if !app.sync.is_empty() {
+        let app = app.clone();
+        let stop = stop_rx.clone();
+        background.spawn(async move { sync_on_schedule(app, stop).await });
+    }
     let handle = axum_server::Handle::<SocketAddr>::new();
     {
         let handle = handle.clone();
@@ -223,6 +228,43 @@ pub async fn run(
     served.map_err(ServeError::Listen)?;
     while background.join_next().await.is_some() {}
     Ok(())
+}
+
+/// How often the schedule looks for a source that is due.
+const SYNC_CHECK_EVERY: Duration = Duration::from_secs(30);
+
+/// Runs each directory source when it is due (docs/sync.md#schedule), and logs what it
+/// did: a held run waits for an operator, who is told how to approve it.
+async fn sync_on_schedule(app: Arc<App>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    use usher_core::service::RunOutcome;
+    loop {
+        for (name, result) in app.usher.sync_scheduled(&app.sync).await {
+            match result {
+                Ok(r) if r.outcome == RunOutcome::Held => tracing::warn!(
+                    "sync {name}: run {} held, nothing changed: {}; approve it with \
+                     `usher sync {name} --apply --approve {} --yes`",
+                    r.run_id,
+                    r.held_reason.unwrap_or_default(),
+                    r.run_id
+                ),
+                Ok(r) => tracing::info!(
+                    "sync {name}: run {} {} ({} read, {} entries){}",
+                    r.run_id,
+                    r.outcome.as_str(),
+                    r.scope,
+                    r.entries,
+                    r.applied
+                        .map(|o| format!(": {}", o.summary()))
+                        .unwrap_or_default()
+                ),
+                Err(e) => tracing::error!("sync {name}: {e}"),
+            }
+        }
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            () = tokio::time::sleep(SYNC_CHECK_EVERY) => {}
+        }
+    }
 }
 
 /// Installs ring as rustls's provider for the server's TLS (once per process).

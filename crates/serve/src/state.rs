@@ -20,6 +20,8 @@ pub struct App {
     /// scheme://host[:port] of the public address, which a form's Origin must match.
     pub(crate) origin: String,
     pub(crate) trusted: Vec<IpAddr>,
+    /// The directories the schedule runs (those with an interval).
+    pub(crate) sync: Vec<usher_core::config::SyncSource>,
 }
 
 impl App {
@@ -36,6 +38,12 @@ impl App {
             secure: config.public_url.starts_with("https://"),
             origin: origin_of(&config.public_url),
             trusted: s.trusted_proxies.clone(),
+            sync: config
+                .sync
+                .iter()
+                .filter(|s| s.interval.is_some())
+                .cloned()
+                .collect(),
         })
     }
 }
