@@ -134,6 +134,7 @@ async fn console(ctx: &Context, read_only: bool) -> Result<()> {
             keys: ctx.config.keys.clone(),
             refresh_seconds: ctx.config.console.refresh_seconds,
             sender,
+            sync: ctx.config.sync.clone(),
         },
     )
     .await;

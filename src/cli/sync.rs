@@ -245,60 +245,55 @@ async fn apply(ctx: &Context, source: &SyncSource, a: &SyncArgs, o: &RunOptions)
 }
 
 async fn status(ctx: &Context, out: &JsonFlag) -> Result<()> {
-    let runs = ctx.usher.sync_history(None, 1000).await?;
-    let mut lines = Vec::new();
-    let mut json = Vec::new();
-    for s in &ctx.config.sync {
-        let mine: Vec<_> = runs.iter().filter(|r| r.source == s.name).collect();
-        let last = mine.first();
-        let applied = mine.iter().find(|r| r.outcome == "applied");
-        // Held and not since resolved: no later run applied or found nothing to do.
-        let waiting = mine
-            .iter()
-            .take_while(|r| r.outcome != "applied" && r.outcome != "unchanged")
-            .find(|r| r.outcome == "held");
-        json.push(serde_json::json!({
-            "source": s.name, "kind": s.kind, "url": s.url,
-            "last_run": last, "last_applied": applied, "waiting": waiting,
-        }));
-        lines.push(vec![
-            s.name.clone(),
-            last.map(|r| when(r.finished_at))
-                .unwrap_or_else(|| "never".into()),
-            last.map(|r| r.outcome.clone()).unwrap_or_default(),
-            last.map(|r| r.entries.to_string()).unwrap_or_default(),
-            applied.map(|r| when(r.finished_at)).unwrap_or_default(),
-            waiting
-                .map(|r| {
-                    format!(
-                        "run {}: {}",
-                        r.id,
-                        r.held_reason.clone().unwrap_or_default()
-                    )
-                })
-                .unwrap_or_default(),
-        ]);
-    }
+    let list = ctx.usher.sync_status(&ctx.config.sync).await?;
     if out.json {
-        println!("{}", output::json(&json));
-    } else if lines.is_empty() {
-        println!("no sources: add a [[sync.source]] to the config (docs/sync.md)");
-    } else {
-        println!(
-            "{}",
-            output::table(
-                &[
-                    "source",
-                    "last run",
-                    "outcome",
-                    "entries",
-                    "last applied",
-                    "waiting"
-                ],
-                lines
-            )
-        );
+        println!("{}", output::json(&list));
+        return Ok(());
     }
+    if list.is_empty() {
+        println!("no sources: add a [[sync.source]] to the config (docs/sync.md)");
+        return Ok(());
+    }
+    let lines = list
+        .iter()
+        .map(|s| {
+            let last = s.last_run.as_ref();
+            vec![
+                s.source.clone(),
+                s.interval_minutes
+                    .map_or("by hand".to_owned(), |m| format!("{m} min")),
+                last.map_or_else(|| "never".into(), |r| when(r.finished_at)),
+                last.map(|r| r.outcome.clone()).unwrap_or_default(),
+                last.map(|r| r.entries.to_string()).unwrap_or_default(),
+                s.last_applied
+                    .as_ref()
+                    .map(|r| when(r.finished_at))
+                    .unwrap_or_default(),
+                s.waiting
+                    .as_ref()
+                    .map(|r| {
+                        let why = r.held_reason.as_deref().unwrap_or_default();
+                        format!("run {}: {}", r.id, escape_for_display(why))
+                    })
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    println!(
+        "{}",
+        output::table(
+            &[
+                "source",
+                "every",
+                "last run",
+                "outcome",
+                "entries",
+                "last applied",
+                "waiting"
+            ],
+            lines
+        )
+    );
     Ok(())
 }
 

@@ -136,6 +136,7 @@ pub fn loaded_app(read_only: bool) -> App {
         result: Ok(Vec::new()),
     });
     app.update(Action::Domains(Ok((Vec::new(), Vec::new()))));
+    app.update(Action::Sync(Ok(Vec::new())));
     app.update(Action::Operator(Ok(usher::service::Operator {
         user_id: None,
         name: "os:test".into(),

@@ -89,6 +89,7 @@ async fn sync_commands_preview_apply_and_report(db: &TestDb) {
     let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
     assert_eq!(v[0]["source"], "corp");
     assert_eq!(v[0]["waiting"]["outcome"], "held");
+    assert_eq!(v[0]["last_applied"]["outcome"], "applied");
     let history = run(&["sync", "history"]);
     let said = String::from_utf8_lossy(&history.stdout);
     assert!(said.contains("held") && said.contains("applied"), "{said}");

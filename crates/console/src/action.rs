@@ -63,6 +63,8 @@ pub enum Action {
             Failure,
         >,
     ),
+    Sync(Result<Vec<usher_core::service::SourceStatus>, Failure>),
+    SyncPreviewed(Result<Box<usher_core::service::SyncReport>, Failure>),
     /// What the operator may do, so the console can hide the rest.
     Operator(Result<usher_core::service::Operator, Failure>),
     /// How far a report has got: rows written, rows in all.

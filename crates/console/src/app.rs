@@ -78,6 +78,7 @@ pub struct App {
     pub import: super::tabs::import::ImportTab,
     pub roles: RolesTab,
     pub domains: DomainsTab,
+    pub sync: super::tabs::sync::SyncTab,
     /// Who the console acts as, once known.
     pub operator: Option<usher_core::service::Operator>,
     pub modal: Option<Modal>,
@@ -117,6 +118,7 @@ impl App {
             import: Default::default(),
             roles: RolesTab::default(),
             domains: DomainsTab::default(),
+            sync: Default::default(),
             operator: None,
             modal: None,
             input: None,
@@ -181,6 +183,7 @@ impl App {
                 Tab::Import => vec![Ctx::Import, Ctx::Global],
                 Tab::Roles => vec![Ctx::Roles, Ctx::Table, Ctx::Global],
                 Tab::Domains => vec![Ctx::Domains, Ctx::Table, Ctx::Global],
+                Tab::Sync => vec![Ctx::Sync, Ctx::Table, Ctx::Global],
             },
         }
     }
@@ -206,6 +209,21 @@ impl App {
             Action::Operator(r) => self.operator_loaded(r),
             Action::Templates { name, result } => self.templates_loaded(name, result),
             Action::Done(r) => self.done(r),
+            Action::SyncPreviewed(r) => {
+                self.in_flight = self.in_flight.saturating_sub(1);
+                match r {
+                    Ok(report) => {
+                        self.info(super::tabs::sync::said(&report));
+                        self.sync.previewed(*report);
+                        // The preview is a run of its own: the list shows it.
+                        self.refresh()
+                    }
+                    Err(e) => {
+                        self.error(e);
+                        Vec::new()
+                    }
+                }
+            }
             other => {
                 self.note(other);
                 Vec::new()
@@ -259,6 +277,13 @@ impl App {
                     Err(e) => self.error(e),
                 }
             }
+            Action::Sync(r) => {
+                self.in_flight = self.in_flight.saturating_sub(1);
+                match r {
+                    Ok(rows) => self.sync.loaded(rows),
+                    Err(e) => self.error(e),
+                }
+            }
             Action::Ask(ask) => {
                 self.in_flight = self.in_flight.saturating_sub(1);
                 self.ask(ask);
@@ -307,6 +332,7 @@ impl App {
         let g = self.next_generation();
         fx.push(Effect::LoadRoles { generation: g });
         fx.push(Effect::LoadDomains);
+        fx.push(Effect::LoadSync);
         fx.push(Effect::LoadOperator);
         self.in_flight += fx.len();
         fx
@@ -381,6 +407,7 @@ impl App {
             Cmd::TabImport => self.tab = Tab::Import,
             Cmd::TabRoles => self.tab = Tab::Roles,
             Cmd::TabDomains => self.tab = Tab::Domains,
+            Cmd::TabSync => self.tab = Tab::Sync,
             Cmd::Command => self.input = Some(Input::Command(CommandLine::default())),
             Cmd::OpenFile => self.input = Some(Input::Path(String::new())),
             Cmd::Report => self.report_line(),
@@ -428,7 +455,9 @@ impl App {
     fn search_line(&mut self) {
         let current = match self.tab {
             Tab::Invitations => self.invitations.search.clone(),
-            Tab::Users | Tab::Import | Tab::Roles | Tab::Domains => self.users.search.clone(),
+            Tab::Users | Tab::Import | Tab::Roles | Tab::Domains | Tab::Sync => {
+                self.users.search.clone()
+            }
         };
         self.input = Some(Input::Search(current));
     }
@@ -460,6 +489,7 @@ impl App {
                 self.roles.command(cmd, page, g)
             }
             Tab::Domains => self.domains.command(cmd, page),
+            Tab::Sync => self.sync.command(cmd, page),
         };
         self.apply(fx)
     }

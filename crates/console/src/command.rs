@@ -119,6 +119,13 @@ pub const SPECS: &[Spec] = &[
         build: |_, _| tab(Tab::Domains),
     },
     Spec {
+        name: "sync",
+        aliases: &["directory", "ldap"],
+        args: &[],
+        help: "the Sync tab: directory sources, their runs, a run waiting for approval",
+        build: |_, _| tab(Tab::Sync),
+    },
+    Spec {
         name: "resend",
         aliases: &[],
         args: &[arg("expired", Complete::Words(&["expired"]))],

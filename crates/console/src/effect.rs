@@ -104,6 +104,17 @@ pub enum Effect {
     PersonalMailbox(i64),
     CreateUser(Box<usher_core::service::NewCorporateUser>),
     LoadDomains,
+    /// Each directory source's standing.
+    LoadSync,
+    /// `usher sync NAME --dry-run`.
+    SyncPreview {
+        name: String,
+    },
+    /// `usher sync NAME --apply [--approve RUN]`.
+    SyncApply {
+        name: String,
+        approve: Option<i64>,
+    },
     AddDomain(String),
     VerifyDomain {
         name: String,

@@ -21,6 +21,7 @@ pub enum Ctx {
     Import,
     Roles,
     Domains,
+    Sync,
     /// The Users tab with a user's detail open.
     UserDetail,
     Form,
@@ -40,7 +41,7 @@ pub enum Ctx {
 }
 
 impl Ctx {
-    pub const ALL: [Ctx; 18] = [
+    pub const ALL: [Ctx; 19] = [
         Ctx::Global,
         Ctx::Table,
         Ctx::Invitations,
@@ -49,6 +50,7 @@ impl Ctx {
         Ctx::Import,
         Ctx::Roles,
         Ctx::Domains,
+        Ctx::Sync,
         Ctx::Form,
         Ctx::InviteForm,
         Ctx::UserForm,
@@ -70,6 +72,7 @@ impl Ctx {
             Ctx::Import => "import",
             Ctx::Roles => "roles",
             Ctx::Domains => "domains",
+            Ctx::Sync => "sync",
             Ctx::UserDetail => "user_detail",
             Ctx::Form => "form",
             Ctx::InviteForm => "invite_form",
@@ -125,6 +128,10 @@ commands! {
     TabImport => "tab_import", false;
     TabRoles => "tab_roles", false;
     TabDomains => "tab_domains", false;
+    TabSync => "tab_sync", false;
+    SyncPreview => "sync_preview", false;
+    SyncApply => "sync_apply", true;
+    SyncApprove => "sync_approve", true;
     NewRole => "new_role", true;
     EditRole => "edit_role", true;
     DeleteRole => "delete_role", true;

@@ -58,6 +58,8 @@ pub struct Options {
     pub refresh_seconds: u64,
     /// Runs while the console is open, so invitations leave without another command.
     pub sender: Option<Sender>,
+    /// The directories the Sync tab runs.
+    pub sync: Vec<usher_core::config::SyncSource>,
 }
 
 const TICK: Duration = Duration::from_millis(250);
@@ -118,7 +120,7 @@ pub async fn run(usher: Usher, opts: Options) -> Result<(), TuiError> {
     app.now = usher.clock().now();
     let theme = Theme::from_env();
     let (act_tx, mut act_rx) = tokio::sync::mpsc::unbounded_channel();
-    let fx_tx = worker::spawn(usher.clone(), act_tx);
+    let fx_tx = worker::spawn(usher.clone(), opts.sync.clone(), act_tx);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let sender_task = opts.sender.map(|s| {
         tokio::spawn(async move {

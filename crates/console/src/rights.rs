@@ -13,7 +13,7 @@ pub fn needs(cmd: Cmd) -> Option<Permission> {
     Some(match cmd {
         Invite | Resend | ResendExpired | Revoke => Permission::InviteUsers,
         ToggleType | Suspend | Reactivate | Remove | ResetPassword => Permission::ManageUsers,
-        Apply | Undo => Permission::ImportUsers,
+        Apply | Undo | SyncApply | SyncApprove => Permission::ImportUsers,
         NewRole | EditRole | DeleteRole | Grant | RevokeGrant => Permission::ManageRoles,
         AddDomain | VerifyDomain | VerifyManually | ActivateDomain | DeactivateDomain => {
             Permission::ManageDomains

@@ -42,6 +42,7 @@ pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
         Tab::Import => app.import.render(f, body, theme),
         Tab::Roles => app.roles.render(f, body, theme),
         Tab::Domains => app.domains.render(f, body, theme),
+        Tab::Sync => app.sync.render(f, body, theme),
     }
     draw_status(f, status, app, theme);
     draw_footer(f, footer, app, theme);
@@ -224,6 +225,18 @@ fn tab_detail(app: &App) -> String {
                 "{}, {custom} custom{}",
                 count(r.rows.len() as i64, "role"),
                 if r.matrix { " · matrix" } else { "" }
+            )
+        }
+        Tab::Sync => {
+            let s = &app.sync;
+            let waiting = s.rows.iter().filter(|r| r.waiting.is_some()).count();
+            format!(
+                "{}{}",
+                count(s.rows.len() as i64, "source"),
+                match waiting {
+                    0 => String::new(),
+                    n => format!(", {n} waiting for approval"),
+                }
             )
         }
         Tab::Domains => {

@@ -7,21 +7,87 @@ use super::action::{Action, Effect, UserPage};
 use crate::failure::Failure;
 use crate::role_form::Save;
 use usher_core::Usher;
+use usher_core::config::SyncSource;
 use usher_core::error::Kind;
-use usher_core::service::{Target, Who};
+use usher_core::service::{RunOptions, Target, Who};
 
-pub fn spawn(usher: Usher, actions: UnboundedSender<Action>) -> UnboundedSender<Effect> {
+/// `sources`: the directories the Sync tab runs.
+pub fn spawn(
+    usher: Usher,
+    sources: Vec<SyncSource>,
+    actions: UnboundedSender<Action>,
+) -> UnboundedSender<Effect> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Effect>();
+    let sources = std::sync::Arc::new(sources);
     tokio::spawn(async move {
         while let Some(effect) = rx.recv().await {
             let usher = usher.clone();
             let actions = actions.clone();
+            let sources = sources.clone();
             tokio::spawn(async move {
-                let _ = actions.send(perform(&usher, effect, &actions).await);
+                let _ = actions.send(perform_with(&usher, &sources, effect, &actions).await);
             });
         }
     });
     tx
+}
+
+/// `perform`, and the Sync tab's effects, which need the configured sources.
+pub async fn perform_with(
+    u: &Usher,
+    sources: &[SyncSource],
+    effect: Effect,
+    actions: &UnboundedSender<Action>,
+) -> Action {
+    let err = failed(actions);
+    let find = |name: &str| {
+        sources
+            .iter()
+            .find(|s| s.name == name)
+            .ok_or_else(|| Failure::new(Kind::NotFound, format!("no sync source named {name}")))
+    };
+    let run = |approve| RunOptions {
+        approve,
+        ..RunOptions::default()
+    };
+    match effect {
+        Effect::LoadSync => Action::Sync(u.sync_status(sources).await.map_err(err)),
+        Effect::SyncPreview { name } => Action::SyncPreviewed(match find(&name) {
+            Ok(s) => u
+                .sync_preview(s, &run(None))
+                .await
+                .map(Box::new)
+                .map_err(err),
+            Err(f) => Err(f),
+        }),
+        Effect::SyncApply { name, approve } => Action::Done(match find(&name) {
+            Ok(s) => u
+                .sync_apply(s, &run(approve))
+                .await
+                .map(|r| applied(&r))
+                .map_err(err),
+            Err(f) => Err(f),
+        }),
+        e => perform(u, e, actions).await,
+    }
+}
+
+/// What an apply from the Sync tab did, for the status line.
+fn applied(r: &usher_core::service::SyncReport) -> String {
+    use usher_core::service::RunOutcome;
+    match (r.outcome, &r.applied) {
+        (RunOutcome::Held, _) => format!(
+            "{}: run {} held, nothing changed: {} (A approves it)",
+            r.source,
+            r.run_id,
+            r.held_reason.as_deref().unwrap_or("over a limit")
+        ),
+        (_, Some(o)) => format!("{}: run {} applied: {}", r.source, r.run_id, o.summary()),
+        _ => format!(
+            "{}: in step, nothing to change (run {})",
+            r.source, r.run_id
+        ),
+    }
 }
 
 use crate::tabs::plural;

@@ -161,7 +161,7 @@ impl App {
                 self.invitations.search = text;
                 self.invitations.reload(g)
             }
-            Tab::Users | Tab::Import | Tab::Roles | Tab::Domains => {
+            Tab::Users | Tab::Import | Tab::Roles | Tab::Domains | Tab::Sync => {
                 self.users.search = text;
                 self.users.reload(g, self.page_rows)
             }

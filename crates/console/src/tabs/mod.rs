@@ -4,6 +4,7 @@ pub mod domains;
 pub mod import;
 pub mod invitations;
 pub mod roles;
+pub mod sync;
 pub mod users;
 
 use std::cell::Cell;
@@ -21,15 +22,17 @@ pub enum Tab {
     Import,
     Roles,
     Domains,
+    Sync,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 5] = [
+    pub const ALL: [Tab; 6] = [
         Tab::Invitations,
         Tab::Users,
         Tab::Import,
         Tab::Roles,
         Tab::Domains,
+        Tab::Sync,
     ];
 
     pub fn title(self) -> &'static str {
@@ -39,6 +42,7 @@ impl Tab {
             Tab::Import => "Import",
             Tab::Roles => "Roles",
             Tab::Domains => "Domains",
+            Tab::Sync => "Sync",
         }
     }
 

@@ -53,7 +53,7 @@ pub use register::RegisterPage;
 pub use reports::{Progress, ReportKind};
 pub use resend::Target;
 pub use roles::{RoleDetail, RoleSpec, RoleView, Who};
-pub use sync::{Due, RunOptions, RunOutcome, SyncReport, Tripped, tripped};
+pub use sync::{Due, RunOptions, RunOutcome, SourceStatus, SyncReport, Tripped, tripped};
 pub use templates::TemplateView;
 pub use users::UserDetail;
 

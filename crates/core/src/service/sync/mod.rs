@@ -10,6 +10,7 @@ mod preview;
 mod read;
 mod records;
 mod schedule;
+mod status;
 
 use super::import::Losses;
 use crate::config::{Limit, SyncSource};
@@ -18,6 +19,7 @@ use crate::import::plan::Plan;
 use crate::service::ApplyOutcome;
 
 pub use schedule::Due;
+pub use status::SourceStatus;
 
 /// How a run is asked for.
 #[derive(Debug, Clone, Default)]
