@@ -117,7 +117,7 @@ pub(super) fn show_plan(plan: &Plan, expect: Option<&str>, at: &dyn Fn(&PlanRow)
         println!(
             "{n:>8}  {}{}",
             if sync {
-                b.label_for_sync()
+                b.label_for_sync(plan.state().creates_directly())
             } else {
                 b.label_for(workbook)
             },

@@ -8,7 +8,10 @@ use crate::common::{TestDb, account};
 use crate::slapd::{self, Shape, Slapd, person};
 use crate::{NO_LIMITS, apply, changes_of, corporate, count, preview, source, user};
 
-crate::on_both_backends!(first_sync_renames_leavers_and_undo);
+crate::on_both_backends!(
+    first_sync_renames_leavers_and_undo,
+    a_source_that_creates_directly
+);
 
 async fn first_sync_renames_leavers_and_undo(db: &TestDb) {
     if !slapd::available() {
@@ -112,4 +115,40 @@ async fn first_sync_renames_leavers_and_undo(db: &TestDb) {
     let history = u.sync_history(Some("corp"), 100).await.unwrap();
     let outcomes: Vec<&str> = history.iter().map(|r| r.outcome.as_str()).collect();
     assert_eq!(outcomes.iter().filter(|o| **o == "applied").count(), 5);
+}
+
+/// `create = "direct"`: new people become active corporate users at once, each mailed a
+/// week's link to choose a password; no invitation; undo takes them away again.
+async fn a_source_that_creates_directly(db: &TestDb) {
+    if !slapd::available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ldap = Slapd::start(dir.path(), Shape::Plain);
+    ldap.add(&format!(
+        "{}{}",
+        person("ann", "Ann", "Lee", "ann@acme.test"),
+        person("bob", "Bob", "Ng", "bob@acme.test"),
+    ));
+    let (u, _clock) = account(db, 20).await;
+    let s = source(&ldap.source_toml("corp", "create = \"direct\"\n"));
+    let before = u.status().await.unwrap();
+    let r = apply(&u, &s).await;
+    let out = r.applied.unwrap();
+    assert_eq!((out.created, out.invited), (2, 0));
+    let ann = user(&u, "ann@acme.test").await;
+    assert_eq!(ann.status, UserStatus::Active);
+    assert!(ann.unique_ref.is_some());
+    let after = u.status().await.unwrap();
+    assert_eq!(after.pending_invitations, before.pending_invitations);
+    let queued = |s: &usher::service::Status| s.outbox_queued + s.outbox_undrafted;
+    assert_eq!(queued(&after), queued(&before) + 2, "a link each");
+    let mail = u.outbox(10).await.unwrap();
+    assert!(
+        mail.iter().any(|m| m.subject.contains("account is ready")),
+        "{:?}",
+        mail.iter().map(|m| &m.subject).collect::<Vec<_>>()
+    );
+    u.sync_undo(r.run_id).await.unwrap();
+    assert_eq!(u.status().await.unwrap().users, before.users);
 }

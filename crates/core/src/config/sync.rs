@@ -311,12 +311,6 @@ fn resolve_source(s: FileSource) -> Result<SyncSource, ConfigError> {
         )));
     }
     let limits = limits(&name, &s.limits)?;
-    if s.create == Some(Create::Direct) {
-        return Err(bad(format!(
-            "source '{name}': create = \"direct\" is not built yet (docs/sync.md#create); \
-             new people are invited"
-        )));
-    }
     let groups = s
         .group
         .into_iter()

@@ -128,6 +128,9 @@ pub struct SyncState {
     pub source: String,
     /// Only the entries changed since the last run were read: no one is missing.
     pub partial: bool,
+    /// New people are created at once as corporate users and mailed a link to choose
+    /// their password, rather than invited.
+    pub create_direct: bool,
     /// The users this source suspended (and so may reactivate), by id.
     pub held: HashSet<i64>,
     /// What becomes of users the directory no longer holds.
@@ -204,6 +207,11 @@ impl AccountState {
                 })
                 .collect(),
         }
+    }
+
+    /// Whether new people are created directly (a sync whose source says so).
+    pub fn creates_directly(&self) -> bool {
+        self.sync.as_ref().is_some_and(|s| s.create_direct)
     }
 
     /// Whether a run spares this user (the operator, an Administrator).

@@ -82,8 +82,11 @@ impl Bucket {
 
     /// The label in a directory sync's plan, where the source is a directory, people
     /// disabled there are suspended, and leavers go by the source's decision.
-    pub fn label_for_sync(self) -> &'static str {
+    pub fn label_for_sync(self, direct: bool) -> &'static str {
         match self {
+            Bucket::New if direct => {
+                "new users (created directly, mailed a link to set a password)"
+            }
             Bucket::Missing => "in the account, not in the directory",
             Bucket::Disabled => "disabled at the source (suspended, not invited)",
             Bucket::Error => "entries with faults (left out)",

@@ -127,6 +127,7 @@ impl TemplateName {
                 "link": "https://usher.example.org/password/reset/SAMPLE-LINK",
                 "expires": "2026-11-22 10:02 UTC",
                 "requested_by": "self",
+                "welcome": false,
             }),
         }
     }

@@ -17,6 +17,9 @@ use crate::store::{NewPasswordReset, PasswordReset, Tx, User};
 
 /// How long a reset link works: an hour, as a password is worth more than an invitation.
 pub const RESET_LINK_MS: i64 = 3_600_000;
+/// How long the link to a new account's first password works: a week, as a new starter
+/// may not read mail the day their account is made.
+pub const WELCOME_LINK_MS: i64 = 7 * 86_400_000;
 /// Reset links one user may be sent per hour, whoever asks.
 const LINKS_PER_HOUR: i64 = 3;
 
@@ -42,6 +45,8 @@ struct ResetVars<'a> {
     link: String,
     expires: String,
     requested_by: &'a str,
+    /// A new account's first password (a sync's direct creation), not a reset.
+    welcome: bool,
 }
 
 impl Usher {
@@ -54,7 +59,7 @@ impl Usher {
         let mut sent = false;
         for (user_id, account_id) in tx.active_users_by_email(email.canonical()).await? {
             sent |= self
-                .mail_reset_link(&mut tx, account_id, user_id, "self")
+                .mail_reset_link(&mut tx, account_id, user_id, "self", false)
                 .await?;
         }
         if sent {
@@ -82,7 +87,7 @@ impl Usher {
             ));
         }
         if !self
-            .mail_reset_link(&mut tx, account.id, user.id, &op.name)
+            .mail_reset_link(&mut tx, account.id, user.id, &op.name, false)
             .await?
         {
             return Err(Error::conflict(
@@ -99,12 +104,15 @@ impl Usher {
 
     /// Queues a reset link for the user and audits it; false (nothing queued) when the
     /// hourly limit is reached.
-    async fn mail_reset_link(
+    /// `welcome`: the first password of an account created directly, whose link lasts
+    /// a week.
+    pub(in crate::service) async fn mail_reset_link(
         &self,
         tx: &mut Tx,
         account_id: i64,
         user_id: i64,
         requested_by: &str,
+        welcome: bool,
     ) -> Result<bool> {
         let now = self.clock.now();
         if tx
@@ -121,7 +129,11 @@ impl Usher {
             return Ok(false);
         };
         let token = Token::generate()?;
-        let expires_at = now.plus_ms(RESET_LINK_MS);
+        let expires_at = now.plus_ms(if welcome {
+            WELCOME_LINK_MS
+        } else {
+            RESET_LINK_MS
+        });
         let id = tx
             .insert_password_reset(&NewPasswordReset {
                 account_id,
@@ -143,6 +155,7 @@ impl Usher {
             ),
             expires: expires_at.human(),
             requested_by,
+            welcome,
         };
         let name = format!("{} {}", user.first_name, user.last_name);
         self.queue_notice(

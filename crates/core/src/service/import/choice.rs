@@ -112,6 +112,7 @@ impl<'a> Choice<'a> {
     /// Whether the apply sends any invitation, so needs inviting to be on.
     pub fn invites(&self, plan: &Outcomes) -> bool {
         !self.workbook
+            && !self.state.creates_directly()
             && plan.list.iter().filter(|o| self.applies(o)).any(|o| {
                 o.bucket == Bucket::New || o.bucket == Bucket::OutsideDomains || self.sends_again(o)
             })
@@ -120,8 +121,9 @@ impl<'a> Choice<'a> {
     /// Written after the pass over the file, in chunks (invitations and updates), rather
     /// than one at a time during it.
     pub fn later(&self, o: &Outcome, r: &ImportRow) -> bool {
-        let invite =
-            matches!(o.bucket, Bucket::New | Bucket::OutsideDomains) && r.password.is_none();
+        let invite = matches!(o.bucket, Bucket::New | Bucket::OutsideDomains)
+            && r.password.is_none()
+            && !self.state.creates_directly();
         !self.workbook && (invite || o.bucket == Bucket::Updated)
     }
 }

@@ -139,7 +139,7 @@ impl<'a> Edits<'a> {
                         r.user_type.unwrap_or(DEFAULT_TYPE)
                     };
                     let user_type = free.give(wanted, true);
-                    if r.password.is_some() || choice.workbook {
+                    if r.password.is_some() || choice.workbook || self.state.creates_directly() {
                         out.created += self.create_one(tx, r, user_type, direct).await?;
                         continue;
                     }
@@ -232,6 +232,13 @@ impl<'a> Edits<'a> {
         tx.insert_change(self.batch, "create", Some(id), None, &json!({}))
             .await?;
         self.workbook_row(tx, id, r, true, direct).await?;
+        if self.state.creates_directly() {
+            // Created by a sync with no password: a link to choose one.
+            let by = &self.usher.actor().name;
+            self.usher
+                .mail_reset_link(tx, self.account.id, id, by, true)
+                .await?;
+        }
         let details = json!({"batch": self.batch, "user_type": user_type,
             "with_password": phc.is_some(), "corporate": self.parsed.workbook.is_some()});
         let target = format!("user:{id} {}", r.email());

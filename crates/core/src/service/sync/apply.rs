@@ -52,6 +52,10 @@ impl Usher {
         let account = self.account_in(&mut tx).await?;
         self.require(&mut tx, &account, Permission::ImportUsers)
             .await?;
+        if source.create == crate::config::Create::Direct {
+            self.require(&mut tx, &account, Permission::CreateUsers)
+                .await?;
+        }
         tx.lock_account(account.id).await?;
         let held_digest = match o.approve {
             Some(id) => Some(self.held_run(&mut tx, &account, source, id).await?),

@@ -82,6 +82,7 @@ impl Usher {
         state.sync = Some(SyncState {
             source: source.name.clone(),
             partial: reading.partial(),
+            create_direct: source.create == crate::config::Create::Direct,
             held: tx.sync_holds(account.id, &source.name).await?,
             leavers: source.missing,
             spared: spared_ids(self, tx, account.id, &state.users).await?,
