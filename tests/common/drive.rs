@@ -45,7 +45,7 @@ impl Drive {
             if matches!(e, Effect::Copy(_)) {
                 continue;
             }
-            let a = worker::perform(&self.u, e, &self.tx).await;
+            let a = worker::perform_with(&self.u, &[], e, &self.tx).await;
             while let Ok(progress) = self.rx.try_recv() {
                 queue.extend(self.app.update(progress));
             }

@@ -88,4 +88,29 @@ async fn disabled_accounts_are_suspended_and_come_back(db: &TestDb) {
         slapd::SUFFIX
     ));
     assert_eq!(preview(&u, &enabled).await.entries, 2);
+
+    // AD keeps membership on the entry: memberOf alone gives Eve the group's role.
+    ldap.add(&format!(
+        "dn: cn=Mail Admins,ou=groups,{s}\nobjectClass: groupOfNames\ncn: Mail Admins\n\
+         member: cn=placeholder,{s}\n\n",
+        s = slapd::SUFFIX
+    ));
+    ldap.modify(&format!(
+        "dn: cn=Eve Ito,ou=people,{s}\nchangetype: modify\nadd: memberOf\n\
+         memberOf: CN=Mail Admins,OU=Groups,{s}\n",
+        s = slapd::SUFFIX
+    ));
+    let grouped = source(&ldap.source_toml(
+        "ad",
+        &format!(
+            "{NO_LIMITS}[[sync.source.group]]\ndn = \"cn=mail admins,ou=groups,{}\"\n\
+             role = \"User manager\"\n",
+            slapd::SUFFIX
+        ),
+    ));
+    u.reactivate_user(&Target::Email("eve@acme.test".into()))
+        .await
+        .unwrap();
+    let p = preview(&u, &grouped).await;
+    assert_eq!(changes_of(&p, "eve@acme.test"), ["+ User manager"]);
 }

@@ -476,6 +476,10 @@ mod tests {
                     keys += 1;
                     format!("{rest}\n")
                 }
+                // The sync source's tables, so that its keys land in them.
+                Some(rest) if rest.starts_with("[sync.") || rest.starts_with("[[sync.") => {
+                    format!("{rest}\n")
+                }
                 _ => format!("{l}\n"),
             })
             .collect();
@@ -485,6 +489,10 @@ mod tests {
         assert_eq!(c.operator.as_deref(), Some("it-admin@example.org"));
         assert_eq!(c.after_change.commands.len(), 2);
         assert_eq!(c.after_change.commands[1], ["doveadm", "kick", "{login}"]);
+        let corp = &c.sync[0];
+        assert_eq!((corp.name.as_str(), corp.groups.len()), ("corp", 2));
+        assert_eq!(corp.limits.role_loss.count, 100);
+        assert_eq!(corp.groups[1].mailbox.as_deref(), Some("sales@acme.test"));
         Ok(())
     }
 
