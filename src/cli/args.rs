@@ -60,7 +60,7 @@ pub enum Command {
     Import(ImportArgs),
     /// Follow a directory (Active Directory, OpenLDAP): `usher sync NAME` previews a run,
     /// `usher sync NAME --apply --yes` applies it; `status`, `history`, `undo`
-    Sync(super::sync::SyncArgs),
+    Sync(SyncArgs),
     /// Read the audit log
     #[command(subcommand)]
     Audit(AuditCmd),
@@ -513,4 +513,61 @@ fn parse_user_type(s: &str) -> Result<UserType, String> {
 fn parse_status(s: &str) -> Result<InvitationStatus, String> {
     s.parse()
         .map_err(|e: usher::domain::types::UnknownValue| e.to_string())
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SyncCmd {
+    /// Each source: its last run, what it did, and a run waiting for approval
+    Status(JsonFlag),
+    /// The runs, newest first
+    History {
+        /// One source only
+        source: Option<String>,
+        #[arg(long, default_value_t = 30)]
+        limit: i64,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+    /// Undo an applied run: what it changed put back, as `usher import undo` does
+    Undo {
+        run: i64,
+        /// Confirm
+        #[arg(long)]
+        yes: bool,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+}
+
+/// `usher sync NAME [--dry-run | --apply --yes [--approve RUN]]`, or a subcommand.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct SyncArgs {
+    #[command(subcommand)]
+    pub cmd: Option<SyncCmd>,
+    /// The source, by the name its [[sync.source]] table gives it
+    pub source: Option<String>,
+    /// Preview only, changing nothing (what happens without --apply). Exit status 0: in
+    /// step; 2: changes pending; 3: an apply would be held by a limit
+    #[arg(long, conflicts_with = "apply")]
+    pub dry_run: bool,
+    /// Apply the run, whole or not at all (with --yes). Exit status 3: held by a limit
+    #[arg(long)]
+    pub apply: bool,
+    /// Apply a run that a limit held, if the directory and the account are as they were
+    #[arg(long, value_name = "RUN", requires = "apply")]
+    pub approve: Option<i64>,
+    /// Read only the entries changed since the last run that applied (AD's uSNChanged,
+    /// OpenLDAP's modifyTimestamp); no one counts as gone. A full read when there is no
+    /// such run
+    #[arg(long)]
+    pub changes: bool,
+    /// Only queue the invitations; do not try to deliver them now
+    #[arg(long)]
+    pub no_send: bool,
+    /// Confirm
+    #[arg(long)]
+    pub yes: bool,
+    #[command(flatten)]
+    pub out: JsonFlag,
 }

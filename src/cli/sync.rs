@@ -1,13 +1,13 @@
 //! `usher sync ...`: follow a directory (docs/sync.md). `usher sync NAME` previews a run,
 //! `--apply --yes` applies it, `--approve RUN` applies a run held by a limit.
 
-use clap::{Args, Subcommand};
 use color_eyre::eyre::{Result, eyre};
 use usher::config::SyncSource;
 use usher::domain::Timestamp;
 use usher::domain::sanitize::escape_for_display;
 use usher::service::{RunOptions, RunOutcome, SyncReport};
 
+use super::args::{SyncArgs, SyncCmd};
 use super::context::Context;
 use super::output::{self, JsonFlag};
 
@@ -16,63 +16,6 @@ use super::output::{self, JsonFlag};
 pub const PENDING: u8 = 2;
 /// A run over one of the source's limits: held (or, for a dry run, it would be).
 pub const HELD: u8 = 3;
-
-#[derive(Debug, Subcommand)]
-pub enum SyncCmd {
-    /// Each source: its last run, what it did, and a run waiting for approval
-    Status(JsonFlag),
-    /// The runs, newest first
-    History {
-        /// One source only
-        source: Option<String>,
-        #[arg(long, default_value_t = 30)]
-        limit: i64,
-        #[command(flatten)]
-        out: JsonFlag,
-    },
-    /// Undo an applied run: what it changed put back, as `usher import undo` does
-    Undo {
-        run: i64,
-        /// Confirm
-        #[arg(long)]
-        yes: bool,
-        #[command(flatten)]
-        out: JsonFlag,
-    },
-}
-
-/// `usher sync NAME [--dry-run | --apply --yes [--approve RUN]]`, or a subcommand.
-#[derive(Debug, Args)]
-#[command(args_conflicts_with_subcommands = true)]
-pub struct SyncArgs {
-    #[command(subcommand)]
-    pub cmd: Option<SyncCmd>,
-    /// The source, by the name its [[sync.source]] table gives it
-    pub source: Option<String>,
-    /// Preview only, changing nothing (what happens without --apply). Exit status 0: in
-    /// step; 2: changes pending; 3: an apply would be held by a limit
-    #[arg(long, conflicts_with = "apply")]
-    pub dry_run: bool,
-    /// Apply the run, whole or not at all (with --yes). Exit status 3: held by a limit
-    #[arg(long)]
-    pub apply: bool,
-    /// Apply a run that a limit held, if the directory and the account are as they were
-    #[arg(long, value_name = "RUN", requires = "apply")]
-    pub approve: Option<i64>,
-    /// Read only the entries changed since the last run that applied (AD's uSNChanged,
-    /// OpenLDAP's modifyTimestamp); no one counts as gone. A full read when there is no
-    /// such run
-    #[arg(long)]
-    pub changes: bool,
-    /// Only queue the invitations; do not try to deliver them now
-    #[arg(long)]
-    pub no_send: bool,
-    /// Confirm
-    #[arg(long)]
-    pub yes: bool,
-    #[command(flatten)]
-    pub out: JsonFlag,
-}
 
 /// Ends the command with an exit status and nothing more to say.
 #[derive(Debug)]

@@ -119,6 +119,17 @@ pub enum Clash {
     InUse,
 }
 
+/// What the caller can do about a directory's failure: wait for the server, or fix the
+/// source's settings.
+fn directory_kind(d: &crate::sync::DirectoryError) -> Kind {
+    use crate::sync::DirectoryError as D;
+    match d {
+        D::Unreachable { .. } | D::Dropped { .. } => Kind::Unavailable,
+        D::Bind { .. } => Kind::Refused,
+        D::Search { .. } | D::NoGroup { .. } | D::Setup(_) => Kind::Broken,
+    }
+}
+
 fn join_lines(errs: &[EmailError]) -> String {
     errs.iter()
         .map(ToString::to_string)
@@ -182,7 +193,7 @@ impl Error {
             | Self::Connect { .. }
             | Self::Dns(_)
             | Self::Unreachable(_) => Kind::Unavailable,
-            Self::Directory(d) => d.kind(),
+            Self::Directory(d) => directory_kind(d),
             Self::Email(_)
             | Self::Emails(_)
             | Self::Invalid { .. }

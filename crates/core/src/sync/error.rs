@@ -33,18 +33,6 @@ pub enum DirectoryError {
     Setup(String),
 }
 
-impl DirectoryError {
-    /// What the caller can do: wait for the server, or fix the source's settings.
-    pub fn kind(&self) -> crate::error::Kind {
-        use crate::error::Kind;
-        match self {
-            Self::Unreachable { .. } | Self::Dropped { .. } => Kind::Unavailable,
-            Self::Bind { .. } => Kind::Refused,
-            Self::Search { .. } | Self::NoGroup { .. } | Self::Setup(_) => Kind::Broken,
-        }
-    }
-}
-
 fn said(text: &str) -> String {
     let text = crate::domain::sanitize::escape_for_display(text.trim());
     if text.is_empty() {
