@@ -7,7 +7,7 @@
 pub use usher_console as tui;
 pub use usher_core::{Clash, Error, Kind, Result, Usher};
 pub use usher_core::{
-    config, dns, domain, error, import, mail, mailserver, report, service, store,
+    config, dns, domain, error, import, mail, mailserver, report, service, store, sync,
 };
 pub use usher_serve as serve;
 

@@ -5,23 +5,22 @@ use usher::domain::UserStatus;
 use usher::service::Target;
 
 use crate::common::{TestDb, account};
-use crate::slapd::{self, Shape, Slapd, ad_person};
+use crate::slapd::{self, Shape, ad_person};
 use crate::{NO_LIMITS, apply, changes_of, corporate, count, preview, source, user};
 
 crate::on_both_backends!(disabled_accounts_are_suspended_and_come_back);
 
 async fn disabled_accounts_are_suspended_and_come_back(db: &TestDb) {
-    if !slapd::available() {
+    let Some((_dir, ldap)) = crate::directory(
+        Shape::Ad,
+        &[
+            ad_person(1, "Ann", "Lee", "ann@acme.test", 512),
+            ad_person(2, "Bob", "Ng", "bob@acme.test", 514),
+            ad_person(3, "Eve", "Ito", "eve@acme.test", 512),
+        ],
+    ) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let ldap = Slapd::start(dir.path(), Shape::Ad);
-    ldap.add(&format!(
-        "{}{}{}",
-        ad_person(1, "Ann", "Lee", "ann@acme.test", 512),
-        ad_person(2, "Bob", "Ng", "bob@acme.test", 514),
-        ad_person(3, "Eve", "Ito", "eve@acme.test", 512),
-    ));
+    };
     let (u, clock) = account(db, 20).await;
     corporate(&u, "bob@acme.test", "Bob", "Ng").await;
     corporate(&u, "eve@acme.test", "Eve", "Ito").await;

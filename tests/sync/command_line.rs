@@ -3,50 +3,50 @@
 
 use crate::cli;
 use crate::common::TestDb;
-use crate::slapd::{self, Shape, Slapd, person};
+use crate::slapd::{self, Shape, person};
 
 crate::on_both_backends!(
     sync_commands_preview_apply_and_report,
     serve_runs_a_source_when_it_is_due
 );
 
-async fn sync_commands_preview_apply_and_report(db: &TestDb) {
-    if !slapd::available() {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let ldap = Slapd::start(dir.path(), Shape::Plain);
-    ldap.add(&format!(
-        "{}{}{}",
-        person("ann", "Ann", "Lee", "ann@acme.test"),
-        person("bob", "Bob", "Ng", "bob@acme.test"),
-        person("cy", "Cy", "Oh", "cy@acme.test"),
-    ));
+/// `usher` reading the config at `config`.
+fn usher(db: &TestDb, config: &std::path::Path) -> std::process::Command {
+    let mut c = cli::usher(db);
+    c.env("USHER_CONFIG", config);
+    c
+}
+
+/// An account made with `usher init`, and a config holding `toml`, whose path is returned.
+fn site(db: &TestDb, toml: &str) -> std::path::PathBuf {
     let config = db.dir.path().join("usher.toml");
-    std::fs::write(&config, ldap.source_toml("corp", "")).unwrap();
-    let run = |args: &[&str]| {
-        cli::usher(db)
-            .env("USHER_CONFIG", &config)
-            .args(args)
-            .output()
-            .unwrap()
-    };
-    let init = run(&[
-        "init",
-        "--org",
-        "Acme",
-        "--domain",
-        "acme.test",
-        "--licences",
-        "10",
-        "--admin",
-        "admin@acme.test",
-    ]);
+    std::fs::write(&config, toml).unwrap();
+    let init = usher(db, &config)
+        .args(["init", "--org", "Acme", "--domain", "acme.test"])
+        .args(["--licences", "10", "--admin", "admin@acme.test"])
+        .output()
+        .unwrap();
     assert!(
         init.status.success(),
         "{}",
         String::from_utf8_lossy(&init.stderr)
     );
+    config
+}
+
+async fn sync_commands_preview_apply_and_report(db: &TestDb) {
+    let Some((_dir, ldap)) = crate::directory(
+        Shape::Plain,
+        &[
+            person("ann", "Ann", "Lee", "ann@acme.test"),
+            person("bob", "Bob", "Ng", "bob@acme.test"),
+            person("cy", "Cy", "Oh", "cy@acme.test"),
+        ],
+    ) else {
+        return;
+    };
+    let config = site(db, &ldap.source_toml("corp", ""));
+    let run = |args: &[&str]| usher(db, &config).args(args).output().unwrap();
     for (mail, first) in [("ann@acme.test", "Ann"), ("bob@acme.test", "Bob")] {
         assert!(
             run(&["users", "create", mail, "--first", first])
@@ -100,36 +100,15 @@ async fn sync_commands_preview_apply_and_report(db: &TestDb) {
 /// `usher serve` runs a source with an interval at once (it has never run), as the
 /// schedule's own run, and logs what it did.
 async fn serve_runs_a_source_when_it_is_due(db: &TestDb) {
-    if !slapd::available() {
+    let Some((_dir, ldap)) = crate::directory(
+        Shape::Plain,
+        &[person("ann", "Ann", "Lee", "ann@acme.test")],
+    ) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let ldap = Slapd::start(dir.path(), Shape::Plain);
-    ldap.add(&person("ann", "Ann", "Lee", "ann@acme.test"));
-    let config = db.dir.path().join("usher.toml");
-    std::fs::write(&config, ldap.source_toml("corp", "interval_minutes = 60\n")).unwrap();
-    let init = cli::usher(db)
-        .env("USHER_CONFIG", &config)
-        .args([
-            "init",
-            "--org",
-            "Acme",
-            "--domain",
-            "acme.test",
-            "--licences",
-            "5",
-        ])
-        .args(["--admin", "admin@acme.test"])
-        .output()
-        .unwrap();
-    assert!(
-        init.status.success(),
-        "{}",
-        String::from_utf8_lossy(&init.stderr)
-    );
+    };
+    let config = site(db, &ldap.source_toml("corp", "interval_minutes = 60\n"));
     let log = db.dir.path().join("serve.log");
-    let mut serve = cli::usher(db)
-        .env("USHER_CONFIG", &config)
+    let mut serve = usher(db, &config)
         .args(["serve", "--bind", "127.0.0.1:0", "--no-send"])
         .stdout(std::fs::File::create(&log).unwrap())
         .stderr(std::fs::File::create(db.dir.path().join("serve.err")).unwrap())
@@ -137,8 +116,7 @@ async fn serve_runs_a_source_when_it_is_due(db: &TestDb) {
         .unwrap();
     let mut runs = serde_json::Value::Null;
     for _ in 0..100 {
-        let out = cli::usher(db)
-            .env("USHER_CONFIG", &config)
+        let out = usher(db, &config)
             .args(["sync", "history", "--json"])
             .output()
             .unwrap();

@@ -5,7 +5,7 @@
 use usher::service::{RunOutcome, Target, Who};
 
 use crate::common::{TestDb, account};
-use crate::slapd::{self, Shape, Slapd, person};
+use crate::slapd::{self, Shape, person};
 use crate::{NO_LIMITS, apply, changes_of, corporate, preview, source};
 
 crate::on_both_backends!(groups_give_roles_and_take_back_only_their_own);
@@ -34,19 +34,18 @@ async fn roles_of(u: &usher::Usher, email: &str) -> Vec<String> {
 }
 
 async fn groups_give_roles_and_take_back_only_their_own(db: &TestDb) {
-    if !slapd::available() {
+    let Some((_dir, ldap)) = crate::directory(
+        Shape::Plain,
+        &[
+            person("ann", "Ann", "Lee", "ann@acme.test"),
+            person("bob", "Bob", "Ng", "bob@acme.test"),
+            person("cy", "Cy", "Oh", "cy@acme.test"),
+            group("helpdesk", &["ann", "bob"]),
+            group("sales", &["cy"]),
+        ],
+    ) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let ldap = Slapd::start(dir.path(), Shape::Plain);
-    ldap.add(&format!(
-        "{}{}{}{}{}",
-        person("ann", "Ann", "Lee", "ann@acme.test"),
-        person("bob", "Bob", "Ng", "bob@acme.test"),
-        person("cy", "Cy", "Oh", "cy@acme.test"),
-        group("helpdesk", &["ann", "bob"]),
-        group("sales", &["cy"]),
-    ));
+    };
     let (u, clock) = account(db, 20).await;
     u.create_shared_mailbox("sales@acme.test", "Sales")
         .await

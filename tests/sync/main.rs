@@ -33,6 +33,18 @@ fn source(toml: &str) -> SyncSource {
     c.sync.into_iter().next().unwrap()
 }
 
+/// A directory of `shape` holding `entries` (LDIF), in a temporary directory the caller
+/// keeps; None (the test skips) without slapd.
+fn directory(shape: slapd::Shape, entries: &[String]) -> Option<(tempfile::TempDir, slapd::Slapd)> {
+    if !slapd::available() {
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ldap = slapd::Slapd::start(dir.path(), shape);
+    ldap.add(&entries.concat());
+    Some((dir, ldap))
+}
+
 /// Limits wide open, for the cases that are not about them.
 const NO_LIMITS: &str = "[sync.source.limits]\nsuspend_percent = 100.0\nremove_percent = 100.0\n\
                          role_loss_percent = 100.0\n";

@@ -5,7 +5,7 @@ use usher::domain::UserStatus;
 use usher::service::RunOutcome;
 
 use crate::common::{TestDb, account};
-use crate::slapd::{self, Shape, Slapd, person};
+use crate::slapd::{self, Shape, person};
 use crate::{NO_LIMITS, apply, changes_of, corporate, count, preview, source, user};
 
 crate::on_both_backends!(
@@ -14,18 +14,17 @@ crate::on_both_backends!(
 );
 
 async fn first_sync_renames_leavers_and_undo(db: &TestDb) {
-    if !slapd::available() {
+    let Some((_dir, ldap)) = crate::directory(
+        Shape::Plain,
+        &[
+            person("ann", "Ann", "Lee", "ann@acme.test"),
+            person("bob", "Bob", "Ng", "bob@acme.test"),
+            person("cy", "Cy", "Oh", "cy@acme.test"),
+            person("dee", "Dee", "Roy", "dee@acme.test"),
+        ],
+    ) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let ldap = Slapd::start(dir.path(), Shape::Plain);
-    ldap.add(&format!(
-        "{}{}{}{}",
-        person("ann", "Ann", "Lee", "ann@acme.test"),
-        person("bob", "Bob", "Ng", "bob@acme.test"),
-        person("cy", "Cy", "Oh", "cy@acme.test"),
-        person("dee", "Dee", "Roy", "dee@acme.test"),
-    ));
+    };
     let (u, clock) = account(db, 20).await;
     corporate(&u, "bob@acme.test", "Bob", "Ng").await;
     corporate(&u, "dee@acme.test", "Dee", "Roy").await;
@@ -120,16 +119,15 @@ async fn first_sync_renames_leavers_and_undo(db: &TestDb) {
 /// `create = "direct"`: new people become active corporate users at once, each mailed a
 /// week's link to choose a password; no invitation; undo takes them away again.
 async fn a_source_that_creates_directly(db: &TestDb) {
-    if !slapd::available() {
+    let Some((_dir, ldap)) = crate::directory(
+        Shape::Plain,
+        &[
+            person("ann", "Ann", "Lee", "ann@acme.test"),
+            person("bob", "Bob", "Ng", "bob@acme.test"),
+        ],
+    ) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let ldap = Slapd::start(dir.path(), Shape::Plain);
-    ldap.add(&format!(
-        "{}{}",
-        person("ann", "Ann", "Lee", "ann@acme.test"),
-        person("bob", "Bob", "Ng", "bob@acme.test"),
-    ));
+    };
     let (u, _clock) = account(db, 20).await;
     let s = source(&ldap.source_toml("corp", "create = \"direct\"\n"));
     let before = u.status().await.unwrap();

@@ -20,17 +20,16 @@ fn rename(ldap: &Slapd, uid: &str, sn: &str) {
 }
 
 async fn scheduled_runs_read_what_changed_and_sometimes_everything(db: &TestDb) {
-    if !slapd::available() {
+    let Some((_dir, ldap)) = crate::directory(
+        Shape::Plain,
+        &[
+            person("ann", "Ann", "Lee", "ann@acme.test"),
+            person("bob", "Bob", "Ng", "bob@acme.test"),
+            person("cy", "Cy", "Oh", "cy@acme.test"),
+        ],
+    ) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let ldap = Slapd::start(dir.path(), Shape::Plain);
-    ldap.add(&format!(
-        "{}{}{}",
-        person("ann", "Ann", "Lee", "ann@acme.test"),
-        person("bob", "Bob", "Ng", "bob@acme.test"),
-        person("cy", "Cy", "Oh", "cy@acme.test"),
-    ));
+    };
     let (u, clock) = account(db, 20).await;
     let s = source(&ldap.source_toml(
         "corp",

@@ -11,7 +11,7 @@ use super::pending::Why;
 use super::rows::Ticker;
 use crate::domain::Email;
 use crate::error::Result;
-use crate::import::plan::{Invited, Known, Outcomes};
+use crate::import::plan::{Invited, Known, Outcome, Outcomes};
 use crate::service::Usher;
 use crate::store::Tx;
 
@@ -31,13 +31,8 @@ impl Edits<'_> {
         // The operator is never suspended or removed by their own import, nor are the
         // account's Administrators.
         let spared = self.spared(tx).await?;
-        let missing: Vec<&Known> = plan
-            .list
-            .iter()
-            .filter(|o| choice.deciding(o))
-            .filter_map(|o| choice.user_of(o))
-            .filter(|k| !spared(k))
-            .collect();
+        let (mut missing, leaving) = people(plan, choice, |o| choice.deciding(o));
+        missing.retain(|k| !spared(k));
         // Those left alone count as done at once.
         ticker.done += ticker
             .work
@@ -50,13 +45,6 @@ impl Edits<'_> {
         }
         // A leaver's pending invitation dies whichever the decision: there is no account
         // to keep suspended.
-        let mut leaving: Vec<&Invited> = plan
-            .list
-            .iter()
-            .filter(|o| choice.deciding(o))
-            .filter_map(|o| choice.invitation_of(o))
-            .collect();
-        leaving.sort_unstable_by_key(|i| i.id);
         out.invitations_revoked += self.revoke_invitations(tx, &leaving, Why::Missing).await?;
         Ok(())
     }
@@ -76,21 +64,9 @@ impl Edits<'_> {
             return Ok(());
         }
         let spared = self.spared(tx).await?;
-        let users: Vec<&Known> = plan
-            .list
-            .iter()
-            .filter(|o| choice.suspending(o))
-            .filter_map(|o| choice.user_of(o))
-            .filter(|k| !spared(k))
-            .collect();
+        let (mut users, revoked) = people(plan, choice, |o| choice.suspending(o));
+        users.retain(|k| !spared(k));
         out.suspended += self.suspend_all(tx, &users, |n| ticker.tick(n)).await?;
-        let mut revoked: Vec<&Invited> = plan
-            .list
-            .iter()
-            .filter(|o| choice.suspending(o))
-            .filter_map(|o| choice.invitation_of(o))
-            .collect();
-        revoked.sort_unstable_by_key(|i| i.id);
         out.invitations_revoked += self.revoke_invitations(tx, &revoked, Why::Disabled).await?;
         Ok(())
     }
@@ -103,15 +79,23 @@ impl Edits<'_> {
     }
 }
 
-/// The ids of the users an import or sync never suspends or removes: the operator, and
-/// the account's Administrators (the first user, from `usher init`, included), so that
-/// a file or directory that forgets them cannot lock the account out.
-pub(crate) async fn spared_ids(
-    usher: &Usher,
-    tx: &mut Tx,
-    account_id: i64,
-    users: &[Known],
-) -> Result<HashSet<i64>> {
+/// The users and pending invitations (these in id order, the table's) of the outcomes
+/// `pick` chooses.
+fn people<'a>(
+    plan: &Outcomes,
+    choice: &Choice<'a>,
+    pick: impl Fn(&Outcome) -> bool,
+) -> (Vec<&'a Known>, Vec<&'a Invited>) {
+    let chosen = || plan.list.iter().filter(|o| pick(o));
+    let users = chosen().filter_map(|o| choice.user_of(o)).collect();
+    let mut invitations: Vec<&Invited> = chosen().filter_map(|o| choice.invitation_of(o)).collect();
+    invitations.sort_unstable_by_key(|i| i.id);
+    (users, invitations)
+}
+
+/// The operator's user and the account's first user, by id: the first Administrator,
+/// from `usher init`.
+pub(crate) fn operator_and_first(usher: &Usher, users: &[Known]) -> HashSet<i64> {
     let me = Email::parse(&usher.actor().name)
         .ok()
         .map(|e| e.canonical().to_owned());
@@ -122,6 +106,19 @@ pub(crate) async fn spared_ids(
             .filter(|u| me.as_deref() == Some(u.email()))
             .map(|u| u.id),
     );
+    ids
+}
+
+/// The ids of the users an import or sync never suspends or removes: the operator, and
+/// the account's Administrators (the first user, from `usher init`, included), so that
+/// a file or directory that forgets them cannot lock the account out.
+pub(crate) async fn spared_ids(
+    usher: &Usher,
+    tx: &mut Tx,
+    account_id: i64,
+    users: &[Known],
+) -> Result<HashSet<i64>> {
+    let mut ids = operator_and_first(usher, users);
     if let Some(role) = tx.role_by_name(account_id, "Administrator").await? {
         ids.extend(tx.active_holders_of(role.id).await?);
     }

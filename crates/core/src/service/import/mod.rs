@@ -33,7 +33,7 @@ use pending::Why;
 use rows::{Direct, Ticker, Work};
 
 pub use losses::{Losses, losses};
-pub(crate) use missing::spared_ids;
+pub(crate) use missing::{operator_and_first, spared_ids};
 pub use options::{ApplyOptions, ApplyOutcome, Missing};
 
 /// What an apply works on, in the caller's transaction.

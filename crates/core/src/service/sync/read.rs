@@ -2,15 +2,13 @@
 //! or what changed since the last settled run), its entries checked as rows, and the
 //! account as the plan sees it.
 
-use std::collections::HashSet;
-
 use super::RunOptions;
 use crate::config::{Leavers, SyncSource};
-use crate::domain::{Email, Timestamp};
+use crate::domain::Timestamp;
 use crate::error::{Error, Result};
 use crate::import::Stage;
-use crate::import::plan::{AccountState, Known, SyncState};
-use crate::service::import::spared_ids;
+use crate::import::plan::{AccountState, SyncState};
+use crate::service::import::{operator_and_first, spared_ids};
 use crate::service::{ApplyOptions, Missing, Usher};
 use crate::store::{Account, Tx};
 use crate::sync::{Rows, changed_since};
@@ -93,24 +91,9 @@ impl Usher {
                 .role_by_name(account.id, "Administrator")
                 .await?
                 .map(|r| r.id),
-            keep_admin: self.first_and_operator(&state.users),
+            keep_admin: operator_and_first(self, &state.users),
         });
         Ok(state)
-    }
-
-    /// The account's first user and the operator, by id.
-    fn first_and_operator(&self, users: &[Known]) -> HashSet<i64> {
-        let me = Email::parse(&self.actor.name)
-            .ok()
-            .map(|e| e.canonical().to_owned());
-        let mut ids: HashSet<i64> = users.iter().map(|u| u.id).min().into_iter().collect();
-        ids.extend(
-            users
-                .iter()
-                .filter(|u| me.as_deref() == Some(u.email()))
-                .map(|u| u.id),
-        );
-        ids
     }
 }
 
