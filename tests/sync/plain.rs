@@ -147,6 +147,38 @@ async fn a_source_that_creates_directly(db: &TestDb) {
         "{:?}",
         mail.iter().map(|m| &m.subject).collect::<Vec<_>>()
     );
+    // Ann's link works, for a week: her password is set and she may log in to mail.
+    let token = welcome_token(&u, "ann@acme.test").await;
+    let page = u.password_reset_page(&token).await.unwrap().unwrap();
+    assert_eq!(page.email, "ann@acme.test");
+    let pw = usher::config::Secret::new("tawny-quarry-lemon-88");
+    u.reset_password(&token, &pw).await.unwrap();
+    let d = u
+        .user_detail(&usher::service::Target::Email("ann@acme.test".into()))
+        .await
+        .unwrap();
+    assert!(d.mail.unwrap().may_login);
     u.sync_undo(r.run_id).await.unwrap();
     assert_eq!(u.status().await.unwrap().users, before.users);
+}
+
+/// The token of the link mailed to `to`, from the queued message.
+async fn welcome_token(u: &usher::Usher, to: &str) -> String {
+    let mut tx = u.store().read().await.unwrap();
+    for m in tx.list_outbox(1, 100).await.unwrap() {
+        let raw = tx.outbox_raw(m.id).await.unwrap().unwrap_or_default();
+        let text = String::from_utf8_lossy(&raw)
+            .replace("=\r\n", "")
+            .replace("=\n", "");
+        if !m.env_to.contains(to) {
+            continue;
+        }
+        if let Some(at) = text.find("/password/reset/") {
+            return text[at + "/password/reset/".len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                .collect();
+        }
+    }
+    panic!("no link mailed to {to}");
 }

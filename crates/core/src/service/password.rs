@@ -49,7 +49,67 @@ struct ResetVars<'a> {
     welcome: bool,
 }
 
+/// A new account's first-password link, as its mail needs it.
+pub(in crate::service) struct Welcome<'a> {
+    pub org: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub email: &'a str,
+    pub token: &'a Token,
+    pub expires_at: Timestamp,
+    /// Who made the account (the operator; a sync runs as one).
+    pub by: &'a str,
+}
+
+/// A message ready to queue.
+pub(in crate::service) struct Queued {
+    pub message_id: String,
+    pub env_from: String,
+    pub env_to: String,
+    pub subject: String,
+    pub raw: Vec<u8>,
+}
+
 impl Usher {
+    /// The mail of a new account's link to choose its password, rendered from the
+    /// account's `password_reset` template in its welcome form.
+    pub(in crate::service) fn welcome_mail(
+        &self,
+        templates: &crate::mail::Templates,
+        w: &Welcome<'_>,
+    ) -> Result<Queued> {
+        let vars = ResetVars {
+            org: w.org,
+            first_name: w.first_name,
+            email: w.email,
+            link: format!(
+                "{}/password/reset/{}",
+                self.settings.public_url,
+                w.token.plain()
+            ),
+            expires: w.expires_at.human(),
+            requested_by: w.by,
+            welcome: true,
+        };
+        let r = templates.render(TemplateName::PasswordReset, &vars)?;
+        let name = format!("{} {}", w.first_name, w.last_name);
+        let m = crate::mail::compose::compose_rendered(
+            &self.settings.from,
+            name.trim(),
+            w.email,
+            &r,
+            self.clock.now(),
+            crate::mail::compose::new_message_id(&self.settings.from)?,
+        )?;
+        Ok(Queued {
+            env_to: m.env_to.join(","),
+            message_id: m.message_id,
+            env_from: m.env_from,
+            subject: m.subject,
+            raw: m.raw,
+        })
+    }
+
     /// The "forgot password" page's request: a link to each active user with this
     /// address, within the hourly limit; for any other address nothing, silently, so the
     /// answer reveals nothing. Only a malformed address is an error.
@@ -59,7 +119,7 @@ impl Usher {
         let mut sent = false;
         for (user_id, account_id) in tx.active_users_by_email(email.canonical()).await? {
             sent |= self
-                .mail_reset_link(&mut tx, account_id, user_id, "self", false)
+                .mail_reset_link(&mut tx, account_id, user_id, "self")
                 .await?;
         }
         if sent {
@@ -87,7 +147,7 @@ impl Usher {
             ));
         }
         if !self
-            .mail_reset_link(&mut tx, account.id, user.id, &op.name, false)
+            .mail_reset_link(&mut tx, account.id, user.id, &op.name)
             .await?
         {
             return Err(Error::conflict(
@@ -104,15 +164,12 @@ impl Usher {
 
     /// Queues a reset link for the user and audits it; false (nothing queued) when the
     /// hourly limit is reached.
-    /// `welcome`: the first password of an account created directly, whose link lasts
-    /// a week.
-    pub(in crate::service) async fn mail_reset_link(
+    async fn mail_reset_link(
         &self,
         tx: &mut Tx,
         account_id: i64,
         user_id: i64,
         requested_by: &str,
-        welcome: bool,
     ) -> Result<bool> {
         let now = self.clock.now();
         if tx
@@ -129,11 +186,7 @@ impl Usher {
             return Ok(false);
         };
         let token = Token::generate()?;
-        let expires_at = now.plus_ms(if welcome {
-            WELCOME_LINK_MS
-        } else {
-            RESET_LINK_MS
-        });
+        let expires_at = now.plus_ms(RESET_LINK_MS);
         let id = tx
             .insert_password_reset(&NewPasswordReset {
                 account_id,
@@ -155,7 +208,7 @@ impl Usher {
             ),
             expires: expires_at.human(),
             requested_by,
-            welcome,
+            welcome: false,
         };
         let name = format!("{} {}", user.first_name, user.last_name);
         self.queue_notice(

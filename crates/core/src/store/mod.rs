@@ -31,6 +31,7 @@ mod sync;
 mod templates;
 mod tx;
 mod users;
+mod welcome;
 
 use sqlx::{PgPool, SqlitePool};
 
@@ -59,6 +60,7 @@ use tx::GramCache;
 pub use tx::Tx;
 pub(crate) use tx::{TxInner, on_tx};
 pub use users::{NewUser, User};
+pub use welcome::NewLink;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {

@@ -222,7 +222,13 @@ impl Edits<'_> {
     }
 
     /// The change records and audit entries of changes made to users, in their order.
-    async fn log(&self, tx: &mut Tx, kind: &str, action: &str, done: Vec<Logged>) -> Result<()> {
+    pub(super) async fn log(
+        &self,
+        tx: &mut Tx,
+        kind: &str,
+        action: &str,
+        done: Vec<Logged>,
+    ) -> Result<()> {
         self.log_of(tx, kind, action, done, false).await
     }
 

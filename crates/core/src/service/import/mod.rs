@@ -3,6 +3,7 @@
 
 mod check;
 mod choice;
+mod direct;
 mod edits;
 mod group_roles;
 mod invites;
@@ -246,7 +247,11 @@ impl Usher {
             mut changed,
             mut replaced,
             updates,
+            direct,
         } = work;
+        out.created += edits.create_direct(tx, &direct).await?;
+        ticker.tick(direct.len());
+        drop(direct);
         out.updated += edits.update_all(tx, &updates, |n| ticker.tick(n)).await?;
         drop(updates);
         // In id order, the table's: a shuffled file would touch its pages at random.

@@ -68,6 +68,8 @@ pub(super) struct Work<'a> {
     pub replaced: Vec<&'a Invited>,
     /// Users the file updates.
     pub updates: Vec<(&'a Outcome, UserType)>,
+    /// People a sync creates directly (docs/sync.md#the-plan), with their types.
+    pub direct: Vec<(&'a ImportRow, UserType)>,
 }
 
 /// What rows written at once need: the passwords hashed before the lock, and the
@@ -139,7 +141,11 @@ impl<'a> Edits<'a> {
                         r.user_type.unwrap_or(DEFAULT_TYPE)
                     };
                     let user_type = free.give(wanted, true);
-                    if r.password.is_some() || choice.workbook || self.state.creates_directly() {
+                    if self.state.creates_directly() && r.password.is_none() {
+                        work.direct.push((r, user_type));
+                        continue;
+                    }
+                    if r.password.is_some() || choice.workbook {
                         out.created += self.create_one(tx, r, user_type, direct).await?;
                         continue;
                     }
@@ -232,13 +238,6 @@ impl<'a> Edits<'a> {
         tx.insert_change(self.batch, "create", Some(id), None, &json!({}))
             .await?;
         self.workbook_row(tx, id, r, true, direct).await?;
-        if self.state.creates_directly() {
-            // Created by a sync with no password: a link to choose one.
-            let by = &self.usher.actor().name;
-            self.usher
-                .mail_reset_link(tx, self.account.id, id, by, true)
-                .await?;
-        }
         let details = json!({"batch": self.batch, "user_type": user_type,
             "with_password": phc.is_some(), "corporate": self.parsed.workbook.is_some()});
         let target = format!("user:{id} {}", r.email());
