@@ -33,6 +33,7 @@ fn run(id: i64, outcome: &str, held: Option<&str>) -> SyncRun {
         approves: None,
         cursor: None,
         error: None,
+        undone_at: None,
     }
 }
 

@@ -260,7 +260,11 @@ async fn history(ctx: &Context, source: Option<&str>, limit: i64, out: &JsonFlag
                 r.actor.clone(),
                 r.outcome.clone(),
                 r.entries.to_string(),
-                r.batch_id.map(|b| b.to_string()).unwrap_or_default(),
+                match (r.batch_id, r.undone_at) {
+                    (Some(b), Some(_)) => format!("{b} (undone)"),
+                    (Some(b), None) => b.to_string(),
+                    _ => String::new(),
+                },
                 r.held_reason
                     .clone()
                     .or(r.error.clone())

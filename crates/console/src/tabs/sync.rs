@@ -26,6 +26,8 @@ pub struct SyncTab {
     pub cursor: Cursor,
     /// The last preview, by source.
     pub previews: BTreeMap<String, SyncReport>,
+    /// How far the run below is scrolled (J/K).
+    pub scroll: u16,
 }
 
 impl SyncTab {
@@ -40,11 +42,24 @@ impl SyncTab {
 
     pub fn previewed(&mut self, report: SyncReport) {
         self.previews.insert(report.source.clone(), report);
+        self.scroll = 0;
     }
 
     pub fn command(&mut self, cmd: Cmd, page: usize) -> Outcome {
         if self.cursor.navigate(cmd, page, self.rows.len()) {
+            self.scroll = 0;
             return Outcome::None;
+        }
+        match cmd {
+            Cmd::DetailDown => {
+                self.scroll = self.scroll.saturating_add(5);
+                return Outcome::None;
+            }
+            Cmd::DetailUp => {
+                self.scroll = self.scroll.saturating_sub(5);
+                return Outcome::None;
+            }
+            _ => {}
         }
         let Some(s) = self.current() else {
             return match cmd {
@@ -117,7 +132,8 @@ impl SyncTab {
         f.render_widget(
             Paragraph::new(text)
                 .wrap(Wrap { trim: false })
-                .block(Block::bordered().title(" Run ")),
+                .scroll((self.scroll, 0))
+                .block(Block::bordered().title(" Run (J/K scroll) ")),
             below,
         );
     }

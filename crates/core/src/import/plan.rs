@@ -88,7 +88,7 @@ impl Bucket {
                 "new users (created directly, mailed a link to set a password)"
             }
             Bucket::Missing => "in the account, not in the directory",
-            Bucket::Disabled => "disabled at the source (suspended, not invited)",
+            Bucket::Disabled => "disabled at the source (users suspended, no one invited)",
             Bucket::Error => "entries with faults (left out)",
             b => b.label(),
         }

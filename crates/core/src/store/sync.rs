@@ -30,6 +30,8 @@ pub struct SyncRun {
     pub approves: Option<i64>,
     pub cursor: Option<String>,
     pub error: Option<String>,
+    /// When its import batch was undone, for an applied run that was.
+    pub undone_at: Option<i64>,
 }
 
 /// A run to record.
@@ -53,8 +55,12 @@ pub struct NewSyncRun<'a> {
     pub error: Option<String>,
 }
 
-const RUN_COLUMNS: &str = "id, source, started_at, finished_at, actor, scope, outcome, entries, \
-     counts, losses, held_reason, digest, batch_id, approves, cursor, error";
+const RUN_COLUMNS: &str = "r.id, r.source, r.started_at, r.finished_at, r.actor, r.scope, \
+     r.outcome, r.entries, r.counts, r.losses, r.held_reason, r.digest, r.batch_id, r.approves, \
+     r.cursor, r.error, b.undone_at";
+
+/// The runs, with their batches for `undone_at`.
+const RUNS: &str = "sync_runs r LEFT JOIN import_batches b ON b.id = r.batch_id";
 
 impl Tx {
     pub async fn insert_sync_run(&mut self, r: &NewSyncRun<'_>) -> Result<i64> {
@@ -96,9 +102,9 @@ impl Tx {
         limit: i64,
     ) -> Result<Vec<SyncRun>> {
         let sql = format!(
-            "SELECT {RUN_COLUMNS} FROM sync_runs
-             WHERE account_id = $1 AND ($2 IS NULL OR source = $2)
-             ORDER BY id DESC LIMIT $3"
+            "SELECT {RUN_COLUMNS} FROM {RUNS}
+             WHERE r.account_id = $1 AND ($2 IS NULL OR r.source = $2)
+             ORDER BY r.id DESC LIMIT $3"
         );
         let rows = on_tx!(self, |c| {
             sqlx::query_as::<_, SyncRun>(sqlx::AssertSqlSafe(sql.clone()))
@@ -112,7 +118,7 @@ impl Tx {
     }
 
     pub async fn sync_run(&mut self, account_id: i64, id: i64) -> Result<Option<SyncRun>> {
-        let sql = format!("SELECT {RUN_COLUMNS} FROM sync_runs WHERE account_id = $1 AND id = $2");
+        let sql = format!("SELECT {RUN_COLUMNS} FROM {RUNS} WHERE r.account_id = $1 AND r.id = $2");
         let row = on_tx!(self, |c| {
             sqlx::query_as::<_, SyncRun>(sqlx::AssertSqlSafe(sql.clone()))
                 .bind(account_id)
@@ -285,11 +291,11 @@ impl Tx {
         settled: bool,
     ) -> Result<Option<SyncRun>> {
         let sql = format!(
-            "SELECT {RUN_COLUMNS} FROM sync_runs
-             WHERE account_id = $1 AND source = $2 AND ($3 IS NULL OR scope = $3)
-               AND outcome <> 'previewed'
-               AND ($4 = 0 OR outcome IN ('applied', 'unchanged'))
-             ORDER BY id DESC LIMIT 1"
+            "SELECT {RUN_COLUMNS} FROM {RUNS}
+             WHERE r.account_id = $1 AND r.source = $2 AND ($3 IS NULL OR r.scope = $3)
+               AND r.outcome <> 'previewed'
+               AND ($4 = 0 OR (r.outcome IN ('applied', 'unchanged') AND b.undone_at IS NULL))
+             ORDER BY r.id DESC LIMIT 1"
         );
         let row = on_tx!(self, |c| {
             sqlx::query_as::<_, SyncRun>(sqlx::AssertSqlSafe(sql.clone()))
@@ -304,14 +310,16 @@ impl Tx {
     }
 
     /// Where the next incremental run of a source starts: the change marker of the
-    /// newest run that applied or found nothing to do, having read one.
+    /// newest run that applied (and was not undone) or found nothing to do, having read
+    /// one. After an undo, what that run read is read again.
     pub async fn sync_cursor(&mut self, account_id: i64, source: &str) -> Result<Option<String>> {
         let cursor = on_tx!(self, |c| {
             sqlx::query_scalar::<_, String>(
-                "SELECT cursor FROM sync_runs
-                 WHERE account_id = $1 AND source = $2 AND cursor IS NOT NULL
-                   AND outcome IN ('applied', 'unchanged')
-                 ORDER BY id DESC LIMIT 1",
+                "SELECT r.cursor FROM sync_runs r
+                 LEFT JOIN import_batches b ON b.id = r.batch_id
+                 WHERE r.account_id = $1 AND r.source = $2 AND r.cursor IS NOT NULL
+                   AND r.outcome IN ('applied', 'unchanged') AND b.undone_at IS NULL
+                 ORDER BY r.id DESC LIMIT 1",
             )
             .bind(account_id)
             .bind(source)
