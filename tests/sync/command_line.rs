@@ -7,7 +7,8 @@ use crate::slapd::{self, Shape, person};
 
 crate::on_both_backends!(
     sync_commands_preview_apply_and_report,
-    serve_runs_a_source_when_it_is_due
+    serve_runs_a_source_when_it_is_due,
+    a_refused_bind_and_a_server_down_say_so
 );
 
 /// `usher` reading the config at `config`.
@@ -134,4 +135,48 @@ async fn serve_runs_a_source_when_it_is_due(db: &TestDb) {
     assert!(said.contains("sync corp every 60 minute(s)"), "{said}");
     let logged = std::fs::read_to_string(db.dir.path().join("serve.err")).unwrap();
     assert!(logged.contains("sync corp: run"), "{logged}");
+}
+
+/// A wrong bind password and a directory that is not there: one line each naming the DN
+/// or the URL, exit status 1, no backtrace, nothing changed, and the failed run recorded.
+async fn a_refused_bind_and_a_server_down_say_so(db: &TestDb) {
+    let Some((_dir, ldap)) = crate::directory(
+        Shape::Plain,
+        &[person("ann", "Ann", "Lee", "ann@acme.test")],
+    ) else {
+        return;
+    };
+    let pass = ldap.dir.join("wrong.pass");
+    std::fs::write(&pass, "not-the-password\n").unwrap();
+    let wrong = ldap.source_toml("corp", "").replace(
+        &ldap.dir.join("bind.pass").display().to_string(),
+        &pass.display().to_string(),
+    );
+    let down = ldap
+        .source_toml("down", "")
+        .replace(&ldap.url(), "ldap://127.0.0.1:9");
+    let config = site(db, &format!("{wrong}\n{down}"));
+    let run = |args: &[&str]| usher(db, &config).args(args).output().unwrap();
+    let refused = run(&["sync", "corp", "--apply", "--yes"]);
+    let said = String::from_utf8_lossy(&refused.stderr).into_owned();
+    assert_eq!(refused.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("refused the bind as cn=admin,dc=acme,dc=test (LDAP code 49"),
+        "{said}"
+    );
+    assert_eq!(said.lines().count(), 1, "one line, no backtrace: {said}");
+    let gone = run(&["sync", "down", "--dry-run"]);
+    let said = String::from_utf8_lossy(&gone.stderr).into_owned();
+    assert_eq!(gone.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("cannot reach the directory ldap://127.0.0.1:9"),
+        "{said}"
+    );
+    let status: serde_json::Value =
+        serde_json::from_slice(&run(&["sync", "status", "--json"]).stdout).unwrap();
+    assert_eq!(status[0]["last_run"]["outcome"], "failed");
+    assert_eq!(status[1]["last_run"]["outcome"], "failed");
+    let users: serde_json::Value =
+        serde_json::from_slice(&run(&["users", "list", "--json"]).stdout).unwrap();
+    assert_eq!(users.as_array().unwrap().len(), 1, "only the administrator");
 }

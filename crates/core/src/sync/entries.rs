@@ -236,6 +236,29 @@ mod tests {
     }
 
     #[test]
+    fn an_incremental_filter_and_its_cursor() -> Result<(), Box<dyn std::error::Error>> {
+        let cfg = crate::config::Config::from_toml(
+            "[[sync.source]]\nname=\"ad\"\nkind=\"ad\"\nurl=\"ldap://x\"\nbase_dn=\"dc=x\"\n",
+            &Default::default(),
+            &[("USHER_DATA_DIR", "/tmp/x")],
+        )?;
+        let s = &cfg.sync[0];
+        assert_eq!(
+            changed_since(s, "91234"),
+            "(&(&(objectCategory=person)(objectClass=user))(uSNChanged>=91234))"
+        );
+        // A cursor is the directory's text: escaped, never a filter of its own.
+        assert!(changed_since(s, "1)(cn=*").ends_with("(uSNChanged>=1\\29\\28cn=\\2a))"));
+        // uSNChanged compares as a number, generalized time as text.
+        assert_eq!(later("9999", "10000"), std::cmp::Ordering::Less);
+        assert_eq!(
+            later("20261206190007Z", "20261206185959Z"),
+            std::cmp::Ordering::Greater
+        );
+        Ok(())
+    }
+
+    #[test]
     fn ad_entries_read_by_the_ad_mapping() -> Result<(), Box<dyn std::error::Error>> {
         let cfg = crate::config::Config::from_toml(
             "[[sync.source]]\nname=\"ad\"\nkind=\"ad\"\nurl=\"ldap://127.0.0.1\"\nbase_dn=\"dc=x\"\n",

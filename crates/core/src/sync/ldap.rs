@@ -84,7 +84,7 @@ struct Bound {
 async fn connect(source: &SyncSource) -> Result<Bound, DirectoryError> {
     let unreachable = |e: ldap3::LdapError| DirectoryError::Unreachable {
         url: source.url.clone(),
-        reason: e.to_string(),
+        reason: shown(&e),
     };
     let mut settings = LdapConnSettings::new()
         .set_conn_timeout(source.timeout)
@@ -187,7 +187,7 @@ async fn search(
 ) -> Result<Vec<Entry>, DirectoryError> {
     let dropped = |e: ldap3::LdapError| DirectoryError::Dropped {
         url: source.url.clone(),
-        reason: e.to_string(),
+        reason: shown(&e),
     };
     let adapters: Vec<Box<dyn Adapter<_, _>>> = vec![
         Box::new(EntriesOnly::new()),
@@ -201,7 +201,7 @@ async fn search(
     let mut out = Vec::new();
     while let Some(raw) = stream.next().await.map_err(|e| DirectoryError::Dropped {
         url: source.url.clone(),
-        reason: format!("after {} entries: {e}", out.len()),
+        reason: format!("after {} entries: {}", out.len(), shown(&e)),
     })? {
         out.push(Entry::from_search(SearchEntry::construct(raw)));
         on_entry(out.len() as u64);
@@ -235,7 +235,7 @@ async fn group_members(
         .await
         .map_err(|e| DirectoryError::Dropped {
             url: source.url.clone(),
-            reason: e.to_string(),
+            reason: shown(&e),
         })?;
     let (found, result) = (res.0, res.1);
     if result.rc != 0 && result.rc != 32 {
@@ -265,6 +265,12 @@ async fn group_members(
     members.sort();
     members.dedup();
     Ok(members)
+}
+
+/// An LDAP error as said to the operator: the server's words may hold anything, so
+/// they are escaped.
+fn shown(e: &ldap3::LdapError) -> String {
+    crate::domain::sanitize::escape_for_display(&e.to_string())
 }
 
 /// A DN as compared: lower case, no spaces around its separators. Enough for the DNs one
