@@ -21,6 +21,8 @@ pub enum Shape {
 
 pub struct Slapd {
     pub port: u16,
+    /// The ldaps:// port, when started with a certificate.
+    pub tls_port: Option<u16>,
     pub dir: PathBuf,
     pub shape: Shape,
     child: Option<Child>,
@@ -58,13 +60,29 @@ impl Slapd {
     /// Starts slapd in `dir` and adds the base entries: the suffix, ou=people and
     /// ou=groups.
     pub fn start(dir: &Path, shape: Shape) -> Self {
+        Self::start_with(dir, shape, "", None)
+    }
+
+    /// The same, serving TLS with `cert` and `key` (PEM): StartTLS on the ldap:// port,
+    /// and ldaps:// on a port of its own.
+    pub fn start_tls(dir: &Path, shape: Shape, cert: &Path, key: &Path) -> Self {
+        let tls = format!(
+            "TLSCertificateFile {}\nTLSCertificateKeyFile {}\n",
+            cert.display(),
+            key.display()
+        );
+        Self::start_with(dir, shape, &tls, Some(free_port()))
+    }
+
+    fn start_with(dir: &Path, shape: Shape, global: &str, tls_port: Option<u16>) -> Self {
         let port = free_port();
         let db = dir.join("db");
         std::fs::create_dir_all(&db).unwrap();
         let conf = dir.join("slapd.conf");
-        std::fs::write(&conf, config(dir, shape)).unwrap();
+        std::fs::write(&conf, format!("{global}{}", config(dir, shape))).unwrap();
         let mut s = Self {
             port,
+            tls_port,
             dir: dir.to_owned(),
             shape,
             child: None,
@@ -101,6 +119,7 @@ impl Slapd {
         );
         let mut s = Self {
             port: free_port(),
+            tls_port: None,
             dir: dir.to_owned(),
             shape,
             child: None,
@@ -120,11 +139,15 @@ impl Slapd {
 
     /// Starts (or starts again) the server on its port and waits for it.
     pub fn run(&mut self) {
+        let mut urls = format!("ldap://127.0.0.1:{}/", self.port);
+        if let Some(p) = self.tls_port {
+            urls.push_str(&format!(" ldaps://127.0.0.1:{p}/"));
+        }
         let child = Command::new(slapd_bin())
             .arg("-f")
             .arg(self.dir.join("slapd.conf"))
             .arg("-h")
-            .arg(format!("ldap://127.0.0.1:{}/", self.port))
+            .arg(urls)
             .args(["-d", "0"])
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(self.dir.join("slapd.log")).unwrap())

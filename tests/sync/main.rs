@@ -16,6 +16,7 @@ mod groups;
 mod limits;
 mod plain;
 mod schedule;
+mod tls;
 
 use usher::Usher;
 use usher::config::{Config, Overrides, SyncSource};

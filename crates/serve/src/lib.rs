@@ -233,7 +233,7 @@ pub async fn run(
 /// How often the schedule looks for a source that is due.
 const SYNC_CHECK_EVERY: Duration = Duration::from_secs(30);
 
-/// Runs each directory source when it is due (docs/sync.md#schedule), and logs what it
+/// Runs each directory source when it is due (docs/sync.md#incremental-runs-and-the-schedule), and logs what it
 /// did: a held run waits for an operator, who is told how to approve it.
 async fn sync_on_schedule(app: Arc<App>, mut stop: tokio::sync::watch::Receiver<bool>) {
     use usher_core::service::RunOutcome;

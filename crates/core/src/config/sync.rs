@@ -93,7 +93,7 @@ pub enum Create {
     #[default]
     Invite,
     /// Created active at once as a corporate user; they set a password through a reset
-    /// link (docs/sync.md#create).
+    /// link (docs/sync.md#the-plan).
     Direct,
 }
 

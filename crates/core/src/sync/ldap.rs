@@ -159,8 +159,9 @@ fn wanted(source: &SyncSource) -> Vec<String> {
     out
 }
 
-/// Reads every entry the source's filter selects under its base (`since`: only those
-/// changed since, for an incremental run), and the members of its mapped groups.
+/// Reads every entry `filter` selects under the source's base (the source's own filter,
+/// or for an incremental run that filter limited to what changed), and the members of
+/// its mapped groups.
 pub async fn read(
     source: &SyncSource,
     filter: &str,

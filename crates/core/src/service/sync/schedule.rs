@@ -1,4 +1,4 @@
-//! The schedule `usher serve` keeps (docs/sync.md#schedule): each source with an
+//! The schedule `usher serve` keeps (docs/sync.md#incremental-runs-and-the-schedule): each source with an
 //! interval runs when its last run is that old, reading only what changed unless its
 //! last full read is older than the full interval (deletions show only in a full read).
 
