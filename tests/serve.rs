@@ -156,6 +156,13 @@ async fn an_invitee_enrols_over_http_and_the_inviter_is_told(db: &TestDb) {
     assert!(note.contains("personal mailbox was created"), "{note}");
     let shown = s.cli(db, &["users", "show", "ann@acme.test"]);
     assert!(shown.contains("active"), "{shown}");
+    // The audit log names the web as the channel, not SSH.
+    let audit = s.cli(db, &["audit", "list", "--json"]);
+    assert!(
+        audit.contains("ann@acme.test (web from 127.0.0.1)"),
+        "{audit}"
+    );
+    assert!(!audit.contains("ssh from"), "{audit}");
 
     // Used, then forged: the same page, the same words.
     let (st_used, _, used, _) = open_form(&c, &url).await;

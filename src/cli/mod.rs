@@ -127,8 +127,12 @@ async fn console(ctx: &Context, read_only: bool) -> Result<()> {
         None
     };
     let log = log::to_file(&ctx.config.data_dir);
+    // The audit log says the console acted, not a command.
+    let console = ctx
+        .usher
+        .with_actor(ctx.usher.actor().via(usher::domain::Channel::Console));
     let result = usher::tui::run(
-        ctx.usher.clone(),
+        console,
         usher::tui::Options {
             read_only,
             keys: ctx.config.keys.clone(),

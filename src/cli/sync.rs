@@ -44,7 +44,6 @@ pub(super) async fn run(ctx: &Context, a: &SyncArgs) -> Result<()> {
             let o = RunOptions {
                 approve: a.approve,
                 changes_only: a.changes,
-                scheduled: false,
                 progress: super::bar::progress(),
             };
             if a.apply {

@@ -130,7 +130,12 @@ async fn serve_runs_a_source_when_it_is_due(db: &TestDb) {
     let _ = serve.kill();
     let _ = serve.wait();
     assert_eq!(runs[0]["outcome"], "applied", "{runs}");
-    assert!(runs[0]["actor"].as_str().unwrap().ends_with("(scheduled)"));
+    assert!(
+        runs[0]["actor"]
+            .as_str()
+            .unwrap()
+            .ends_with("(sync schedule)")
+    );
     let said = std::fs::read_to_string(&log).unwrap();
     assert!(said.contains("sync corp every 60 minute(s)"), "{said}");
     let logged = std::fs::read_to_string(db.dir.path().join("serve.err")).unwrap();

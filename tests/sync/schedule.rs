@@ -59,7 +59,11 @@ async fn scheduled_runs_read_what_changed_and_sometimes_everything(db: &TestDb) 
     let out = inc.applied.as_ref().unwrap();
     assert_eq!((out.invitations_updated, out.invitations_revoked), (1, 0));
     let runs = u.sync_history(Some("corp"), 10).await.unwrap();
-    assert!(runs[0].actor.ends_with("(scheduled)"), "{}", runs[0].actor);
+    assert!(
+        runs[0].actor.ends_with("(sync schedule)"),
+        "{}",
+        runs[0].actor
+    );
 
     // A day on, a full read: Cy's invitation goes.
     clock.advance_ms(25 * 3_600_000);

@@ -41,6 +41,7 @@ impl App {
         self.usher.with_actor(Actor {
             name: "usher-serve".into(),
             from: Some(ip.to_string()),
+            channel: usher_core::domain::Channel::Web,
         })
     }
 

@@ -4,12 +4,28 @@ use std::fmt;
 
 use super::sanitize::single_line;
 
+/// How the actor reached usher, named in the audit log as it was.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Channel {
+    /// A command, on the host or over SSH.
+    #[default]
+    Cli,
+    /// The console, on the host or over SSH.
+    Console,
+    /// `usher serve`'s pages: a visitor following a link.
+    Web,
+    /// `usher serve`'s schedule running a directory sync.
+    Schedule,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Actor {
     /// The configured operator address, else the OS user.
     pub name: String,
-    /// The SSH client address, when the session came in over SSH.
+    /// The client's address: the SSH client's for the console and the CLI, the web
+    /// client's for the server's pages.
     pub from: Option<String>,
+    pub channel: Channel,
 }
 
 impl Actor {
@@ -17,6 +33,15 @@ impl Actor {
         Self {
             name: single_line(&name.into()),
             from: None,
+            channel: Channel::Cli,
+        }
+    }
+
+    /// The same actor, on another channel.
+    pub fn via(&self, channel: Channel) -> Self {
+        Self {
+            channel,
+            ..self.clone()
         }
     }
 
@@ -34,15 +59,24 @@ impl Actor {
         Self {
             name: single_line(&name),
             from,
+            channel: Channel::Cli,
         }
     }
 }
 
 impl fmt::Display for Actor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.from {
-            Some(ip) => write!(f, "{} (ssh from {ip})", self.name),
-            None => f.write_str(&self.name),
+        // A command on the host is the plain case: the name alone.
+        match (self.channel, &self.from) {
+            (Channel::Cli, None) => f.write_str(&self.name),
+            (Channel::Cli, Some(ip)) => write!(f, "{} (cli over ssh from {ip})", self.name),
+            (Channel::Console, None) => write!(f, "{} (console)", self.name),
+            (Channel::Console, Some(ip)) => {
+                write!(f, "{} (console over ssh from {ip})", self.name)
+            }
+            (Channel::Web, Some(ip)) => write!(f, "{} (web from {ip})", self.name),
+            (Channel::Web, None) => write!(f, "{} (web)", self.name),
+            (Channel::Schedule, _) => write!(f, "{} (sync schedule)", self.name),
         }
     }
 }
@@ -54,7 +88,20 @@ mod tests {
     #[test]
     fn prefers_configured_and_reads_ssh_client() {
         let a = Actor::detect(Some("ops@x.org"), Some("10.1.2.3 50000 10.0.0.1 22"));
-        assert_eq!(a.to_string(), "ops@x.org (ssh from 10.1.2.3)");
+        assert_eq!(a.to_string(), "ops@x.org (cli over ssh from 10.1.2.3)");
+        assert_eq!(
+            a.via(Channel::Console).to_string(),
+            "ops@x.org (console over ssh from 10.1.2.3)"
+        );
+        let web = Actor {
+            from: Some("192.0.2.7".into()),
+            ..Actor::new("ann@x.org").via(Channel::Web)
+        };
+        assert_eq!(web.to_string(), "ann@x.org (web from 192.0.2.7)");
+        assert_eq!(
+            Actor::new("os:usher").via(Channel::Schedule).to_string(),
+            "os:usher (sync schedule)"
+        );
         let b = Actor::detect(None, None);
         assert!(b.name.starts_with("os:"));
         assert_eq!(b.from, None);

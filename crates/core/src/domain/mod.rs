@@ -11,7 +11,7 @@ pub mod secret;
 pub mod token;
 pub mod types;
 
-pub use actor::Actor;
+pub use actor::{Actor, Channel};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use email::{Email, EmailError, parse_address_list};
 pub use permission::{Permission, Scope};

@@ -295,7 +295,7 @@ impl Usher {
     ) -> Result<()> {
         let actor = Actor {
             name: who.to_owned(),
-            from: self.actor.from.clone(),
+            ..self.actor.clone()
         };
         tx.append_audit(&NewAudit {
             at: now,

@@ -118,7 +118,7 @@ impl Usher {
             .held
             .as_ref()
             .map(|t| t.describe(s.seen.losses.active_users));
-        let actor = self.run_actor(s.o);
+        let actor = self.run_actor();
         let run = NewSyncRun {
             finished_at: self.clock.now().0,
             held_reason: report.held_reason.clone(),
@@ -139,7 +139,7 @@ impl Usher {
         let mut report = self.report(&s, RunOutcome::Applied);
         tx.record_sync_holds(s.account.id, &s.source.name, out.batch_id, s.started)
             .await?;
-        let actor = self.run_actor(s.o);
+        let actor = self.run_actor();
         let run = NewSyncRun {
             finished_at: self.clock.now().0,
             batch_id: Some(out.batch_id),

@@ -29,8 +29,6 @@ pub struct RunOptions {
     /// Read only the entries changed since the last run that applied or found nothing
     /// to do (a full read when there is none). No one is missing from such a read.
     pub changes_only: bool,
-    /// Started by `usher serve`'s schedule rather than by hand.
-    pub scheduled: bool,
     /// Told of each page read and of the rows applied.
     pub progress: Progress,
 }

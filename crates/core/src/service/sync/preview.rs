@@ -32,7 +32,7 @@ impl Usher {
         let l = losses(plan.outcomes(), plan.parsed(), plan.state(), &opts);
         let held = tripped(source, &l);
         let held_reason = held.as_ref().map(|t| t.describe(l.active_users));
-        let actor = self.run_actor(o);
+        let actor = self.run_actor();
         let run = NewSyncRun {
             account_id: account.id,
             source: &source.name,

@@ -9,12 +9,10 @@ use crate::service::{UndoOutcome, Usher};
 use crate::store::{NewSyncRun, SyncRun};
 
 impl Usher {
-    /// Who a run is recorded as: the operator, marked when the schedule started it.
-    pub(super) fn run_actor(&self, o: &RunOptions) -> String {
-        match o.scheduled {
-            true => format!("{} (scheduled)", self.actor),
-            false => self.actor.to_string(),
-        }
+    /// Who a run is recorded as: the operator and the channel (the console, a command,
+    /// the schedule), as the audit log names them.
+    pub(super) fn run_actor(&self) -> String {
+        self.actor.to_string()
     }
 
     /// Records a run in a transaction of its own.
@@ -40,7 +38,7 @@ impl Usher {
         }
         .await;
         if let Ok(account) = account {
-            let actor = self.run_actor(o);
+            let actor = self.run_actor();
             let run = NewSyncRun {
                 account_id: account.id,
                 source: &source.name,

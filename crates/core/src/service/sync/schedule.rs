@@ -63,10 +63,11 @@ impl Usher {
             };
             let o = RunOptions {
                 changes_only: due == Due::Changes,
-                scheduled: true,
                 ..RunOptions::default()
             };
-            out.push((s.name.clone(), self.sync_apply(s, &o).await));
+            // The audit log says the schedule acted.
+            let scheduler = self.with_actor(self.actor.via(crate::domain::Channel::Schedule));
+            out.push((s.name.clone(), scheduler.sync_apply(s, &o).await));
         }
         out
     }
