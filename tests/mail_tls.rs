@@ -5,39 +5,13 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-
+use common::ca::internal_ca;
 use common::smtp::SmtpSink;
 use common::{TestDb, account, invite_req};
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use usher::Usher;
 use usher::domain::{DeliveryState, ManualClock, UserType};
 use usher::mail::FlushReport;
 use usher::store::InvitationFilter;
-
-/// An internal CA and a certificate for `localhost` signed by it: (ca.pem, cert.pem, key.pem).
-fn internal_ca(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "Acme internal CA");
-    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
-    let key = KeyPair::generate().unwrap();
-    let cert = CertificateParams::new(vec!["localhost".to_owned()])
-        .unwrap()
-        .signed_by(&key, &ca)
-        .unwrap();
-    let paths = (
-        dir.join("ca.pem"),
-        dir.join("cert.pem"),
-        dir.join("key.pem"),
-    );
-    std::fs::write(&paths.0, ca.pem()).unwrap();
-    std::fs::write(&paths.1, cert.pem()).unwrap();
-    std::fs::write(&paths.2, key.serialize_pem()).unwrap();
-    (paths.0, paths.1, paths.2)
-}
 
 fn sink(db: &TestDb, tls: &str, auth: &str) -> SmtpSink {
     let (_, cert, key) = internal_ca(db.dir.path());

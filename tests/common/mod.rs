@@ -2,6 +2,7 @@
 //! and a real SMTP server.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod ca;
 pub mod smtp;
 
 use std::sync::Arc;

@@ -2,41 +2,15 @@
 //! internal CA, trusted through the source's `ca_file`; without it the certificate is
 //! refused and nothing is read.
 
-use std::path::{Path, PathBuf};
-
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use usher::Kind;
 use usher::service::RunOptions;
 
+use crate::common::ca::internal_ca;
 use crate::common::{TestDb, account};
 use crate::slapd::{self, Shape, Slapd, person};
 use crate::source;
 
 crate::on_both_backends!(ldaps_and_starttls_with_an_internal_ca);
-
-/// An internal CA and a certificate for `localhost` signed by it: (ca.pem, cert, key).
-fn internal_ca(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "Acme internal CA");
-    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
-    let key = KeyPair::generate().unwrap();
-    let cert = CertificateParams::new(vec!["localhost".to_owned()])
-        .unwrap()
-        .signed_by(&key, &ca)
-        .unwrap();
-    let paths = (
-        dir.join("ca.pem"),
-        dir.join("cert.pem"),
-        dir.join("key.pem"),
-    );
-    std::fs::write(&paths.0, ca.pem()).unwrap();
-    std::fs::write(&paths.1, cert.pem()).unwrap();
-    std::fs::write(&paths.2, key.serialize_pem()).unwrap();
-    (paths.0, paths.1, paths.2)
-}
 
 async fn ldaps_and_starttls_with_an_internal_ca(db: &TestDb) {
     if !slapd::available() {
