@@ -7,6 +7,7 @@
 //! in `service::import`.
 
 mod account;
+mod bucket;
 pub mod columns;
 mod error;
 pub mod faulty;
