@@ -36,6 +36,17 @@ impl Served {
 
     /// The same, with links under `origin` ("https://localhost") and the port picked here.
     pub fn start_at(db: &TestDb, sink: &SmtpSink, origin: &str, extra: &str) -> Self {
+        Self::start_limited(db, sink, origin, extra, None)
+    }
+
+    /// The same, the server run under `ulimit -n files` (a hard limit it cannot raise).
+    pub fn start_limited(
+        db: &TestDb,
+        sink: &SmtpSink,
+        origin: &str,
+        extra: &str,
+        files: Option<u32>,
+    ) -> Self {
         let port = free_port();
         let base = format!("{origin}:{port}");
         let config = db.dir.path().join("serve.toml");
@@ -62,8 +73,12 @@ impl Served {
             String::from_utf8_lossy(&made.stderr)
         );
         let log = db.dir.path().join("serve.log");
-        let mut child = Self::command(db, &config)
-            .arg("serve")
+        let mut serve = Self::command(db, &config);
+        serve.arg("serve");
+        if let Some(n) = files {
+            serve = under_ulimit(serve, n);
+        }
+        let mut child = serve
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
@@ -145,6 +160,25 @@ impl Drop for Served {
             let _ = c.wait();
         }
     }
+}
+
+/// `c` run through the shell under `ulimit -n files`, hard and soft.
+fn under_ulimit(c: Command, files: u32) -> Command {
+    let mut sh = Command::new("sh");
+    sh.arg("-c")
+        .arg(format!("ulimit -n {files} && exec \"$0\" \"$@\""))
+        .arg(c.get_program())
+        .args(c.get_args());
+    for (k, v) in c.get_envs() {
+        match v {
+            Some(v) => sh.env(k, v),
+            None => sh.env_remove(k),
+        };
+    }
+    if let Some(d) = c.get_current_dir() {
+        sh.current_dir(d);
+    }
+    sh
 }
 
 /// Waits (up to 20 s) for a message to `to` whose text contains `needle`; returns it with

@@ -1,6 +1,7 @@
 //! What stands between the internet and the enrolment forms: the client's address (from a
 //! trusted proxy's X-Forwarded-For, else the peer), rate limits per client and per link,
-//! and a double-submit CSRF token bound to a SameSite=Strict cookie.
+//! and a double-submit CSRF token bound to a SameSite=Strict cookie and signed by the
+//! server, so that only a value it issued passes.
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
@@ -8,6 +9,7 @@ use std::num::NonZeroU32;
 use axum::http::HeaderMap;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
+use usher_core::domain::mac::MacKey;
 use usher_core::domain::token::random_hex;
 
 /// The client a request comes from. Behind a trusted proxy, the rightmost address in
@@ -72,9 +74,12 @@ pub fn csrf_cookie_name(secure: bool) -> &'static str {
     }
 }
 
-/// A fresh CSRF value and the Set-Cookie header that carries it.
-pub fn new_csrf(secure: bool) -> (String, String) {
-    let v = random_hex(16).unwrap_or_default();
+/// A fresh CSRF value, a random nonce and its MAC under the server's key, and the
+/// Set-Cookie header that carries it. A cookie set by other means (a script on a sibling
+/// host, a hand-edited browser) lacks the MAC and is refused.
+pub fn new_csrf(secure: bool, key: &MacKey) -> (String, String) {
+    let nonce = random_hex(16).unwrap_or_default();
+    let v = format!("{nonce}.{}", key.sign(nonce.as_bytes()));
     let cookie = format!(
         "{}={v}; Path=/; HttpOnly; SameSite=Strict{}",
         csrf_cookie_name(secure),
@@ -97,10 +102,11 @@ pub fn csrf_from_cookie(headers: &HeaderMap, secure: bool) -> Option<String> {
 }
 
 /// A form post is genuine when its hidden field matches its cookie (compared in constant
-/// time) and, when the browser names an Origin, it is ours. Under `Referrer-Policy:
+/// time), the cookie is one the server signed, and, when the browser names an Origin, it
+/// is ours. Under `Referrer-Policy:
 /// no-referrer` browsers send `Origin: null` with a form post, which proves nothing either
 /// way; the SameSite=Strict cookie still does.
-pub fn csrf_ok(headers: &HeaderMap, field: &str, secure: bool, origin: &str) -> bool {
+pub fn csrf_ok(headers: &HeaderMap, field: &str, secure: bool, origin: &str, key: &MacKey) -> bool {
     if let Some(o) = headers.get(axum::http::header::ORIGIN)
         && o.as_bytes() != b"null"
         && o.as_bytes() != origin.as_bytes()
@@ -110,7 +116,10 @@ pub fn csrf_ok(headers: &HeaderMap, field: &str, secure: bool, origin: &str) -> 
     let Some(cookie) = csrf_from_cookie(headers, secure) else {
         return false;
     };
-    !field.is_empty() && constant_time_eq(cookie.as_bytes(), field.as_bytes())
+    let signed = cookie
+        .split_once('.')
+        .is_some_and(|(nonce, tag)| !nonce.is_empty() && key.verify(nonce.as_bytes(), tag));
+    signed && constant_time_eq(cookie.as_bytes(), field.as_bytes())
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -146,18 +155,38 @@ mod tests {
 
     #[test]
     fn csrf_needs_the_matching_cookie_and_our_origin() {
-        let (v, _) = new_csrf(false);
+        let key = MacKey::generate().unwrap();
+        let ok_for =
+            |h: &HeaderMap, field: &str| csrf_ok(h, field, false, "http://localhost:8080", &key);
+        let (v, _) = new_csrf(false, &key);
         let ok = headers(&[("cookie", &format!("a=b; usher_csrf={v}"))]);
-        assert!(csrf_ok(&ok, &v, false, "http://localhost:8080"));
-        assert!(!csrf_ok(&ok, "forged", false, "http://localhost:8080"));
-        assert!(!csrf_ok(&headers(&[]), &v, false, "http://localhost:8080"));
+        assert!(ok_for(&ok, &v));
+        assert!(!ok_for(&ok, "forged"));
+        assert!(!ok_for(&headers(&[]), &v));
         let cross = headers(&[
             ("cookie", &format!("usher_csrf={v}")),
             ("origin", "https://evil.test"),
         ]);
-        assert!(!csrf_ok(&cross, &v, false, "http://localhost:8080"));
+        assert!(!ok_for(&cross, &v));
         let opaque = headers(&[("cookie", &format!("usher_csrf={v}")), ("origin", "null")]);
-        assert!(csrf_ok(&opaque, &v, false, "http://localhost:8080"));
+        assert!(ok_for(&opaque, &v));
+    }
+
+    #[test]
+    fn a_cookie_the_server_did_not_sign_is_refused() {
+        let key = MacKey::generate().unwrap();
+        let ok_for =
+            |h: &HeaderMap, field: &str| csrf_ok(h, field, false, "http://localhost:8080", &key);
+        for forged in [
+            "aaaa",
+            "aaaa.bbbb",
+            ".",
+            "x.",
+            &new_csrf(false, &MacKey::generate().unwrap()).0,
+        ] {
+            let h = headers(&[("cookie", &format!("usher_csrf={forged}"))]);
+            assert!(!ok_for(&h, forged), "{forged}");
+        }
     }
 
     #[test]

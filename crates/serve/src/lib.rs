@@ -3,6 +3,7 @@
 //! running beside it. Plain HTTP for a reverse proxy, or HTTPS from PEM files. It stops
 //! gracefully: requests in flight finish, the sender ends its batch.
 
+mod conn;
 mod error;
 mod forms;
 mod guard;
@@ -36,6 +37,12 @@ pub use state::App;
 
 /// Largest form accepted: two passwords of 1024 characters, percent-encoded, and change.
 const BODY_LIMIT: usize = 32 * 1024;
+/// Time to send a request's headers, from the connection's start or its last answer
+/// (so it bounds an idle keep-alive connection too), and to finish a TLS handshake.
+const HEADERS: Duration = Duration::from_secs(10);
+const HANDSHAKE: Duration = Duration::from_secs(10);
+/// Time to read a request's body and answer it.
+const REQUEST: Duration = Duration::from_secs(30);
 /// Seconds between reminder runs.
 const REMINDER_EVERY: Duration = Duration::from_secs(60);
 
@@ -72,7 +79,7 @@ pub fn router(app: Arc<App>) -> Router {
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
+            REQUEST,
         ))
         // Outermost, so that a 413 or a timeout is logged and carries the headers too.
         .layer(middleware::from_fn_with_state(app.clone(), protect))
@@ -104,7 +111,7 @@ async fn protect(
     let path = loggable(req.uri().path());
     let mut resp = if app.limits.client_allowed(ip) {
         req.extensions_mut().insert(routes::ClientIp(ip));
-        next.run(req).await
+        app.own_error(next.run(req).await)
     } else {
         app.too_many()
     };
@@ -201,7 +208,14 @@ pub async fn run(
         });
     }
     listener.set_nonblocking(true).map_err(ServeError::Listen)?;
+    let limits = app.connections.clone();
+    tracing::info!(
+        "at most {} connection(s) at once, {} per client",
+        limits.total(),
+        app.per_client
+    );
     let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
+    let server = axum_server::from_tcp(listener).map_err(ServeError::Listen)?;
     let served = match tls {
         Some((cert, key)) => {
             let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
@@ -211,23 +225,35 @@ pub async fn run(
                     key: key.clone(),
                     reason: e.to_string(),
                 })?;
-            axum_server::from_tcp_rustls(listener, config)
-                .map_err(ServeError::Listen)?
-                .handle(handle)
-                .serve(service)
-                .await
+            // HTTP/1.1 alone, as in plain HTTP: the header deadline is HTTP/1's.
+            let mut only_h1 = (*config.get_inner()).clone();
+            only_h1.alpn_protocols = vec![b"http/1.1".to_vec()];
+            let config = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(only_h1));
+            let inner =
+                axum_server::tls_rustls::RustlsAcceptor::new(config).handshake_timeout(HANDSHAKE);
+            let mut server = server.acceptor(conn::Guarded { inner, limits }).http1_only();
+            timed(server.http_builder());
+            server.handle(handle).serve(service).await
         }
         None => {
-            axum_server::from_tcp(listener)
-                .map_err(ServeError::Listen)?
-                .handle(handle)
-                .serve(service)
-                .await
+            let inner = axum_server::accept::DefaultAcceptor;
+            let mut server = server.acceptor(conn::Guarded { inner, limits }).http1_only();
+            timed(server.http_builder());
+            server.handle(handle).serve(service).await
         }
     };
     served.map_err(ServeError::Listen)?;
     while background.join_next().await.is_some() {}
     Ok(())
+}
+
+/// HTTP/1.1 only, with the header deadline (hyper keeps none without a timer, so a client
+/// sending a header byte every few seconds held its connection for ever).
+fn timed(builder: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>) {
+    builder
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEADERS);
 }
 
 /// How often the schedule looks for a source that is due.

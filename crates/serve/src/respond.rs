@@ -117,6 +117,51 @@ impl App {
         r
     }
 
+    /// The site's own page in place of an error the framework answered in its own words (a
+    /// form that is not a form, a duplicated field, a method the page does not take, a
+    /// body too large, a request too slow): the status and headers stay, the words are ours.
+    pub(super) fn own_error(&self, resp: Response) -> Response {
+        let status = resp.status();
+        let is_html = resp
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+        if is_html || !(status.is_client_error() || status.is_server_error()) {
+            return resp;
+        }
+        let (heading, advice) = match status {
+            StatusCode::BAD_REQUEST
+            | StatusCode::UNSUPPORTED_MEDIA_TYPE
+            | StatusCode::UNPROCESSABLE_ENTITY => (
+                "This form could not be read",
+                "Nothing was changed. Go back, reload the page and submit the form again.",
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE => (
+                "This form is too large",
+                "Nothing was changed. Go back and shorten what you typed.",
+            ),
+            StatusCode::REQUEST_TIMEOUT => (
+                "This request took too long",
+                "Nothing was changed. Please try again.",
+            ),
+            StatusCode::METHOD_NOT_ALLOWED => (
+                "This page cannot do that",
+                "Go back and follow the link again.",
+            ),
+            _ => (
+                "Something went wrong",
+                "Nothing was changed. Please try again in a few minutes.",
+            ),
+        };
+        let mut page = self.message(status, "", heading, &[advice]);
+        for (name, value) in resp.headers() {
+            if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+                page.headers_mut().insert(name, value.clone());
+            }
+        }
+        page
+    }
+
     /// A form page with a fresh CSRF cookie.
     pub(super) fn form(
         &self,
@@ -124,7 +169,7 @@ impl App {
         name: &str,
         mut ctx: serde_json::Value,
     ) -> Response {
-        let (csrf, cookie) = new_csrf(self.secure);
+        let (csrf, cookie) = new_csrf(self.secure, &self.csrf_key);
         ctx["csrf"] = json!(csrf);
         let mut r = self.page(status, name, &ctx);
         if let Ok(v) = header::HeaderValue::from_str(&cookie) {
@@ -212,7 +257,7 @@ impl App {
         if token.is_some_and(|t| !self.limits.link_allowed(t)) {
             return Some(self.too_many());
         }
-        if !csrf_ok(headers, csrf, self.secure, &self.origin) {
+        if !csrf_ok(headers, csrf, self.secure, &self.origin, &self.csrf_key) {
             return Some(self.forged());
         }
         None

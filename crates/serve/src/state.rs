@@ -3,6 +3,7 @@
 use std::net::IpAddr;
 
 use usher_core::config::Config;
+use usher_core::domain::mac::MacKey;
 use usher_core::error::{Error, Result};
 use usher_core::service::Usher;
 
@@ -20,6 +21,12 @@ pub struct App {
     /// scheme://host[:port] of the public address, which a form's Origin must match.
     pub(crate) origin: String,
     pub(crate) trusted: Vec<IpAddr>,
+    /// Signs the CSRF cookies. Drawn when the server starts: a form opened before a
+    /// restart asks to be reloaded, which is all a restart costs.
+    pub(crate) csrf_key: MacKey,
+    /// Connections open at once, in all and per client.
+    pub(crate) connections: std::sync::Arc<super::conn::ConnLimits>,
+    pub(crate) per_client: usize,
     /// The directories the schedule runs (those with an interval).
     pub(crate) sync: Vec<usher_core::config::SyncSource>,
 }
@@ -38,6 +45,13 @@ impl App {
             secure: config.public_url.starts_with("https://"),
             origin: origin_of(&config.public_url),
             trusted: s.trusted_proxies.clone(),
+            csrf_key: MacKey::generate()?,
+            connections: super::conn::ConnLimits::new(
+                s.max_connections,
+                s.max_connections_per_client,
+                s.trusted_proxies.clone(),
+            ),
+            per_client: s.max_connections_per_client,
             sync: config
                 .sync
                 .iter()

@@ -23,6 +23,8 @@ pub(super) struct FileServe {
     banned_passwords_file: Option<PathBuf>,
     requests_per_minute: Option<u32>,
     attempts_per_link: Option<u32>,
+    max_connections: Option<usize>,
+    max_connections_per_client: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -45,6 +47,11 @@ pub struct ServeConfig {
     pub requests_per_minute: u32,
     /// Form submissions one link may receive per hour.
     pub attempts_per_link: u32,
+    /// Connections open at once, in all (also held under the process's file limit).
+    pub max_connections: usize,
+    /// Connections open at once from one address (a trusted proxy is held only by the
+    /// total).
+    pub max_connections_per_client: usize,
 }
 
 pub(super) fn resolve(f: FileServe, env: &dyn Env) -> Result<ServeConfig, ConfigError> {
@@ -93,5 +100,7 @@ pub(super) fn resolve(f: FileServe, env: &dyn Env) -> Result<ServeConfig, Config
         banned_passwords_file: f.banned_passwords_file,
         requests_per_minute: f.requests_per_minute.unwrap_or(60).max(1),
         attempts_per_link: f.attempts_per_link.unwrap_or(10).max(1),
+        max_connections: f.max_connections.unwrap_or(1024).max(1),
+        max_connections_per_client: f.max_connections_per_client.unwrap_or(32).max(1),
     })
 }

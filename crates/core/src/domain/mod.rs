@@ -4,6 +4,7 @@ pub mod actor;
 pub mod clock;
 pub mod email;
 pub mod licence;
+pub mod mac;
 pub mod password;
 pub mod permission;
 pub mod sanitize;

@@ -32,6 +32,12 @@ impl std::fmt::Debug for Token {
 #[error("the operating system's random source failed: {0}")]
 pub struct RandomError(String);
 
+impl RandomError {
+    pub fn new(reason: String) -> Self {
+        Self(reason)
+    }
+}
+
 impl Token {
     pub fn generate() -> Result<Self, RandomError> {
         let mut bytes = [0u8; 32];
