@@ -73,7 +73,11 @@ async fn slow_headers_from_hundreds_of_connections_starve_no_one() {
             slow.push(c);
         }
     }
-    assert!(slow.len() >= 500, "the kernel took the connections: {}", slow.len());
+    assert!(
+        slow.len() >= 500,
+        "the kernel took the connections: {}",
+        slow.len()
+    );
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     let asked = Instant::now();
@@ -135,7 +139,10 @@ async fn an_idle_keep_alive_connection_is_closed() {
         "closed after {:?}: {end:?}",
         idle.elapsed()
     );
-    assert!(idle.elapsed() >= Duration::from_secs(5), "not before the deadline");
+    assert!(
+        idle.elapsed() >= Duration::from_secs(5),
+        "not before the deadline"
+    );
 }
 
 /// The invitation's form, its CSRF value and the cookie header that carries it.
@@ -213,7 +220,10 @@ async fn forged_cookies_and_mangled_posts_get_the_sites_page() {
         assert!(kind.starts_with("text/html"), "{status}: {kind}");
         assert_eq!(r.headers()["x-frame-options"], "DENY");
         let body = r.text().await.unwrap();
-        assert!(body.contains("<html") && body.contains("usher.css"), "{body}");
+        assert!(
+            body.contains("<html") && body.contains("usher.css"),
+            "{body}"
+        );
         for words in framework {
             assert!(!body.contains(words), "{status}: {body}");
         }

@@ -32,10 +32,22 @@ async fn accepting_creates_the_account_with_its_grants_once(db: &TestDb) {
     u.grant(&inv, "User manager", None).await.unwrap();
     let token = token_in(&raw_messages(u.store()).await[0].2);
 
-    // A weak password is refused and the link still works.
-    match u.accept_invitation(&token, &enrolment("short")).await {
-        Err(Error::Invalid { field, .. }) => assert_eq!(field, "password"),
-        other => panic!("{other:?}"),
+    // Weak passwords are refused, with the organisation (Acme, acme.test) as context, and
+    // the link still works.
+    for weak in [
+        "short",
+        "Welcome2024!!",
+        "Summer2025Summer",
+        "correcthorsebatterystaple",
+        "Acme2025!!",
+        "acme.test-rocket",
+        "tawny-quarry\u{200B}-lemon-88",
+        "tawny-quarry\u{202E}-lemon-88",
+    ] {
+        match u.accept_invitation(&token, &enrolment(weak)).await {
+            Err(Error::Invalid { field, .. }) => assert_eq!(field, "password", "{weak}"),
+            other => panic!("{weak}: {other:?}"),
+        }
     }
     // Twenty submissions of one link at once: one account.
     let mut tasks = Vec::new();

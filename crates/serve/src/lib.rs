@@ -231,13 +231,17 @@ pub async fn run(
             let config = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(only_h1));
             let inner =
                 axum_server::tls_rustls::RustlsAcceptor::new(config).handshake_timeout(HANDSHAKE);
-            let mut server = server.acceptor(conn::Guarded { inner, limits }).http1_only();
+            let mut server = server
+                .acceptor(conn::Guarded { inner, limits })
+                .http1_only();
             timed(server.http_builder());
             server.handle(handle).serve(service).await
         }
         None => {
             let inner = axum_server::accept::DefaultAcceptor;
-            let mut server = server.acceptor(conn::Guarded { inner, limits }).http1_only();
+            let mut server = server
+                .acceptor(conn::Guarded { inner, limits })
+                .http1_only();
             timed(server.http_builder());
             server.handle(handle).serve(service).await
         }

@@ -10,7 +10,7 @@ use super::Usher;
 use super::mailboxes::personal_mailbox;
 use super::notify::Answer;
 use crate::config::Secret;
-use crate::domain::password::{hash_password, verify_password, weakness};
+use crate::domain::password::{Context, hash_password, verify_password, weakness};
 use crate::domain::token::hash_token;
 use crate::domain::{Actor, InvitationStatus, Timestamp, UserStatus};
 use crate::error::{Clash, Error, Result};
@@ -54,6 +54,20 @@ pub fn check_new_password(password: &str, email: &str) -> Result<()> {
     if password.chars().any(char::is_control) {
         return Err(Error::invalid("password", "contains control characters"));
     }
+    // An invisible or direction-changing character cannot be typed again at a login
+    // prompt with any certainty, and may hide what the password really is.
+    if let Some(c) = password
+        .chars()
+        .find(|c| crate::domain::sanitize::is_unsafe_char(*c) || *c == '\u{200C}')
+    {
+        return Err(Error::invalid(
+            "password",
+            format!(
+                "contains an invisible or direction-changing character (U+{:04X})",
+                u32::from(c)
+            ),
+        ));
+    }
     if password.eq_ignore_ascii_case(email) {
         return Err(Error::invalid("password", "must not be your address"));
     }
@@ -89,14 +103,30 @@ pub(super) fn split_name(name: &str) -> (String, String) {
 }
 
 impl Usher {
-    /// Refuses a password that breaks the length rules or is easy to guess for this person.
-    pub(super) fn check_password(&self, password: &str, email: &str, names: &[&str]) -> Result<()> {
+    /// Refuses a password that breaks the length rules or is easy to guess for this person
+    /// in this organisation (its name and domains are what a guesser tries first).
+    pub(super) async fn check_password(
+        &self,
+        tx: &mut Tx,
+        account_id: i64,
+        password: &str,
+        email: &str,
+        names: &[&str],
+    ) -> Result<()> {
         check_new_password(password, email)?;
         let local = email.split('@').next().unwrap_or_default();
         let full = names.join(" ");
-        let mut context: Vec<&str> = vec![email, local, &full];
-        context.extend(names.iter().filter(|n| !n.is_empty()));
-        match weakness(password, &context, &self.settings.banned_passwords) {
+        let mut personal: Vec<&str> = vec![email, local, &full];
+        personal.extend(names.iter().filter(|n| !n.is_empty()));
+        let account = tx.account_by_id(account_id).await?;
+        let domains = tx.domains(account_id).await?;
+        let mut organisation: Vec<&str> = domains.iter().map(|d| d.name.as_str()).collect();
+        organisation.extend(account.as_ref().map(|a| a.name.as_str()));
+        let context = Context {
+            personal: &personal,
+            organisation: &organisation,
+        };
+        match weakness(password, context, &self.settings.banned_passwords) {
             Some(why) => Err(Error::invalid("password", why)),
             None => Ok(()),
         }
@@ -148,7 +178,14 @@ impl Usher {
             None => {
                 let name = super::check_name("display name", &e.display_name)?;
                 let parts: Vec<&str> = name.split_whitespace().collect();
-                self.check_password(e.password.expose(), &inv.email, &parts)?;
+                self.check_password(
+                    &mut tx,
+                    inv.account_id,
+                    e.password.expose(),
+                    &inv.email,
+                    &parts,
+                )
+                .await?;
                 // Hashing takes a moment by design; the write lock is held, but one
                 // enrolment at a time is what the account can bear anyway.
                 let phc = hash_password(&e.password)

@@ -264,7 +264,14 @@ impl Usher {
             .open_password_reset(&hash_token(token), now)
             .await?
             .ok_or(Error::LinkUnusable)?;
-        self.check_password(password.expose(), &r.email, &[&r.first_name, &r.last_name])?;
+        self.check_password(
+            &mut tx,
+            r.account_id,
+            password.expose(),
+            &r.email,
+            &[&r.first_name, &r.last_name],
+        )
+        .await?;
         if !tx.use_password_reset(r.id, now).await? {
             return Err(Error::LinkUnusable);
         }
@@ -314,10 +321,13 @@ impl Usher {
             ));
         }
         self.check_password(
+            &mut tx,
+            user.account_id,
             password.expose(),
             &user.email,
             &[&user.first_name, &user.last_name],
-        )?;
+        )
+        .await?;
         let r = PasswordReset {
             id: 0,
             account_id: user.account_id,

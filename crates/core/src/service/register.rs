@@ -124,7 +124,8 @@ impl Usher {
         }
         let name = super::check_name("display name", &e.display_name)?;
         let parts: Vec<&str> = name.split_whitespace().collect();
-        self.check_password(e.password.expose(), &reg.email, &parts)?;
+        self.check_password(&mut tx, account.id, e.password.expose(), &reg.email, &parts)
+            .await?;
         seats(&mut tx, &account, now).await?.check(1)?;
         let phc = hash_password(&e.password)
             .map_err(|err| Error::invalid("password", err.to_string()))?;
