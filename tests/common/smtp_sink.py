@@ -5,7 +5,9 @@ Recipients whose local part starts with "reject" get 550, with "tempfail" get 45
 With --faults N:MODE the first N DATA commands fail, then all succeed; MODE is 421 or 451
 (that reply), 550 (a permanent refusal), drop (the connection closed before any reply) or stall (no reply for 6 s,
 then the connection closed). A failed DATA never stores the message. With --delay-ms N every accepted message takes
-N ms before its 250, as a slow relay does (so that a test can stop usher mid-send).
+N ms before its 250, as a slow relay does (so that a test can stop usher mid-send); with
+--store-first too the message is stored before that wait, as a relay that has taken the
+message and not yet said so: the window in which a sender's death leaves it in doubt.
 With --tls starttls|implicit (and --cert, --key) it speaks TLS; with --auth USER:PASS it
 requires that login (over TLS) and records who authenticated.
 The server prints "READY <port>" once listening and exits when its stdin closes, so it
@@ -23,8 +25,9 @@ lock = threading.Lock()
 
 
 class Handler:
-    def __init__(self, outdir, faults=0, mode="451", delay_ms=0):
+    def __init__(self, outdir, faults=0, mode="451", delay_ms=0, store_first=False):
         self.outdir = outdir
+        self.store_first = store_first
         self.delay = delay_ms / 1000.0
         self.faults = faults
         self.mode = mode
@@ -56,7 +59,7 @@ class Handler:
                 await asyncio.sleep(6)
             server.transport.close()
             return "421 gone"
-        if self.delay:
+        if self.delay and not self.store_first:
             await asyncio.sleep(self.delay)
         with lock:
             n = next(counter)
@@ -70,6 +73,8 @@ class Handler:
             json.dump({"from": envelope.mail_from, "to": envelope.rcpt_tos, "auth": auth,
                        "tls": server.transport.get_extra_info("ssl_object") is not None}, f)
         os.rename(base + ".eml.tmp", base + ".eml")
+        if self.delay and self.store_first:
+            await asyncio.sleep(self.delay)
         return "250 Message accepted"
 
 
@@ -83,6 +88,7 @@ def main():
     p.add_argument("--auth")
     p.add_argument("--faults", default="0:451")
     p.add_argument("--delay-ms", type=int, default=0)
+    p.add_argument("--store-first", action="store_true")
     a = p.parse_args()
     faults, mode = a.faults.split(":", 1)
     os.makedirs(a.dir, exist_ok=True)
@@ -111,7 +117,7 @@ def main():
 
         kwargs.update(authenticator=authenticator, auth_required=True,
                       auth_require_tls=a.tls != "none")
-    c = Controller(Handler(a.dir, int(faults), mode, a.delay_ms), hostname="127.0.0.1", port=port, **kwargs)
+    c = Controller(Handler(a.dir, int(faults), mode, a.delay_ms, a.store_first), hostname="127.0.0.1", port=port, **kwargs)
     c.start()
     print("READY %d" % port, flush=True)
     try:
