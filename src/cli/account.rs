@@ -153,18 +153,16 @@ pub async fn audit(ctx: &Context, cmd: &AuditCmd) -> Result<()> {
                 println!("{}", output::json(&c));
             } else {
                 for f in &c.faults {
-                    println!("FAULT {f}");
+                    println!("FAULT {}", usher::domain::sanitize::single_line(f));
                 }
-                println!(
-                    "{} row(s) verified{}; chain head {}",
-                    c.verified,
-                    if c.before_chain > 0 {
-                        format!(", {} from before the chain began", c.before_chain)
-                    } else {
-                        String::new()
-                    },
-                    c.head.as_deref().unwrap_or("(empty)")
-                );
+                if c.before_chain > 0 {
+                    println!(
+                        "{} row(s) from before the chain began at row {}",
+                        c.before_chain, c.start
+                    );
+                }
+                println!("{}", c.verdict());
+                println!("chain head {}", c.head.as_deref().unwrap_or("(empty)"));
             }
             if !c.faults.is_empty() {
                 return Err(color_eyre::eyre::eyre!(
@@ -173,6 +171,10 @@ pub async fn audit(ctx: &Context, cmd: &AuditCmd) -> Result<()> {
                 ));
             }
         }
+        AuditCmd::Anchor => match u.anchor_audit().await? {
+            Some(row) => println!("anchored at row {row}"),
+            None => println!("the audit log is empty: nothing to anchor"),
+        },
         AuditCmd::List { limit, out } => {
             println!("{}", output::audit(&u.audit(*limit).await?, out.json));
         }

@@ -489,8 +489,13 @@ pub enum AuditCmd {
         #[command(flatten)]
         out: JsonFlag,
     },
-    /// Check the hash chain: a changed or removed row is named, and the exit status is 1
+    /// Check the hash chain and its anchor outside the database: a changed, removed or
+    /// unhashed row, the newest rows deleted or the chain recomputed is named, and the exit
+    /// status is 1
     Verify(JsonFlag),
+    /// Sign the chain's newest row into the anchor file (audit.anchor_file), after checking
+    /// the rows since the last anchor; needs the audit key (audit.key_file)
+    Anchor,
 }
 
 #[derive(Debug, Subcommand)]

@@ -29,7 +29,7 @@ impl Context {
             },
             &ProcessEnv,
         )?;
-        let store = Store::open(
+        let mut store = Store::open(
             &config.database_url,
             &ConnectOptions {
                 password: config.database_password.clone(),
@@ -44,6 +44,7 @@ impl Context {
             },
         )
         .await?;
+        anchor(&mut store, &config).await;
         let actor = Actor::detect(
             config.operator.as_deref(),
             std::env::var("SSH_CONNECTION").ok().as_deref(),
@@ -79,5 +80,15 @@ impl Context {
             ),
             Err(e) => format!("mail: queued, not sent yet ({e}); `usher outbox flush` retries"),
         }
+    }
+}
+
+/// Anchors the audit chain when this process can read (or make) the audit key. One that
+/// cannot still works: its changes are anchored by the next process that can (`usher
+/// serve` each minute, `usher audit anchor`).
+async fn anchor(store: &mut Store, config: &Config) {
+    let a = &config.audit;
+    if let Err(e) = store.anchor_with(&a.key_file, &a.anchor_file).await {
+        tracing::info!("the audit chain is not anchored by this process: {e}");
     }
 }

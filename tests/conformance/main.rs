@@ -60,7 +60,8 @@ pub async fn raw_messages(store: &Store) -> Vec<(i64, DeliveryState, Vec<u8>)> {
     out
 }
 
-pub async fn exec_raw(db: &TestDb, sql: &'static str) -> Result<u64, String> {
+pub async fn exec_raw(db: &TestDb, sql: &str) -> Result<u64, String> {
+    let sql = sqlx::AssertSqlSafe(sql.to_owned());
     match db.backend {
         Backend::Sqlite => {
             let mut c = sqlx::SqliteConnection::connect(&db.url).await.unwrap();

@@ -77,6 +77,9 @@ pub enum Error {
     Directory(#[from] crate::sync::DirectoryError),
     #[error(transparent)]
     Random(#[from] RandomError),
+    /// The audit key or its anchor cannot be read or written, or the anchor is forged.
+    #[error("audit anchor: {0}")]
+    Anchor(#[from] crate::store::anchor::AnchorError),
     /// A background task ended without its answer (it panicked or was cancelled).
     #[error("a background task failed: {0}")]
     Task(String),
@@ -211,6 +214,7 @@ impl Error {
             Self::Db(_)
             | Self::Migrate(_)
             | Self::Random(_)
+            | Self::Anchor(_)
             | Self::Task(_)
             | Self::Draft(_)
             | Self::MailSetup(_)

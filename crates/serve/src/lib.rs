@@ -185,6 +185,7 @@ pub async fn run(
                     Err(e) => tracing::warn!("reminders: {e}"),
                 }
                 app.limits.forget_idle();
+                anchor_audit(&app).await;
                 tokio::select! {
                     _ = stop.wait_for(|s| *s) => return,
                     () = tokio::time::sleep(REMINDER_EVERY) => {}
@@ -258,6 +259,17 @@ fn timed(builder: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::T
         .http1()
         .timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(HEADERS);
+}
+
+/// Anchors changes made where the audit key cannot be read (an operator's own command),
+/// and says loudly when the chain no longer verifies from the anchor on.
+async fn anchor_audit(app: &App) {
+    if app.usher.store().anchor().is_none() {
+        return;
+    }
+    if let Err(e) = app.usher.anchor_audit().await {
+        tracing::error!("audit: {e}");
+    }
 }
 
 /// How often the schedule looks for a source that is due.

@@ -43,9 +43,18 @@ struct FileConfig {
     mailserver: mailserver::FileMailserver,
     #[serde(default)]
     sync: sync::FileSync,
+    #[serde(default)]
+    audit: FileAudit,
     /// Key overrides: [keys.<context>] "<key>" = "<command>".
     #[serde(default)]
     keys: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileAudit {
+    key_file: Option<PathBuf>,
+    anchor_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -123,8 +132,19 @@ pub struct Config {
     pub after_change: AfterChange,
     /// The directories usher follows (`[[sync.source]]`).
     pub sync: Vec<SyncSource>,
+    pub audit: AuditConfig,
     /// Key overrides for the console, checked when it starts.
     pub keys: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// The audit chain's anchor outside the database (docs/audit.md#the-anchor).
+#[derive(Debug, Clone)]
+pub struct AuditConfig {
+    /// The MAC key, made (mode 0600) where there is none; a process that cannot read it
+    /// does not anchor.
+    pub key_file: PathBuf,
+    /// The signed head of the chain, rewritten after each change.
+    pub anchor_file: PathBuf,
 }
 
 #[derive(Debug, Clone)]
@@ -254,7 +274,6 @@ impl Config {
         let dns_servers = dns_servers(f.dns_servers, env)?;
         Ok(Self {
             file,
-            data_dir,
             dns_servers,
             database_url,
             database_password,
@@ -270,6 +289,17 @@ impl Config {
             serve: serve::resolve(f.serve, env)?,
             after_change: mailserver::resolve(f.mailserver)?,
             sync: sync::resolve(f.sync)?,
+            audit: AuditConfig {
+                key_file: f
+                    .audit
+                    .key_file
+                    .unwrap_or_else(|| data_dir.join("audit.key")),
+                anchor_file: f
+                    .audit
+                    .anchor_file
+                    .unwrap_or_else(|| data_dir.join("audit.anchor")),
+            },
+            data_dir,
         })
     }
 }

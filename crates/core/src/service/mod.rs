@@ -38,7 +38,7 @@ use crate::mail::compose::mailbox;
 use crate::store::{Account, Store, Tx};
 
 pub use access::Operator;
-pub use audit_verify::AuditCheck;
+pub use audit_verify::{AnchorState, AuditCheck};
 pub use corporate::NewCorporateUser;
 pub use domains::{DomainView, Verify};
 pub use enrol::{EnrolPage, Enrolment, check_new_password, enrol_min_password};

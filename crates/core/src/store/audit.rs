@@ -76,6 +76,7 @@ impl Tx {
             .fetch_one(c)
             .await
         })?;
+        self.appended = Some((id, hash));
         Ok(id)
     }
 
@@ -132,7 +133,35 @@ impl Tx {
                 }
             }
         }
+        let row = on_tx!(self, |c| {
+            sqlx::query_scalar::<_, i64>("SELECT MAX(id) FROM audit_log")
+                .fetch_one(c)
+                .await
+        })?;
+        self.appended = Some((row, prev));
         Ok(())
+    }
+
+    /// Where the chain began: rows from this id on must carry a hash.
+    pub async fn audit_chain_start(&mut self) -> Result<i64> {
+        let start = on_tx!(self, |c| {
+            sqlx::query_scalar::<_, i64>("SELECT started_at FROM audit_chain WHERE id = 1")
+                .fetch_optional(c)
+                .await
+        })?;
+        Ok(start.unwrap_or(1))
+    }
+
+    /// The newest row's id and hash, if there is a row.
+    pub async fn audit_head(&mut self) -> Result<Option<(i64, Option<String>)>> {
+        let head = on_tx!(self, |c| {
+            sqlx::query_as::<_, (i64, Option<String>)>(
+                "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1",
+            )
+            .fetch_optional(c)
+            .await
+        })?;
+        Ok(head)
     }
 
     /// The newest entry's hash ("" for an empty log or one from before the chain).

@@ -7,6 +7,7 @@
 //! invitations, outbox, audit; each adds its methods to `Tx`.
 
 mod accounts;
+pub mod anchor;
 mod audit;
 mod bulk;
 mod bulk_edits;
@@ -89,6 +90,9 @@ pub struct Store {
     pool: Pool,
     /// The search sample (see `search`), shared by the clones of this handle.
     grams: GramCache,
+    /// Where each commit that extends the audit chain anchors its head, when this process
+    /// can read the audit key.
+    anchor: Option<std::sync::Arc<anchor::Anchor>>,
 }
 
 impl Store {
@@ -115,7 +119,35 @@ impl Store {
         Ok(Self {
             pool,
             grams: GramCache::default(),
+            anchor: None,
         })
+    }
+
+    /// Anchors the audit chain with the key at `key_file` (made if there is none) in
+    /// `anchor_file`, from now on. The chain's start is read from the database.
+    pub async fn anchor_with(
+        &mut self,
+        key_file: &std::path::Path,
+        anchor_file: &std::path::Path,
+    ) -> Result<()> {
+        let key = anchor::load_or_create_key(key_file)?;
+        let start = self.read().await?.audit_chain_start().await?;
+        self.anchor = Some(std::sync::Arc::new(anchor::Anchor::new(
+            key,
+            anchor_file.to_owned(),
+            start,
+        )));
+        Ok(())
+    }
+
+    /// This handle without the anchor: what a process that cannot read the key does.
+    pub fn without_anchor(mut self) -> Self {
+        self.anchor = None;
+        self
+    }
+
+    pub fn anchor(&self) -> Option<&anchor::Anchor> {
+        self.anchor.as_deref()
     }
 
     pub fn backend(&self) -> Backend {
@@ -167,6 +199,8 @@ impl Store {
         Ok(Tx {
             inner,
             grams: self.grams.clone(),
+            anchor: self.anchor.clone(),
+            appended: None,
         })
     }
 
@@ -179,6 +213,8 @@ impl Store {
         Ok(Tx {
             inner,
             grams: self.grams.clone(),
+            anchor: self.anchor.clone(),
+            appended: None,
         })
     }
 

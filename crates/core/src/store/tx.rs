@@ -50,6 +50,9 @@ pub(super) type GramCache = Arc<Mutex<Option<Arc<search::GramStats>>>>;
 pub struct Tx {
     pub(super) inner: TxInner,
     pub(super) grams: GramCache,
+    pub(super) anchor: Option<Arc<super::anchor::Anchor>>,
+    /// The newest audit row this transaction wrote and its hash, to anchor once committed.
+    pub(super) appended: Option<(i64, String)>,
 }
 
 #[derive(Debug)]
@@ -63,6 +66,16 @@ impl Tx {
         match self.inner {
             TxInner::Sqlite(t) => t.commit().await?,
             TxInner::Postgres(t) => t.commit().await?,
+        }
+        // The change stands whatever happens to the anchor: a failure to write it is
+        // said, and `usher audit verify` reports the anchor behind.
+        if let (Some(anchor), Some((row, hash))) = (&self.anchor, &self.appended) {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as i64);
+            if let Err(e) = anchor.advance(*row, hash, now) {
+                tracing::warn!("audit anchor not moved: {e}");
+            }
         }
         Ok(())
     }
