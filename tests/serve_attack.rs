@@ -276,6 +276,7 @@ async fn slow_clients_over_tls_are_closed_too() {
         exited = tls.try_wait().unwrap();
     }
     let _ = tls.kill();
+    let _ = tls.wait();
     assert!(
         exited.is_some(),
         "a TLS client trickling its headers was still connected after {:?}",

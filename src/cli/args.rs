@@ -64,6 +64,9 @@ pub enum Command {
     /// Read the audit log
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// Who may act as whom: host logins and database roles linked to users
+    #[command(subcommand)]
+    Operators(super::operators::OperatorsCmd),
     /// Roles (system and custom) and their permissions
     #[command(subcommand)]
     Roles(super::access::RolesCmd),

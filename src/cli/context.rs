@@ -50,7 +50,9 @@ impl Context {
             std::env::var("SSH_CONNECTION").ok().as_deref(),
         );
         let settings = Settings::from_config(&config)?;
-        let usher = Usher::new(store, Arc::new(SystemClock), actor, settings);
+        let usher = Usher::new(store, Arc::new(SystemClock), actor, settings)
+            .authenticate()
+            .await?;
         Ok(Self { config, usher })
     }
 

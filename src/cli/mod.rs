@@ -10,6 +10,7 @@ mod domains;
 mod import;
 pub mod log;
 mod mailserver;
+mod operators;
 pub mod output;
 mod people;
 mod report;
@@ -59,6 +60,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Serve(a) => serve::run(&ctx.config, u, ctx.sender()?, a).await?,
         Command::Audit(cmd) => account::audit(&ctx, cmd).await?,
+        Command::Operators(cmd) => operators::run(u, cmd).await?,
         Command::Db(cmd) => account::db(&ctx, cmd).await?,
         Command::Mailserver(cmd) => mailserver::run(u, &ctx.config.database_url, cmd).await?,
     }

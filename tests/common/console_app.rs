@@ -142,6 +142,8 @@ pub fn loaded_app(read_only: bool) -> App {
         name: "os:test".into(),
         permissions: usher::domain::Permission::ALL.iter().copied().collect(),
         invite_off: None,
+        identity: "os:test".into(),
+        owner: true,
     })));
     app.update(Action::Invitations {
         generation: inv_gen,

@@ -97,6 +97,17 @@ fn draw_header(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
 }
 
+/// Who the console acts as, and who authenticated when that is another name: "as
+/// ivy@acme.test [os:ivy]" (the name alone when narrow).
+fn acting_as(op: &usher_core::service::Operator, compact: bool) -> String {
+    let name = escape_for_display(&op.name);
+    if compact || op.identity.is_empty() || op.identity == op.name {
+        format!("as {name}")
+    } else {
+        format!("as {name} [{}]", escape_for_display(&op.identity))
+    }
+}
+
 fn header_line(app: &App, theme: &Theme, compact: bool) -> Line<'static> {
     let sep = if compact { " · " } else { " │ " };
     let mut spans = vec![Span::styled(" usher ", theme.title)];
@@ -123,8 +134,12 @@ fn header_line(app: &App, theme: &Theme, compact: bool) -> Line<'static> {
             } else {
                 ("licences", "outbox")
             };
+            spans.push(Span::raw(escape_for_display(&s.account)));
+            if let Some(op) = &app.operator {
+                spans.push(Span::styled(sep, theme.dim));
+                spans.push(Span::styled(acting_as(op, compact), theme.header));
+            }
             spans.extend([
-                Span::raw(escape_for_display(&s.account)),
                 Span::styled(sep, theme.dim),
                 Span::raw(count(s.users, "user")),
                 Span::styled(sep, theme.dim),

@@ -42,6 +42,7 @@ impl App {
             name: "usher-serve".into(),
             from: Some(ip.to_string()),
             channel: usher_core::domain::Channel::Web,
+            identity: None,
         })
     }
 

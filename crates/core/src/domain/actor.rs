@@ -26,6 +26,9 @@ pub struct Actor {
     /// client's for the server's pages.
     pub from: Option<String>,
     pub channel: Channel,
+    /// Who authenticated, as the database or the operating system says (`os:LOGIN`,
+    /// `db:ROLE`), when it is not the name itself.
+    pub identity: Option<String>,
 }
 
 impl Actor {
@@ -34,6 +37,7 @@ impl Actor {
             name: single_line(&name.into()),
             from: None,
             channel: Channel::Cli,
+            identity: None,
         }
     }
 
@@ -60,6 +64,7 @@ impl Actor {
             name: single_line(&name),
             from,
             channel: Channel::Cli,
+            identity: None,
         }
     }
 }
@@ -67,16 +72,18 @@ impl Actor {
 impl fmt::Display for Actor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // A command on the host is the plain case: the name alone.
+        f.write_str(&self.name)?;
+        if let Some(id) = self.identity.as_deref().filter(|id| *id != self.name) {
+            write!(f, " [{}]", single_line(id))?;
+        }
         match (self.channel, &self.from) {
-            (Channel::Cli, None) => f.write_str(&self.name),
-            (Channel::Cli, Some(ip)) => write!(f, "{} (cli over ssh from {ip})", self.name),
-            (Channel::Console, None) => write!(f, "{} (console)", self.name),
-            (Channel::Console, Some(ip)) => {
-                write!(f, "{} (console over ssh from {ip})", self.name)
-            }
-            (Channel::Web, Some(ip)) => write!(f, "{} (web from {ip})", self.name),
-            (Channel::Web, None) => write!(f, "{} (web)", self.name),
-            (Channel::Schedule, _) => write!(f, "{} (sync schedule)", self.name),
+            (Channel::Cli, None) => Ok(()),
+            (Channel::Cli, Some(ip)) => write!(f, " (cli over ssh from {ip})"),
+            (Channel::Console, None) => f.write_str(" (console)"),
+            (Channel::Console, Some(ip)) => write!(f, " (console over ssh from {ip})"),
+            (Channel::Web, Some(ip)) => write!(f, " (web from {ip})"),
+            (Channel::Web, None) => f.write_str(" (web)"),
+            (Channel::Schedule, _) => f.write_str(" (sync schedule)"),
         }
     }
 }
@@ -102,6 +109,11 @@ mod tests {
             Actor::new("os:usher").via(Channel::Schedule).to_string(),
             "os:usher (sync schedule)"
         );
+        let op = Actor {
+            identity: Some("os:ann".into()),
+            ..Actor::new("ann@x.org").via(Channel::Console)
+        };
+        assert_eq!(op.to_string(), "ann@x.org [os:ann] (console)");
         let b = Actor::detect(None, None);
         assert!(b.name.starts_with("os:"));
         assert_eq!(b.from, None);

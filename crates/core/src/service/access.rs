@@ -9,7 +9,8 @@ use super::Usher;
 use crate::domain::permission::system_role;
 use crate::domain::{Email, Permission, Scope, UserStatus, UserType};
 use crate::error::{Error, Result};
-use crate::store::{Account, Holder, Tx};
+use crate::store::{Account, Holder, Identity, Tx};
+use std::sync::Arc;
 
 /// The operator as the core sees them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -21,6 +22,10 @@ pub struct Operator {
     pub permissions: BTreeSet<Permission>,
     /// Why inviting is off for them (for the whole account, or for them alone), if it is.
     pub invite_off: Option<String>,
+    /// Who authenticated (`os:LOGIN`, `db:ROLE`), and whether that is the database's
+    /// owner, who may do everything.
+    pub identity: String,
+    pub owner: bool,
 }
 
 impl Operator {
@@ -58,6 +63,45 @@ pub(super) async fn effective(
     Ok(out)
 }
 
+/// The address an identity that is not the owner's may act as: the one it is linked to,
+/// in this account, and no other even when the configuration names another.
+async fn linked_address(
+    tx: &mut Tx,
+    identity: &Identity,
+    account: &Account,
+    name: &str,
+) -> Result<String> {
+    let how = if identity.who.starts_with("db:") {
+        format!(
+            "`usher operators add ADDRESS --db-role {}`",
+            identity.who.trim_start_matches("db:")
+        )
+    } else {
+        format!("`usher operators link {} ADDRESS`", identity.who)
+    };
+    let link = tx
+        .operator_link(&identity.who)
+        .await?
+        .filter(|l| l.account_id == account.id)
+        .ok_or_else(|| {
+            Error::Forbidden(format!(
+                "{} is not an operator of account '{}': an Administrator links it to a user \
+                 with {how}",
+                identity.who, account.name
+            ))
+        })?;
+    let claimed = name.trim();
+    let same = Email::parse(claimed).is_ok_and(|e| e.canonical() == link.email);
+    if !(same || claimed.starts_with("os:") || claimed.starts_with("db:")) {
+        return Err(Error::Forbidden(format!(
+            "{} acts as {} only: the operator {claimed} (USHER_OPERATOR or `operator`) is \
+             not it; only the database's owner may act as another user",
+            identity.who, link.email
+        )));
+    }
+    Ok(link.email)
+}
+
 /// Refuses permissions a guest may not hold, naming them.
 pub(super) fn check_guest(
     who: &str,
@@ -83,10 +127,46 @@ pub(super) fn check_guest(
 }
 
 impl Usher {
-    /// The operator and their account permissions, as of this transaction.
+    /// Who this process is, as the database or the operating system says, kept for the
+    /// rest of its life; the actor's name becomes the linked user's address for an
+    /// operator who is not the owner, so the audit log names both. An identity with no
+    /// link is kept too: it may read what needs no permission, and is refused the rest.
+    pub async fn authenticate(self) -> Result<Self> {
+        let identity = self.store.identity().await?;
+        let mut actor = self.actor.clone();
+        if !identity.owner {
+            let mut tx = self.store.read().await?;
+            if let Some(link) = tx.operator_link(&identity.who).await? {
+                if actor.name.starts_with("os:") {
+                    actor.name = link.email;
+                }
+            } else if actor.name.starts_with("os:") {
+                actor.name = identity.who.clone();
+            }
+        }
+        actor.identity = Some(identity.who.clone());
+        Ok(Self {
+            actor,
+            identity: Some(Arc::new(identity)),
+            ..self
+        })
+    }
+
+    /// The identity, as `authenticate` found it, else found now.
+    async fn identity(&self) -> Result<Identity> {
+        match &self.identity {
+            Some(i) => Ok((**i).clone()),
+            None => self.store.identity().await,
+        }
+    }
+
+    /// The operator and their account permissions, as of this transaction. The owner
+    /// acts as the configured user, or as the host's administrator with every permission;
+    /// anyone else only as the user their identity is linked to (docs/operators.md).
     pub(super) async fn operator_in(&self, tx: &mut Tx, account: &Account) -> Result<Operator> {
+        let identity = self.identity().await?;
         let name = self.actor.name.clone();
-        if name.starts_with("os:") {
+        if identity.owner && name.starts_with("os:") {
             return Ok(Operator {
                 user_id: None,
                 invite_off: None,
@@ -96,16 +176,23 @@ impl Usher {
                     .copied()
                     .filter(|p| p.scope() == Scope::Account)
                     .collect(),
+                identity: identity.who,
+                owner: true,
             });
         }
+        let address = if identity.owner {
+            name.clone()
+        } else {
+            linked_address(tx, &identity, account, &name).await?
+        };
         let unknown = || {
             Error::Forbidden(format!(
-                "the operator {name} is not an active user of account '{}': set `operator` \
+                "the operator {address} is not an active user of account '{}': set `operator` \
                  (USHER_OPERATOR) to your own address in the account",
                 account.name
             ))
         };
-        let email = Email::parse(&name).map_err(|_| unknown())?;
+        let email = Email::parse(&address).map_err(|_| unknown())?;
         let user = tx
             .user_by_email(account.id, email.canonical())
             .await?
@@ -114,9 +201,11 @@ impl Usher {
         let permissions = effective(tx, Holder::User(user.id), None).await?;
         Ok(Operator {
             user_id: Some(user.id),
-            name,
+            name: address,
             permissions,
             invite_off: None,
+            identity: identity.who,
+            owner: identity.owner,
         })
     }
 

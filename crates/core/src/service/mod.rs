@@ -14,6 +14,7 @@ mod invite_input;
 mod mailboxes;
 mod mailserver;
 mod notify;
+mod operators;
 mod password;
 mod queries;
 mod register;
@@ -47,6 +48,7 @@ pub use init::InitRequest;
 pub use invite::{InviteOptions, InviteOutcome, InviteRequest, Invited};
 pub use invite_input::{InputError, InviteField, InviteInput};
 pub use mailserver::ViewCheck;
+pub use operators::identity_name;
 pub use password::{RESET_LINK_MS, ResetPage};
 pub use queries::Status;
 pub use register::RegisterPage;
@@ -64,6 +66,8 @@ pub struct Usher {
     clock: Arc<dyn Clock>,
     actor: Actor,
     settings: Arc<Settings>,
+    /// Who authenticated, once `authenticate` has asked.
+    identity: Option<Arc<crate::store::Identity>>,
 }
 
 /// What the use cases need from the configuration.
@@ -125,6 +129,7 @@ impl Usher {
             clock,
             actor,
             settings: Arc::new(settings),
+            identity: None,
         }
     }
 

@@ -19,6 +19,7 @@ mod invitations;
 mod mailboxes;
 mod mailings;
 mod mailserver;
+mod operators;
 mod outbox;
 mod password_resets;
 mod pending;
@@ -50,6 +51,7 @@ pub use invitations::{Invitation, InvitationFilter, NewInvitation};
 pub use mailboxes::Mailbox;
 pub use mailings::{Mailing, Undrafted};
 pub use mailserver::{MailLogin, ViewCount};
+pub use operators::{Identity, OperatorLink};
 pub use outbox::{Claimed, NewDraft, NewMessage, OutboxCounts, OutboxMessage};
 pub use password_resets::{NewPasswordReset, PasswordReset};
 pub use pending::{InvitationEdit, PendingRow, Revocation};
@@ -138,6 +140,15 @@ impl Store {
             start,
         )));
         Ok(())
+    }
+
+    /// The SQLite file's path (None for PostgreSQL and an in-memory database).
+    fn sqlite_path(&self) -> Option<std::path::PathBuf> {
+        match &self.pool {
+            Pool::Sqlite(p) => Some(sqlite::database_path(p))
+                .filter(|p| !p.as_os_str().is_empty() && p.as_os_str() != ":memory:"),
+            Pool::Postgres(_) => None,
+        }
     }
 
     /// This handle without the anchor: what a process that cannot read the key does.

@@ -86,7 +86,7 @@ pub(super) fn network_filesystem(f_type: i64) -> Option<&'static str> {
     })
 }
 
-fn database_path(pool: &SqlitePool) -> PathBuf {
+pub(super) fn database_path(pool: &SqlitePool) -> PathBuf {
     pool.connect_options().get_filename().to_path_buf()
 }
 
