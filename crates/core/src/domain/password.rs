@@ -163,14 +163,14 @@ pub fn weakness(
     if contains(context.organisation) {
         return Some("must not contain the organisation's name or domain".into());
     }
-    if only_guessable_words(password, context) {
-        return Some(
-            "is made of words attackers try first (seasons, months, greetings, \
-                     the organisation's name) with a few digits or symbols"
-                .into(),
-        );
-    }
-    zxcvbn_weakness(password, context)
+    // zxcvbn first: its words for a password on the common lists are the more exact.
+    zxcvbn_weakness(password, context).or_else(|| {
+        only_guessable_words(password, context).then(|| {
+            "is made of words attackers try first (seasons, months, greetings, the \
+             organisation's name) with a few digits or symbols"
+                .into()
+        })
+    })
 }
 
 /// The text lowercased with only its letters and digits.
