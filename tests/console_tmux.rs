@@ -169,7 +169,7 @@ async fn a_custom_role_by_keyboard(db: &TestDb) {
     t.wait_for("Saved the role Auditor (1 permissions)");
     // Grant it to the admin from the Users tab.
     t.keys(&["2"]);
-    t.wait_for("admin@acme.test");
+    t.wait_for("  admin@acme.test");
     t.keys(&["+"]);
     t.wait_for("grant to admin@acme.test:");
     t.literal("Audi");

@@ -70,6 +70,11 @@ impl Context {
     /// Tries to deliver what was just queued. A delivery problem is not the command's
     /// failure: the mail stays queued and is retried, and the operator is told.
     pub async fn deliver_now(&self) -> String {
+        if !self.usher.may_send_mail() {
+            return "mail: queued; `usher serve` sends it (an operator's database role may \
+                    not read the mail it queues)"
+                .to_owned();
+        }
         let attempt = async {
             let r = self.sender()?.flush().await?;
             Ok::<_, color_eyre::Report>(r)

@@ -123,7 +123,7 @@ async fn overview(cli: &Cli) -> Result<()> {
 }
 
 async fn console(ctx: &Context, read_only: bool) -> Result<()> {
-    let sender = if ctx.config.console.send_mail && !read_only {
+    let sender = if ctx.config.console.send_mail && !read_only && ctx.usher.may_send_mail() {
         Some(ctx.sender()?)
     } else {
         None

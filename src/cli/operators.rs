@@ -15,6 +15,19 @@ pub enum OperatorsCmd {
         #[command(flatten)]
         out: JsonFlag,
     },
+    /// Make a PostgreSQL login role for a user (or take an existing one), in the operators'
+    /// group whose rights the database confines to the user's permissions
+    Add {
+        /// The account user the role acts as
+        address: String,
+        /// The login role: lower-case letters, digits and '_'
+        #[arg(long)]
+        db_role: String,
+        /// A file holding the role's password (else it logs in by peer authentication or a
+        /// client certificate, as pg_hba.conf says)
+        #[arg(long)]
+        password_file: Option<std::path::PathBuf>,
+    },
     /// Let a host login act as a user (SQLite: the login runs usher with the file's group
     /// rights; USHER_OPERATOR may then name only this user)
     Link {
@@ -52,6 +65,33 @@ pub async fn run(u: &Usher, cmd: &OperatorsCmd) -> Result<()> {
                     )
                 );
             }
+        }
+        OperatorsCmd::Add {
+            address,
+            db_role,
+            password_file,
+        } => {
+            let password = match password_file {
+                Some(f) => Some(usher::config::Secret::new(
+                    std::fs::read_to_string(f)
+                        .map_err(|e| color_eyre::eyre::eyre!("{}: {e}", f.display()))?
+                        .trim_end_matches(['\r', '\n']),
+                )),
+                None => None,
+            };
+            let l = u
+                .add_db_operator(address, db_role, password.as_ref())
+                .await?;
+            println!(
+                "{} acts as {}: it connects with its own credentials{}",
+                l.identity,
+                l.email,
+                if password.is_some() {
+                    " (password set)"
+                } else {
+                    ""
+                }
+            );
         }
         OperatorsCmd::Link { identity, address } => {
             let l = u.link_operator(identity, address).await?;

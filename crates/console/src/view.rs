@@ -87,10 +87,11 @@ pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
 }
 
 fn draw_header(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    // The long form when it fits, else a compact one, so 80 columns still show everything.
-    for compact in [false, true] {
-        let line = header_line(app, theme, compact);
-        if line.width() <= area.width as usize || compact {
+    // The long form when it fits, else a compact one, else one without the counts the
+    // tabs show anyway, so 80 columns still show who one is, the licences and the mail.
+    for (compact, counts) in [(false, true), (true, true), (true, false)] {
+        let line = header_line(app, theme, compact, counts);
+        if line.width() <= area.width as usize || !counts {
             f.render_widget(line, area);
             return;
         }
@@ -108,7 +109,7 @@ fn acting_as(op: &usher_core::service::Operator, compact: bool) -> String {
     }
 }
 
-fn header_line(app: &App, theme: &Theme, compact: bool) -> Line<'static> {
+fn header_line(app: &App, theme: &Theme, compact: bool, counts: bool) -> Line<'static> {
     let sep = if compact { " · " } else { " │ " };
     let mut spans = vec![Span::styled(" usher ", theme.title)];
     if app.connection_lost {
@@ -139,11 +140,15 @@ fn header_line(app: &App, theme: &Theme, compact: bool) -> Line<'static> {
                 spans.push(Span::styled(sep, theme.dim));
                 spans.push(Span::styled(acting_as(op, compact), theme.header));
             }
+            if counts {
+                spans.extend([
+                    Span::styled(sep, theme.dim),
+                    Span::raw(count(s.users, "user")),
+                    Span::styled(sep, theme.dim),
+                    Span::raw(format!("{} pending", thousands(s.pending_invitations))),
+                ]);
+            }
             spans.extend([
-                Span::styled(sep, theme.dim),
-                Span::raw(count(s.users, "user")),
-                Span::styled(sep, theme.dim),
-                Span::raw(format!("{} pending", thousands(s.pending_invitations))),
                 Span::styled(sep, theme.dim),
                 Span::styled(
                     format!(

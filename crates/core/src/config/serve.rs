@@ -101,6 +101,6 @@ pub(super) fn resolve(f: FileServe, env: &dyn Env) -> Result<ServeConfig, Config
         requests_per_minute: f.requests_per_minute.unwrap_or(60).max(1),
         attempts_per_link: f.attempts_per_link.unwrap_or(10).max(1),
         max_connections: f.max_connections.unwrap_or(1024).max(1),
-        max_connections_per_client: f.max_connections_per_client.unwrap_or(32).max(1),
+        max_connections_per_client: f.max_connections_per_client.unwrap_or(64).max(1),
     })
 }

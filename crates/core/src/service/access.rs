@@ -152,6 +152,15 @@ impl Usher {
         })
     }
 
+    /// Whether this process may send the mail it queues: not an operator's own PostgreSQL
+    /// role, which may queue mail but not read it back (its links are secrets), so
+    /// `usher serve`, running as the owner, sends it.
+    pub fn may_send_mail(&self) -> bool {
+        self.identity
+            .as_deref()
+            .is_none_or(|i| i.owner || !i.who.starts_with("db:"))
+    }
+
     /// The identity, as `authenticate` found it, else found now.
     async fn identity(&self) -> Result<Identity> {
         match &self.identity {

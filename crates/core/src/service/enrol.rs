@@ -157,6 +157,34 @@ impl Usher {
         }))
     }
 
+    /// The password hash and name the new account gets: an already registered person's
+    /// own, proved by their current password; else the chosen password, checked and hashed.
+    async fn enrolment_password(
+        &self,
+        tx: &mut Tx,
+        inv: &Invitation,
+        e: &Enrolment,
+    ) -> Result<(String, String)> {
+        if let Some((phc, first, last)) = tx.registered_identity(&inv.email).await? {
+            if !verify_password(e.password.expose(), &phc) {
+                return Err(Error::invalid(
+                    "password",
+                    "is not the password of your existing account",
+                ));
+            }
+            return Ok((phc, format!("{first} {last}").trim().to_owned()));
+        }
+        let name = super::check_name("display name", &e.display_name)?;
+        let parts: Vec<&str> = name.split_whitespace().collect();
+        self.check_password(tx, inv.account_id, e.password.expose(), &inv.email, &parts)
+            .await?;
+        // Hashing takes a moment by design; the write lock is held, but one enrolment at a
+        // time is what the account can bear anyway.
+        let phc = hash_password(&e.password)
+            .map_err(|err| Error::invalid("password", err.to_string()))?;
+        Ok((phc, name))
+    }
+
     /// Creates the invitee's account, active, with the invitation's grants and, if asked,
     /// a personal mailbox; the invitation becomes accepted and the inviter is told. Whole
     /// or not at all. Someone already registered proves it with their current password,
@@ -165,34 +193,7 @@ impl Usher {
         let now = self.clock.now();
         let mut tx = self.store.write().await?;
         let inv = pending(&mut tx, token, now).await?;
-        let (phc, name) = match tx.registered_identity(&inv.email).await? {
-            Some((phc, first, last)) => {
-                if !verify_password(e.password.expose(), &phc) {
-                    return Err(Error::invalid(
-                        "password",
-                        "is not the password of your existing account",
-                    ));
-                }
-                (phc, format!("{first} {last}").trim().to_owned())
-            }
-            None => {
-                let name = super::check_name("display name", &e.display_name)?;
-                let parts: Vec<&str> = name.split_whitespace().collect();
-                self.check_password(
-                    &mut tx,
-                    inv.account_id,
-                    e.password.expose(),
-                    &inv.email,
-                    &parts,
-                )
-                .await?;
-                // Hashing takes a moment by design; the write lock is held, but one
-                // enrolment at a time is what the account can bear anyway.
-                let phc = hash_password(&e.password)
-                    .map_err(|err| Error::invalid("password", err.to_string()))?;
-                (phc, name)
-            }
-        };
+        let (phc, name) = self.enrolment_password(&mut tx, &inv, e).await?;
         if !tx.answer_invitation(inv.id, true, now).await? {
             return Err(Error::LinkUnusable);
         }

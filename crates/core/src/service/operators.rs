@@ -95,6 +95,54 @@ impl Usher {
         Ok(link)
     }
 
+    /// Makes a PostgreSQL login role for an operator (or takes an existing one), in the
+    /// operators' group, with a password if one is given, and links it to an active user.
+    pub async fn add_db_operator(
+        &self,
+        address: &str,
+        role: &str,
+        password: Option<&crate::domain::Secret>,
+    ) -> Result<OperatorLink> {
+        let identity = identity_name(&format!("db:{role}"))?;
+        let role = identity.trim_start_matches("db:").to_owned();
+        if role.contains(['.', '-']) {
+            return Err(Error::invalid(
+                "--db-role",
+                "a role usher makes is lower-case letters, digits and '_'",
+            ));
+        }
+        let email = Email::parse(address).map_err(|e| Error::invalid("address", e.to_string()))?;
+        let now = self.clock.now();
+        let mut tx = self.store.write().await?;
+        let account = self.account_in(&mut tx).await?;
+        self.require_administrator(&mut tx, &account).await?;
+        let user = tx
+            .user_by_email(account.id, email.canonical())
+            .await?
+            .filter(|u| u.status == UserStatus::Active)
+            .ok_or_else(|| {
+                Error::NotFound(format!(
+                    "{} is not an active user of the account",
+                    email.display()
+                ))
+            })?;
+        tx.add_db_operator(&role, password, account.id, user.id, &self.actor.name, now)
+            .await?;
+        self.log_change(
+            &mut tx,
+            "operator.add",
+            &format!("operator:{identity}"),
+            json!({"user": user.email, "password": password.is_some()}),
+        )
+        .await?;
+        let link = tx
+            .operator_link(&identity)
+            .await?
+            .ok_or_else(|| Error::NotFound(identity.clone()))?;
+        tx.commit().await?;
+        Ok(link)
+    }
+
     /// The account's operators (needs `reports.view`).
     pub async fn operators(&self) -> Result<Vec<OperatorLink>> {
         let mut tx = self.store.read().await?;
@@ -135,7 +183,7 @@ impl Usher {
             return Err(Error::NotFound(format!("no operator {who} in the account")));
         }
         for id in &wanted {
-            tx.unlink_operator(id).await?;
+            tx.remove_operator_link(id).await?;
             self.log_change(
                 &mut tx,
                 "operator.remove",

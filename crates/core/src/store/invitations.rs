@@ -103,7 +103,7 @@ macro_rules! select_invitations {
             "SELECT i.id, i.account_id, i.email, i.email_display, i.first_name, i.last_name,
                 i.unique_ref, i.user_type, i.inviter, i.status, i.created_at, i.sent_at,
                 i.expires_at, i.accepted_at, i.declined_at, i.revoked_at, i.resend_count, i.outbox_id,
-                COALESCE(o.state, CASE WHEN i.draft_token IS NOT NULL THEN 'queued' END)
+                COALESCE(o.state, CASE WHEN i.awaiting_draft THEN 'queued' END)
                     AS delivery,
                 o.last_error
              FROM invitations i LEFT JOIN outbox o ON o.id = i.outbox_id",

@@ -36,11 +36,13 @@ impl Store {
         let mut tx = self.read().await?;
         match &mut tx.inner {
             TxInner::Postgres(t) => {
+                // Before the schema exists, whoever makes it will own it.
                 let (who, owner): (String, bool) = sqlx::query_as(
                     "SELECT session_user::text,
-                        session_user::text = (SELECT pg_get_userbyid(relowner)::text
-                                              FROM pg_class WHERE oid = 'accounts'::regclass)
-                        OR (SELECT rolsuper FROM pg_roles WHERE rolname = session_user)",
+                        COALESCE(session_user::text = (SELECT pg_get_userbyid(relowner)::text
+                                      FROM pg_class WHERE oid = to_regclass('accounts')), TRUE)
+                        OR COALESCE((SELECT rolsuper FROM pg_roles
+                                     WHERE rolname = session_user), FALSE)",
                 )
                 .fetch_one(&mut **t)
                 .await?;
@@ -146,5 +148,52 @@ impl Tx {
                 .map(|r| r.rows_affected())
         })?;
         Ok(done > 0)
+    }
+}
+
+impl Tx {
+    /// Makes (or takes) the login role `role`, puts it in the operators' group, sets its
+    /// password if one is given and links it to a user, through the database's own
+    /// function (PostgreSQL only), which refuses all but the owner and Administrators.
+    pub async fn add_db_operator(
+        &mut self,
+        role: &str,
+        password: Option<&crate::domain::Secret>,
+        account_id: i64,
+        user_id: i64,
+        by: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        let TxInner::Postgres(t) = &mut self.inner else {
+            return Err(Error::invalid(
+                "--db-role",
+                "database roles are PostgreSQL's: on SQLite, link a host login with \
+                 `usher operators link os:LOGIN ADDRESS`",
+            ));
+        };
+        sqlx::query("SELECT usher_add_operator($1, $2, $3, $4, $5, $6)")
+            .bind(role)
+            .bind(password.map(|p| p.expose().to_owned()))
+            .bind(account_id)
+            .bind(user_id)
+            .bind(by)
+            .bind(now.0)
+            .execute(&mut **t)
+            .await?;
+        Ok(())
+    }
+
+    /// Removes a link through the database's function on PostgreSQL (which drops an
+    /// operator's login role with it), or the row on SQLite.
+    pub async fn remove_operator_link(&mut self, identity: &str) -> Result<bool> {
+        match &mut self.inner {
+            TxInner::Postgres(t) => Ok(sqlx::query_scalar::<_, bool>(
+                "SELECT usher_remove_operator($1)",
+            )
+            .bind(identity)
+            .fetch_one(&mut **t)
+            .await?),
+            TxInner::Sqlite(_) => self.unlink_operator(identity).await,
+        }
     }
 }

@@ -68,9 +68,28 @@ pub(super) async fn migrate(pool: &PgPool) -> Result<()> {
     Ok(())
 }
 
+/// Refuses a schema older than this usher, for a role that may not migrate it.
+pub(super) async fn require_current(pool: &PgPool) -> Result<()> {
+    let newest = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+    let applied: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+            .fetch_one(pool)
+            .await?;
+    if applied.unwrap_or(0) < newest {
+        return Err(crate::error::Error::Forbidden(format!(
+            "the database's schema is at migration {} and this usher needs {newest}: the \
+             database's owner runs `usher db migrate`",
+            applied.unwrap_or(0)
+        )));
+    }
+    Ok(())
+}
+
 pub(super) async fn lock_account(t: &mut Transaction<'static, Postgres>, id: i64) -> Result<()> {
-    sqlx::query("SELECT id FROM accounts WHERE id = $1 FOR UPDATE")
-        .bind(id)
+    // An advisory lock, not the row's: an operator's own role may not lock a row it may
+    // not update (row-level security), and the seat checks must serialise for all.
+    sqlx::query("SELECT pg_advisory_xact_lock(7305811, $1::int4)")
+        .bind(i32::try_from(id).unwrap_or(i32::MAX))
         .execute(&mut **t)
         .await?;
     Ok(())
