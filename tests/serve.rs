@@ -380,17 +380,8 @@ async fn self_registration_over_http(db: &TestDb) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn https_from_pem_files() {
     let db = TestDb::sqlite();
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-    let (crt, key) = (db.dir.path().join("tls.crt"), db.dir.path().join("tls.key"));
-    std::fs::write(&crt, cert.cert.pem()).unwrap();
-    std::fs::write(&key, cert.signing_key.serialize_pem()).unwrap();
     let sink = SmtpSink::start(&db.dir.path().join("sink"));
-    let extra = format!(
-        "tls_cert = \"{}\"\ntls_key = \"{}\"",
-        crt.display(),
-        key.display()
-    );
-    let s = Served::start_at(&db, &sink, "https://localhost", &extra);
+    let (s, crt) = Served::start_https(&db, &sink);
     let out = std::process::Command::new("curl")
         .args(["-sS", "-i", "--cacert"])
         .arg(&crt)

@@ -240,17 +240,8 @@ async fn forged_cookies_and_mangled_posts_get_the_sites_page() {
 async fn slow_clients_over_tls_are_closed_too() {
     use std::io::Write;
     let db = TestDb::sqlite();
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-    let (crt, key) = (db.dir.path().join("tls.crt"), db.dir.path().join("tls.key"));
-    std::fs::write(&crt, cert.cert.pem()).unwrap();
-    std::fs::write(&key, cert.signing_key.serialize_pem()).unwrap();
     let sink = SmtpSink::start(&db.dir.path().join("sink"));
-    let extra = format!(
-        "tls_cert = \"{}\"\ntls_key = \"{}\"",
-        crt.display(),
-        key.display()
-    );
-    let s = Served::start_at(&db, &sink, "https://localhost", &extra);
+    let (s, _) = Served::start_https(&db, &sink);
     let port: u16 = s.base.rsplit(':').next().unwrap().parse().unwrap();
     let to = SocketAddr::from(([127, 0, 0, 1], port));
 

@@ -100,6 +100,21 @@ impl Served {
         }
     }
 
+    /// The server over HTTPS on a self-signed certificate for localhost; returns it and
+    /// the certificate's file (for a client to trust).
+    pub fn start_https(db: &TestDb, sink: &SmtpSink) -> (Self, PathBuf) {
+        let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        let (crt, key) = (db.dir.path().join("tls.crt"), db.dir.path().join("tls.key"));
+        std::fs::write(&crt, cert.cert.pem()).unwrap();
+        std::fs::write(&key, cert.signing_key.serialize_pem()).unwrap();
+        let extra = format!(
+            "tls_cert = \"{}\"\ntls_key = \"{}\"",
+            crt.display(),
+            key.display()
+        );
+        (Self::start_at(db, sink, "https://localhost", &extra), crt)
+    }
+
     /// `usher` with this server's config (for init, invite and checks).
     pub fn command(db: &TestDb, config: &PathBuf) -> Command {
         let mut c = cli::usher(db);

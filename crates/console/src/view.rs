@@ -89,8 +89,17 @@ pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
 fn draw_header(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     // The long form when it fits, else a compact one, else one without the counts the
     // tabs show anyway, so 80 columns still show who one is, the licences and the mail.
-    for (compact, counts) in [(false, true), (true, true), (true, false)] {
-        let line = header_line(app, theme, compact, counts);
+    // While reconnecting, the long words take the operator's place first.
+    for (compact, op, counts) in [
+        (false, true, true),
+        (false, false, true),
+        (true, true, true),
+        (true, true, false),
+    ] {
+        if !op && !app.connection_lost {
+            continue;
+        }
+        let line = header_line(app, theme, compact, op, counts);
         if line.width() <= area.width as usize || !counts {
             f.render_widget(line, area);
             return;
@@ -109,7 +118,7 @@ fn acting_as(op: &usher_core::service::Operator, compact: bool) -> String {
     }
 }
 
-fn header_line(app: &App, theme: &Theme, compact: bool, counts: bool) -> Line<'static> {
+fn header_line(app: &App, theme: &Theme, compact: bool, op: bool, counts: bool) -> Line<'static> {
     let sep = if compact { " · " } else { " │ " };
     let mut spans = vec![Span::styled(" usher ", theme.title)];
     if app.connection_lost {
@@ -136,9 +145,9 @@ fn header_line(app: &App, theme: &Theme, compact: bool, counts: bool) -> Line<'s
                 ("licences", "outbox")
             };
             spans.push(Span::raw(escape_for_display(&s.account)));
-            if let Some(op) = &app.operator {
+            if let Some(operator) = app.operator.as_ref().filter(|_| op) {
                 spans.push(Span::styled(sep, theme.dim));
-                spans.push(Span::styled(acting_as(op, compact), theme.header));
+                spans.push(Span::styled(acting_as(operator, compact), theme.header));
             }
             if counts {
                 spans.extend([

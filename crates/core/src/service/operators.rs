@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use super::Usher;
-use crate::domain::{Email, Permission, UserStatus};
+use crate::domain::{Email, Permission, Secret, UserStatus};
 use crate::error::{Error, Result};
 use crate::store::{Account, Holder, OperatorLink, Tx};
 
@@ -62,37 +62,7 @@ impl Usher {
 
     /// Links an identity to an active user of the account, replacing its earlier link.
     pub async fn link_operator(&self, identity: &str, address: &str) -> Result<OperatorLink> {
-        let identity = identity_name(identity)?;
-        let email = Email::parse(address).map_err(|e| Error::invalid("address", e.to_string()))?;
-        let now = self.clock.now();
-        let mut tx = self.store.write().await?;
-        let account = self.account_in(&mut tx).await?;
-        self.require_administrator(&mut tx, &account).await?;
-        let user = tx
-            .user_by_email(account.id, email.canonical())
-            .await?
-            .filter(|u| u.status == UserStatus::Active)
-            .ok_or_else(|| {
-                Error::NotFound(format!(
-                    "{} is not an active user of the account",
-                    email.display()
-                ))
-            })?;
-        tx.link_operator(&identity, account.id, user.id, &self.actor.name, now)
-            .await?;
-        self.log_change(
-            &mut tx,
-            "operator.link",
-            &format!("operator:{identity}"),
-            json!({"user": user.email}),
-        )
-        .await?;
-        let link = tx
-            .operator_link(&identity)
-            .await?
-            .ok_or_else(|| Error::NotFound(identity.clone()))?;
-        tx.commit().await?;
-        Ok(link)
+        self.link_as(identity_name(identity)?, address, None).await
     }
 
     /// Makes a PostgreSQL login role for an operator (or takes an existing one), in the
@@ -101,16 +71,26 @@ impl Usher {
         &self,
         address: &str,
         role: &str,
-        password: Option<&crate::domain::Secret>,
+        password: Option<&Secret>,
     ) -> Result<OperatorLink> {
         let identity = identity_name(&format!("db:{role}"))?;
-        let role = identity.trim_start_matches("db:").to_owned();
-        if role.contains(['.', '-']) {
+        if identity.contains(['.', '-']) {
             return Err(Error::invalid(
                 "--db-role",
                 "a role usher makes is lower-case letters, digits and '_'",
             ));
         }
+        self.link_as(identity, address, Some(password)).await
+    }
+
+    /// Links `identity` to the user at `address`; with `role`, through the database's
+    /// function that makes the login role too (its password, if any, given).
+    async fn link_as(
+        &self,
+        identity: String,
+        address: &str,
+        role: Option<Option<&Secret>>,
+    ) -> Result<OperatorLink> {
         let email = Email::parse(address).map_err(|e| Error::invalid("address", e.to_string()))?;
         let now = self.clock.now();
         let mut tx = self.store.write().await?;
@@ -126,15 +106,25 @@ impl Usher {
                     email.display()
                 ))
             })?;
-        tx.add_db_operator(&role, password, account.id, user.id, &self.actor.name, now)
+        let by = &self.actor.name;
+        let (action, details) = match role {
+            None => {
+                tx.link_operator(&identity, account.id, user.id, by, now)
+                    .await?;
+                ("operator.link", json!({"user": user.email}))
+            }
+            Some(password) => {
+                let name = identity.trim_start_matches("db:");
+                tx.add_db_operator(name, password, account.id, user.id, by, now)
+                    .await?;
+                (
+                    "operator.add",
+                    json!({"user": user.email, "password": password.is_some()}),
+                )
+            }
+        };
+        self.log_change(&mut tx, action, &format!("operator:{identity}"), details)
             .await?;
-        self.log_change(
-            &mut tx,
-            "operator.add",
-            &format!("operator:{identity}"),
-            json!({"user": user.email, "password": password.is_some()}),
-        )
-        .await?;
         let link = tx
             .operator_link(&identity)
             .await?
