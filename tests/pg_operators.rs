@@ -214,6 +214,22 @@ async fn the_database_refuses_what_an_operators_permissions_forbid() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // What the console reads first, and the lists, read as an operator's own role.
+    for args in [
+        &["status"][..],
+        &["invitations", "list"][..],
+        &["users", "list"][..],
+        &["outbox", "list"][..],
+        &["roles", "list"][..],
+        &["operators", "list"][..],
+    ] {
+        let out = usher_as(&db, &rex, args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     for args in [
         &["users", "suspend", "rex@acme.test"][..],
         &["grant", "hal@acme.test", "Administrator"][..],

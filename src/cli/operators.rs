@@ -49,6 +49,12 @@ pub async fn run(u: &Usher, cmd: &OperatorsCmd) -> Result<()> {
             let list = u.operators().await?;
             if out.json {
                 println!("{}", json(&list));
+            } else if list.is_empty() {
+                println!(
+                    "No identity is linked to a user: only the database's owner acts. \
+                     `usher operators link os:LOGIN ADDRESS` (SQLite) or `usher operators add \
+                     ADDRESS --db-role NAME` (PostgreSQL) adds one."
+                );
             } else {
                 println!(
                     "{}",

@@ -158,7 +158,7 @@ impl Tx {
                     SELECT COUNT(*) FROM invitations i
                     WHERE i.id >= b.next_invitation AND i.id <= b.last_invitation
                       AND i.import_batch_id = b.import_batch_id
-                      AND i.draft_token IS NOT NULL)), 0) AS BIGINT)
+                      AND i.awaiting_draft)), 0) AS BIGINT)
                  FROM draft_bases b
                  WHERE b.account_id = $1 AND b.next_invitation IS NOT NULL",
             )
