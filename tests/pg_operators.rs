@@ -182,6 +182,13 @@ async fn the_database_refuses_what_an_operators_permissions_forbid() {
             &["permission denied"],
         );
         refused_by_db(&db, role, "DELETE FROM audit_log", &["permission denied"]);
+        refused_by_db(
+            &db,
+            role,
+            "INSERT INTO audit_log (at, actor, action, target) \
+             VALUES (0, 'admin@acme.test', 'user.remove', 'user:ann@acme.test')",
+            &["row-level security"],
+        );
     }
     let (_, status) = psql(
         &db,

@@ -141,9 +141,16 @@ CREATE POLICY op_insert ON users FOR INSERT
 -- Mail is queued by any operator's change and sent by `usher serve` (the owner); the
 -- audit log only grows; a reset link is issued by those who manage users.
 CREATE POLICY op_read ON outbox FOR SELECT USING (account_id = usher_operator_account());
-CREATE POLICY op_insert ON outbox FOR INSERT WITH CHECK (usher_operator_user() IS NOT NULL);
+CREATE POLICY op_insert ON outbox FOR INSERT WITH CHECK (
+    account_id = usher_operator_account()
+    AND (usher_may('users.invite') OR usher_may('users.import') OR usher_may('users.manage')
+         OR usher_may('reports.view')));
 CREATE POLICY op_read ON audit_log FOR SELECT USING (usher_operator_user() IS NOT NULL);
-CREATE POLICY op_insert ON audit_log FOR INSERT WITH CHECK (usher_operator_user() IS NOT NULL);
+-- An operator's row names the operator's own role, as usher writes it ("ADDRESS
+-- [db:ROLE] ..."): nobody writes history in another's name.
+CREATE POLICY op_insert ON audit_log FOR INSERT WITH CHECK (
+    usher_operator_user() IS NOT NULL
+    AND position(' [db:' || session_user || ']' IN actor) > 0);
 CREATE POLICY op_read ON audit_chain FOR SELECT USING (TRUE);
 CREATE POLICY op_read ON system_role_permissions FOR SELECT USING (TRUE);
 CREATE POLICY op_read ON password_resets FOR SELECT USING (account_id = usher_operator_account());
