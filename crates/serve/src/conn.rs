@@ -43,6 +43,10 @@ impl ConnLimits {
         self.total
     }
 
+    pub fn per_client(&self) -> usize {
+        self.per_client
+    }
+
     /// A place for a connection from `ip`, or None when it would pass a limit.
     fn admit(self: &Arc<Self>, ip: IpAddr) -> Option<Permit> {
         let ip = ip.to_canonical();

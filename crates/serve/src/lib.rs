@@ -213,7 +213,7 @@ pub async fn run(
     tracing::info!(
         "at most {} connection(s) at once, {} per client",
         limits.total(),
-        app.per_client
+        limits.per_client()
     );
     let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
     let server = axum_server::from_tcp(listener).map_err(ServeError::Listen)?;

@@ -26,7 +26,6 @@ pub struct App {
     pub(crate) csrf_key: MacKey,
     /// Connections open at once, in all and per client.
     pub(crate) connections: std::sync::Arc<super::conn::ConnLimits>,
-    pub(crate) per_client: usize,
     /// The directories the schedule runs (those with an interval).
     pub(crate) sync: Vec<usher_core::config::SyncSource>,
 }
@@ -51,7 +50,6 @@ impl App {
                 s.max_connections_per_client,
                 s.trusted_proxies.clone(),
             ),
-            per_client: s.max_connections_per_client,
             sync: config
                 .sync
                 .iter()

@@ -10,7 +10,6 @@ use crate::domain::permission::system_role;
 use crate::domain::{Email, Permission, Scope, UserStatus, UserType};
 use crate::error::{Error, Result};
 use crate::store::{Account, Holder, Identity, Tx};
-use std::sync::Arc;
 
 /// The operator as the core sees them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -144,36 +143,24 @@ impl Usher {
                 actor.name = identity.who.clone();
             }
         }
-        actor.identity = Some(identity.who.clone());
-        Ok(Self {
-            actor,
-            identity: Some(Arc::new(identity)),
-            ..self
-        })
+        actor.identity = Some(identity.who);
+        Ok(Self { actor, ..self })
     }
 
     /// Whether this process may send the mail it queues: not an operator's own PostgreSQL
     /// role, which may queue mail but not read it back (its links are secrets), so
     /// `usher serve`, running as the owner, sends it.
     pub fn may_send_mail(&self) -> bool {
-        self.identity
-            .as_deref()
+        self.store
+            .known_identity()
             .is_none_or(|i| i.owner || !i.who.starts_with("db:"))
-    }
-
-    /// The identity, as `authenticate` found it, else found now.
-    async fn identity(&self) -> Result<Identity> {
-        match &self.identity {
-            Some(i) => Ok((**i).clone()),
-            None => self.store.identity().await,
-        }
     }
 
     /// The operator and their account permissions, as of this transaction. The owner
     /// acts as the configured user, or as the host's administrator with every permission;
     /// anyone else only as the user their identity is linked to (docs/operators.md).
     pub(super) async fn operator_in(&self, tx: &mut Tx, account: &Account) -> Result<Operator> {
-        let identity = self.identity().await?;
+        let identity = self.store.identity().await?;
         let name = self.actor.name.clone();
         if identity.owner && name.starts_with("os:") {
             return Ok(Operator {

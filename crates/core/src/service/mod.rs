@@ -66,8 +66,6 @@ pub struct Usher {
     clock: Arc<dyn Clock>,
     actor: Actor,
     settings: Arc<Settings>,
-    /// Who authenticated, once `authenticate` has asked.
-    identity: Option<Arc<crate::store::Identity>>,
 }
 
 /// What the use cases need from the configuration.
@@ -129,7 +127,6 @@ impl Usher {
             clock,
             actor,
             settings: Arc::new(settings),
-            identity: None,
         }
     }
 

@@ -95,6 +95,8 @@ pub struct Store {
     /// Where each commit that extends the audit chain anchors its head, when this process
     /// can read the audit key.
     anchor: Option<std::sync::Arc<anchor::Anchor>>,
+    /// Who is connected, asked once (`identity`).
+    identity: std::sync::Arc<tokio::sync::OnceCell<Identity>>,
 }
 
 impl Store {
@@ -129,6 +131,7 @@ impl Store {
             pool,
             grams: GramCache::default(),
             anchor: None,
+            identity: Default::default(),
         })
     }
 

@@ -31,8 +31,21 @@ pub struct OperatorLink {
 
 impl Store {
     /// The identity behind this handle: the session's role on PostgreSQL; on SQLite the
-    /// process's real user, by uid (not `$USER`, which anyone may set).
+    /// process's real user, by uid (not `$USER`, which anyone may set). Asked once: the
+    /// credentials and the process do not change under a handle and its clones.
     pub async fn identity(&self) -> Result<Identity> {
+        self.identity
+            .get_or_try_init(|| self.ask_identity())
+            .await
+            .cloned()
+    }
+
+    /// The identity, if it has been asked already.
+    pub fn known_identity(&self) -> Option<&Identity> {
+        self.identity.get()
+    }
+
+    async fn ask_identity(&self) -> Result<Identity> {
         let mut tx = self.read().await?;
         match &mut tx.inner {
             TxInner::Postgres(t) => {
