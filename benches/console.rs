@@ -2,7 +2,10 @@
 //! Generates USHER_BENCH_USERS users (default 1,000,000; PostgreSQL too when
 //! USHER_TEST_POSTGRES_URL is set), then times what a keystroke costs: the first page,
 //! searches (prefix, substring, name, dense, one letter), deep pages, a frame, and the
-//! console's memory while paging through the users.
+//! console's memory while paging through the users. The searches are timed in
+//! USHER_BENCH_RUNS rounds (default 3) of 30 each; on PostgreSQL each round is timed
+//! again on a connection under `plan_cache_mode = force_generic_plan`, the plan that
+//! PostgreSQL may choose for itself after five runs of a statement (docs/search.md).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
 
 #[path = "../tests/common/mod.rs"]
@@ -16,7 +19,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use usher::Usher;
-use usher::store::Backend;
+use usher::store::{Backend, ConnectOptions, Store};
 use usher::tui::action::{Action, Effect};
 use usher::tui::app::App;
 use usher::tui::keymap::Keymap;
@@ -61,17 +64,8 @@ async fn settle(app: &mut App, u: &Usher, mut fx: Vec<Effect>) {
     }
 }
 
-async fn bench(backend: Backend, n: u64) -> Option<()> {
-    let db = TestDb::open(backend).await?;
-    let (u, _clock) = account(&db, 5).await;
-    let t = Instant::now();
-    u.generate_fake_users(n, "example.test").await.unwrap();
-    let gen_s = t.elapsed().as_secs_f64();
-    println!(
-        "\n{backend}: {n} users generated in {gen_s:.1} s ({:.0} rows/s)",
-        n as f64 / gen_s
-    );
-
+/// Times each search and page the Users tab makes (median and p95 of 30, warm).
+async fn searches(u: &Usher, n: u64, tag: &str) {
     let deep = format!("user{:07}@example.test", n * 9 / 10);
     let cases: Vec<(&str, &str, String)> = vec![
         ("open the Users tab (first page)", "", String::new()),
@@ -86,15 +80,44 @@ async fn bench(backend: Backend, n: u64) -> Option<()> {
     for (label, search, after) in &cases {
         let (med, p95, rows) = time(30, || u.users(search, after, 200)).await;
         println!(
-            "  {label:<36} median {med:>7.2} ms  p95 {p95:>7.2} ms  ({} rows)",
+            "  {label:<36} median {med:>7.2} ms  p95 {p95:>7.2} ms  ({} rows){tag}",
             rows.unwrap().len()
         );
     }
     let (med, p95, _) = time(30, || u.users_before("", "", 200)).await;
     println!(
-        "  {:<36} median {med:>7.2} ms  p95 {p95:>7.2} ms",
+        "  {:<36} median {med:>7.2} ms  p95 {p95:>7.2} ms{tag}",
         "last page (G)"
     );
+}
+
+async fn bench(backend: Backend, n: u64) -> Option<()> {
+    let db = TestDb::open(backend).await?;
+    let (u, _clock) = account(&db, 5).await;
+    let t = Instant::now();
+    u.generate_fake_users(n, "example.test").await.unwrap();
+    let gen_s = t.elapsed().as_secs_f64();
+    println!(
+        "\n{backend}: {n} users generated in {gen_s:.1} s ({:.0} rows/s)",
+        n as f64 / gen_s
+    );
+
+    let generic = match backend {
+        Backend::Postgres => {
+            let url = format!("{}&options[plan_cache_mode]=force_generic_plan", db.url);
+            let store = Store::open(&url, &ConnectOptions::default()).await.unwrap();
+            Some(common::core(store, &_clock))
+        }
+        Backend::Sqlite => None,
+    };
+    let rounds = env_u64("USHER_BENCH_RUNS", 3).max(1);
+    for round in 1..=rounds {
+        println!("  round {round} of {rounds}");
+        searches(&u, n, "").await;
+        if let Some(g) = &generic {
+            searches(g, n, " [generic plan]").await;
+        }
+    }
 
     // The console itself: a frame with a page of users, and memory while paging.
     let mut app = App::new(Keymap::defaults());

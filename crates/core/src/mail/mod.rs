@@ -5,6 +5,7 @@ pub mod compose;
 pub mod draft;
 mod mailing;
 pub mod sender;
+mod smtp;
 pub mod template;
 pub mod transport;
 

@@ -163,6 +163,7 @@ impl Sender {
             };
             lost = 0;
             if r.is_empty() {
+                self.transport.close_idle().await;
                 return Ok(total);
             }
             total.add(r);

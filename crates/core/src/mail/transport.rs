@@ -5,12 +5,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use lettre::address::Envelope;
-use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Certificate, Tls as LettreTls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
-use lettre::{Address, AsyncSendmailTransport, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use lettre::{Address, AsyncSendmailTransport, AsyncTransport, Tokio1Executor};
 
+use super::smtp::{Relay, Security, SmtpPool, implicit_config};
 use crate::config::{MailConfig, Tls, Transport};
 use crate::domain::sanitize::single_line;
 use crate::error::{Error, Result};
@@ -29,7 +29,7 @@ pub enum SendError {
 #[derive(Debug)]
 pub enum MailTransport {
     Spool(PathBuf),
-    Smtp(Box<AsyncSmtpTransport<Tokio1Executor>>),
+    Smtp(Box<SmtpPool>),
     Sendmail(AsyncSendmailTransport<Tokio1Executor>),
 }
 
@@ -57,6 +57,13 @@ impl MailTransport {
         }
     }
 
+    /// Says goodbye (QUIT) on the connections kept open, as a flush ends.
+    pub async fn close_idle(&self) {
+        if let Self::Smtp(pool) = self {
+            pool.close_idle().await;
+        }
+    }
+
     /// Sends the stored message bytes unchanged.
     pub async fn send_raw(
         &self,
@@ -67,17 +74,7 @@ impl MailTransport {
     ) -> Result<(), SendError> {
         match self {
             Self::Spool(dir) => spool(dir, message_id, raw).await,
-            Self::Smtp(t) => {
-                let env = envelope(from, to)?;
-                t.send_raw(&env, raw).await.map(|_| ()).map_err(|e| {
-                    let text = single_line(&e.to_string());
-                    if e.is_permanent() {
-                        SendError::Permanent(text)
-                    } else {
-                        SendError::Transient(text)
-                    }
-                })
-            }
+            Self::Smtp(pool) => pool.send(&envelope(from, to)?, raw).await,
             Self::Sendmail(t) => {
                 let env = envelope(from, to)?;
                 t.send_raw(&env, raw)
@@ -120,39 +117,46 @@ async fn spool(dir: &Path, message_id: &str, raw: &[u8]) -> Result<(), SendError
     Ok(())
 }
 
-fn smtp(cfg: &MailConfig) -> Result<AsyncSmtpTransport<Tokio1Executor>> {
+fn smtp(cfg: &MailConfig) -> Result<SmtpPool> {
     let s = &cfg.smtp;
-    let tls_params = || -> Result<TlsParameters> {
+    let ca_pem =
+        match &s.ca_file {
+            Some(path) => Some(std::fs::read(path).map_err(|e| {
+                Error::MailSetup(format!("mail.smtp.ca_file {}: {e}", path.display()))
+            })?),
+            None => None,
+        };
+    let bad_ca = |e: String| {
+        let path = s.ca_file.as_deref().unwrap_or(Path::new("")).display();
+        Error::MailSetup(format!("mail.smtp.ca_file {path}: {e}"))
+    };
+    let starttls = || -> Result<TlsParameters> {
         let mut b = TlsParameters::builder(s.host.clone());
-        if let Some(path) = &s.ca_file {
-            let pem = std::fs::read(path).map_err(|e| {
-                Error::MailSetup(format!("mail.smtp.ca_file {}: {e}", path.display()))
-            })?;
-            let cert = Certificate::from_pem(&pem).map_err(|e| {
-                Error::MailSetup(format!("mail.smtp.ca_file {}: {e}", path.display()))
-            })?;
+        if let Some(pem) = &ca_pem {
+            let cert = Certificate::from_pem(pem).map_err(|e| bad_ca(e.to_string()))?;
             b = b.add_root_certificate(cert);
         }
         b.build_rustls()
             .map_err(|e| Error::MailSetup(format!("TLS setup for {}: {e}", s.host)))
     };
-    let tls = match s.tls {
-        Tls::Starttls => LettreTls::Required(tls_params()?),
-        Tls::Tls => LettreTls::Wrapper(tls_params()?),
-        Tls::None => LettreTls::None,
+    let security = match s.tls {
+        Tls::Starttls => Security::Starttls(starttls()?),
+        Tls::Tls => Security::Implicit(implicit_config(ca_pem.as_deref()).map_err(bad_ca)?),
+        Tls::None => Security::None,
     };
-    let mut b = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host)
-        .port(s.port)
-        .tls(tls)
-        .timeout(Some(Duration::from_secs(s.timeout_seconds)))
-        // lettre writes the end-of-data marker separately without TCP_NODELAY, so one
-        // connection manages ~23 messages/s; a pool of parallel connections scales it.
-        .pool_config(PoolConfig::new().max_size(u32::try_from(cfg.concurrency).unwrap_or(8)));
-    if let Some(name) = &s.hello_name {
-        b = b.hello_name(ClientId::Domain(name.clone()));
-    }
-    if let (Some(user), Some(pw)) = (&s.username, &s.password) {
-        b = b.credentials(Credentials::new(user.clone(), pw.expose().to_owned()));
-    }
-    Ok(b.build())
+    let relay = Relay {
+        host: s.host.clone(),
+        port: s.port,
+        security,
+        hello: match &s.hello_name {
+            Some(name) => ClientId::Domain(name.clone()),
+            None => ClientId::default(),
+        },
+        credentials: match (&s.username, &s.password) {
+            (Some(user), Some(pw)) => Some(Credentials::new(user.clone(), pw.expose().to_owned())),
+            _ => None,
+        },
+        timeout: Duration::from_secs(s.timeout_seconds),
+    };
+    Ok(SmtpPool::new(relay, cfg.concurrency))
 }

@@ -43,3 +43,24 @@ pub fn redact_url(url: &str) -> String {
         _ => url.to_owned(),
     }
 }
+
+/// How long a transaction waits for a connection on its way back to the pool rather
+/// than open another. sqlx returns a connection in a task of its own after a round trip
+/// (a ping, and a read's rollback), so a command's transactions one after another would
+/// each find the pool empty and open a connection: on PostgreSQL a TLS handshake and
+/// authentication. (On SQLite opening one costs less than the wait: measured.)
+const RETURN_WAIT: Duration = Duration::from_millis(10);
+
+/// Waits (at most `RETURN_WAIT`) while every connection the pool has is out.
+pub(super) async fn await_returning<DB: sqlx::Database>(pool: &sqlx::Pool<DB>) {
+    let start = tokio::time::Instant::now();
+    while pool.num_idle() == 0 && pool.size() > 0 && start.elapsed() < RETURN_WAIT {
+        // A return takes tens of microseconds: yield to it for a millisecond, and only
+        // then sleep (a timer's tick is a millisecond, often two).
+        if start.elapsed() < Duration::from_millis(1) {
+            tokio::task::yield_now().await;
+        } else {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+}

@@ -4,7 +4,7 @@ use std::str::FromStr;
 
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Connection, PgConnection, PgPool, Postgres, Transaction};
+use sqlx::{PgPool, Postgres, Transaction};
 
 use super::bulk_user::BulkUser;
 use super::{ConnectOptions, redact_url};
@@ -24,17 +24,26 @@ pub(super) async fn connect(url: &str, opts: &ConnectOptions) -> Result<PgPool> 
     if let Some(pw) = &opts.password {
         options = options.password(pw.expose());
     }
-    // One direct connection first: the pool would only say "timed out", while this
-    // says why (refused, unknown host, bad password, no such database).
-    let probe = tokio::time::timeout(opts.connect_timeout, PgConnection::connect_with(&options))
-        .await
-        .map_err(|_| fail(format!("no answer within {:?}", opts.connect_timeout)))?
-        .map_err(|e| fail(why_not(&e)))?;
-    let _ = probe.close().await;
-    Ok(PgPoolOptions::new()
+    // A refused port is said at once: the pool would try again until its timeout and
+    // then only say "timed out". The check is a bare TCP connection, not a second
+    // PostgreSQL session (a TLS handshake and authentication).
+    if options.get_socket().is_none() {
+        let addr = (options.get_host().to_owned(), options.get_port());
+        tokio::time::timeout(opts.connect_timeout, tokio::net::TcpStream::connect(addr))
+            .await
+            .map_err(|_| fail(format!("no answer within {:?}", opts.connect_timeout)))?
+            .map_err(|e| fail(why_not(&sqlx::Error::Io(e))))?;
+    }
+    let pool = PgPoolOptions::new()
         .max_connections(opts.max_connections)
         .acquire_timeout(opts.connect_timeout)
-        .connect_lazy_with(options))
+        .connect_lazy_with(options);
+    // The first connection is the pool's own, kept for what follows.
+    drop(pool.acquire().await.map_err(|e| match e {
+        sqlx::Error::PoolTimedOut => fail(format!("no answer within {:?}", opts.connect_timeout)),
+        e => fail(why_not(&e)),
+    })?);
+    Ok(pool)
 }
 
 /// Why a connection was refused, in words that say what to check (the server's own
@@ -63,6 +72,13 @@ fn why_not(e: &sqlx::Error) -> String {
 }
 
 pub(super) async fn migrate(pool: &PgPool) -> Result<()> {
+    super::await_returning(pool).await;
+    let applied = sqlx::query_as("SELECT version, checksum, success FROM _sqlx_migrations")
+        .fetch_all(pool)
+        .await;
+    if applied.is_ok_and(|rows| super::migrations_applied(&MIGRATOR, &rows)) {
+        return Ok(());
+    }
     // sqlx takes an advisory lock, so concurrent starts migrate once.
     MIGRATOR.run(pool).await?;
     Ok(())
@@ -71,6 +87,7 @@ pub(super) async fn migrate(pool: &PgPool) -> Result<()> {
 /// Refuses a schema older than this usher, for a role that may not migrate it.
 pub(super) async fn require_current(pool: &PgPool) -> Result<()> {
     let newest = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+    super::await_returning(pool).await;
     let applied: Option<i64> =
         sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
             .fetch_one(pool)
@@ -123,4 +140,69 @@ pub(super) async fn insert_users_bulk(
     .execute(&mut **t)
     .await?;
     Ok(done.rows_affected())
+}
+
+/// A value written into a statement's text.
+pub(super) enum Literal<'a> {
+    Int(i64),
+    Text(&'a str),
+}
+
+/// The statement with `$1`, `$2`... replaced by these values as literals. For the
+/// searches whose plan must fit the pattern: PostgreSQL may plan a prepared statement
+/// once for every value (a generic plan, after five runs, or always under
+/// `plan_cache_mode = force_generic_plan`), and a generic plan cannot know that a LIKE
+/// pattern is rare enough for the trigram index (docs/search.md). Text is an escape
+/// string (`E'...'`), which reads the same whatever `standard_conforming_strings` says;
+/// PostgreSQL's text cannot hold NUL, so a NUL is dropped.
+pub(super) fn inline(sql: &str, values: &[Literal<'_>]) -> String {
+    let mut out = String::with_capacity(sql.len() + 64);
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        let mut digits = String::new();
+        while c == '$'
+            && let Some(d) = chars.next_if(char::is_ascii_digit)
+        {
+            digits.push(d);
+        }
+        let value = digits
+            .parse::<usize>()
+            .ok()
+            .and_then(|n| values.get(n.checked_sub(1)?));
+        match value {
+            Some(Literal::Int(n)) => out.push_str(&n.to_string()),
+            Some(Literal::Text(s)) => {
+                out.push_str("E'");
+                for ch in s.chars() {
+                    match ch {
+                        '\'' => out.push_str("''"),
+                        '\\' => out.push_str("\\\\"),
+                        '\0' => {}
+                        _ => out.push(ch),
+                    }
+                }
+                out.push('\'');
+            }
+            None => {
+                out.push(c);
+                out.push_str(&digits);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Literal, inline};
+
+    #[test]
+    fn values_are_written_as_literals_in_one_pass() {
+        let sql = inline(
+            "SELECT $1, $2, $10",
+            &[Literal::Int(-7), Literal::Text("it's a\\b $1\0")],
+        );
+        // A value that reads like a parameter is not replaced again; an unknown one stays.
+        assert_eq!(sql, "SELECT -7, E'it''s a\\\\b $1', $10");
+    }
 }

@@ -91,6 +91,12 @@ pub(super) fn database_path(pool: &SqlitePool) -> PathBuf {
 }
 
 pub(super) async fn migrate(pool: &SqlitePool) -> Result<()> {
+    let applied = sqlx::query_as("SELECT version, checksum, success FROM _sqlx_migrations")
+        .fetch_all(pool)
+        .await;
+    if applied.is_ok_and(|rows| super::migrations_applied(&MIGRATOR, &rows)) {
+        return Ok(());
+    }
     // sqlx does not lock SQLite migrations; two processes starting on a fresh file would
     // both try to create the tables. A lock file beside the database serialises them.
     let path = database_path(pool);

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::bulk_user::BulkUser;
+use super::postgres::Literal;
 use super::search::{self, GramStats, Plan};
 use super::{Tx, on_tx};
 use crate::domain::{Timestamp, UserStatus, UserType};
@@ -277,7 +278,21 @@ impl Tx {
         limit: i64,
     ) -> Result<Vec<User>> {
         let sql = users_sql(filter, mode);
-        let rows = if filter == Filter::All {
+        let rows = if let (Filter::Like, super::TxInner::Postgres(t)) = (filter, &mut self.inner) {
+            let sql = super::postgres::inline(
+                sql,
+                &[
+                    Literal::Int(account_id),
+                    Literal::Text(bound),
+                    Literal::Int(limit),
+                    Literal::Text(arg),
+                ],
+            );
+            sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(sql))
+                .persistent(false)
+                .fetch_all(&mut **t)
+                .await?
+        } else if filter == Filter::All {
             on_tx!(self, |c| {
                 sqlx::query_as::<_, UserRow>(sql)
                     .bind(account_id)
@@ -377,16 +392,20 @@ impl Tx {
             super::TxInner::Postgres(t) => {
                 let parts: Vec<String> = windows.iter().map(|w| escape_like(w)).collect();
                 let pattern = format!("%{}%", parts.join("%"));
-                sqlx::query_as(
+                let sql = super::postgres::inline(
                     "SELECT id, email, display_name FROM users WHERE account_id = $1
                      AND (email LIKE $2 ESCAPE '\\' OR lower(display_name) LIKE $2 ESCAPE '\\')
                      LIMIT $3",
-                )
-                .bind(account_id)
-                .bind(pattern)
-                .bind(cap)
-                .fetch_all(&mut **t)
-                .await?
+                    &[
+                        Literal::Int(account_id),
+                        Literal::Text(&pattern),
+                        Literal::Int(cap),
+                    ],
+                );
+                sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .persistent(false)
+                    .fetch_all(&mut **t)
+                    .await?
             }
         };
         if candidates.len() > search::CANDIDATE_CAP {

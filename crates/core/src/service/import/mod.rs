@@ -246,12 +246,16 @@ impl Usher {
             mut invitations,
             mut changed,
             mut replaced,
-            updates,
+            mut updates,
             direct,
         } = work;
         out.created += edits.create_direct(tx, &direct).await?;
         ticker.tick(direct.len());
         drop(direct);
+        // In id order (the account's users are read in it): written in the file's order,
+        // each chunk of a shuffled file touched pages all over the table and its indexes,
+        // and the time grew faster than the rows (docs/import.md).
+        updates.sort_unstable_by_key(|(o, _)| o.user());
         out.updated += edits.update_all(tx, &updates, |n| ticker.tick(n)).await?;
         drop(updates);
         // In id order, the table's: a shuffled file would touch its pages at random.
