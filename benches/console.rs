@@ -5,7 +5,7 @@
 //! console's memory while paging through the users. The searches are timed in
 //! USHER_BENCH_RUNS rounds (default 3) of 30 each; on PostgreSQL each round is timed
 //! again on a connection under `plan_cache_mode = force_generic_plan`, the plan that
-//! PostgreSQL may choose for itself after five runs of a statement (docs/search.md).
+//! PostgreSQL may choose for itself after five runs of a statement (docs/performance.md).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
 
 #[path = "../tests/common/mod.rs"]
@@ -93,7 +93,7 @@ async fn searches(u: &Usher, n: u64, tag: &str) {
 
 async fn bench(backend: Backend, n: u64) -> Option<()> {
     let db = TestDb::open(backend).await?;
-    let (u, _clock) = account(&db, 5).await;
+    let (u, clock) = account(&db, 5).await;
     let t = Instant::now();
     u.generate_fake_users(n, "example.test").await.unwrap();
     let gen_s = t.elapsed().as_secs_f64();
@@ -106,7 +106,7 @@ async fn bench(backend: Backend, n: u64) -> Option<()> {
         Backend::Postgres => {
             let url = format!("{}&options[plan_cache_mode]=force_generic_plan", db.url);
             let store = Store::open(&url, &ConnectOptions::default()).await.unwrap();
-            Some(common::core(store, &_clock))
+            Some(common::core(store, &clock))
         }
         Backend::Sqlite => None,
     };

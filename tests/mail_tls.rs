@@ -80,11 +80,27 @@ async fn starttls_with_login_to_a_relay_signed_by_an_internal_ca() {
 }
 
 #[tokio::test]
-async fn implicit_tls_to_a_relay_signed_by_an_internal_ca() {
-    let (db, sink, u, clock) = setup("implicit", "").await;
-    let r = send(&u, &clock, &db, sink.port, "tls", None, true).await;
+async fn implicit_tls_with_login_to_a_relay_signed_by_an_internal_ca() {
+    // usher's own TLS over its own socket (mail/smtp.rs), lettre's session over it.
+    let (db, sink, u, clock) = setup("implicit", "usher:s3cret").await;
+    let r = send(&u, &clock, &db, sink.port, "tls", Some("s3cret"), true).await;
     assert_eq!(r.sent, 1, "{r:?}");
-    assert_eq!(sink.envelopes()[0]["tls"].as_bool(), Some(true));
+    let env = &sink.envelopes()[0];
+    assert_eq!(
+        (env["auth"].as_str(), env["tls"].as_bool()),
+        (Some("usher"), Some(true))
+    );
+}
+
+#[tokio::test]
+async fn an_untrusted_certificate_over_implicit_tls_is_refused() {
+    let (db, sink, u, clock) = setup("implicit", "").await;
+    let r = send(&u, &clock, &db, sink.port, "tls", None, false).await;
+    assert_eq!((r.sent, r.retried), (0, 1), "{r:?}");
+    let inv = &u.invitations(&InvitationFilter::default()).await.unwrap()[0];
+    let err = inv.last_error.clone().unwrap_or_default().to_lowercase();
+    assert!(err.contains("certificate") || err.contains("tls"), "{err}");
+    assert!(sink.messages().is_empty());
 }
 
 #[tokio::test]

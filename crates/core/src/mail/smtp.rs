@@ -2,7 +2,7 @@
 //! `TCP_NODELAY`, and hands it to lettre's SMTP session: lettre writes the end of a
 //! message's data apart from the data, and with Nagle's algorithm on, that last write
 //! waited for the relay's delayed acknowledgement (about 40 ms a message, so 23 messages
-//! a second per connection). See docs/mail.md.
+//! a second per connection). See docs/performance.md.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

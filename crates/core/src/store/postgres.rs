@@ -152,7 +152,7 @@ pub(super) enum Literal<'a> {
 /// searches whose plan must fit the pattern: PostgreSQL may plan a prepared statement
 /// once for every value (a generic plan, after five runs, or always under
 /// `plan_cache_mode = force_generic_plan`), and a generic plan cannot know that a LIKE
-/// pattern is rare enough for the trigram index (docs/search.md). Text is an escape
+/// pattern is rare enough for the trigram index (docs/performance.md). Text is an escape
 /// string (`E'...'`), which reads the same whatever `standard_conforming_strings` says;
 /// PostgreSQL's text cannot hold NUL, so a NUL is dropped.
 pub(super) fn inline(sql: &str, values: &[Literal<'_>]) -> String {

@@ -254,7 +254,7 @@ impl Usher {
         drop(direct);
         // In id order (the account's users are read in it): written in the file's order,
         // each chunk of a shuffled file touched pages all over the table and its indexes,
-        // and the time grew faster than the rows (docs/import.md).
+        // and the time grew faster than the rows (docs/performance.md).
         updates.sort_unstable_by_key(|(o, _)| o.user());
         out.updated += edits.update_all(tx, &updates, |n| ticker.tick(n)).await?;
         drop(updates);
