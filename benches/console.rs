@@ -26,13 +26,6 @@ use usher::tui::keymap::Keymap;
 use usher::tui::theme::Theme;
 use usher::tui::{view, worker};
 
-fn env_u64(key: &str, default: u64) -> u64 {
-    std::env::var(key)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 fn rss_mib() -> f64 {
     common::proc_status_mib("VmRSS:")
 }
@@ -110,7 +103,7 @@ async fn bench(backend: Backend, n: u64) -> Option<()> {
         }
         Backend::Sqlite => None,
     };
-    let rounds = env_u64("USHER_BENCH_RUNS", 3).max(1);
+    let rounds = common::env_or::<u64>("USHER_BENCH_RUNS", 3).max(1);
     for round in 1..=rounds {
         println!("  round {round} of {rounds}");
         searches(&u, n, "").await;
@@ -171,7 +164,7 @@ fn main() {
     let n = if quick {
         5_000
     } else {
-        env_u64("USHER_BENCH_USERS", 1_000_000)
+        common::env_or::<u64>("USHER_BENCH_USERS", 1_000_000)
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

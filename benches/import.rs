@@ -33,55 +33,26 @@ async fn floor(backend: Backend, csv: &std::path::Path) -> Option<f64> {
                 {token}, 'pending', 0, 1 FROM staging;"
         )
     };
-    let (program, args, script) = match backend {
-        Backend::Sqlite => (
-            "sqlite3",
-            vec![db.url.trim_start_matches("sqlite://").to_owned()],
-            format!(
-                "PRAGMA synchronous = NORMAL;\nPRAGMA cache_size = -32768;\n\
-                 CREATE TEMP TABLE staging (unique_ref TEXT, email TEXT, first_name TEXT, last_name TEXT);\n\
-                 .import --csv --skip 1 {} staging\n{}\n",
-                csv.display(),
-                insert("printf('%012x', rowid) || lower(hex(randomblob(32)))")
-            ),
+    let script = match backend {
+        Backend::Sqlite => format!(
+            "PRAGMA synchronous = NORMAL;\nPRAGMA cache_size = -32768;\n\
+             CREATE TEMP TABLE staging (unique_ref TEXT, email TEXT, first_name TEXT, last_name TEXT);\n\
+             .import --csv --skip 1 {} staging\n{}\n",
+            csv.display(),
+            insert("printf('%012x', rowid) || lower(hex(randomblob(32)))")
         ),
-        Backend::Postgres => {
-            let (base, schema) = db.url.split_once("?options[search_path]=")?;
-            (
-                "psql",
-                vec![
-                    base.to_owned(),
-                    "-q".into(),
-                    "-v".into(),
-                    "ON_ERROR_STOP=1".into(),
-                ],
-                format!(
-                    "SET search_path TO {schema};\nBEGIN;\n\
-                     CREATE TEMP TABLE staging (unique_ref TEXT, email TEXT, first_name TEXT, last_name TEXT);\n\
-                     \\copy staging FROM '{}' CSV HEADER\n{}\nCOMMIT;\n",
-                    csv.display(),
-                    insert(
-                        "lpad(to_hex(row_number() OVER ()), 12, '0') \
-                         || md5(random()::text) || md5(random()::text)"
-                    )
-                ),
+        Backend::Postgres => format!(
+            "BEGIN;\n\
+             CREATE TEMP TABLE staging (unique_ref TEXT, email TEXT, first_name TEXT, last_name TEXT);\n\
+             \\copy staging FROM '{}' CSV HEADER\n{}\nCOMMIT;\n",
+            csv.display(),
+            insert(
+                "lpad(to_hex(row_number() OVER ()), 12, '0') \
+                 || md5(random()::text) || md5(random()::text)"
             )
-        }
+        ),
     };
-    let t = Instant::now();
-    let mut child = std::process::Command::new(program)
-        .args(&args)
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .ok()?;
-    child.stdin.take()?.write_all(script.as_bytes()).ok()?;
-    let ok = child.wait().ok()?.success();
-    let secs = t.elapsed().as_secs_f64();
-    if !ok {
-        println!("{program} failed; no floor measured");
-        return None;
-    }
-    Some(secs)
+    common::time_client(&db, &script)
 }
 
 async fn bench(backend: Backend, n: usize) -> Option<()> {

@@ -20,13 +20,6 @@ use std::time::Instant;
 use common::{TestDb, account};
 use usher::store::Backend;
 
-fn env_u64(key: &str, default: u64) -> u64 {
-    std::env::var(key)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 /// The rows of the second export, shuffled (a fixed seed: every run the same file).
 fn write_export(path: &Path, users: u64) -> (u64, u64, u64) {
     const FIRST: [&str; 8] = ["Ann", "Bob", "Carla", "Dev", "Eve", "Femi", "Gus", "Hana"];
@@ -97,44 +90,19 @@ fn floor(db: &TestDb, csv: &Path) -> Option<f64> {
             IS NOT (excluded.email, excluded.first_name, excluded.last_name);";
     let staging = "CREATE TEMP TABLE staging (unique_ref TEXT, email TEXT, first_name TEXT, \
                    last_name TEXT, user_type TEXT);";
-    let (program, args, script) = match db.backend {
-        Backend::Sqlite => (
-            "sqlite3",
-            vec![db.url.trim_start_matches("sqlite://").to_owned()],
-            format!(
-                "PRAGMA synchronous = NORMAL;\nPRAGMA cache_size = -32768;\nBEGIN;\n{staging}\n\
-                 .import --csv --skip 1 {} staging\n{upsert}\nROLLBACK;\n",
-                csv.display()
-            ),
+    let script = match db.backend {
+        Backend::Sqlite => format!(
+            "PRAGMA synchronous = NORMAL;\nPRAGMA cache_size = -32768;\nBEGIN;\n{staging}\n\
+             .import --csv --skip 1 {} staging\n{upsert}\nROLLBACK;\n",
+            csv.display()
         ),
-        Backend::Postgres => {
-            let (base, schema) = db.url.split_once("?options[search_path]=")?;
-            (
-                "psql",
-                vec![
-                    base.to_owned(),
-                    "-q".into(),
-                    "-v".into(),
-                    "ON_ERROR_STOP=1".into(),
-                ],
-                format!(
-                    "SET search_path TO {schema};\nBEGIN;\n{staging}\n\
-                     \\copy staging FROM '{}' CSV HEADER\n{}\nROLLBACK;\n",
-                    csv.display(),
-                    upsert.replace(" IS NOT ", " IS DISTINCT FROM ")
-                ),
-            )
-        }
+        Backend::Postgres => format!(
+            "BEGIN;\n{staging}\n\\copy staging FROM '{}' CSV HEADER\n{}\nROLLBACK;\n",
+            csv.display(),
+            upsert.replace(" IS NOT ", " IS DISTINCT FROM ")
+        ),
     };
-    let t = Instant::now();
-    let mut child = std::process::Command::new(program)
-        .args(&args)
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .ok()?;
-    child.stdin.take()?.write_all(script.as_bytes()).ok()?;
-    let ok = child.wait().ok()?.success();
-    ok.then(|| t.elapsed().as_secs_f64())
+    common::time_client(db, &script)
 }
 
 /// One run: (usher's read, plan and apply; the floor).
@@ -174,8 +142,8 @@ fn main() {
         (2_000, 1)
     } else {
         (
-            env_u64("USHER_BENCH_USERS", 1_000_000),
-            env_u64("USHER_BENCH_RUNS", 3).max(1),
+            common::env_or("USHER_BENCH_USERS", 1_000_000u64),
+            common::env_or("USHER_BENCH_RUNS", 3u64).max(1),
         )
     };
     let only = std::env::var("USHER_BENCH_ONLY").unwrap_or_default();

@@ -31,13 +31,6 @@ use usher::domain::UserType;
 use usher::mail::{MailTransport, Sender, SenderSettings};
 use usher::store::Backend;
 
-fn env_usize(key: &str, default: usize) -> usize {
-    std::env::var(key)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 /// The receiving server: Postfix's smtp-sink if installed, else aiosmtpd.
 enum Sink {
     Postfix {
@@ -264,8 +257,8 @@ fn main() {
         (200, 1)
     } else {
         (
-            env_usize("USHER_BENCH_MESSAGES", 5000),
-            env_usize("USHER_BENCH_RUNS", 3).max(1),
+            common::env_or::<usize>("USHER_BENCH_MESSAGES", 5000),
+            common::env_or::<usize>("USHER_BENCH_RUNS", 3).max(1),
         )
     };
     let concurrency = std::env::var("USHER_BENCH_CONCURRENCY")

@@ -84,7 +84,8 @@ async fn implicit_tls_with_login_to_a_relay_signed_by_an_internal_ca() {
     // usher's own TLS over its own socket (mail/smtp.rs), lettre's session over it.
     let (db, sink, u, clock) = setup("implicit", "usher:s3cret").await;
     let r = send(&u, &clock, &db, sink.port, "tls", Some("s3cret"), true).await;
-    assert_eq!(r.sent, 1, "{r:?}");
+    let inv = &u.invitations(&InvitationFilter::default()).await.unwrap()[0];
+    assert_eq!(r.sent, 1, "{r:?}: {:?}", inv.last_error);
     let env = &sink.envelopes()[0];
     assert_eq!(
         (env["auth"].as_str(), env["tls"].as_bool()),

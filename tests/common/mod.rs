@@ -209,6 +209,58 @@ pub fn sender_from_toml(
 }
 
 /// A `/proc/self/status` figure in MiB ("VmRSS" now, "VmHWM" the peak), for benches.
+/// A number from the environment, or `default`: the benchmarks' knobs.
+pub fn env_or<T: std::str::FromStr>(key: &str, default: T) -> T {
+    std::env::var(key)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The database's own client on this test database (`sqlite3` on the file, `psql` on
+/// the server), with the line that puts a script in the test's schema on PostgreSQL.
+pub fn db_client(db: &TestDb) -> Option<(&'static str, Vec<String>, String)> {
+    Some(match db.backend {
+        Backend::Sqlite => (
+            "sqlite3",
+            vec![db.url.trim_start_matches("sqlite://").to_owned()],
+            String::new(),
+        ),
+        Backend::Postgres => {
+            let (base, schema) = db.url.split_once("?options[search_path]=")?;
+            let args = ["-q", "-v", "ON_ERROR_STOP=1"].map(str::to_owned);
+            (
+                "psql",
+                std::iter::once(base.to_owned()).chain(args).collect(),
+                format!("SET search_path TO {schema};\n"),
+            )
+        }
+    })
+}
+
+/// Seconds the database's own client takes to run `script` (after the schema line) on
+/// this test database: a benchmark's floor. None when it is missing or fails.
+pub fn time_client(db: &TestDb, script: &str) -> Option<f64> {
+    use std::io::Write;
+    let (program, args, prelude) = db_client(db)?;
+    let t = std::time::Instant::now();
+    let mut child = std::process::Command::new(program)
+        .args(&args)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .ok()?;
+    child
+        .stdin
+        .take()?
+        .write_all(format!("{prelude}{script}").as_bytes())
+        .ok()?;
+    let ok = child.wait().ok()?.success();
+    if !ok {
+        println!("{program} failed; no floor measured");
+    }
+    ok.then(|| t.elapsed().as_secs_f64())
+}
+
 pub fn proc_status_mib(field: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()

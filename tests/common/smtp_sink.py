@@ -115,8 +115,9 @@ def main():
                 and data.password.decode() == password
             return AuthResult(success=ok, handled=False, auth_data=data.login if ok else None)
 
+        # aiosmtpd counts only STARTTLS as TLS here; over implicit TLS every byte already is.
         kwargs.update(authenticator=authenticator, auth_required=True,
-                      auth_require_tls=a.tls != "none")
+                      auth_require_tls=a.tls == "starttls")
     c = Controller(Handler(a.dir, int(faults), mode, a.delay_ms, a.store_first), hostname="127.0.0.1", port=port, **kwargs)
     c.start()
     print("READY %d" % port, flush=True)

@@ -4,6 +4,7 @@ pub mod catalog;
 pub mod compose;
 pub mod draft;
 mod mailing;
+mod send_error;
 pub mod sender;
 mod smtp;
 pub mod template;

@@ -15,7 +15,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
-use super::transport::SendError;
+use super::send_error::SendError;
 use crate::domain::sanitize::single_line;
 
 /// How the connection is secured.
@@ -68,24 +68,55 @@ impl SmtpPool {
     }
 
     /// Sends one message over a kept connection, or a new one. A connection that failed
-    /// in any way is closed, never reused.
+    /// in any way is closed, never reused. A kept one that the relay had closed (a
+    /// network error, no reply) is replaced once by a new one: nothing reached the relay
+    /// on it, so the message is not held back until its retry.
     pub async fn send(&self, envelope: &Envelope, raw: &[u8]) -> Result<(), SendError> {
-        let mut conn = self.connection().await?;
-        let sent = tokio::time::timeout(self.relay.timeout, conn.send(envelope, raw)).await;
-        match sent {
-            Ok(Ok(_)) if !conn.has_broken() => {
-                self.keep(conn);
+        let (conn, reused) = self.connection().await?;
+        match self.send_on(conn, envelope, raw).await {
+            Err(Failure::Network(_)) if reused => {
+                let (conn, _) = self.connection_new().await?;
+                self.send_on(conn, envelope, raw)
+                    .await
+                    .map_err(Failure::into)
+            }
+            r => r.map_err(Failure::into),
+        }
+    }
+
+    async fn send_on(
+        &self,
+        mut conn: AsyncSmtpConnection,
+        envelope: &Envelope,
+        raw: &[u8],
+    ) -> Result<(), Failure> {
+        match tokio::time::timeout(self.relay.timeout, conn.send(envelope, raw)).await {
+            Ok(Ok(_)) => {
+                if !conn.has_broken() {
+                    self.keep(conn);
+                }
                 Ok(())
             }
-            Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => {
                 close(conn).await;
-                Err(classify(&e))
+                // No reply at all (a reset, or the stream ended: lettre's "incomplete
+                // response"), as against the relay's 4xx or 5xx.
+                let network = !(e.is_transient()
+                    || e.is_permanent()
+                    || e.is_client()
+                    || e.is_tls()
+                    || e.is_timeout());
+                let why = classify(&e);
+                Err(if network {
+                    Failure::Network(why)
+                } else {
+                    Failure::Other(why)
+                })
             }
-            Err(_) => Err(SendError::Transient(format!(
+            Err(_) => Err(Failure::Other(SendError::Transient(format!(
                 "no answer from {}:{} within {:?}",
                 self.relay.host, self.relay.port, self.relay.timeout
-            ))),
+            )))),
         }
     }
 
@@ -100,24 +131,28 @@ impl SmtpPool {
         }
     }
 
-    async fn connection(&self) -> Result<AsyncSmtpConnection, SendError> {
+    /// A kept connection (true) or a new one (false).
+    async fn connection(&self) -> Result<(AsyncSmtpConnection, bool), SendError> {
         while let Some((mut conn, since)) = self.take_idle() {
             let idle = since.elapsed();
             if idle > IDLE_LIMIT {
                 close(conn).await;
             } else if idle < CHECK_AFTER || conn.test_connected().await {
-                return Ok(conn);
+                return Ok((conn, true));
             }
         }
+        self.connection_new().await
+    }
+
+    async fn connection_new(&self) -> Result<(AsyncSmtpConnection, bool), SendError> {
         let timeout = self.relay.timeout;
-        tokio::time::timeout(timeout, self.connect())
-            .await
-            .unwrap_or_else(|_| {
-                Err(SendError::Transient(format!(
-                    "{}:{}: no greeting within {timeout:?}",
-                    self.relay.host, self.relay.port
-                )))
-            })
+        match tokio::time::timeout(timeout, self.connect()).await {
+            Ok(conn) => Ok((conn?, false)),
+            Err(_) => Err(SendError::Transient(format!(
+                "{}:{}: no greeting within {timeout:?}",
+                self.relay.host, self.relay.port
+            ))),
+        }
     }
 
     fn take_idle(&self) -> Option<(AsyncSmtpConnection, Instant)> {
@@ -164,6 +199,20 @@ impl SmtpPool {
                 .map_err(|e| classify(&e))?;
         }
         Ok(conn)
+    }
+}
+
+/// How a send failed: on the network (no reply: the connection was gone), or otherwise.
+enum Failure {
+    Network(SendError),
+    Other(SendError),
+}
+
+impl From<Failure> for SendError {
+    fn from(f: Failure) -> Self {
+        match f {
+            Failure::Network(e) | Failure::Other(e) => e,
+        }
     }
 }
 

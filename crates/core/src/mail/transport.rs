@@ -10,21 +10,11 @@ use lettre::transport::smtp::client::{Certificate, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::{Address, AsyncSendmailTransport, AsyncTransport, Tokio1Executor};
 
+pub use super::send_error::SendError;
 use super::smtp::{Relay, Security, SmtpPool, implicit_config};
 use crate::config::{MailConfig, Tls, Transport};
 use crate::domain::sanitize::single_line;
 use crate::error::{Error, Result};
-
-/// Why a message did not go, and whether trying again can help.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SendError {
-    /// Connection refused or lost, a 4xx reply, a timeout: try again later.
-    #[error("{0}")]
-    Transient(String),
-    /// A 5xx reply or a message the relay will never take.
-    #[error("{0}")]
-    Permanent(String),
-}
 
 #[derive(Debug)]
 pub enum MailTransport {

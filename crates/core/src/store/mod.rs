@@ -19,6 +19,7 @@ mod invitations;
 mod mailboxes;
 mod mailings;
 mod mailserver;
+mod migrations;
 mod operators;
 mod outbox;
 mod password_resets;
@@ -254,26 +255,6 @@ impl Store {
     }
 }
 
-/// Whether every migration this usher ships is applied as it ships it (version,
-/// checksum, success): then one query does what sqlx's migrator does in six, with a lock,
-/// at every start. Anything else goes to the migrator, which applies or says what is
-/// wrong.
-fn migrations_applied(migrator: &sqlx::migrate::Migrator, rows: &[(i64, Vec<u8>, bool)]) -> bool {
-    let mut rows: Vec<&(i64, Vec<u8>, bool)> = rows.iter().collect();
-    rows.sort_unstable_by_key(|r| r.0);
-    let shipped: Vec<_> = migrator
-        .iter()
-        .filter(|m| !m.migration_type.is_down_migration())
-        .collect();
-    rows.len() == shipped.len()
-        && rows
-            .iter()
-            .zip(shipped)
-            .all(|((version, checksum, ok), m)| {
-                *ok && *version == m.version && checksum.as_slice() == m.checksum.as_ref()
-            })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,18 +265,21 @@ mod tests {
             .iter()
             .map(|m| (m.version, m.checksum.to_vec(), true))
             .collect();
-        assert!(migrations_applied(&sqlite::MIGRATOR, &rows));
+        assert!(migrations::migrations_applied(&sqlite::MIGRATOR, &rows));
         let mut changed = rows.clone();
         changed[3].1[0] ^= 1;
-        assert!(!migrations_applied(&sqlite::MIGRATOR, &changed));
+        assert!(!migrations::migrations_applied(&sqlite::MIGRATOR, &changed));
         let mut failed = rows.clone();
         failed[5].2 = false;
-        assert!(!migrations_applied(&sqlite::MIGRATOR, &failed));
-        assert!(!migrations_applied(&sqlite::MIGRATOR, &rows[1..]));
+        assert!(!migrations::migrations_applied(&sqlite::MIGRATOR, &failed));
+        assert!(!migrations::migrations_applied(
+            &sqlite::MIGRATOR,
+            &rows[1..]
+        ));
         let mut newer = rows.clone();
         newer.push((99_999, vec![0], true));
-        assert!(!migrations_applied(&sqlite::MIGRATOR, &newer));
-        assert!(!migrations_applied(&postgres::MIGRATOR, &rows));
+        assert!(!migrations::migrations_applied(&sqlite::MIGRATOR, &newer));
+        assert!(!migrations::migrations_applied(&postgres::MIGRATOR, &rows));
     }
 
     #[test]

@@ -72,11 +72,11 @@ fn why_not(e: &sqlx::Error) -> String {
 }
 
 pub(super) async fn migrate(pool: &PgPool) -> Result<()> {
-    super::await_returning(pool).await;
+    super::connect::await_returning(pool).await;
     let applied = sqlx::query_as("SELECT version, checksum, success FROM _sqlx_migrations")
         .fetch_all(pool)
         .await;
-    if applied.is_ok_and(|rows| super::migrations_applied(&MIGRATOR, &rows)) {
+    if applied.is_ok_and(|rows| super::migrations::migrations_applied(&MIGRATOR, &rows)) {
         return Ok(());
     }
     // sqlx takes an advisory lock, so concurrent starts migrate once.
@@ -87,7 +87,7 @@ pub(super) async fn migrate(pool: &PgPool) -> Result<()> {
 /// Refuses a schema older than this usher, for a role that may not migrate it.
 pub(super) async fn require_current(pool: &PgPool) -> Result<()> {
     let newest = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
-    super::await_returning(pool).await;
+    super::connect::await_returning(pool).await;
     let applied: Option<i64> =
         sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
             .fetch_one(pool)

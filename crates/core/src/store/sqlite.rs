@@ -94,7 +94,7 @@ pub(super) async fn migrate(pool: &SqlitePool) -> Result<()> {
     let applied = sqlx::query_as("SELECT version, checksum, success FROM _sqlx_migrations")
         .fetch_all(pool)
         .await;
-    if applied.is_ok_and(|rows| super::migrations_applied(&MIGRATOR, &rows)) {
+    if applied.is_ok_and(|rows| super::migrations::migrations_applied(&MIGRATOR, &rows)) {
         return Ok(());
     }
     // sqlx does not lock SQLite migrations; two processes starting on a fresh file would
