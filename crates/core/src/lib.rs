@@ -14,6 +14,7 @@ pub mod report;
 pub mod service;
 pub mod store;
 pub mod sync;
+mod tls;
 
 pub use error::{Clash, Error, Kind, Result};
 pub use service::Usher;

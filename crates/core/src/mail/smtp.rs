@@ -277,30 +277,13 @@ impl tokio::io::AsyncWrite for Implicit {
 /// The roots an implicit TLS connection trusts: the system's, and the CA file's as
 /// lettre's STARTTLS does.
 pub(super) fn implicit_config(ca_pem: Option<&[u8]>) -> Result<Arc<rustls::ClientConfig>, String> {
-    use rustls::pki_types::CertificateDer;
-    use rustls::pki_types::pem::PemObject;
     let mut roots = rustls::RootCertStore::empty();
     for cert in rustls_native_certs::load_native_certs().certs {
         // A system certificate rustls cannot read is skipped, as lettre skips it.
         let _ = roots.add(cert);
     }
     if let Some(pem) = ca_pem {
-        let mut added = 0;
-        for cert in CertificateDer::pem_slice_iter(pem) {
-            roots
-                .add(cert.map_err(|e| e.to_string())?)
-                .map_err(|e| e.to_string())?;
-            added += 1;
-        }
-        if added == 0 {
-            return Err("no certificate in it".into());
-        }
+        crate::tls::add_pem(&mut roots, pem)?;
     }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(Arc::new(config))
+    crate::tls::client_config(roots)
 }

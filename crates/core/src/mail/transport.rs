@@ -109,16 +109,13 @@ async fn spool(dir: &Path, message_id: &str, raw: &[u8]) -> Result<(), SendError
 
 fn smtp(cfg: &MailConfig) -> Result<SmtpPool> {
     let s = &cfg.smtp;
-    let ca_pem =
-        match &s.ca_file {
-            Some(path) => Some(std::fs::read(path).map_err(|e| {
-                Error::MailSetup(format!("mail.smtp.ca_file {}: {e}", path.display()))
-            })?),
-            None => None,
-        };
     let bad_ca = |e: String| {
         let path = s.ca_file.as_deref().unwrap_or(Path::new("")).display();
         Error::MailSetup(format!("mail.smtp.ca_file {path}: {e}"))
+    };
+    let ca_pem = match &s.ca_file {
+        Some(path) => Some(std::fs::read(path).map_err(|e| bad_ca(e.to_string()))?),
+        None => None,
     };
     let starttls = || -> Result<TlsParameters> {
         let mut b = TlsParameters::builder(s.host.clone());

@@ -22,3 +22,30 @@ pub(super) fn migrations_applied(
                 *ok && *version == m.version && checksum.as_slice() == m.checksum.as_ref()
             })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::migrations_applied;
+    use crate::store::postgres::MIGRATOR as POSTGRES;
+    use crate::store::sqlite::MIGRATOR as SQLITE;
+
+    #[test]
+    fn migrations_are_current_only_when_each_matches_as_shipped() {
+        let rows: Vec<(i64, Vec<u8>, bool)> = SQLITE
+            .iter()
+            .map(|m| (m.version, m.checksum.to_vec(), true))
+            .collect();
+        assert!(migrations_applied(&SQLITE, &rows));
+        let mut changed = rows.clone();
+        changed[3].1[0] ^= 1;
+        assert!(!migrations_applied(&SQLITE, &changed));
+        let mut failed = rows.clone();
+        failed[5].2 = false;
+        assert!(!migrations_applied(&SQLITE, &failed));
+        assert!(!migrations_applied(&SQLITE, &rows[1..]));
+        let mut newer = rows.clone();
+        newer.push((99_999, vec![0], true));
+        assert!(!migrations_applied(&SQLITE, &newer));
+        assert!(!migrations_applied(&POSTGRES, &rows));
+    }
+}

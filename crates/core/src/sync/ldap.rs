@@ -116,29 +116,14 @@ async fn connect(source: &SyncSource) -> Result<Bound, DirectoryError> {
 
 /// The roots to trust: the source's CA file when it names one, else the system's.
 fn tls_config(source: &SyncSource) -> Result<Option<Arc<rustls::ClientConfig>>, DirectoryError> {
-    use rustls::pki_types::CertificateDer;
-    use rustls::pki_types::pem::PemObject;
     let Some(path) = &source.ca_file else {
         return Ok(None);
     };
     let bad = |e: String| DirectoryError::Setup(format!("ca_file {}: {e}", path.display()));
+    let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
     let mut roots = rustls::RootCertStore::empty();
-    let certs = CertificateDer::pem_file_iter(path).map_err(|e| bad(e.to_string()))?;
-    for cert in certs {
-        roots
-            .add(cert.map_err(|e| bad(e.to_string()))?)
-            .map_err(|e| bad(e.to_string()))?;
-    }
-    if roots.is_empty() {
-        return Err(bad("no certificate in it".into()));
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| bad(e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(Some(Arc::new(config)))
+    crate::tls::add_pem(&mut roots, &pem).map_err(bad)?;
+    crate::tls::client_config(roots).map(Some).map_err(bad)
 }
 
 /// The attributes asked for: those the mapping reads, and no others.
