@@ -8,10 +8,12 @@
 
 mod account;
 mod bucket;
+mod changes;
 pub mod columns;
 mod error;
 pub mod faulty;
 pub mod ldif;
+mod outcome;
 mod packed;
 mod parsed;
 mod person;
@@ -19,6 +21,7 @@ pub mod plan;
 pub mod progress;
 mod record;
 mod repeats;
+mod row_view;
 pub mod source;
 pub mod template;
 pub mod validate;
