@@ -28,6 +28,7 @@ use usher::store::Backend;
 on_both_backends!(
     kill_9_while_an_import_applies_leaves_nothing_behind,
     kill_9_while_sending_loses_nothing_and_keeps_message_ids,
+    a_sender_that_cannot_record_stops_at_one_message_per_connection,
 );
 
 /// Rows in the file killed mid-apply: enough that the kill lands well inside the write.
@@ -260,6 +261,59 @@ async fn kill_9_while_sending_loses_nothing_and_keeps_message_ids(db: &TestDb) {
         "{twice} sent twice over {CONNECTIONS} connections (some were in doubt at the kill)"
     );
     consistent(db);
+}
+
+/// Holds the outbox's write lock (a transaction left open) so that no result can be
+/// recorded, and reads how many messages are recorded as sent. Dropping it lets go.
+async fn hold_outbox(db: &TestDb) -> (Box<dyn std::any::Any>, i64) {
+    use sqlx::Connection;
+    let count = "SELECT count(*) FROM outbox WHERE state = 'sent'";
+    match db.backend {
+        Backend::Sqlite => {
+            // The command line's file (`cli::usher` sets its data directory).
+            let file = db.dir.path().join("data/usher.db");
+            let url = format!("sqlite://{}", file.display());
+            let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+            sqlx::raw_sql("BEGIN IMMEDIATE")
+                .execute(&mut c)
+                .await
+                .unwrap();
+            let sent: i64 = sqlx::query_scalar(count).fetch_one(&mut c).await.unwrap();
+            (Box::new(c), sent)
+        }
+        Backend::Postgres => {
+            let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
+            sqlx::raw_sql("BEGIN; LOCK TABLE outbox IN SHARE ROW EXCLUSIVE MODE")
+                .execute(&mut c)
+                .await
+                .unwrap();
+            let sent: i64 = sqlx::query_scalar(count).fetch_one(&mut c).await.unwrap();
+            (Box::new(c), sent)
+        }
+    }
+}
+
+async fn a_sender_that_cannot_record_stops_at_one_message_per_connection(db: &TestDb) {
+    // The bound above holds because a connection takes its next message only once its last
+    // result is recorded: with the database's write lock held for a while, the sender
+    // stalls with at most one message per connection sent and not recorded.
+    const SLOTS: usize = 4;
+    let sink = SmtpSink::start_with(&db.dir.path().join("smtp"), 0, &["--delay-ms", "10"]);
+    queue_invitations(db, 400);
+    let cfg = smtp_config(db, &sink, &format!("concurrency = {SLOTS}"));
+    let mut child = flush(db, &cfg).stdout(Stdio::null()).spawn().unwrap();
+    wait_for_mail(&sink, 20);
+    let (lock, recorded) = hold_outbox(db).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let arrived = sink.messages().len();
+    drop(lock);
+    eprintln!("recorded {recorded}, arrived {arrived} while the outbox was locked");
+    assert!(
+        arrived - usize::try_from(recorded).unwrap() <= SLOTS,
+        "{arrived} arrived with {recorded} recorded, over {SLOTS} connections"
+    );
+    assert!(child.wait().unwrap().success());
+    assert_eq!(all_arrived_once_or_same_id(db, &sink, 400), 0);
 }
 
 /// A database on a PostgreSQL server of the test's own, which it may crash.

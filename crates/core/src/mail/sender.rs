@@ -242,17 +242,26 @@ impl Sender {
     ) -> Result<FlushReport> {
         // Two stages run side by side: sending, and recording results in batched
         // transactions. Recording inside the send loop would stop polling the in-flight
-        // SMTP exchanges while the database works.
+        // SMTP exchanges while the database works. A slot takes its next message only once
+        // its last result is recorded, so a crash leaves at most one message in doubt per
+        // connection, the bound the README promises.
         let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
         let send = async move {
-            let mut results = futures::stream::iter(claimed)
-                .map(|m| self.send_one(m))
-                .buffer_unordered(self.settings.concurrency);
-            while let Some(r) = results.next().await {
-                if done_tx.send(r).is_err() {
-                    break;
-                }
-            }
+            let done = &done_tx;
+            futures::stream::iter(claimed)
+                .map(|m| async move {
+                    if done.is_closed() {
+                        return; // recording failed: send nothing it could not record
+                    }
+                    let result = self.send_one(m).await;
+                    let (ack, recorded) = tokio::sync::oneshot::channel::<()>();
+                    if done.send((result, ack)).is_ok() {
+                        let _ = recorded.await;
+                    }
+                })
+                .buffer_unordered(self.settings.concurrency)
+                .for_each(|()| async {})
+                .await;
         };
         let record = async {
             let mut report = FlushReport::default();
@@ -264,7 +273,15 @@ impl Sender {
                         Err(_) => break,
                     }
                 }
-                report.add(self.record_surely(chunk, record_by).await?);
+                let (results, acks): (Vec<_>, Vec<_>) = chunk.into_iter().unzip();
+                let recorded = self.record_surely(results, record_by).await;
+                if recorded.is_err() {
+                    done_rx.close();
+                }
+                report.add(recorded?);
+                for ack in acks {
+                    let _ = ack.send(());
+                }
             }
             Ok::<_, crate::Error>(report)
         };
