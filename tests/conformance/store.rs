@@ -9,6 +9,7 @@ crate::on_both_backends!(
     audit_log_is_append_only,
     mail_and_invitations_name_an_account_that_exists,
     outbox_lease_gives_a_message_to_one_sender_at_a_time,
+    a_round_of_results_marks_only_what_its_sender_holds,
 );
 
 async fn audit_log_is_append_only(db: &TestDb) {
@@ -140,6 +141,38 @@ async fn outbox_lease_gives_a_message_to_one_sender_at_a_time(db: &TestDb) {
         (inv.delivery, inv.sent_at),
         (Some(DeliveryState::Sent), Some(later.0))
     );
+}
+
+/// The sender records a round of deliveries in one call: those it holds are sent (and
+/// their invitations say when), one another sender holds is left to that sender.
+async fn a_round_of_results_marks_only_what_its_sender_holds(db: &TestDb) {
+    let (u, clock) = account(db, 5).await;
+    u.invite(&invite_req(
+        "ann@acme.test, bob@acme.test, cy@acme.test",
+        UserType::Guest,
+    ))
+    .await
+    .unwrap();
+    let store = u.store();
+    let now = clock.now_ts();
+    let lease = now.plus_ms(60_000);
+    let mut tx = store.write().await.unwrap();
+    let a = tx.claim_due(now, lease, "A", 2).await.unwrap();
+    let b = tx.claim_due(now, lease, "B", 10).await.unwrap();
+    assert_eq!((a.len(), b.len()), (2, 1));
+    let ids: Vec<i64> = a.iter().chain(&b).map(|m| m.id).collect();
+    assert_eq!(tx.mark_sent_all(&ids, "A", now).await.unwrap(), 2);
+    assert_eq!(tx.mark_sent_all(&[], "A", now).await.unwrap(), 0);
+    tx.commit().await.unwrap();
+    let held_by_b = b[0].env_to.as_str();
+    for i in u.invitations(&all(None)).await.unwrap() {
+        let want = if i.email == held_by_b {
+            (Some(DeliveryState::Queued), None)
+        } else {
+            (Some(DeliveryState::Sent), Some(now.0))
+        };
+        assert_eq!((i.delivery, i.sent_at), want, "{}", i.email);
+    }
 }
 
 #[test]

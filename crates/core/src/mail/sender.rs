@@ -392,12 +392,16 @@ impl Sender {
         let now: Timestamp = self.clock.now();
         let mut report = FlushReport::default();
         let mut tx = self.store.write().await?;
+        let sent: Vec<i64> = results
+            .iter()
+            .filter(|(_, o)| matches!(o, Outcome::Sent))
+            .map(|(m, _)| m.id)
+            .collect();
+        tx.mark_sent_all(&sent, &self.owner, now).await?;
+        report.sent = u64::try_from(sent.len()).unwrap_or(u64::MAX);
         for (m, outcome) in results {
             match outcome {
-                Outcome::Sent => {
-                    tx.mark_sent(m.id, &self.owner, now).await?;
-                    report.sent += 1;
-                }
+                Outcome::Sent => {}
                 Outcome::Retry(e) => {
                     let next = now.plus_ms(self.settings.backoff_ms(m.attempts));
                     tx.mark_retry(m.id, &self.owner, next, e).await?;

@@ -98,7 +98,7 @@ impl Tx {
                 (e.at.0, actor, e.action, e.target, details, hash)
             })
             .collect();
-        for chunk in rows.chunks(super::bulk::CHUNK) {
+        for chunk in rows.chunks(super::params::CHUNK) {
             // In the entries' order, so that ids follow the chain.
             match &mut self.inner {
                 TxInner::Sqlite(t) => {
@@ -108,12 +108,12 @@ impl Tx {
                             j.value ->> 4, j.value ->> 5
                          FROM jsonb_each($1) AS j ORDER BY CAST(j.key AS INTEGER)",
                     )
-                    .bind(super::bulk::json_rows(chunk, |r| r))
+                    .bind(super::params::json_rows(chunk, |r| r))
                     .execute(&mut **t)
                     .await?;
                 }
                 TxInner::Postgres(t) => {
-                    use super::bulk::column;
+                    use super::params::column;
                     sqlx::query(
                         "INSERT INTO audit_log (at, actor, action, target, details, hash)
                          SELECT a.at, a.actor, a.action, a.target, a.details, a.hash

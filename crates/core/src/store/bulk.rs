@@ -7,37 +7,13 @@
 
 use std::collections::HashMap;
 
-use serde::Serialize;
 use sqlx::{Postgres, Transaction};
 
 use super::outbox::NewDraft;
+use super::params::{CHUNK, column, json_rows};
 use super::{Tx, TxInner};
 use crate::domain::{Timestamp, UserType};
 use crate::error::Result;
-
-/// Rows per statement.
-pub const CHUNK: usize = 10_000;
-
-/// A chunk's rows as one JSON array, for SQLite. Each row is serialized straight into
-/// the text (a tuple is a JSON array), without building values.
-pub(super) fn json_rows<'a, T, R: Serialize>(chunk: &'a [T], row: impl Fn(&'a T) -> R) -> String {
-    let mut out = Vec::with_capacity(chunk.len() * 96);
-    out.push(b'[');
-    for (i, item) in chunk.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        // Tuples of strings and numbers always serialize.
-        let _ = serde_json::to_writer(&mut out, &row(item));
-    }
-    out.push(b']');
-    String::from_utf8(out).unwrap_or_default()
-}
-
-/// One column of a chunk, for `UNNEST`.
-pub(super) fn column<'a, T, R>(chunk: &'a [T], field: impl Fn(&'a T) -> R) -> Vec<R> {
-    chunk.iter().map(field).collect()
-}
 
 /// An invitation for a bulk insert.
 #[derive(Debug, Clone)]

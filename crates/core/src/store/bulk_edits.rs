@@ -3,7 +3,7 @@
 //! SQLite the per-row path spent most of its 69 s handing statements to the database's
 //! thread and back.
 
-use super::bulk::{CHUNK, column, json_rows};
+use super::params::{CHUNK, column, json_rows};
 use super::reports::select_grants;
 use super::users::{UserRow, select_users};
 use super::{Grant, Tx, TxInner, User};

@@ -22,6 +22,7 @@ mod mailserver;
 mod migrations;
 mod operators;
 mod outbox;
+mod params;
 mod password_resets;
 mod pending;
 mod postgres;

@@ -3,7 +3,8 @@
 
 use serde::Serialize;
 
-use super::{Tx, on_tx};
+use super::params::json_rows;
+use super::{Tx, TxInner, on_tx};
 use crate::domain::{DeliveryState, Timestamp};
 use crate::error::{Error, Result};
 
@@ -154,31 +155,60 @@ impl Tx {
 
     /// Marks a message sent, if `owner` still holds it.
     pub async fn mark_sent(&mut self, id: i64, owner: &str, now: Timestamp) -> Result<bool> {
-        let done = on_tx!(self, |c| {
-            sqlx::query(
-                // The body holds the invitation link: once delivered it is not kept, so the
-                // database never holds a usable link for longer than it must.
-                "UPDATE outbox SET state = 'sent', sent_at = $3, lease_until = NULL, last_error = NULL,
-                    raw = $4, draft = NULL
-                 WHERE id = $1 AND lease_owner = $2 AND state = 'queued'",
+        Ok(self.mark_sent_all(&[id], owner, now).await? == 1)
+    }
+
+    /// Marks messages sent, those of them `owner` still holds, in a few statements whatever
+    /// their number: the sender records a round of results while its connections wait.
+    /// Returns how many were marked.
+    pub async fn mark_sent_all(&mut self, ids: &[i64], owner: &str, now: Timestamp) -> Result<u64> {
+        let mut done = 0;
+        for chunk in ids.chunks(super::params::CHUNK) {
+            // The body holds the invitation link: once delivered it is not kept, so the
+            // database never holds a usable link for longer than it must.
+            let empty = Vec::<u8>::new();
+            let marked: Vec<i64> = match &mut self.inner {
+                TxInner::Sqlite(t) => {
+                    sqlx::query_scalar(
+                        "UPDATE outbox SET state = 'sent', sent_at = $2, lease_until = NULL,
+                        last_error = NULL, raw = $4, draft = NULL
+                     WHERE id IN (SELECT value FROM json_each($1))
+                       AND lease_owner = $3 AND state = 'queued'
+                     RETURNING id",
+                    )
+                    .bind(json_rows(chunk, |id| *id))
+                    .bind(now.0)
+                    .bind(owner)
+                    .bind(empty)
+                    .fetch_all(&mut **t)
+                    .await?
+                }
+                TxInner::Postgres(t) => {
+                    sqlx::query_scalar(
+                        "UPDATE outbox SET state = 'sent', sent_at = $2, lease_until = NULL,
+                        last_error = NULL, raw = $4, draft = NULL
+                     WHERE id = ANY($1) AND lease_owner = $3 AND state = 'queued'
+                     RETURNING id",
+                    )
+                    .bind(chunk)
+                    .bind(now.0)
+                    .bind(owner)
+                    .bind(empty)
+                    .fetch_all(&mut **t)
+                    .await?
+                }
+            };
+            done += marked.len() as u64;
+            self.each_id(
+                &marked,
+                now,
+                "UPDATE invitations SET sent_at = $2
+                 WHERE outbox_id IN (SELECT value FROM json_each($1))",
+                "UPDATE invitations SET sent_at = $2 WHERE outbox_id = ANY($1)",
             )
-            .bind(id)
-            .bind(owner)
-            .bind(now.0)
-            .bind(Vec::<u8>::new())
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected())
-        })?;
-        on_tx!(self, |c| {
-            sqlx::query("UPDATE invitations SET sent_at = $2 WHERE outbox_id = $1")
-                .bind(id)
-                .bind(now.0)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected())
-        })?;
-        Ok(done == 1)
+            .await?;
+        }
+        Ok(done)
     }
 
     /// A transient failure: due again at `next_at`.

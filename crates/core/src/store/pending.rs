@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::bulk::{CHUNK, column, json_rows};
+use super::params::{CHUNK, column, json_rows};
 use super::{Tx, TxInner, on_tx};
 use crate::domain::{Timestamp, UserType};
 use crate::error::{Error, Result};
@@ -246,32 +246,6 @@ impl Tx {
             )
             .await?;
         }
-        Ok(done)
-    }
-
-    /// Runs a statement over a list of ids (`$1`, a JSON array on SQLite and an array on
-    /// PostgreSQL) and a time (`$2`); returns the rows it changed.
-    async fn each_id(
-        &mut self,
-        ids: &[i64],
-        at: Timestamp,
-        sqlite: &'static str,
-        postgres: &'static str,
-    ) -> Result<u64> {
-        let done = match &mut self.inner {
-            TxInner::Sqlite(t) => sqlx::query(sqlite)
-                .bind(json_rows(ids, |id| *id))
-                .bind(at.0)
-                .execute(&mut **t)
-                .await?
-                .rows_affected(),
-            TxInner::Postgres(t) => sqlx::query(postgres)
-                .bind(ids)
-                .bind(at.0)
-                .execute(&mut **t)
-                .await?
-                .rows_affected(),
-        };
         Ok(done)
     }
 }

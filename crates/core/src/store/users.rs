@@ -488,7 +488,7 @@ impl Tx {
                     sqlx::query_as(sql)
                         .bind(account_id)
                         .bind(after)
-                        .bind(super::bulk::CHUNK as i64)
+                        .bind(super::params::CHUNK as i64)
                         .fetch_one(c)
                         .await
                 })?;
@@ -509,7 +509,7 @@ impl Tx {
                 ));
             }
             match last {
-                Some(id) if rows.len() == super::bulk::CHUNK => after = id,
+                Some(id) if rows.len() == super::params::CHUNK => after = id,
                 _ => return Ok(out),
             }
         }
