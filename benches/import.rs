@@ -59,10 +59,7 @@ async fn bench(backend: Backend, n: usize) -> Option<()> {
     let db = TestDb::open(backend).await?;
     let (u, clock) = account(&db, (n as i64) + 10).await;
     // The account's users before the import (USHER_BENCH_EXISTING, default none).
-    let existing: u64 = std::env::var("USHER_BENCH_EXISTING")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+    let existing: u64 = common::env_or("USHER_BENCH_EXISTING", 0);
     if existing > 0 {
         u.generate_fake_users(existing, "acme.test").await.unwrap();
     }
@@ -173,10 +170,7 @@ async fn bench(backend: Backend, n: usize) -> Option<()> {
         ),
         None => println!("{backend:<8} floor not measured (sqlite3 or psql missing?)"),
     }
-    let renames: u64 = std::env::var("USHER_BENCH_RENAMES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+    let renames: u64 = common::env_or("USHER_BENCH_RENAMES", 0);
     if renames > 0 && existing > 0 {
         renames_and_suspensions(&u, renames.min(existing), existing, db.dir.path()).await;
     }
@@ -234,10 +228,7 @@ fn main() {
     let n = if quick {
         500
     } else {
-        std::env::var("USHER_BENCH_ROWS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(100_000)
+        common::env_or("USHER_BENCH_ROWS", 100_000)
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

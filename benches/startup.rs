@@ -133,11 +133,7 @@ fn main() {
     let (rounds, each) = if quick {
         (1, 2)
     } else {
-        let runs = std::env::var("USHER_BENCH_RUNS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(3usize);
-        (runs.max(1), 20)
+        (common::env_or("USHER_BENCH_RUNS", 3usize).max(1), 20)
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -176,10 +176,7 @@ fn main() {
     let n: usize = if quick {
         500
     } else {
-        std::env::var("USHER_BENCH_ENTRIES")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(100_000)
+        common::env_or("USHER_BENCH_ENTRIES", 100_000)
     };
     if !slapd::available() {
         return;
